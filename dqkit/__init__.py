@@ -1,0 +1,3 @@
+"""dqkit: data quality and deduplication for text corpora."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from dqkit.cli import main
+
+main()

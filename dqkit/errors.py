@@ -1,0 +1,26 @@
+"""Errors a user can act on.
+
+Anything raised as a :class:`DqkitError` is printed as one clear message (never a
+traceback) and ends the run with its ``exit_code``: 1 for bad data or a broken rule
+file, 2 for a command line that cannot be carried out.
+"""
+
+
+class DqkitError(Exception):
+    """An error caused by the input, the rules or the options, not by dqkit itself."""
+
+    exit_code = 1
+
+
+class InputError(DqkitError):
+    """A corpus file that cannot be read as documents (the message names file and line)."""
+
+
+class RuleFileError(DqkitError):
+    """A rule file that cannot be loaded (the message names file and line)."""
+
+
+class OptionsError(DqkitError):
+    """A command line that cannot be carried out (missing path, OUT inside an input, ...)."""
+
+    exit_code = 2

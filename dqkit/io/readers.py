@@ -1,0 +1,274 @@
+"""Read input files into one documents frame.
+
+The frame has one row per document, in input order (files sorted by path, rows in file
+order), with the columns
+
+* ``id`` (str): from ``--id-field``; else the path relative to the input folder for a
+  .txt file, and ``<file>:<line>`` (JSONL) or ``<file>:<row>`` (Parquet) otherwise;
+* ``text`` (str): from ``--text-field``;
+* ``_origin`` (str): where the document came from, for messages and rejects;
+* ``_bytes_replaced`` (int): undecodable bytes replaced by U+FFFD while reading;
+* every other input column, unchanged.
+
+Records that cannot be read become rows of a separate *problems* frame (id, reason,
+detail, text, _origin) when ``on_error="skip"``; with ``on_error="stop"`` the first one
+raises :class:`InputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+from dqkit.errors import InputError, OptionsError
+from dqkit.io.sources import InputFile
+
+PROBLEM_SCHEMA = {"id": pl.String, "reason": pl.String, "detail": pl.String,
+                  "text": pl.String, "_origin": pl.String}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    on_error: str = "stop"  # stop | skip
+
+
+@dataclass
+class Corpus:
+    documents: pl.DataFrame
+    problems: pl.DataFrame
+    ids_generated: bool
+    files: list[dict] = field(default_factory=list)  # per file: name, format, documents, problems
+
+
+class _Problems:
+    """Collects unreadable records, or raises on the first one when on_error is 'stop'."""
+
+    def __init__(self, on_error: str):
+        self.on_error = on_error
+        self.rows: list[dict] = []
+
+    def add(self, origin: str, doc_id: str, reason: str, detail: str, text: str | None) -> None:
+        if self.on_error == "stop":
+            raise InputError(f"{origin}: {detail} (use --on-error skip to reject such records and go on)")
+        self.rows.append({"id": doc_id, "reason": reason, "detail": detail, "text": text, "_origin": origin})
+
+
+def _open_binary(file: InputFile):
+    path = file.path
+    if file.compression == "gz":
+        return gzip.open(path, "rb")
+    if file.compression == "bz2":
+        return bz2.open(path, "rb")
+    if file.compression == "xz":
+        return lzma.open(path, "rb")
+    if file.compression == "zst":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    return open(path, "rb")
+
+
+def _read_bytes(file: InputFile) -> bytes:
+    try:
+        with _open_binary(file) as handle:
+            return handle.read()
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise InputError(f"{file.path}: cannot read ({exc})") from exc
+    except Exception as exc:  # zstandard raises its own ZstdError
+        if type(exc).__name__ == "ZstdError":
+            raise InputError(f"{file.path}: cannot decompress ({exc})") from exc
+        raise
+
+
+def decode_text(data: bytes) -> tuple[str | None, int]:
+    """Decode a text file: UTF-8 (with or without BOM) or UTF-16 with a BOM.
+
+    Returns (text, number of undecodable bytes replaced by U+FFFD), or (None, 0) when
+    the bytes are not text at all (NUL bytes outside UTF-16).
+
+    >>> decode_text(b"caf\\xc3\\xa9")
+    ('café', 0)
+    >>> decode_text(b"caf\\xe9 ok")
+    ('caf\\ufffd ok', 1)
+    >>> decode_text(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00")
+    (None, 0)
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="replace")
+        return text, text.count("\ufffd")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data:
+        return None, 0
+    try:
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        before = data.count("\ufffd".encode())
+        text = data.decode("utf-8", errors="replace")
+        return text, text.count("\ufffd") - before
+
+
+def _read_txt(file: InputFile, problems: _Problems) -> pl.DataFrame | None:
+    data = _read_bytes(file)
+    text, replaced = decode_text(data)
+    origin = str(file.path)
+    if text is None:
+        problems.add(origin, file.name, "binary_file", "binary file (NUL bytes), not text", None)
+        return None
+    return pl.DataFrame({"id": [file.name], "text": [text], "_origin": [origin],
+                         "_bytes_replaced": [replaced]})
+
+
+def _jsonl_lines(file: InputFile) -> Iterator[tuple[int, bytes]]:
+    with _open_binary(file) as handle:
+        for number, raw in enumerate(io.BufferedReader(handle) if file.compression == "zst" else handle, 1):
+            yield number, raw
+
+
+def _strip_surrogates(text: str) -> tuple[str, int]:
+    """JSON may carry lone surrogates (\\ud800); they cannot be stored as UTF-8."""
+    cleaned = text.encode("utf-8", errors="replace").decode("utf-8")
+    if cleaned == text:
+        return text, 0
+    return cleaned, sum(1 for a, b in zip(text, cleaned) if a != b)
+
+
+def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
+                stats: dict) -> pl.DataFrame | None:
+    rows: list[dict] = []
+    origins: list[str] = []
+    replaced: list[int] = []
+    try:
+        for number, raw in _jsonl_lines(file):
+            if not raw.strip():
+                continue
+            origin = f"{file.path}:{number}"
+            fallback_id = f"{file.name}:{number}"
+            try:
+                record = json.loads(raw)
+            except UnicodeDecodeError as exc:
+                problems.add(origin, fallback_id, "malformed_record", f"not valid UTF-8 ({exc.reason})",
+                             raw.decode("utf-8", errors="replace"))
+                continue
+            except json.JSONDecodeError as exc:
+                problems.add(origin, fallback_id, "malformed_record",
+                             f"malformed JSON at column {exc.colno}: {exc.msg}",
+                             raw.decode("utf-8", errors="replace"))
+                continue
+            if not isinstance(record, dict):
+                problems.add(origin, fallback_id, "malformed_record",
+                             f"expected a JSON object, found {type(record).__name__}",
+                             raw.decode("utf-8", errors="replace"))
+                continue
+            text = record.get(opts.text_field)
+            if not isinstance(text, str):
+                found = "missing" if opts.text_field not in record else f"not a string ({type(text).__name__})"
+                problems.add(origin, fallback_id, "missing_text",
+                             f"text field {opts.text_field!r} is {found}; fields present: "
+                             f"{', '.join(sorted(record)) or '(none)'} (choose one with --text-field)",
+                             raw.decode("utf-8", errors="replace"))
+                continue
+            text, bad = _strip_surrogates(text)
+            record[opts.text_field] = text
+            if opts.id_field not in record:
+                record[opts.id_field] = fallback_id
+                stats["ids_generated"] = True
+            rows.append(record)
+            origins.append(origin)
+            replaced.append(bad)
+    except InputError:
+        raise
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise InputError(f"{file.path}: cannot read ({exc})") from exc
+    if not rows:
+        return None
+    frame = pl.from_dicts(rows, infer_schema_length=None)
+    return frame.with_columns(pl.Series("_origin", origins), pl.Series("_bytes_replaced", replaced))
+
+
+def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict) -> pl.DataFrame | None:
+    try:
+        frame = pl.read_parquet(file.path)
+    except Exception as exc:  # polars raises several error types for a broken file
+        raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
+    if opts.text_field not in frame.columns:
+        raise InputError(f"{file.path}: no text column {opts.text_field!r}; columns present: "
+                         f"{', '.join(frame.columns)} (choose one with --text-field)")
+    if frame.schema[opts.text_field] != pl.String:
+        raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
+    rows = pl.int_range(1, pl.len() + 1).cast(pl.String)
+    frame = frame.with_columns(
+        (pl.lit(f"{file.path}:row ") + rows).alias("_origin"),
+        pl.lit(0).alias("_bytes_replaced"),
+    )
+    if opts.id_field not in frame.columns:
+        frame = frame.with_columns((pl.lit(f"{file.name}:") + rows).alias(opts.id_field))
+        stats["ids_generated"] = True
+    return frame
+
+
+def _standardise(frame: pl.DataFrame, opts: ReadOptions) -> pl.DataFrame:
+    """Rename the text and id fields to ``text``/``id`` (ids as strings)."""
+    for reserved, field_name in (("text", opts.text_field), ("id", opts.id_field)):
+        if field_name != reserved and reserved in frame.columns:
+            raise OptionsError(
+                f"the input has a column {reserved!r} besides the chosen field {field_name!r}; "
+                f"dqkit writes its own {reserved!r} column, so rename one of them"
+            )
+    frame = frame.rename({opts.text_field: "text", opts.id_field: "id"})
+    return frame.with_columns(pl.col("id").cast(pl.String))
+
+
+def read_corpus(files: list[InputFile], opts: ReadOptions) -> Corpus:
+    """Read every file into one documents frame (see the module docstring)."""
+    problems = _Problems(opts.on_error)
+    frames: list[pl.DataFrame] = []
+    summaries: list[dict] = []
+    stats = {"ids_generated": False}
+    for file in files:
+        before = len(problems.rows)
+        if file.format == "txt":
+            frame = _read_txt(file, problems)
+        elif file.format == "jsonl":
+            frame = _read_jsonl(file, opts, problems, stats)
+        else:
+            frame = _read_parquet(file, opts, stats)
+        if frame is not None and file.format != "txt":
+            frame = _standardise(frame, opts)
+        if frame is not None and frame.select(pl.col("id").is_null().any()).item():
+            raise InputError(f"{file.path}: some records have a null {opts.id_field!r}")
+        summaries.append({"name": str(file.path), "format": file.format,
+                          "compression": file.compression,
+                          "documents": 0 if frame is None else frame.height,
+                          "unreadable": len(problems.rows) - before})
+        if frame is not None:
+            frames.append(frame)
+    documents = (pl.concat(frames, how="diagonal_relaxed") if frames
+                 else pl.DataFrame(schema={"id": pl.String, "text": pl.String, "_origin": pl.String,
+                                           "_bytes_replaced": pl.Int64}))
+    documents = _reject_duplicate_ids(documents, problems)
+    problem_frame = pl.DataFrame(problems.rows, schema=PROBLEM_SCHEMA)
+    return Corpus(documents=documents, problems=problem_frame, ids_generated=stats["ids_generated"], files=summaries)
+
+
+def _reject_duplicate_ids(documents: pl.DataFrame, problems: _Problems) -> pl.DataFrame:
+    duplicate = pl.int_range(pl.len()).over("id") > 0
+    dups = documents.filter(duplicate)
+    if dups.is_empty():
+        return documents
+    firsts = documents.group_by("id").agg(pl.col("_origin").first().alias("first_origin"))
+    dups = dups.join(firsts, on="id", how="left", maintain_order="left")
+    for row in dups.select("id", "text", "_origin", "first_origin").iter_rows(named=True):
+        problems.add(row["_origin"], row["id"], "duplicate_id",
+                     f"id {row['id']!r} was already used at {row['first_origin']}", row["text"])
+    return documents.filter(~duplicate)

@@ -1,0 +1,189 @@
+"""The rule matcher: every rule becomes a polars expression over a line table.
+
+The line table has one row per line: ``_doc`` (document index), ``line_no`` (1-based),
+``line`` (the text), ``_lang_hint`` (the document's language when the input carries one,
+else null). Matching runs on a normalised copy of each line (NFKC, typographic quotes
+folded to ``"`` and ``'``, zero-width characters removed, white space collapsed), so a
+rule author writes plain quotes and single spaces.
+
+Language scoping: a rule for ``de`` applies to a document whose input language is ``de``
+(or ``de-AT``...), and to every document whose language is not known before cleaning.
+
+Positions (``head_lines``/``tail_lines``, ``repeat.within_first_lines``) count non-blank
+lines. A rule never matches a blank line. Rule matching knows nothing about files.
+
+>>> import polars as pl
+>>> from dqkit.rules.schema import Rule, Repeat
+>>> docs = pl.DataFrame({"_doc": [0], "text": ["Title\\n\\nBody.\\n-"], "_lang_hint": [None]},
+...                     schema_overrides={"_lang_hint": pl.String})
+>>> lines = line_table(docs)
+>>> lines.select("line_no", "line").rows()
+[(1, 'Title'), (2, ''), (3, 'Body.'), (4, '-')]
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dqkit.rules.schema import Rule
+
+QUOTE_FOLDS = {"„": '"', "“": '"', "”": '"', "‟": '"', "«": '"', "»": '"', "″": '"',
+               "‚": "'", "‘": "'", "’": "'", "‛": "'", "‹": "'", "›": "'"}
+ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
+_FOLD_FROM = list(QUOTE_FOLDS) + list(ZERO_WIDTH)
+_FOLD_TO = list(QUOTE_FOLDS.values()) + [""] * len(ZERO_WIDTH)
+PUNCT_ONLY = r"^[\p{P}\p{S}\s]*$"
+
+
+def normalise_for_match(expr: pl.Expr) -> pl.Expr:
+    """The text rules see: NFKC, quotes folded, zero-width removed, spaces collapsed."""
+    return (expr.str.normalize("NFKC")
+            .str.replace_many(_FOLD_FROM, _FOLD_TO)
+            .str.replace_all(r"\s+", " ")
+            .str.strip_chars())
+
+
+def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> list[str]:
+    """Phrases go through the very same normalisation as the lines (one implementation)."""
+    expr = normalise_for_match(pl.col("p"))
+    if lowercase:
+        expr = expr.str.to_lowercase()
+    folded = pl.DataFrame({"p": list(phrases)}).select(expr).to_series().to_list()
+    # Longest first, so that with leftmost matching the longest phrase at a position wins.
+    return sorted(set(folded), key=lambda p: (-len(p), p))
+
+
+def line_table(docs: pl.DataFrame) -> pl.DataFrame:
+    """Split documents (``_doc``, ``text``, ``_lang_hint``) into the line table."""
+    lines = (docs.select("_doc", "_lang_hint", pl.col("text").str.split("\n").alias("line"))
+             .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
+             .explode("line", "line_no"))
+    match = normalise_for_match(pl.col("line"))
+    return lines.with_columns(
+        pl.col("line_no").cast(pl.Int32),
+        match.alias("_m"),
+        match.str.to_lowercase().alias("_ml"),
+        pl.col("line").str.len_chars().alias("_len"),
+    ).with_columns((pl.col("_m") == "").alias("_blank"))
+
+
+def with_positions(lines: pl.DataFrame) -> pl.DataFrame:
+    """Add ``_pos`` and ``_pos_end``: 1-based rank among the non-blank lines of the
+    document, from the start and from the end (lines must be sorted by _doc, line_no)."""
+    content = (~pl.col("_blank")).cast(pl.Int32)
+    return lines.with_columns(
+        content.cum_sum().over("_doc").alias("_pos"),
+        content.sum().over("_doc").alias("_total"),
+    ).with_columns((pl.col("_total") - pl.col("_pos") + 1).alias("_pos_end"))
+
+
+def regex_pattern(patterns: tuple[str, ...], anchor: str, case: str) -> str:
+    body = "|".join(f"(?:{p})" for p in patterns)
+    if anchor == "line_start":
+        body = f"^(?:{body})"
+    elif anchor == "full_line":
+        body = rf"^[\p{{P}}\p{{S}}\s]*(?:{body})[\p{{P}}\p{{S}}\s]*$"
+    return ("(?i)" if case == "insensitive" else "") + body
+
+
+def _phrase_match(target: pl.Expr, phrases: list[str], anchor: str) -> pl.Expr:
+    if anchor == "anywhere":
+        return target.str.contains_any(phrases)
+    if anchor == "line_start":
+        return target.str.contains("^(?:" + "|".join(pl.escape_regex(p) for p in phrases) + ")")
+    remainder = target.str.replace_many(phrases, [""] * len(phrases), leftmost=True)
+    return target.str.contains_any(phrases) & remainder.str.contains(PUNCT_ONLY)
+
+
+def _match_expr(rule: Rule) -> pl.Expr:
+    if rule.kind == "regex":
+        return pl.col("_m").str.contains(regex_pattern(rule.patterns, rule.anchor, rule.case))
+    if rule.kind == "phrases":
+        insensitive = rule.case == "insensitive"
+        target = pl.col("_ml") if insensitive else pl.col("_m")
+        return _phrase_match(target, normalise_phrases(rule.patterns, insensitive), rule.anchor)
+    spec = rule.repeat
+    in_window = (pl.col("_pos") <= spec.within_first_lines) & (pl.col("_len") >= spec.min_chars)
+    key = pl.when(in_window).then(pl.col("_ml"))
+    occurrence = pl.int_range(pl.len()).over("_doc", key)
+    copies = pl.len().over("_doc", key)
+    return in_window & (occurrence >= 1) & (copies >= spec.min_count)
+
+
+def _exception_expr(rule: Rule) -> pl.Expr | None:
+    parts = []
+    if rule.exception_regex:
+        parts.append(pl.col("_m").str.contains("|".join(f"(?:{p})" for p in rule.exception_regex)))
+    if rule.exception_phrases:
+        parts.append(pl.col("_ml").str.contains_any(normalise_phrases(rule.exception_phrases, True)))
+    if not parts:
+        return None
+    return pl.any_horizontal(parts)
+
+
+def rule_expr(rule: Rule) -> pl.Expr:
+    """A boolean expression: does ``rule`` hit this line? (needs :func:`with_positions`)."""
+    conditions = [~pl.col("_blank")]
+    if not rule.applies_to_all_languages:
+        conditions.append(pl.col("_lang_hint").is_null() | pl.col("_lang_hint").is_in(list(rule.langs)))
+    if rule.max_line_chars is not None:
+        conditions.append(pl.col("_len") <= rule.max_line_chars)
+    if rule.min_line_chars is not None:
+        conditions.append(pl.col("_len") >= rule.min_line_chars)
+    windows = []
+    if rule.head_lines is not None:
+        windows.append(pl.col("_pos") <= rule.head_lines)
+    if rule.tail_lines is not None:
+        windows.append(pl.col("_pos_end") <= rule.tail_lines)
+    if windows:
+        conditions.append(pl.any_horizontal(windows))
+    conditions.append(_match_expr(rule))
+    exception = _exception_expr(rule)
+    if exception is not None:
+        conditions.append(~exception)
+    return pl.all_horizontal(conditions)
+
+
+HIT_SCHEMA = {"_doc": pl.Int64, "line_no": pl.Int32, "rule": pl.Int32}
+
+
+def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | None = None) -> pl.DataFrame:
+    """All (``_doc``, ``line_no``, ``rule``) hits of ``rules`` (or of the rules at
+    ``indices``) on ``lines``; ``rule`` is the index into ``rules``."""
+    indices = list(range(len(rules))) if indices is None else indices
+    if not indices or lines.is_empty():
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    positioned = with_positions(lines)
+    hit_lists = pl.concat_list([pl.when(rule_expr(rules[i])).then(pl.lit(i, dtype=pl.Int32))
+                                for i in indices]).list.drop_nulls()
+    return (positioned.select("_doc", "line_no", hit_lists.alias("rule"))
+            .filter(pl.col("rule").list.len() > 0)
+            .explode("rule")
+            .cast(HIT_SCHEMA))
+
+
+def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 5) -> pl.DataFrame:
+    """Run the rules to a fixed point and return every hit with the line it removes.
+
+    A removal can move another line into a rule's head/tail window or repeat window, so
+    position-dependent rules run again on the documents that lost lines, until nothing
+    new is removed. This keeps cleaning idempotent: a cleaned text gives no new hits.
+    Returns ``_doc, line_no, rule`` (hits in order found, each line/rule pair once).
+    """
+    drop_rules = [i for i, r in enumerate(rules) if r.action in ("drop_line", "drop_doc")]
+    positional = [i for i, r in enumerate(rules) if r.positional]
+    hits = evaluate(lines, rules)
+    all_hits = [hits]
+    current = lines
+    for _ in range(max_rounds):
+        removed = hits.filter(pl.col("rule").is_in(drop_rules)).select("_doc", "line_no").unique()
+        if removed.is_empty() or not positional:
+            break
+        current = current.join(removed, on=["_doc", "line_no"], how="anti", maintain_order="left")
+        touched = current.filter(pl.col("_doc").is_in(removed["_doc"].unique().implode()))
+        seen = pl.concat(all_hits)
+        hits = evaluate(touched, rules, positional).join(seen, on=["_doc", "line_no", "rule"], how="anti")
+        if hits.is_empty():
+            break
+        all_hits.append(hits)
+    return pl.concat(all_hits).unique(maintain_order=True)
