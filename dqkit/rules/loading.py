@@ -31,7 +31,8 @@ def rule_files(folder: Path) -> list[Path]:
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
-    files: tuple[str, ...]
+    files: tuple[Path, ...]
+    names: tuple[str, ...]  # for reports: builtin:<path in pack> or the path as given
 
 
 def load_rules(folders: list[Path], include_builtin: bool = True) -> RuleSet:
@@ -40,16 +41,19 @@ def load_rules(folders: list[Path], include_builtin: bool = True) -> RuleSet:
     Rules keep the order of the folders, then of the files (sorted), then of the file:
     that order decides which rule is named when several drop the same line.
     """
-    sources = ([builtin_rules_dir()] if include_builtin else []) + [Path(f) for f in folders]
+    builtin = [builtin_rules_dir()] if include_builtin else []
+    sources = builtin + [Path(f) for f in folders]
     problems: list[str] = []
     rules: list[Rule] = []
-    files: list[str] = []
+    files: list[Path] = []
+    names: list[str] = []
     seen: dict[str, str] = {}
     for folder in sources:
         if not folder.exists():
             raise RuleFileError(f"rule folder does not exist: {folder}")
         for path in rule_files(folder):
-            files.append(str(path))
+            files.append(path)
+            names.append(f"builtin:{path.relative_to(folder).as_posix()}" if folder in builtin else str(path))
             try:
                 document = load_yaml(path.read_text(encoding="utf-8"), str(path))
             except UnicodeDecodeError as exc:
@@ -69,4 +73,4 @@ def load_rules(folders: list[Path], include_builtin: bool = True) -> RuleSet:
     if problems:
         listing = "\n".join(f"  {p}" for p in problems)
         raise RuleFileError(f"{len(problems)} problem(s) in rule files:\n{listing}")
-    return RuleSet(rules=tuple(rules), files=tuple(files))
+    return RuleSet(rules=tuple(rules), files=tuple(files), names=tuple(names))

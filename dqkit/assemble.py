@@ -1,0 +1,74 @@
+"""Turn rule verdicts into clean text, line edits and per-document counts.
+
+A removed line leaves a seam; blank lines that only separated it from its neighbours
+are folded so the clean text has no holes: a blank line is dropped when a removal sits
+between it and the previous kept blank line, or when removals leave it at the very
+start or end of the document. Every dropped line, blank or not, is an edit.
+
+>>> import polars as pl
+>>> from dqkit.rules.engine import line_table
+>>> docs = pl.DataFrame({"_doc": [0], "text": ["Body.\\n\\nFooter\\n\\nMore footer"], "_lang_hint": [None]},
+...                     schema_overrides={"_lang_hint": pl.String})
+>>> lines = line_table(docs)
+>>> removed = pl.DataFrame({"_doc": [0, 0], "line_no": [3, 5], "rule_id": ["r", "r"]},
+...                        schema_overrides={"line_no": pl.Int32})
+>>> text, _ = assemble(lines, removed)
+>>> text["text"].to_list()
+['Body.']
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
+    marked = lines.join(removed, on=["_doc", "line_no"], how="left", maintain_order="left")
+    marked = marked.with_columns(pl.col("rule_id").is_not_null().alias("_removed"))
+    kept_content = (~pl.col("_removed") & ~pl.col("_blank")).cast(pl.Int32)
+    removed_i = pl.col("_removed").cast(pl.Int32)
+    marked = marked.with_columns(
+        (kept_content.cum_sum().over("_doc") - kept_content).alias("_content_before"),
+        (kept_content.cum_sum(reverse=True).over("_doc") - kept_content).alias("_content_after"),
+        (removed_i.cum_sum().over("_doc") - removed_i).alias("_removed_before"),
+        (removed_i.cum_sum(reverse=True).over("_doc") - removed_i).alias("_removed_after"),
+    )
+    kept = marked.filter(~pl.col("_removed")).with_columns(
+        pl.col("_blank").shift(1).over("_doc").alias("_prev_blank"),
+        (pl.col("line_no") - pl.col("line_no").shift(1).over("_doc")).alias("_gap"),
+    )
+    fold = pl.col("_blank") & (
+        (pl.col("_prev_blank").fill_null(False) & (pl.col("_gap") > 1))
+        | ((pl.col("_content_before") == 0) & (pl.col("_removed_before") > 0))
+        | ((pl.col("_content_after") == 0) & (pl.col("_removed_after") > 0))
+    )
+    folded = kept.filter(fold).select("_doc", "line_no")
+    return marked.join(folded.with_columns(pl.lit(True).alias("_folded")), on=["_doc", "line_no"],
+                       how="left", maintain_order="left").with_columns(pl.col("_folded").fill_null(False))
+
+
+def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply removals to the line table.
+
+    ``removed`` holds ``_doc, line_no, rule_id`` for each line a rule removes. Returns
+    (per document: ``_doc, text, lines_removed, chars_in, chars_removed``; the edits of
+    kind ``line_removed`` and ``blank_line_folded``).
+    """
+    marked = _mark(lines, removed)
+    keep = ~pl.col("_removed") & ~pl.col("_folded")
+    content_chars = pl.when(~pl.col("_blank")).then(pl.col("_len")).otherwise(0)
+    texts = marked.group_by("_doc", maintain_order=True).agg(
+        pl.col("line").filter(keep).str.join("\n").alias("text"),
+        (pl.col("_removed") & ~pl.col("_blank")).sum().cast(pl.Int64).alias("lines_removed"),
+        content_chars.sum().cast(pl.Int64).alias("chars_in"),
+        content_chars.filter(pl.col("_removed")).sum().cast(pl.Int64).alias("chars_removed"),
+    )
+    edits = marked.filter(pl.col("_removed") | pl.col("_folded")).select(
+        "_doc", "line_no",
+        pl.when(pl.col("_removed")).then(pl.lit("line_removed")).otherwise(pl.lit("blank_line_folded"))
+        .alias("kind"),
+        "rule_id",
+        pl.col("line").alias("before"),
+        pl.lit(None, dtype=pl.String).alias("after"),
+    )
+    return texts, edits

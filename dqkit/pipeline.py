@@ -1,0 +1,270 @@
+"""``dqkit clean``: read, normalise, match rules, assemble, guard, detect language, dedup, write.
+
+:func:`clean_documents` is the unit of work, a function from a documents frame to its
+outputs (clean rows, rejects, edits, statistics) that knows nothing about files;
+:func:`run_clean` wraps it with reading, checks and the atomic write of OUT.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from dqkit import __version__
+from dqkit.assemble import assemble
+from dqkit.dedup.exact import find_exact_duplicates
+from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
+from dqkit.errors import DqkitError, OptionsError
+from dqkit.io.output import StagedOutput, check_output_dir
+from dqkit.io.readers import ReadOptions, read_corpus
+from dqkit.io.sources import discover
+from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents
+from dqkit.progress import Progress
+from dqkit.report.markdown import render_markdown
+from dqkit.report.summary import build_report
+from dqkit.rules.engine import line_table, match_lines
+from dqkit.rules.loading import RuleSet, load_rules
+
+INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint")
+REASONS = {
+    "empty_text": "the document has no text",
+    "too_much_removed": "rules removed more than the allowed share of the text",
+    "empty_after_cleaning": "nothing is left after cleaning",
+    "exact_duplicate": "same cleaned text as an earlier document",
+}
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    lang_field: str = "lang"
+    on_error: str = "stop"
+    output_format: str | None = None  # jsonl | parquet; None: parquet for parquet input
+    rule_dirs: tuple[str, ...] = ()
+    builtin_rules: bool = True
+    detect_language: bool = True
+    lang_prefix_chars: int = DEFAULT_PREFIX_CHARS
+    max_removed_fraction: float = 0.5
+    dedup: str = "exact"  # exact | none
+    overwrite: bool = False
+
+
+@dataclass
+class CleanResult:
+    clean: pl.DataFrame
+    rejects: pl.DataFrame
+    edits: pl.DataFrame
+    hits: pl.DataFrame  # _doc, line_no, rule, action (every rule hit, for statistics)
+    documents: pl.DataFrame  # _doc, id, chars_in, chars_out (every document that reached cleaning)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _lang_hint(docs: pl.DataFrame, lang_field: str) -> pl.DataFrame:
+    if lang_field in docs.columns:
+        hint = (pl.col(lang_field).cast(pl.String).str.strip_chars().str.to_lowercase()
+                .str.extract(r"^([a-z]{2,3})(?:[-_].*)?$"))
+    else:
+        hint = pl.lit(None, dtype=pl.String)
+    return docs.with_columns(hint.alias("_lang_hint"))
+
+
+def _reject(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None = None) -> pl.DataFrame:
+    detail_expr = pl.lit(detail or REASONS.get(reason, reason)) if not isinstance(detail, pl.Expr) else detail
+    return frame.with_columns(pl.lit(reason).alias("reason"), detail_expr.cast(pl.String).alias("detail"))
+
+
+def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
+                    progress: Progress) -> CleanResult:
+    """Clean a documents frame (``_doc, id, text, _origin, _bytes_replaced`` + carried)."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 4)
+        clock = now
+
+    docs = _lang_hint(docs, options.lang_field)
+    original = docs.select("_doc", pl.col("text").alias("_original_text"))
+
+    progress.stage("normalising unicode")
+    normalised, unicode_edits = normalise_documents(docs.select("_doc", "text"), progress.advance)
+    docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
+    lap("normalise")
+
+    empty = docs.filter(pl.col("text").str.strip_chars() == "")
+    docs = docs.filter(pl.col("text").str.strip_chars() != "")
+    rejected = [_reject(empty, "empty_text")]
+
+    progress.stage(f"matching {len(rules.rules)} rules")
+    lines = line_table(docs.select("_doc", "text", "_lang_hint"))
+    hits = match_lines(lines, rules.rules)
+    rule_table = pl.DataFrame({"rule": range(len(rules.rules)), "rule_id": [r.id for r in rules.rules],
+                               "action": [r.action for r in rules.rules]},
+                              schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String})
+    hits = hits.join(rule_table, on="rule", how="left", maintain_order="left")
+    lap("rules")
+
+    # drop_doc rules reject the whole document, naming the first rule that fired.
+    doc_drops = (hits.filter(pl.col("action") == "drop_doc").sort("_doc", "rule", "line_no")
+                 .group_by("_doc", maintain_order=True).agg(pl.col("rule_id").first(), pl.col("line_no").first()))
+    dropped_docs = docs.join(doc_drops, on="_doc", how="inner", maintain_order="left")
+    rejected.append(_reject(dropped_docs, "rule_dropped",
+                            pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
+                            ).drop("rule_id", "line_no"))
+    docs = docs.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
+    lines = lines.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
+
+    # A line removed by several rules is credited to the first of them (rule order).
+    removed = (hits.filter(pl.col("action") == "drop_line").sort("_doc", "line_no", "rule")
+               .group_by("_doc", "line_no", maintain_order=True).agg(pl.col("rule_id").first()))
+    texts, line_edits = assemble(lines, removed)
+    flags = (hits.filter(pl.col("action") == "flag")
+             .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
+             .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="left")
+             .select("_doc", "line_no", pl.lit("line_flagged").alias("kind"), "rule_id",
+                     pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after")))
+    docs = docs.drop("text").join(texts, on="_doc", how="left", maintain_order="left")
+    lap("assemble")
+
+    # Document guard: too much removed, or nothing left.
+    share = pl.col("chars_removed") / pl.col("chars_in").clip(lower_bound=1)
+    nothing_left = pl.col("text").str.strip_chars() == ""
+    too_much = ~nothing_left & (share > options.max_removed_fraction)
+    rejected.append(_reject(docs.filter(nothing_left), "empty_after_cleaning"))
+    rejected.append(_reject(docs.filter(too_much), "too_much_removed",
+                            pl.format("removed {}% of the text (limit {}%)", (share * 100).round(1),
+                                      pl.lit(round(options.max_removed_fraction * 100, 1)))))
+    survivors = docs.filter(~nothing_left & ~too_much)
+
+    progress.stage("detecting language")
+    given = (pl.col(options.lang_field).cast(pl.String) if options.lang_field in survivors.columns
+             else pl.lit(None, dtype=pl.String))
+    to_detect = survivors.filter(pl.col("_lang_hint").is_null())
+    found: list[str | None] = [None] * to_detect.height
+    if options.detect_language and not to_detect.is_empty():
+        found = detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, progress.advance)
+    detected = pl.DataFrame({"_doc": to_detect["_doc"], "_detected": found},
+                            schema={"_doc": pl.Int64, "_detected": pl.String})
+    survivors = (survivors.join(detected, on="_doc", how="left", maintain_order="left")
+                 .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected"))
+                               .otherwise(given).alias("lang"))
+                 .drop("_detected"))
+    lap("language")
+
+    if options.dedup == "exact":
+        duplicates = find_exact_duplicates(survivors)
+        dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
+        rejected.append(_reject(dup_docs, "exact_duplicate",
+                                pl.format("same cleaned text as {}", pl.col("dup_of"))))
+        survivors = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
+    lap("dedup")
+
+    edits = pl.concat([unicode_edits, line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)])
+    return CleanResult(
+        clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
+        hits=hits.select("_doc", "line_no", "rule_id", "action"),
+        documents=docs.select("_doc", "id", "chars_in", pl.col("text").str.len_chars().alias("chars_out")),
+        timings=timings,
+    )
+
+
+def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.DataFrame:
+    """Rejects carry the document as it was read, so that nothing is lost."""
+    frames = [p for p in parts if not p.is_empty()]
+    if not frames:
+        return pl.DataFrame(schema={"_doc": pl.Int64, "id": pl.String, "reason": pl.String, "detail": pl.String})
+    rejects = pl.concat(frames, how="diagonal_relaxed").drop("text", strict=False)
+    return rejects.join(original, on="_doc", how="left", maintain_order="left").rename(
+        {"_original_text": "text"})
+
+
+def _output_columns(carried: list[str]) -> tuple[list[str], list[str]]:
+    clean = ["id", "text", "lang", *carried, "dq_lines_removed", "dq_edits", "dq_flags"]
+    rejects = ["id", "reason", "detail", "dup_of", "origin", "text", *carried]
+    return clean, rejects
+
+
+def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[str]) -> tuple:
+    """Add the per-document counts, the read-time rejects, ids on edits; order columns and rows."""
+    edits = result.edits
+    counts = edits.group_by("_doc").agg(
+        (pl.col("kind") == "line_removed").sum().alias("dq_lines_removed"),
+        pl.col("kind").is_in(["line_removed", "line_flagged", "blank_line_folded"]).not_().sum().alias("dq_edits"),
+        (pl.col("kind") == "line_flagged").sum().alias("dq_flags"),
+    )
+    clean_cols, reject_cols = _output_columns(carried)
+    clean = (result.clean.join(counts, on="_doc", how="left", maintain_order="left")
+             .with_columns(pl.col("dq_lines_removed", "dq_edits", "dq_flags").fill_null(0).cast(pl.Int64))
+             .sort("_doc").select(clean_cols))
+    rejects = result.rejects
+    if not problems.is_empty():
+        rejects = pl.concat([rejects, problems.with_columns(pl.lit(None, dtype=pl.Int64).alias("_doc"))],
+                            how="diagonal_relaxed")
+    rejects = rejects.with_columns(
+        *(pl.lit(None, dtype=pl.String).alias(c) for c in ("dup_of", "_origin", "text") if c not in rejects.columns),
+        *(pl.lit(None).alias(c) for c in carried if c not in rejects.columns),
+    ).rename({"_origin": "origin"}).sort("_doc", "origin", nulls_last=True).select(reject_cols)
+    ids = result.documents.select("_doc", pl.col("id").alias("doc_id"))
+    edits = (edits.join(ids, on="_doc", how="left", maintain_order="left")
+             .sort("_doc", "line_no", "kind", nulls_last=False)
+             .select("doc_id", "line_no", "kind", "rule_id", "before", "after"))
+    return clean, rejects, edits
+
+
+def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Progress) -> dict:
+    """The whole ``dqkit clean`` run; returns report.json's content."""
+    started = time.perf_counter()
+    discovery = discover(inputs)
+    if not discovery.files:
+        raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
+    check_output_dir(out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files],
+                     options.overwrite)
+    if options.output_format not in (None, "jsonl", "parquet"):
+        raise OptionsError(f"unknown output format {options.output_format!r}")
+    rules = load_rules([Path(d) for d in options.rule_dirs], include_builtin=options.builtin_rules)
+
+    progress.stage(f"reading {len(discovery.files)} file(s)")
+    read_start = time.perf_counter()
+    corpus = read_corpus(discovery.files, ReadOptions(options.text_field, options.id_field, options.on_error))
+    read_seconds = time.perf_counter() - read_start
+    docs = corpus.documents
+    if docs.is_empty() and corpus.problems.is_empty():
+        raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
+    if options.lang_field != "lang" and "lang" in docs.columns:
+        raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
+    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL)]
+    docs = docs.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
+
+    result = clean_documents(docs, rules, options, progress)
+    result.timings = {"read": round(read_seconds, 4), **result.timings}
+    clean, rejects, edits = _finish_frames(result, corpus.problems, carried)
+
+    fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in discovery.files) else "jsonl")
+    report = build_report(
+        version=__version__, options=asdict(options), output_format=fmt, corpus=corpus,
+        skipped=discovery.skipped, rules=rules, docs_in=docs, result=result,
+        clean=clean, rejects=rejects, edits=edits,
+    )
+    progress.stage(f"writing {out}")
+    write_start = time.perf_counter()
+    staged = StagedOutput(out)
+    try:
+        staged.write_frame(f"clean.{fmt}", clean)
+        staged.write_frame(f"rejects.{fmt}", rejects)
+        staged.write_frame("edits.parquet", edits)
+        staged.write_json("report.json", report)
+        staged.write_text("report.md", render_markdown(report))
+        timings = {**result.timings, "write": round(time.perf_counter() - write_start, 4),
+                   "total": round(time.perf_counter() - started, 4)}
+        staged.write_json("timings.json", {"seconds": timings, "documents": report["documents"]["in"]})
+        staged.commit()
+    except BaseException:
+        staged.abort()
+        raise
+    return report

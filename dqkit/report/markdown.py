@@ -1,0 +1,71 @@
+"""report.md: the run at a glance, rendered from report.json alone.
+
+Corpus text is escaped (HTML special characters, table pipes, backticks, line breaks),
+so a document cannot inject markup into a pull-request comment or a CI summary.
+
+>>> escape_cell("<script>|`x`")
+'&lt;script&gt;\\\\|\\\\`x\\\\`'
+"""
+
+from __future__ import annotations
+
+import html
+
+SAMPLE_CHARS = 120
+
+
+def escape_cell(text: str) -> str:
+    text = html.escape(str(text), quote=False)
+    return text.replace("|", "\\|").replace("`", "\\`").replace("\r", " ").replace("\n", " ⏎ ")
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(report: dict) -> str:
+    docs = report["documents"]
+    lines = [f"# dqkit clean report (dqkit {report['dqkit_version']})", ""]
+    balance = "✅ balanced" if docs["balanced"] else "❌ NOT balanced"
+    lines += [f"**{docs['in']}** documents in · **{docs['kept']}** kept · **{docs['rejected']}** rejected "
+              f"({balance}: in = kept + rejected)", ""]
+    lines += [f"Lines removed: **{report['lines']['removed']}** · flagged: {report['lines']['flagged']} · "
+              f"characters {report['characters']['in']:,} → {report['characters']['out']:,}", ""]
+    if docs["rejected_by_reason"]:
+        lines += ["## Rejected documents", ""]
+        lines += _table(["reason", "documents"], [[k, v] for k, v in docs["rejected_by_reason"].items()])
+    hits = report["rule_hits"]
+    if hits:
+        lines += ["## Rules that fired", ""]
+        ordered = sorted(hits.items(), key=lambda item: (-item[1]["hits"], item[0]))
+        lines += _table(["rule", "action", "hits", "documents", "lines removed", "example"],
+                        [[rule_id, s["action"], s["hits"], s["documents"], s["lines_removed"],
+                          (s["samples"][0]["text"][:SAMPLE_CHARS] if s["samples"] else "")]
+                         for rule_id, s in ordered])
+    if report["edits_by_kind"]:
+        lines += ["## Edits by kind", ""]
+        lines += _table(["kind", "rows"], [[k, v] for k, v in report["edits_by_kind"].items()])
+    if report["unicode"]["fixes"]:
+        lines += ["## Unicode repairs", ""]
+        lines += _table(["fix", "lines"], [[k, v] for k, v in report["unicode"]["fixes"].items()])
+    if report["languages"]:
+        lines += ["## Languages of kept documents", ""]
+        lines += _table(["language", "documents"], [[k, v] for k, v in report["languages"].items()])
+    inputs = report["inputs"]
+    lines += ["## Inputs", ""]
+    lines += _table(["file", "format", "documents", "unreadable records"],
+                    [[f["name"], f["format"] + (f"+{f['compression']}" if f["compression"] else ""),
+                      f["documents"], f["unreadable"]] for f in inputs["files"]])
+    notes = []
+    if inputs["skipped_files"]:
+        notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
+    if inputs["bytes_replaced"]:
+        notes.append(f"{inputs['bytes_replaced']} undecodable byte(s) were replaced by U+FFFD.")
+    if inputs["ids_generated"]:
+        notes.append("Some records had no id: ids were made from file and line.")
+    lines += [f"- {escape_cell(n)}" for n in notes] + ([""] if notes else [])
+    lines += [f"Rules: {report['rules']['count']} from {len(report['rules']['files'])} file(s), "
+              f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, edits.parquet.", ""]
+    return "\n".join(lines)
