@@ -1,5 +1,7 @@
 """Turn rule verdicts into clean text, line edits and per-document counts.
 
+:func:`clean_lines` is the whole line stage: line table, rule matching, removal.
+
 A removed line leaves a seam; blank lines that only separated it from its neighbours
 are folded so the clean text has no holes: a blank line is dropped when a removal sits
 between it and the previous kept blank line, or when removals leave it at the very
@@ -19,7 +21,13 @@ start or end of the document. Every dropped line, blank or not, is an edit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
+
+from dqkit.normalize.unicode import EDIT_SCHEMA
+from dqkit.rules.engine import line_table, match_lines
+from dqkit.rules.schema import Rule
 
 
 def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
@@ -72,3 +80,59 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
         pl.lit(None, dtype=pl.String).alias("after"),
     )
     return texts, edits
+
+
+@dataclass
+class LineOutcome:
+    hits: pl.DataFrame  # _doc, line_no, rule, rule_id, action: every hit
+    doc_drops: pl.DataFrame  # _doc, rule_id, line_no: documents a drop_doc rule rejects
+    texts: pl.DataFrame  # _doc, text, lines_removed, chars_in, chars_removed (other documents)
+    edits: pl.DataFrame  # line_removed, blank_line_folded and line_flagged edits
+
+    def replace(self, other: "LineOutcome") -> "LineOutcome":
+        """This outcome with the documents that ``other`` covers taken from ``other``."""
+        docs = pl.concat([other.texts.select("_doc"), other.doc_drops.select("_doc")]).unique()
+
+        def merge(mine: pl.DataFrame, theirs: pl.DataFrame) -> pl.DataFrame:
+            kept = mine.join(docs, on="_doc", how="anti", maintain_order="left")
+            return pl.concat([kept, theirs]).sort("_doc", maintain_order=True)
+
+        return LineOutcome(*(merge(getattr(self, name), getattr(other, name))
+                             for name in ("hits", "doc_drops", "texts", "edits")))
+
+
+def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
+    """Match ``rules`` on the lines of ``docs`` (``_doc, text, _lang_hint``) and remove
+    what they drop. A line hit by several rules is credited to the first (rule order)."""
+    lines = line_table(docs.select("_doc", "text", "_lang_hint"))
+    rule_table = pl.DataFrame({"rule": range(len(rules)), "rule_id": [r.id for r in rules],
+                               "action": [r.action for r in rules]},
+                              schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String})
+    hits = match_lines(lines, rules).join(rule_table, on="rule", how="left", maintain_order="left")
+    doc_drops = (hits.filter(pl.col("action") == "drop_doc").sort("_doc", "rule", "line_no")
+                 .group_by("_doc", maintain_order=True).agg(pl.col("rule_id").first(), pl.col("line_no").first()))
+    lines = lines.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
+    removed = (hits.filter(pl.col("action") == "drop_line").sort("_doc", "line_no", "rule")
+               .group_by("_doc", "line_no", maintain_order=True).agg(pl.col("rule_id").first()))
+    texts, line_edits = assemble(lines, removed)
+    flags = (hits.filter(pl.col("action") == "flag")
+             .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
+             .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="inner")
+             .select("_doc", "line_no", pl.lit("line_flagged").alias("kind"), "rule_id",
+                     pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after")))
+    edits = pl.concat([line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)]).sort("_doc", "line_no",
+                                                                                     maintain_order=True)
+    return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
+
+
+def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.DataFrame) -> pl.Series:
+    """Documents where a rule of another language fired, given their detected
+    ``languages`` (``_doc, lang``): they are cleaned again with the language known."""
+    rule_langs = pl.DataFrame(
+        [(i, lang) for i, r in enumerate(rules) if not r.applies_to_all_languages for lang in r.langs],
+        schema={"rule": pl.Int32, "lang": pl.String}, orient="row")
+    scoped = hits.join(rule_langs.select("rule").unique(), on="rule", how="semi")
+    known = languages.with_columns(pl.col("lang").str.extract(r"^([a-z]{2,3})")).filter(pl.col("lang").is_not_null())
+    candidates = scoped.join(known, on="_doc", how="inner")
+    wrong = candidates.join(rule_langs, on=["rule", "lang"], how="anti")
+    return wrong["_doc"].unique().sort()

@@ -14,21 +14,23 @@ from pathlib import Path
 import polars as pl
 
 from dqkit import __version__
-from dqkit.assemble import assemble
+from dqkit.assemble import clean_lines, out_of_language
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions, read_corpus
 from dqkit.io.sources import discover
-from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents
+from dqkit.normalize.unicode import normalise_documents
 from dqkit.progress import Progress
 from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
-from dqkit.rules.engine import line_table, match_lines
 from dqkit.rules.loading import RuleSet, load_rules
 
 INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint")
+# Columns dqkit writes on clean rows; an input that has them (a cleaned corpus cleaned
+# again) gets them recomputed.
+COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
 REASONS = {
     "empty_text": "the document has no text",
     "too_much_removed": "rules removed more than the allowed share of the text",
@@ -102,35 +104,40 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     rejected = [_reject(empty, "empty_text")]
 
     progress.stage(f"matching {len(rules.rules)} rules")
-    lines = line_table(docs.select("_doc", "text", "_lang_hint"))
-    hits = match_lines(lines, rules.rules)
-    rule_table = pl.DataFrame({"rule": range(len(rules.rules)), "rule_id": [r.id for r in rules.rules],
-                               "action": [r.action for r in rules.rules]},
-                              schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String})
-    hits = hits.join(rule_table, on="rule", how="left", maintain_order="left")
+    outcome = clean_lines(docs, rules.rules)
     lap("rules")
 
-    # drop_doc rules reject the whole document, naming the first rule that fired.
-    doc_drops = (hits.filter(pl.col("action") == "drop_doc").sort("_doc", "rule", "line_no")
-                 .group_by("_doc", maintain_order=True).agg(pl.col("rule_id").first(), pl.col("line_no").first()))
-    dropped_docs = docs.join(doc_drops, on="_doc", how="inner", maintain_order="left")
+    progress.stage("detecting language")
+    # On the cleaned text: boilerplate in another language must not decide it.
+    given = (pl.col(options.lang_field).cast(pl.String) if options.lang_field in docs.columns
+             else pl.lit(None, dtype=pl.String))
+    to_detect = (docs.filter(pl.col("_lang_hint").is_null()).select("_doc")
+                 .join(outcome.texts.select("_doc", "text"), on="_doc", how="inner", maintain_order="left"))
+    found: list[str | None] = [None] * to_detect.height
+    if options.detect_language and not to_detect.is_empty():
+        found = detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, progress.advance)
+    detected = pl.DataFrame({"_doc": to_detect["_doc"], "_detected": found},
+                            schema={"_doc": pl.Int64, "_detected": pl.String})
+    docs = (docs.join(detected, on="_doc", how="left", maintain_order="left")
+            .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected"))
+                          .otherwise(given).alias("lang"))
+            .drop("_detected"))
+    lap("language")
+
+    # A rule of another language fired before the language was known: clean those
+    # documents again with it.
+    rescoped = out_of_language(outcome.hits, rules.rules, docs.select("_doc", "lang"))
+    if not rescoped.is_empty():
+        again = docs.filter(pl.col("_doc").is_in(rescoped.implode())).with_columns(
+            pl.col("lang").str.extract(r"^([a-z]{2,3})").alias("_lang_hint"))
+        outcome = outcome.replace(clean_lines(again, rules.rules))
+    lap("rescope")
+
+    dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")
     rejected.append(_reject(dropped_docs, "rule_dropped",
                             pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
                             ).drop("rule_id", "line_no"))
-    docs = docs.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
-    lines = lines.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
-
-    # A line removed by several rules is credited to the first of them (rule order).
-    removed = (hits.filter(pl.col("action") == "drop_line").sort("_doc", "line_no", "rule")
-               .group_by("_doc", "line_no", maintain_order=True).agg(pl.col("rule_id").first()))
-    texts, line_edits = assemble(lines, removed)
-    flags = (hits.filter(pl.col("action") == "flag")
-             .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
-             .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="left")
-             .select("_doc", "line_no", pl.lit("line_flagged").alias("kind"), "rule_id",
-                     pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after")))
-    docs = docs.drop("text").join(texts, on="_doc", how="left", maintain_order="left")
-    lap("assemble")
+    docs = docs.drop("text").join(outcome.texts, on="_doc", how="inner", maintain_order="left")
 
     # Document guard: too much removed, or nothing left.
     share = pl.col("chars_removed") / pl.col("chars_in").clip(lower_bound=1)
@@ -142,21 +149,6 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
                                       pl.lit(round(options.max_removed_fraction * 100, 1)))))
     survivors = docs.filter(~nothing_left & ~too_much)
 
-    progress.stage("detecting language")
-    given = (pl.col(options.lang_field).cast(pl.String) if options.lang_field in survivors.columns
-             else pl.lit(None, dtype=pl.String))
-    to_detect = survivors.filter(pl.col("_lang_hint").is_null())
-    found: list[str | None] = [None] * to_detect.height
-    if options.detect_language and not to_detect.is_empty():
-        found = detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, progress.advance)
-    detected = pl.DataFrame({"_doc": to_detect["_doc"], "_detected": found},
-                            schema={"_doc": pl.Int64, "_detected": pl.String})
-    survivors = (survivors.join(detected, on="_doc", how="left", maintain_order="left")
-                 .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected"))
-                               .otherwise(given).alias("lang"))
-                 .drop("_detected"))
-    lap("language")
-
     if options.dedup == "exact":
         duplicates = find_exact_duplicates(survivors)
         dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
@@ -165,10 +157,10 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         survivors = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
     lap("dedup")
 
-    edits = pl.concat([unicode_edits, line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)])
+    edits = pl.concat([unicode_edits, outcome.edits])
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
-        hits=hits.select("_doc", "line_no", "rule_id", "action"),
+        hits=outcome.hits.select("_doc", "line_no", "rule_id", "action"),
         documents=docs.select("_doc", "id", "chars_in", pl.col("text").str.len_chars().alias("chars_out")),
         timings=timings,
     )
@@ -185,7 +177,7 @@ def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.D
 
 
 def _output_columns(carried: list[str]) -> tuple[list[str], list[str]]:
-    clean = ["id", "text", "lang", *carried, "dq_lines_removed", "dq_edits", "dq_flags"]
+    clean = ["id", "text", "lang", *carried, *COUNT_COLUMNS]
     rejects = ["id", "reason", "detail", "dup_of", "origin", "text", *carried]
     return clean, rejects
 
@@ -199,7 +191,7 @@ def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[st
         (pl.col("kind") == "line_flagged").sum().alias("dq_flags"),
     )
     clean_cols, reject_cols = _output_columns(carried)
-    clean = (result.clean.join(counts, on="_doc", how="left", maintain_order="left")
+    clean = (result.clean.drop(COUNT_COLUMNS, strict=False).join(counts, on="_doc", how="left", maintain_order="left")
              .with_columns(pl.col("dq_lines_removed", "dq_edits", "dq_flags").fill_null(0).cast(pl.Int64))
              .sort("_doc").select(clean_cols))
     rejects = result.rejects
@@ -238,7 +230,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
     if options.lang_field != "lang" and "lang" in docs.columns:
         raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
-    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL)]
+    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS)]
     docs = docs.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
 
     result = clean_documents(docs, rules, options, progress)
