@@ -27,7 +27,7 @@ from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
 from dqkit.rules.loading import RuleSet, load_rules
 
-INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint")
+INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint", "_trusted")
 # Columns dqkit writes on clean rows; an input that has them (a cleaned corpus cleaned
 # again) gets them recomputed.
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
@@ -113,20 +113,23 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
              else pl.lit(None, dtype=pl.String))
     to_detect = (docs.filter(pl.col("_lang_hint").is_null()).select("_doc")
                  .join(outcome.texts.select("_doc", "text"), on="_doc", how="inner", maintain_order="left"))
-    found: list[str | None] = [None] * to_detect.height
+    found: list[tuple[str | None, bool]] = [(None, False)] * to_detect.height
     if options.detect_language and not to_detect.is_empty():
         found = detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, progress.advance)
-    detected = pl.DataFrame({"_doc": to_detect["_doc"], "_detected": found},
-                            schema={"_doc": pl.Int64, "_detected": pl.String})
+    detected = pl.DataFrame({"_doc": to_detect["_doc"], "_detected": [lang for lang, _ in found],
+                             "_trusted": [trusted for _, trusted in found]},
+                            schema={"_doc": pl.Int64, "_detected": pl.String, "_trusted": pl.Boolean})
     docs = (docs.join(detected, on="_doc", how="left", maintain_order="left")
             .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected"))
                           .otherwise(given).alias("lang"))
             .drop("_detected"))
+    docs = docs.with_columns(pl.col("_trusted").fill_null(False))
     lap("language")
 
     # A rule of another language fired before the language was known: clean those
-    # documents again with it.
-    rescoped = out_of_language(outcome.hits, rules.rules, docs.select("_doc", "lang"))
+    # documents again with it, where the detected language can be trusted.
+    trusted = docs.filter(pl.col("_trusted")).select("_doc", "lang")
+    rescoped = out_of_language(outcome.hits, rules.rules, trusted)
     if not rescoped.is_empty():
         again = docs.filter(pl.col("_doc").is_in(rescoped.implode())).with_columns(
             pl.col("lang").str.extract(r"^([a-z]{2,3})").alias("_lang_hint"))

@@ -3,10 +3,12 @@
 langdetect is the slowest stage of a run (it is pure Python), so it sees only the first
 ``prefix_chars`` characters of the *cleaned* text (boilerplate gone), cut at a word
 boundary, and it is skipped for documents whose input already names a language.
-Documents with nothing to go on get ``und`` (undetermined).
+Documents with nothing to go on get ``und`` (undetermined). A guess from fewer than
+:data:`MIN_TRUSTED_LETTERS` letters is returned but marked as not trusted: langdetect is
+confidently wrong on short text ("Kurz." comes out as Polish with p = 0.99999).
 
 >>> detect_languages(["Die Regierung hat am Montag neue Zahlen zur Lage veröffentlicht.", "1234", ""])
-['de', 'und', 'und']
+[('de', False), ('und', False), ('und', False)]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Callable, Sequence
 
 UNDETERMINED = "und"
 DEFAULT_PREFIX_CHARS = 600
+MIN_TRUSTED_LETTERS = 50
 
 
 def _factory():
@@ -33,19 +36,22 @@ def _prefix(text: str, limit: int) -> str:
 
 
 def detect_languages(texts: Sequence[str], prefix_chars: int = DEFAULT_PREFIX_CHARS,
-                     on_progress: Callable[[int, int], None] | None = None) -> list[str]:
-    """One ISO 639-1 code (langdetect's, e.g. ``de``, ``zh-cn``) per text."""
+                     on_progress: Callable[[int, int], None] | None = None) -> list[tuple[str, bool]]:
+    """Per text: (ISO 639-1 code as langdetect spells it, e.g. ``de`` or ``zh-cn``;
+    whether the guess rests on enough text to be trusted)."""
     from langdetect.lang_detect_exception import LangDetectException
 
     factory = _factory()
     result = []
     for index, text in enumerate(texts):
+        prefix = _prefix(text, prefix_chars)
         detector = factory.create()
-        detector.append(_prefix(text, prefix_chars))
+        detector.append(prefix)
         try:
-            result.append(detector.detect())
+            trusted = sum(ch.isalpha() for ch in prefix) >= MIN_TRUSTED_LETTERS
+            result.append((detector.detect(), trusted))
         except LangDetectException:  # no letters at all
-            result.append(UNDETERMINED)
+            result.append((UNDETERMINED, False))
         if on_progress:
             on_progress(index + 1, len(texts))
     return result

@@ -1,0 +1,60 @@
+"""Shared helpers: run the real ``dqkit`` entry point in-process and read its outputs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dqkit.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SHARED = REPO.parent / "shared"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def dqkit(capsys, monkeypatch):
+    """Call ``dqkit ARGS...`` as the console script does; return exit code and output."""
+
+    def run(*args) -> Run:
+        monkeypatch.setattr(sys, "argv", ["dqkit", *map(str, args)])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def read_outputs(out: Path) -> dict:
+    """The frames and report of an output folder (clean/rejects in whichever format)."""
+    result = {"report": json.loads((out / "report.json").read_text()),
+              "edits": pl.read_parquet(out / "edits.parquet")}
+    for name in ("clean", "rejects"):
+        if (out / f"{name}.parquet").exists():
+            result[name] = pl.read_parquet(out / f"{name}.parquet")
+        else:
+            path = out / f"{name}.jsonl"
+            result[name] = pl.read_ndjson(path) if path.stat().st_size else pl.DataFrame()
+    return result
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
+                            for r in records), encoding="utf-8")
+    return path

@@ -1,0 +1,137 @@
+"""The invariants of DESIGN.md: nothing lost, deterministic, idempotent, safe writes."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import polars as pl
+import pytest
+
+from conftest import SEEDS, read_outputs, write_jsonl
+from dqkit.io import output
+
+DETERMINISTIC_FILES = ("clean.jsonl", "rejects.jsonl", "edits.parquet", "report.json", "report.md")
+
+
+@pytest.fixture
+def mixed_corpus(tmp_path):
+    """Seeds plus records that end up in every kind of reject."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    seed = (SEEDS / "001_e633a6e676f29462.txt").read_text(encoding="utf-8")
+    write_jsonl(corpus / "extra.jsonl", [
+        {"id": "copy", "text": seed.replace(" ", "  ").replace("Südkoreas", "SÜDKOREAS"),
+         "source": "mirror"},  # exact duplicate after folding case and white space
+        {"id": "empty", "text": "   ", "source": "x"},
+        {"id": "footer-only", "text": "Folgen Sie uns auf Facebook\nSchreibe einen Kommentar", "source": "x"},
+        {"id": "mostly-footer", "text": "Kurz.\nFolgen Sie uns auf Facebook und Instagram und Telegram\n"
+                                        "Deine E-Mail-Adresse wird nicht veröffentlicht.", "source": "x"},
+        "{broken json",
+    ])
+    return corpus
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_nothing_is_lost(mixed_corpus, tmp_path, dqkit):
+    run = dqkit("clean", mixed_corpus, "-o", tmp_path / "out", "--on-error", "skip")
+    assert run.code == 0, run.err
+    result = read_outputs(tmp_path / "out")
+    documents = result["report"]["documents"]
+    assert documents["in"] == 5 + 5
+    assert documents["in"] == documents["kept"] + documents["rejected"] and documents["balanced"]
+    assert documents["rejected_by_reason"] == {"empty_after_cleaning": 1, "empty_text": 1, "exact_duplicate": 1,
+                                               "malformed_record": 1, "too_much_removed": 1}
+    all_ids = set(result["clean"]["id"]) | set(result["rejects"]["id"])
+    assert len(all_ids) == 10
+    # Rejects carry the document as read, so it can be recovered.
+    copy = result["rejects"].filter(pl.col("id") == "copy")
+    assert copy["dup_of"].item() == "001_e633a6e676f29462.txt"
+    assert copy["text"].item().startswith("SÜDKOREAS  Geheimdienst")
+    assert result["rejects"].filter(pl.col("reason") == "malformed_record")["text"].item() == "{broken json\n"
+    # Every removed line of every document is in the audit.
+    footer = result["edits"].filter(pl.col("doc_id") == "footer-only")
+    assert footer["kind"].to_list() == ["line_removed", "line_removed"]
+
+
+def test_two_runs_are_byte_identical(mixed_corpus, tmp_path, dqkit):
+    for name in ("a", "b"):
+        assert dqkit("clean", mixed_corpus, "-o", tmp_path / name, "--on-error", "skip").code == 0
+    first, second = _digest(tmp_path / "a"), _digest(tmp_path / "b")
+    for name in DETERMINISTIC_FILES:
+        assert first[name] == second[name], name
+    assert "timings.json" in first  # timings live apart, so the rest can be compared
+
+
+def test_cleaning_the_cleaned_output_changes_nothing(tmp_path, dqkit):
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "once").code == 0
+    assert dqkit("clean", tmp_path / "once" / "clean.jsonl", "-o", tmp_path / "twice").code == 0
+    once, twice = read_outputs(tmp_path / "once"), read_outputs(tmp_path / "twice")
+    assert once["report"]["lines"]["removed"] > 0
+    assert twice["clean"].select("id", "text", "lang").equals(once["clean"].select("id", "text", "lang"))
+    assert twice["edits"].is_empty()
+    assert twice["report"]["documents"]["rejected"] == 0
+
+
+def test_inputs_are_never_modified(mixed_corpus, tmp_path, dqkit):
+    before = _digest(mixed_corpus)
+    assert dqkit("clean", mixed_corpus, "-o", tmp_path / "out", "--on-error", "skip").code == 0
+    assert _digest(mixed_corpus) == before
+
+
+def test_output_appears_atomically(tmp_path, dqkit, monkeypatch):
+    """A run that fails while writing leaves no OUT and no staging folder behind."""
+    def fail(self, name, text):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(output.StagedOutput, "write_text", fail)
+    with pytest.raises(OSError):
+        dqkit("clean", SEEDS, "-o", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_overwrite_keeps_the_previous_output(tmp_path, dqkit, monkeypatch):
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out").code == 0
+    before = _digest(tmp_path / "out")
+    monkeypatch.setattr(output.StagedOutput, "write_text", lambda *a: (_ for _ in ()).throw(OSError("boom")))
+    with pytest.raises(OSError):
+        dqkit("clean", SEEDS, "-o", tmp_path / "out", "--overwrite")
+    assert _digest(tmp_path / "out") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("relative_out", [".", "sub", "sub/deeper"])
+def test_out_inside_an_input_is_refused(tmp_path, dqkit, relative_out):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    run = dqkit("clean", corpus, "-o", corpus / relative_out)
+    assert run.code == 2
+    assert "inside the input" in run.err
+    assert sorted(p.name for p in corpus.iterdir()) == sorted(p.name for p in SEEDS.iterdir())
+
+
+def test_input_inside_out_is_refused(tmp_path, dqkit):
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out").code == 0
+    run = dqkit("clean", tmp_path / "out" / "clean.jsonl", "-o", tmp_path / "out", "--overwrite")
+    assert run.code == 2 and "inside the output folder" in run.err
+    assert (tmp_path / "out" / "clean.jsonl").exists()
+
+
+def test_non_empty_out_needs_overwrite(tmp_path, dqkit):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    run = dqkit("clean", SEEDS, "-o", out)
+    assert run.code == 2 and "--overwrite" in run.err
+    assert (out / "keep.txt").read_text() == "precious"
+    assert dqkit("clean", SEEDS, "-o", out, "--overwrite").code == 0
+    assert not (out / "keep.txt").exists() and (out / "clean.jsonl").exists()
+
+
+def test_empty_out_folder_is_fine(tmp_path, dqkit):
+    (tmp_path / "out").mkdir()
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out").code == 0
