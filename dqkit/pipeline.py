@@ -21,7 +21,7 @@ from dqkit.errors import DqkitError, OptionsError
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions, read_corpus
 from dqkit.io.sources import discover
-from dqkit.normalize.unicode import normalise_documents
+from dqkit.normalize.unicode import normalise_documents, replacement_edits
 from dqkit.progress import Progress
 from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
@@ -95,6 +95,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     original = docs.select("_doc", pl.col("text").alias("_original_text"))
 
     progress.stage("normalising unicode")
+    read_edits = replacement_edits(docs)
     normalised, unicode_edits = normalise_documents(docs.select("_doc", "text"), progress.advance)
     docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
     lap("normalise")
@@ -160,7 +161,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         survivors = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
     lap("dedup")
 
-    edits = pl.concat([unicode_edits, outcome.edits])
+    edits = pl.concat([read_edits, unicode_edits, outcome.edits])
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action"),

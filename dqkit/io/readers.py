@@ -58,8 +58,13 @@ class _Problems:
         self.rows: list[dict] = []
 
     def add(self, origin: str, doc_id: str, reason: str, detail: str, text: str | None) -> None:
+        """A broken record: stops the run, or becomes a reject with ``--on-error skip``."""
         if self.on_error == "stop":
             raise InputError(f"{origin}: {detail} (use --on-error skip to reject such records and go on)")
+        self.reject(origin, doc_id, reason, detail, text)
+
+    def reject(self, origin: str, doc_id: str, reason: str, detail: str, text: str | None) -> None:
+        """A record that is readable but not a document (a binary file): always a reject."""
         self.rows.append({"id": doc_id, "reason": reason, "detail": detail, "text": text, "_origin": origin})
 
 
@@ -123,7 +128,7 @@ def _read_txt(file: InputFile, problems: _Problems) -> pl.DataFrame | None:
     text, replaced = decode_text(data)
     origin = str(file.path)
     if text is None:
-        problems.add(origin, file.name, "binary_file", "binary file (NUL bytes), not text", None)
+        problems.reject(origin, file.name, "binary_file", "binary file (NUL bytes), not text", None)
         return None
     return pl.DataFrame({"id": [file.name], "text": [text], "_origin": [origin],
                          "_bytes_replaced": [replaced]})

@@ -56,6 +56,17 @@ def _line_edits(doc: int, before: str, after: str, kind: str, rule_id: str) -> l
     return [(doc, number, kind, rule_id, a, b) for number, (a, b) in enumerate(zip(old, new), 1) if a != b]
 
 
+def replacement_edits(docs: pl.DataFrame) -> pl.DataFrame:
+    """``bytes_replaced`` edits: each line where reading put U+FFFD for undecodable bytes
+    (``docs``: ``_doc, text, _bytes_replaced``; the original bytes are not text, so
+    ``before`` is empty and ``after`` shows the line as read)."""
+    affected = docs.filter(pl.col("_bytes_replaced") > 0)
+    rows = [(doc, number, "bytes_replaced", "utf-8-decode", None, line)
+            for doc, text in affected.select("_doc", "text").iter_rows()
+            for number, line in enumerate(text.split("\n"), 1) if "\ufffd" in line]
+    return pl.DataFrame(rows, schema=EDIT_SCHEMA, orient="row")
+
+
 def normalise_documents(docs: pl.DataFrame, on_progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Normalise ``text`` of ``docs`` (columns ``_doc``, ``text``).
 

@@ -1,0 +1,193 @@
+"""Input formats, fields, ids, carried columns, and bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import polars as pl
+import pytest
+import zstandard
+
+from conftest import SEEDS, read_outputs, write_jsonl
+
+BODY = "Die Regierung hat am Montag neue Zahlen zur Lage im Osten des Landes veröffentlicht."
+FOOTER = "Folgen Sie uns auf Facebook und Instagram"
+
+
+def _records(n=3):
+    return [{"id": f"d{i}", "text": f"{BODY} Nummer {i}.\n{FOOTER}", "source": "feed", "score": i}
+            for i in range(n)]
+
+
+def test_txt_folder_ids_are_relative_paths(tmp_path, dqkit):
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "in" / "a.txt").write_text(BODY)
+    (tmp_path / "in" / "sub" / "b.txt").write_text(BODY + " Zwei.")
+    (tmp_path / "in" / "notes.md").write_text("not read")
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out").code == 0
+    result = read_outputs(tmp_path / "out")
+    assert result["clean"]["id"].to_list() == ["a.txt", "sub/b.txt"]
+    assert result["report"]["inputs"]["skipped_files"] == [str(tmp_path / "in" / "notes.md")]
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "jsonl.zst"])
+def test_jsonl_plain_and_compressed(tmp_path, dqkit, suffix):
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records()).encode()
+    path = tmp_path / f"corpus.{suffix}"
+    if suffix.endswith("gz"):
+        data = gzip.compress(data)
+    elif suffix.endswith("zst"):
+        data = zstandard.ZstdCompressor().compress(data)
+    path.write_bytes(data)
+    assert dqkit("clean", path, "-o", tmp_path / "out").code == 0
+    clean = read_outputs(tmp_path / "out")["clean"]
+    assert clean["id"].to_list() == ["d0", "d1", "d2"]
+    assert clean["text"].to_list() == [f"{BODY} Nummer {i}." for i in range(3)]
+    # Every other input column is carried through unchanged.
+    assert clean["source"].to_list() == ["feed"] * 3 and clean["score"].to_list() == [0, 1, 2]
+    assert clean["dq_lines_removed"].to_list() == [1, 1, 1]
+
+
+def test_parquet_in_parquet_out_and_format_override(tmp_path, dqkit):
+    pl.DataFrame(_records()).write_parquet(tmp_path / "c.parquet")
+    assert dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out").code == 0
+    assert (tmp_path / "out" / "clean.parquet").exists() and (tmp_path / "out" / "rejects.parquet").exists()
+    clean = pl.read_parquet(tmp_path / "out" / "clean.parquet")
+    assert clean.columns[:3] == ["id", "text", "lang"] and clean["score"].dtype == pl.Int64
+    assert dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out2", "--output-format", "jsonl").code == 0
+    assert (tmp_path / "out2" / "clean.jsonl").exists()
+
+
+def test_several_paths_and_a_glob(tmp_path, dqkit):
+    write_jsonl(tmp_path / "a.jsonl", _records(2))
+    write_jsonl(tmp_path / "b.jsonl", [{"id": "x", "text": BODY + " B."}])
+    run = dqkit("clean", str(tmp_path / "*.jsonl"), SEEDS / "001_e633a6e676f29462.txt", "-o", tmp_path / "out")
+    assert run.code == 0, run.err
+    assert read_outputs(tmp_path / "out")["clean"]["id"].to_list() == [
+        "d0", "d1", "x", "001_e633a6e676f29462.txt"]
+
+
+def test_text_and_id_fields_and_generated_ids(tmp_path, dqkit):
+    write_jsonl(tmp_path / "c.jsonl", [{"body": BODY, "key": 7}, {"body": BODY + " Zwei."}])
+    assert dqkit("clean", tmp_path / "c.jsonl", "--text-field", "body", "-o", tmp_path / "out").code == 0
+    result = read_outputs(tmp_path / "out")
+    assert result["clean"]["id"].to_list() == ["c.jsonl:1", "c.jsonl:2"]
+    assert result["clean"]["key"].to_list() == [7, None] and "body" not in result["clean"].columns
+    assert result["report"]["inputs"]["ids_generated"] is True
+    assert dqkit("clean", tmp_path / "c.jsonl", "--text-field", "body", "--id-field", "key",
+                 "-o", tmp_path / "out2", "--on-error", "skip").code == 0
+    assert read_outputs(tmp_path / "out2")["clean"]["id"].to_list() == ["7", "c.jsonl:2"]
+
+
+def test_language_column_skips_detection(tmp_path, dqkit, monkeypatch):
+    import dqkit.pipeline as pipeline
+
+    calls = []
+    real = pipeline.detect_languages
+    monkeypatch.setattr(pipeline, "detect_languages", lambda texts, *a: calls.append(len(texts)) or real(texts, *a))
+    write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY, "lang": "fr"}, {"id": "b", "text": BODY + " B."}])
+    assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out").code == 0
+    clean = read_outputs(tmp_path / "out")["clean"]
+    assert clean["lang"].to_list() == ["fr", "de"]  # given where given, detected elsewhere
+    assert calls == [1]
+
+
+def test_duplicate_ids_are_an_error_or_a_reject(tmp_path, dqkit):
+    write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY}, {"id": "a", "text": BODY + " B."}])
+    run = dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out")
+    assert run.code == 1 and "c.jsonl:2" in run.err and "already used at" in run.err
+    assert not (tmp_path / "out").exists()
+    assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out", "--on-error", "skip").code == 0
+    rejects = read_outputs(tmp_path / "out")["rejects"]
+    assert rejects.select("id", "reason", "text").rows() == [("a", "duplicate_id", BODY + " B.")]
+
+
+# Bad input ------------------------------------------------------------------------------
+
+
+def test_malformed_jsonl_line_stops_with_file_and_line(tmp_path, dqkit):
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY}, '{"id": "b", "text": oops}'])
+    run = dqkit("clean", path, "-o", tmp_path / "out")
+    assert run.code == 1
+    assert f"{path}:2: malformed JSON" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_jsonl_line_with_skip_lands_in_rejects(tmp_path, dqkit):
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY}, "[1, 2]", '{"id": "b", "text": oops}'])
+    assert dqkit("clean", path, "-o", tmp_path / "out", "--on-error", "skip").code == 0
+    result = read_outputs(tmp_path / "out")
+    rejects = result["rejects"]
+    assert rejects["reason"].to_list() == ["malformed_record", "malformed_record"]
+    assert rejects["origin"].to_list() == [f"{path}:2", f"{path}:3"]
+    assert "expected a JSON object" in rejects["detail"][0]
+    assert result["report"]["documents"]["balanced"] and result["report"]["documents"]["in"] == 3
+
+
+def test_missing_text_field_names_the_fields_present(tmp_path, dqkit):
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "body": BODY, "title": "T"}])
+    run = dqkit("clean", path, "-o", tmp_path / "out")
+    assert run.code == 1
+    assert f"{path}:1" in run.err and "'text' is missing" in run.err and "body, id, title" in run.err
+
+
+def test_missing_text_column_in_parquet(tmp_path, dqkit):
+    pl.DataFrame({"id": ["a"], "body": [BODY]}).write_parquet(tmp_path / "c.parquet")
+    run = dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out")
+    assert run.code == 1 and "columns present: id, body" in run.err
+
+
+def test_undecodable_bytes_are_replaced_and_counted(tmp_path, dqkit):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "latin1.txt").write_bytes("Die Straße führt über die Brücke nach Köln.".encode("latin-1"))
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out").code == 0
+    result = read_outputs(tmp_path / "out")
+    assert result["report"]["inputs"]["bytes_replaced"] == 5
+    assert result["clean"]["text"].item().count("\ufffd") == 5
+    edit = result["edits"].filter(pl.col("kind") == "bytes_replaced")
+    assert edit.select("doc_id", "line_no", "after").rows() == [("latin1.txt", 1, result["clean"]["text"].item())]
+    assert result["clean"]["dq_edits"].item() == 1
+
+
+def test_binary_file_in_a_text_folder_is_rejected(tmp_path, dqkit):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ok.txt").write_text(BODY)
+    (tmp_path / "in" / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out").code == 0
+    rejects = read_outputs(tmp_path / "out")["rejects"]
+    assert rejects.select("id", "reason").rows() == [("image.txt", "binary_file")]
+
+
+def test_utf16_with_bom_is_read(tmp_path, dqkit):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "u16.txt").write_bytes(BODY.encode("utf-16"))
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out").code == 0
+    assert read_outputs(tmp_path / "out")["clean"]["text"].item() == BODY
+
+
+def test_empty_corpus_says_so(tmp_path, dqkit):
+    (tmp_path / "in").mkdir()
+    run = dqkit("clean", tmp_path / "in", "-o", tmp_path / "out")
+    assert run.code == 1 and "empty corpus" in run.err
+    (tmp_path / "in" / "empty.jsonl").write_text("\n\n")
+    run = dqkit("clean", tmp_path / "in", "-o", tmp_path / "out")
+    assert run.code == 1 and "empty corpus" in run.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_path_is_a_usage_error(tmp_path, dqkit):
+    run = dqkit("clean", tmp_path / "nope", "-o", tmp_path / "out")
+    assert run.code == 2 and "does not exist" in run.err
+    run = dqkit("clean", str(tmp_path / "*.jsonl"), "-o", tmp_path / "out")
+    assert run.code == 2 and "no file matches" in run.err
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "dqkit", "clean", str(SEEDS), "-o", str(tmp_path / "out"), "-q"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["documents"]["kept"] == 5
