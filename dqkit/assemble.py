@@ -33,13 +33,14 @@ from dqkit.rules.schema import Rule
 def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     marked = lines.join(removed, on=["_doc", "line_no"], how="left", maintain_order="left")
     marked = marked.with_columns(pl.col("rule_id").is_not_null().alias("_removed"))
-    kept_content = (~pl.col("_removed") & ~pl.col("_blank")).cast(pl.Int32)
-    removed_i = pl.col("_removed").cast(pl.Int32)
+    content_line = pl.col("line_no").filter(~pl.col("_removed") & ~pl.col("_blank"))
     marked = marked.with_columns(
-        (kept_content.cum_sum().over("_doc") - kept_content).alias("_content_before"),
-        (kept_content.cum_sum(reverse=True).over("_doc") - kept_content).alias("_content_after"),
-        (removed_i.cum_sum().over("_doc") - removed_i).alias("_removed_before"),
-        (removed_i.cum_sum(reverse=True).over("_doc") - removed_i).alias("_removed_after"),
+        content_line.min().over("_doc").fill_null(2**31 - 1).alias("_first_content"),
+        content_line.max().over("_doc").fill_null(0).alias("_last_content"),
+    )
+    marked = marked.with_columns(
+        (pl.col("_removed") & (pl.col("line_no") < pl.col("_first_content"))).any().over("_doc").alias("_cut_head"),
+        (pl.col("_removed") & (pl.col("line_no") > pl.col("_last_content"))).any().over("_doc").alias("_cut_tail"),
     )
     kept = marked.filter(~pl.col("_removed")).with_columns(
         pl.col("_blank").shift(1).over("_doc").alias("_prev_blank"),
@@ -47,8 +48,8 @@ def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     )
     fold = pl.col("_blank") & (
         (pl.col("_prev_blank").fill_null(False) & (pl.col("_gap") > 1))
-        | ((pl.col("_content_before") == 0) & (pl.col("_removed_before") > 0))
-        | ((pl.col("_content_after") == 0) & (pl.col("_removed_after") > 0))
+        | ((pl.col("line_no") < pl.col("_first_content")) & pl.col("_cut_head"))
+        | ((pl.col("line_no") > pl.col("_last_content")) & pl.col("_cut_tail"))
     )
     folded = kept.filter(fold).select("_doc", "line_no")
     return marked.join(folded.with_columns(pl.lit(True).alias("_folded")), on=["_doc", "line_no"],

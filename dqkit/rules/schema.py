@@ -297,7 +297,7 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
     langs = _parse_langs(raw["lang"], raw.where("lang"), problems) if "lang" in raw else file_langs
     if not langs:
         problems.add(where, "the rule has no language: set 'lang' on the rule or the file")
-    elif rule_id.split(".")[0] not in (*langs, "any") and "any" not in langs:
+    elif ID_RE.match(rule_id) and rule_id.split(".")[0] not in (*langs, "any") and "any" not in langs:
         problems.add(raw.where("id"), f"id prefix {rule_id.split('.')[0]!r} does not fit lang {list(langs)}")
     if "match" not in raw:
         problems.add(where, "a rule needs 'match'")

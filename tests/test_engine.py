@@ -1,0 +1,81 @@
+"""The matcher and the line stage: positions, anchors, exceptions, language scope, seams."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from dqkit.assemble import clean_lines
+from dqkit.rules.schema import parse_rule_file
+from dqkit.rules.yamlpos import load_yaml
+
+
+def rule(spec: str, lang: str = "de"):
+    text = (f"schema: dqkit/rules@1\nlang: [{lang}]\nrules:\n  - id: {lang}.test.rule\n    message: m\n"
+            + "".join(f"    {line}\n" for line in spec.strip().splitlines())
+            + "    examples: {match: [x], no_match: [y]}\n")
+    rules, problems = parse_rule_file(load_yaml(text, "t.yaml"), "t.yaml")
+    assert not problems, problems
+    return rules[0]
+
+
+def run(rules, *texts, hints=None):
+    docs = pl.DataFrame({"_doc": list(range(len(texts))), "text": list(texts),
+                         "_lang_hint": hints or [None] * len(texts)},
+                        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String})
+    return clean_lines(docs, tuple(rules))
+
+
+def test_head_and_tail_windows_count_non_blank_lines():
+    tail = rule("match: {phrases: [Ende], anchor: full_line}\nwhere: {position: {tail_lines: 1}}")
+    outcome = run([tail], "Ende\n\nText hier.\nEnde\n\n\n")
+    assert outcome.hits["line_no"].to_list() == [4]
+    assert outcome.texts["text"].item() == "Ende\n\nText hier."
+
+
+def test_full_line_phrases_allow_only_punctuation_around():
+    label = rule("match: {phrases: ['Zurück zum Anfang', 'Schaltfläche \"Zurück zum Anfang\"'], anchor: full_line}")
+    outcome = run([label], 'Schaltfläche „Zurück zum Anfang“\n↑ Zurück zum Anfang ↑\nZurück zum Anfang der Geschichte')
+    assert outcome.hits["line_no"].to_list() == [1, 2]
+
+
+def test_exceptions_veto_a_hit():
+    glued = rule(r"match: {regex: '\p{Ll}(Der|Die)\s'}" + "\nexceptions: {phrases: [LinkedIn]}")
+    assert run([glued], "Kim Jong-gyuDer amtlichen").hits["line_no"].to_list() == [1]
+    assert run([glued], "auf LinkedInDer Nutzer").hits.is_empty()
+
+
+def test_max_line_chars():
+    short = rule("match: {phrases: [newsletter]}\nwhere: {max_line_chars: 20}")
+    assert run([short], "Newsletter\n" + "Der Newsletter erscheint jeden Montag in der Früh.").hits["line_no"].to_list() == [1]
+
+
+def test_language_scope_follows_the_document_language():
+    german = rule("match: {phrases: [Politik], anchor: full_line}")
+    outcome = run([german], "Politik\nText.", "Politik\nText.", "Politik\nText.", hints=["de", "en", None])
+    assert outcome.hits["_doc"].to_list() == [0, 2]  # unknown language: every pack applies
+
+
+def test_removals_repeat_until_nothing_moves():
+    """Removing a header moves the next line into the head window: it is caught in the
+    same run, so cleaning the result again finds nothing."""
+    header = rule("match: {regex: '^(Anzeige|Werbung)$'}\nwhere: {position: {head_lines: 1}}")
+    outcome = run([header], "Anzeige\nWerbung\nDer eigentliche Text.")
+    assert outcome.texts["text"].item() == "Der eigentliche Text."
+    assert run([header], outcome.texts["text"].item()).hits.is_empty()
+
+
+@pytest.mark.parametrize("text, removed, expected", [
+    ("A\n\nX\n\nB", [3], "A\n\nB"),
+    ("A\n\nX\n\nY", [3, 5], "A"),
+    ("X\n\nA\n\nB", [1], "A\n\nB"),
+    ("A\nX\nB", [2], "A\nB"),
+    ("A\n\n\nB\n\nX", [6], "A\n\n\nB"),  # blank runs that were there before stay
+])
+def test_blank_lines_around_a_removal_are_folded(text, removed, expected):
+    lines = "\n".join(f"'^{line}$'" for line in "XY")
+    drop = rule(f"match: {{regex: [{', '.join(repr(f'^{c}$') for c in 'XY')}]}}")
+    outcome = run([drop], text)
+    assert sorted(outcome.edits.filter(pl.col("kind") == "line_removed")["line_no"].to_list()) == removed
+    assert outcome.texts["text"].item() == expected
+    assert run([drop], expected).edits.is_empty()

@@ -1,0 +1,103 @@
+"""Rule packs: every built-in example holds; broken rule files are caught with file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SEEDS, read_outputs
+from dqkit.errors import RuleFileError
+from dqkit.rules.examples import check_rule
+from dqkit.rules.loading import builtin_rules_dir, load_rules
+
+BUILTIN = load_rules([])
+
+
+def test_builtin_packs_cover_the_languages():
+    langs = {lang for rule in BUILTIN.rules for lang in rule.langs}
+    assert {"any", "de", "en", "fr", "it", "es"} <= langs
+    assert {p.name for p in builtin_rules_dir().iterdir() if p.is_dir()} >= {"any", "de", "en", "fr", "it", "es"}
+
+
+@pytest.mark.parametrize("rule", BUILTIN.rules, ids=lambda r: r.id)
+def test_builtin_rule_examples(rule):
+    assert rule.examples["match"] and rule.examples["no_match"]
+    failures = [f"{r.group} {r.example.where}: {r.status} {r.detail}" for r in check_rule(rule) if r.failed]
+    assert not failures, "\n".join(failures)
+
+
+def _write(tmp_path, text):
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    path = tmp_path / "rules" / "mine.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD_RULE = """\
+schema: dqkit/rules@1
+lang: [de]
+rules:
+  - id: de.custom.promo
+    message: Promo line
+    match: {phrases: ["Jetzt im Shop"], anchor: full_line}
+    examples:
+      match: ["Jetzt im Shop!"]
+      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]
+"""
+
+
+@pytest.mark.parametrize("text, expected", [
+    (GOOD_RULE.replace("    message:", "    mesage:"), "mine.yaml:5:5: unknown key 'mesage' in a rule (did you mean 'message'?)"),
+    (GOOD_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: '(?<=x)y'}"),
+     "mine.yaml:6:13: regex '(?<=x)y' does not compile"),
+    (GOOD_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: 'a*'}"),
+     "matches the empty string"),
+    (GOOD_RULE.replace('      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]\n', ""),
+     "mine.yaml:7:5: a rule needs at least one 'no_match' example"),
+    (GOOD_RULE.replace("id: de.custom.promo", "id: Promo"), "mine.yaml:4:5: rule id 'Promo' must look like"),
+    (GOOD_RULE.replace("lang: [de]", "lang: [deutsch]"), "'deutsch' is not a language tag"),
+    (GOOD_RULE.replace("anchor: full_line", "anchor: everywhere"), "anchor must be one of"),
+    (GOOD_RULE.replace("rules:\n", "rules:\n  - [\n"), "mine.yaml:5:"),
+])
+def test_broken_rule_files_are_reported_with_position(tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(RuleFileError) as error:
+        load_rules([path.parent], include_builtin=False)
+    assert expected in str(error.value)
+
+
+def test_duplicate_ids_name_both_places(tmp_path):
+    path = _write(tmp_path, GOOD_RULE + GOOD_RULE.split("rules:\n")[1])
+    with pytest.raises(RuleFileError) as error:
+        load_rules([path.parent], include_builtin=False)
+    assert "mine.yaml:10:5: duplicate rule id 'de.custom.promo' (first defined at" in str(error.value)
+
+
+def test_clean_refuses_a_broken_rule_file(tmp_path, dqkit):
+    _write(tmp_path, GOOD_RULE.replace("    message:", "    mesage:"))
+    run = dqkit("clean", SEEDS, "-o", tmp_path / "out", "--rules", tmp_path / "rules")
+    assert run.code == 1 and "mine.yaml:5:5" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_user_rules_are_applied_and_reported(tmp_path, dqkit):
+    _write(tmp_path, GOOD_RULE)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(
+        "Die Regierung hat am Montag neue Zahlen zur Lage veröffentlicht.\n„Jetzt im Shop“\n", encoding="utf-8")
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out", "--rules", tmp_path / "rules").code == 0
+    result = read_outputs(tmp_path / "out")
+    assert result["edits"].select("line_no", "kind", "rule_id").rows() == [
+        (2, "line_removed", "de.custom.promo"), (3, "blank_line_folded", None)]
+    assert result["report"]["rule_hits"]["de.custom.promo"]["samples"][0]["text"] == "„Jetzt im Shop“"
+    assert f"{tmp_path / 'rules' / 'mine.yaml'}" in result["report"]["rules"]["files"]
+
+
+def test_experimental_rules_only_flag(tmp_path, dqkit):
+    _write(tmp_path, GOOD_RULE.replace("    message:", "    status: experimental\n    message:"))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Ein Satz über die Lage im Land.\nJetzt im Shop\n", encoding="utf-8")
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out", "--rules", tmp_path / "rules").code == 0
+    result = read_outputs(tmp_path / "out")
+    assert result["clean"]["text"].item() == "Ein Satz über die Lage im Land.\nJetzt im Shop\n"
+    assert result["edits"].select("kind", "rule_id").rows() == [("line_flagged", "de.custom.promo")]
+    assert result["clean"]["dq_flags"].item() == 1
