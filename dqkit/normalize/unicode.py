@@ -20,11 +20,17 @@ import polars as pl
 MAY_NEED_FTFY = (
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"  # control characters, C1 controls, ESC
     r"|&(?:[a-zA-Z][a-zA-Z0-9]{1,7}|#[0-9]{2,6}|#[xX][0-9a-fA-F]{2,5});"  # HTML entities
-    # UTF-8 read as Latin-1/Windows-1252: a lead byte's letter followed by a continuation byte's
-    r"|[ÂÃÄÅÆÇÐÑÓÔÕÖØÙÚÛÜÝÞâãäåæçèéêëîïðñ][\x80-\xbf\x{152}\x{153}\x{160}\x{161}\x{178}\x{17d}"
-    r"\x{17e}\x{192}\x{2c6}\x{2dc}\x{2013}\x{2014}\x{2018}-\x{201e}\x{2020}-\x{2022}\x{2026}\x{2030}"
-    r"\x{2039}\x{203a}\x{20ac}\x{2122}]"
-    r"|вЂ"  # Windows-1251 mojibake of punctuation
+    # UTF-8 read as Latin-1/Windows-1252: a lead byte's letter, then a continuation byte's
+    r"|[\x{c2}-\x{f4}][\x80-\xbf\x{152}\x{153}\x{160}\x{161}\x{178}\x{17d}\x{17e}\x{192}\x{2c6}\x{2dc}"
+    r"\x{2013}\x{2014}\x{2018}-\x{201e}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203a}\x{20ac}\x{2122}]"
+    # ... as Windows-1250 (Central European)
+    r"|[ĂĹÄĂ][\xa0-\xbf\x{2c7}-\x{2dd}\x{17b}\x{17c}\x{139}\x{13a}]"
+    # ... as MacRoman
+    r"|[√ƒ≈][^\s\d]|‚Ä|¬[†ß©®]"
+    # ... as Windows-1251 (Cyrillic)
+    r"|вЂ|Г‚|В[Ј©®°±µ¶·]|[РС][ЂЃЉЊЌЋЏђљњќћџЎўЈҐЁЄЇІіґё№єјЅѕї]|п¬"
+    # ... as code page 437 (box drawing)
+    r"|[\x{2500}-\x{257f}]{2}"
     r"|\x{fffd}"  # a lossy sequence ftfy may restore
 )
 

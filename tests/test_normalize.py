@@ -1,0 +1,78 @@
+"""Unicode repair and language detection."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from conftest import SHARED, read_outputs, write_jsonl
+from dqkit.detect.language import detect_languages
+from dqkit.normalize.unicode import MAY_NEED_FTFY, normalise_documents
+
+GERMAN = "Die Regierung hat am Montag neue Zahlen zur Lage im Osten des Landes veröffentlicht."
+
+
+def _normalise(*texts):
+    docs = pl.DataFrame({"_doc": list(range(len(texts))), "text": list(texts)})
+    return normalise_documents(docs)
+
+
+def test_mojibake_is_fixed_and_the_fix_recorded():
+    fixed, edits = _normalise("Zeile eins\nDie BrÃ¼cke in KÃ¶ln\nZeile drei")
+    assert fixed["text"].item() == "Zeile eins\nDie Brücke in Köln\nZeile drei"
+    assert edits.select("line_no", "kind", "rule_id", "before", "after").rows() == [
+        (2, "unicode_fixed", "ftfy:encode:latin-1,decode:utf-8", "Die BrÃ¼cke in KÃ¶ln", "Die Brücke in Köln")]
+
+
+def test_german_quotes_and_clean_text_are_left_alone():
+    text = "Er sagte: „Das ist gut.“ – und ging. Ähnliche Fälle: 5 € ≈ 5,40 $; naïve café 10 °C"
+    fixed, edits = _normalise(text)
+    assert fixed["text"].item() == text and edits.is_empty()
+
+
+def test_nfc_and_line_endings():
+    fixed, edits = _normalise("Cafe\u0301\r\nzwei\rdrei")
+    assert fixed["text"].item() == "Café\nzwei\ndrei"
+    assert edits["kind"].to_list() == ["newlines_normalized", "unicode_normalized"]
+
+
+def test_html_entities_are_unescaped():
+    fixed, edits = _normalise("Tom &amp; Jerry")
+    assert fixed["text"].item() == "Tom & Jerry" and edits["rule_id"].item() == "ftfy:unescape_html"
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "ftfy-test-cases").exists(), reason="../shared/data is not available")
+def test_the_pre_check_lets_every_known_mojibake_case_through_to_ftfy():
+    """The cheap gate must not hide mojibake from ftfy: every in-the-wild case that ftfy
+    itself fixes must pass the gate."""
+    import ftfy
+
+    cases = json.loads((SHARED / "data" / "ftfy-test-cases" / "in-the-wild.json").read_text())
+    texts = [c["original"] for c in cases if c.get("expect") == "pass"
+             and ftfy.fix_text(c["original"], uncurl_quotes=False, fix_character_width=False,
+                               fix_latin_ligatures=False, fix_line_breaks=False) != c["original"]]
+    assert len(texts) > 20
+    gated = pl.Series(texts).str.contains(MAY_NEED_FTFY)
+    missed = [t for t, g in zip(texts, gated) if not g]
+    assert not missed, missed[:5]
+
+
+def test_language_detection_is_seeded_and_repeatable():
+    texts = [GERMAN, "The government published new figures on Monday about the situation.",
+             "Le gouvernement a publié lundi de nouveaux chiffres sur la situation."]
+    first = detect_languages(texts)
+    assert [lang for lang, _ in first] == ["de", "en", "fr"]
+    assert detect_languages(texts) == first
+
+
+def test_a_rule_of_another_language_is_undone_once_the_language_is_known(tmp_path, dqkit):
+    english = ("International\n\nGeosystems Corp, a subsidiary of Golden Tech Resources, said recent orders "
+               "of its word processing system have brought sales to more than 2,900,000 dlrs.")
+    german = "Politik\n\n" + GERMAN + " " + GERMAN
+    write_jsonl(tmp_path / "c.jsonl", [{"id": "en", "text": english}, {"id": "de", "text": german}])
+    assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out").code == 0
+    clean = read_outputs(tmp_path / "out")["clean"]
+    assert clean.select("id", "lang").rows() == [("en", "en"), ("de", "de")]
+    assert clean["text"].to_list() == [english, GERMAN + " " + GERMAN]
