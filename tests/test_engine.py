@@ -79,3 +79,42 @@ def test_blank_lines_around_a_removal_are_folded(text, removed, expected):
     assert sorted(outcome.edits.filter(pl.col("kind") == "line_removed")["line_no"].to_list()) == removed
     assert outcome.texts["text"].item() == expected
     assert run([drop], expected).edits.is_empty()
+
+
+def test_literal_prefilter_never_loses_a_hit():
+    """The prefiltered matcher finds exactly what running every rule on every line finds,
+    on the seeds and on every example of every built-in rule."""
+    from conftest import SEEDS
+    from dqkit.rules.engine import candidate_expr, evaluate, line_table, match_expr, with_positions
+    from dqkit.rules.loading import load_rules
+
+    rules = load_rules([]).rules
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
+    texts += [ex.text for r in rules for group in r.examples.values() for ex in group]
+    docs = pl.DataFrame({"_doc": range(len(texts)), "text": texts, "_lang_hint": [None] * len(texts)},
+                        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String})
+    lines = line_table(docs)
+    positioned = with_positions(lines)
+    brute = pl.concat([positioned.filter(candidate_expr(r) & match_expr(r))
+                       .select("_doc", "line_no", pl.lit(i, dtype=pl.Int32).alias("rule"))
+                       for i, r in enumerate(rules)]).sort("_doc", "line_no", "rule")
+    fast = evaluate(lines, rules)
+    assert len(brute) > 100
+    assert fast.equals(brute)
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"(?i)^\W*(?:folgen sie uns|folgt uns)\b.{0,120}?\b(?:twitter|x)\b", ["folgen sie uns", "folgt uns"]),
+    (r"^(?:PREV|NEXT)\s+\S", ["next", "prev"]),
+    (r"(?-i:L)ire aussi", ["lire aussi"]),
+    (r"colou?r scheme", ["r scheme"]),
+    (r"\p{Lu}\p{Ll}+(?:Der|Die)\s", ["der", "die"]),
+    (r"(?:Vorheriger|Nächster) (?:Artikel|Beitrag)", ["nächster artikel", "nächster beitrag",
+                                                     "vorheriger artikel", "vorheriger beitrag"]),
+    (r"a|b*", None),
+    (r"^[-–—_]{1,3}$", None),
+])
+def test_required_literals(pattern, expected):
+    from dqkit.rules.prefilter import required_literals
+
+    assert required_literals(pattern) == expected

@@ -23,8 +23,11 @@ lines. A rule never matches a blank line. Rule matching knows nothing about file
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 
+from dqkit.rules.prefilter import required_literals
 from dqkit.rules.schema import Rule
 
 QUOTE_FOLDS = {"„": '"', "“": '"', "”": '"', "‟": '"', "«": '"', "»": '"', "″": '"',
@@ -121,8 +124,9 @@ def _exception_expr(rule: Rule) -> pl.Expr | None:
     return pl.any_horizontal(parts)
 
 
-def rule_expr(rule: Rule) -> pl.Expr:
-    """A boolean expression: does ``rule`` hit this line? (needs :func:`with_positions`)."""
+def candidate_expr(rule: Rule) -> pl.Expr:
+    """The cheap conditions of ``rule`` (blank line, language, length, position window):
+    a line failing them cannot be hit (needs :func:`with_positions`)."""
     conditions = [~pl.col("_blank")]
     if not rule.applies_to_all_languages:
         conditions.append(pl.col("_lang_hint").is_null() | pl.col("_lang_hint").is_in(list(rule.langs)))
@@ -135,31 +139,80 @@ def rule_expr(rule: Rule) -> pl.Expr:
         windows.append(pl.col("_pos") <= rule.head_lines)
     if rule.tail_lines is not None:
         windows.append(pl.col("_pos_end") <= rule.tail_lines)
+    if rule.kind == "repeat":
+        windows.append(pl.col("_pos") <= rule.repeat.within_first_lines)
     if windows:
         conditions.append(pl.any_horizontal(windows))
-    conditions.append(_match_expr(rule))
-    exception = _exception_expr(rule)
-    if exception is not None:
-        conditions.append(~exception)
     return pl.all_horizontal(conditions)
+
+
+def match_expr(rule: Rule) -> pl.Expr:
+    """The pattern of ``rule`` and its exceptions, to run on the candidate lines."""
+    exception = _exception_expr(rule)
+    return _match_expr(rule) if exception is None else _match_expr(rule) & ~exception
 
 
 HIT_SCHEMA = {"_doc": pl.Int64, "line_no": pl.Int32, "rule": pl.Int32}
 
 
+MIN_LITERAL_CHARS = 3  # shorter literals ("." in a date pattern) select nearly every line
+
+
+@functools.lru_cache(maxsize=4096)
+def rule_literals(rule: Rule) -> tuple[str, ...] | None:
+    """Lowercased literals one of which every line ``rule`` hits contains (None: unknown
+    or too weak to be worth a prefilter)."""
+    if rule.kind == "phrases":
+        literals = normalise_phrases(rule.patterns, True)
+    elif rule.kind == "regex":
+        found = [required_literals(p) for p in rule.patterns]
+        if any(f is None for f in found):
+            return None
+        literals = sorted({lit for f in found for lit in f})
+    else:
+        return None
+    return tuple(literals) if min(len(lit) for lit in literals) >= MIN_LITERAL_CHARS else None
+
+
+def _literal_candidates(lines: pl.DataFrame, rules: tuple[Rule, ...],
+                        indices: list[int]) -> dict[int, pl.Series | None]:
+    """Per rule, the rows that contain one of its literals (None: every row), found in
+    one overlapping Aho-Corasick pass for all literals of all rules."""
+    literal_rules = [(lit, i) for i in indices for lit in (rule_literals(rules[i]) or ())]
+    result: dict[int, pl.Series | None] = {i: None for i in indices if rule_literals(rules[i]) is None}
+    if not literal_rules:
+        return result
+    table = pl.DataFrame(literal_rules, schema={"_literal": pl.String, "rule": pl.Int32}, orient="row")
+    found = (lines.select("_row", pl.col("_ml").str.extract_many(table["_literal"].unique().sort().to_list(),
+                                                                 overlapping=True).alias("_literal"))
+             .filter(pl.col("_literal").list.len() > 0)
+             .explode("_literal")
+             .join(table, on="_literal")
+             .select("rule", "_row").unique().sort("rule", "_row"))
+    by_rule = dict(found.group_by("rule").agg("_row").iter_rows())
+    for i in indices:
+        if i not in result and i in by_rule:
+            result[i] = pl.Series(by_rule[i], dtype=pl.UInt32)
+    return result
+
+
 def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | None = None) -> pl.DataFrame:
     """All (``_doc``, ``line_no``, ``rule``) hits of ``rules`` (or of the rules at
-    ``indices``) on ``lines``; ``rule`` is the index into ``rules``."""
+    ``indices``) on ``lines``; ``rule`` is the index into ``rules``.
+
+    Each rule's pattern runs only on its candidate lines (:func:`candidate_expr`): the
+    cheap column conditions and an Aho-Corasick scan for its literals come first.
+    """
     indices = list(range(len(rules))) if indices is None else indices
     if not indices or lines.is_empty():
         return pl.DataFrame(schema=HIT_SCHEMA)
-    positioned = with_positions(lines)
-    hit_lists = pl.concat_list([pl.when(rule_expr(rules[i])).then(pl.lit(i, dtype=pl.Int32))
-                                for i in indices]).list.drop_nulls()
-    return (positioned.select("_doc", "line_no", hit_lists.alias("rule"))
-            .filter(pl.col("rule").list.len() > 0)
-            .explode("rule")
-            .cast(HIT_SCHEMA))
+    positioned = with_positions(lines).with_row_index("_row")
+    parts = [pl.DataFrame(schema=HIT_SCHEMA)]
+    for i, rows in _literal_candidates(positioned, rules, indices).items():
+        subset = positioned[rows] if rows is not None else positioned
+        parts.append(subset.filter(candidate_expr(rules[i]) & match_expr(rules[i]))
+                     .select("_doc", "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
+    return pl.concat(parts).sort("_doc", "line_no", "rule")
 
 
 def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 5) -> pl.DataFrame:

@@ -1,0 +1,126 @@
+"""Literal prefilters: which lines can a rule possibly hit?
+
+Most lines of a corpus are body text that no rule hits, and a long case-insensitive
+Unicode regex costs far more per line than an Aho-Corasick scan for a few words. So for
+each rule we derive a set of literal strings such that *every* line the rule matches
+contains at least one of them (lowercased). One ``str.contains_any`` pass over the
+lowercased lines then picks the candidates, and the rules run on those alone. A rule
+whose pattern yields no such set (a separator rule, a repeat rule) runs on every line.
+
+>>> required_literals(r"(?i)^\\W*(?:lesen sie auch|mehr zum thema)\\b.{0,150}$")
+['lesen sie auch', 'mehr zum thema']
+>>> required_literals(r"^(?:PREV|NEXT)\\s+\\S") is not None
+True
+>>> required_literals(r"^[-–—_]{1,3}$") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+try:  # Python 3.11+
+    import re._parser as sre_parse
+    from re._constants import (ANY, ASSERT, ASSERT_NOT, AT, BRANCH, CATEGORY, IN, LITERAL, MAX_REPEAT,
+                               MIN_REPEAT, NOT_LITERAL, SUBPATTERN)
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse  # type: ignore[no-redef]
+    from sre_constants import (ANY, ASSERT, ASSERT_NOT, AT, BRANCH, CATEGORY, IN, LITERAL,  # type: ignore
+                               MAX_REPEAT, MIN_REPEAT, NOT_LITERAL, SUBPATTERN)
+
+# Rust-regex syntax Python's parser does not know, replaced by something with the same
+# "no literal here" meaning.
+_RUST_ONLY = [
+    (re.compile(r"\\[pP](?:\{[^}]*\}|[A-Za-z])"), r"\\w"),  # Unicode classes
+    (re.compile(r"\\x\{([0-9a-fA-F]{1,6})\}"), lambda m: re.escape(chr(int(m.group(1), 16)))),
+    (re.compile(r"\(\?-?u\)|\(\?[a-zA-Z]*u[a-zA-Z-]*:"), "(?:"),  # the Unicode flag
+]
+
+Literals = frozenset
+
+
+MAX_EXPANSION = 64  # alternatives kept when literal runs and groups multiply out
+
+
+def _exact(op, arg) -> Literals | None:
+    """The strings a node matches if it matches only a few fixed strings, else None."""
+    if op is LITERAL:
+        return frozenset([chr(arg)])
+    if op is SUBPATTERN:
+        return _exact_sequence(arg[-1])
+    if op is BRANCH:
+        branches = [_exact_sequence(branch) for branch in arg[1]]
+        if any(b is None for b in branches):
+            return None
+        union = frozenset().union(*branches)
+        return union if len(union) <= MAX_EXPANSION else None
+    return None
+
+
+def _exact_sequence(items) -> Literals | None:
+    strings = frozenset([""])
+    for op, arg in items:
+        part = _exact(op, arg)
+        if part is None or len(strings) * len(part) > MAX_EXPANSION:
+            return None
+        strings = frozenset(a + b for a in strings for b in part)
+    return strings
+
+
+def _sequence(items) -> Literals | None:
+    """Required literals of a sequence: the best of its elements' sets, where runs of
+    fixed strings (characters, and groups of alternative words) multiply out into one."""
+    options: list[Literals] = []
+    run = frozenset([""])
+    for op, arg in items:
+        exact = _exact(op, arg)
+        if exact is not None and len(run) * len(exact) <= MAX_EXPANSION:
+            run = frozenset(a + b for a in run for b in exact)
+            continue
+        if run != {""}:
+            options.append(run)
+        run = frozenset([""]) if exact is None else exact
+        if exact is None:
+            required = _node(op, arg)
+            if required is not None:
+                options.append(required)
+    if run != {""}:
+        options.append(run)
+    options = [o for o in options if "" not in o]
+    if not options:
+        return None
+    # The most selective choice: the set whose shortest literal is longest.
+    return max(options, key=lambda s: (min(len(x) for x in s), -len(s)))
+
+
+def _node(op, arg) -> Literals | None:
+    if op is SUBPATTERN:
+        return _sequence(arg[-1])
+    if op is BRANCH:
+        branches = [_sequence(branch) for branch in arg[1]]
+        if any(b is None for b in branches):
+            return None
+        return frozenset().union(*branches)
+    if op in (MAX_REPEAT, MIN_REPEAT):
+        low, _high, body = arg
+        return _sequence(body) if low >= 1 else None
+    if op in (ANY, AT, CATEGORY, IN, NOT_LITERAL, ASSERT, ASSERT_NOT):
+        return None
+    return None
+
+
+def required_literals(pattern: str) -> list[str] | None:
+    """Lowercased literals one of which every match of ``pattern`` contains, or None."""
+    for rust_only, replacement in _RUST_ONLY:
+        pattern = rust_only.sub(replacement, pattern)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = sre_parse.parse(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return None
+    required = _sequence(list(parsed))
+    if required is None or any(len(lit.strip()) == 0 for lit in required):
+        return None
+    return sorted({lit.lower() for lit in required})
