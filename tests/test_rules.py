@@ -48,7 +48,7 @@ rules:
 @pytest.mark.parametrize("text, expected", [
     (GOOD_RULE.replace("    message:", "    mesage:"), "mine.yaml:5:5: unknown key 'mesage' in a rule (did you mean 'message'?)"),
     (GOOD_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: '(?<=x)y'}"),
-     "mine.yaml:6:13: regex '(?<=x)y' does not compile"),
+     "mine.yaml:6:13: regex '(?<=x)y' is not usable: regex parse error"),
     (GOOD_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: 'a*'}"),
      "matches the empty string"),
     (GOOD_RULE.replace('      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]\n', ""),

@@ -7,8 +7,8 @@ Documents with nothing to go on get ``und`` (undetermined). A guess from fewer t
 :data:`MIN_TRUSTED_LETTERS` letters is returned but marked as not trusted: langdetect is
 confidently wrong on short text ("Kurz." comes out as Polish with p = 0.99999).
 
->>> detect_languages(["Die Regierung hat am Montag neue Zahlen zur Lage veröffentlicht.", "1234", ""])
-[('de', False), ('und', False), ('und', False)]
+>>> detect_languages(["Die Regierung hat am Montag neue Zahlen zur Lage veröffentlicht.", "Kurz.", ""])
+[('de', True), ('pl', False), ('und', False)]
 """
 
 from __future__ import annotations

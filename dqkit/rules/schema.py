@@ -150,24 +150,25 @@ def _choice(mapping: LocatedDict, key: str, allowed: tuple[str, ...], default: s
     return value
 
 
-def regex_error(pattern: str) -> str | None:
-    """Compile ``pattern`` with the engine the matcher uses (polars, Rust ``regex``).
+def check_regex(pattern: str) -> str | None:
+    """Compile ``pattern`` with the engine the matcher uses (polars, Rust ``regex``);
+    return what is wrong with it, or None. Matching the empty string is wrong too: such a
+    rule would hit every line.
 
-    >>> regex_error("(?<=a)b") is not None   # look-behind is not supported
-    True
-    >>> regex_error("^PREV\\\\s") is None
+    >>> check_regex("(?<=a)b").splitlines()[-1]
+    'error: look-around, including look-ahead and look-behind, is not supported'
+    >>> check_regex("a*")
+    'it matches the empty string'
+    >>> check_regex("^(PREV|NEXT) ") is None
     True
     """
     try:
-        pl.Series([""], dtype=pl.String).str.contains(pattern, strict=True)
+        # One call both compiles the pattern and tries it on the empty string.
+        empty_matches = pl.Series([""], dtype=pl.String).str.contains(pattern, strict=True).item()
     except pl.exceptions.PolarsError as exc:
         message = str(exc).split("This error occurred")[0].strip()
         return message.replace("regex error: ", "")
-    return None
-
-
-def matches_empty(pattern: str) -> bool:
-    return bool(pl.Series([""], dtype=pl.String).str.contains(pattern).item())
+    return "it matches the empty string" if empty_matches else None
 
 
 def _parse_examples(raw, where: str, problems: Problems) -> dict[str, tuple[Example, ...]]:
@@ -246,11 +247,9 @@ def _parse_match(raw, where: str, problems: Problems):
     patterns = _as_str_list(raw[kind], raw.where(kind), kind, problems)
     if kind == "regex":
         for pattern in patterns:
-            error = regex_error(pattern)
+            error = check_regex(pattern)
             if error:
-                problems.add(raw.where(kind), f"regex {pattern!r} does not compile: {error}")
-            elif matches_empty(pattern):
-                problems.add(raw.where(kind), f"regex {pattern!r} matches the empty string")
+                problems.add(raw.where(kind), f"regex {pattern!r} is not usable: {error}")
     return kind, patterns, case, anchor, None
 
 
@@ -313,9 +312,9 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
             if "regex" in exceptions:
                 exc_regex = _as_str_list(exceptions["regex"], exceptions.where("regex"), "exceptions.regex", problems)
                 for pattern in exc_regex:
-                    error = regex_error(pattern)
+                    error = check_regex(pattern)
                     if error:
-                        problems.add(exceptions.where("regex"), f"regex {pattern!r} does not compile: {error}")
+                        problems.add(exceptions.where("regex"), f"regex {pattern!r} is not usable: {error}")
             if "phrases" in exceptions:
                 exc_phrases = _as_str_list(exceptions["phrases"], exceptions.where("phrases"),
                                            "exceptions.phrases", problems)
