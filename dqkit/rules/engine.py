@@ -46,14 +46,15 @@ def normalise_for_match(expr: pl.Expr) -> pl.Expr:
             .str.strip_chars())
 
 
-def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> tuple[str, ...]:
     """Phrases go through the very same normalisation as the lines (one implementation)."""
     expr = normalise_for_match(pl.col("p"))
     if lowercase:
         expr = expr.str.to_lowercase()
     folded = pl.DataFrame({"p": list(phrases)}).select(expr).to_series().to_list()
     # Longest first, so that with leftmost matching the longest phrase at a position wins.
-    return sorted(set(folded), key=lambda p: (-len(p), p))
+    return tuple(sorted(set(folded), key=lambda p: (-len(p), p)))
 
 
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:
@@ -89,7 +90,8 @@ def regex_pattern(patterns: tuple[str, ...], anchor: str, case: str) -> str:
     return ("(?i)" if case == "insensitive" else "") + body
 
 
-def _phrase_match(target: pl.Expr, phrases: list[str], anchor: str) -> pl.Expr:
+def _phrase_match(target: pl.Expr, phrases: tuple[str, ...], anchor: str) -> pl.Expr:
+    phrases = list(phrases)
     if anchor == "anywhere":
         return target.str.contains_any(phrases)
     if anchor == "line_start":
@@ -118,7 +120,7 @@ def _exception_expr(rule: Rule) -> pl.Expr | None:
     if rule.exception_regex:
         parts.append(pl.col("_m").str.contains("|".join(f"(?:{p})" for p in rule.exception_regex)))
     if rule.exception_phrases:
-        parts.append(pl.col("_ml").str.contains_any(normalise_phrases(rule.exception_phrases, True)))
+        parts.append(pl.col("_ml").str.contains_any(list(normalise_phrases(rule.exception_phrases, True))))
     if not parts:
         return None
     return pl.any_horizontal(parts)
