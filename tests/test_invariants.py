@@ -135,3 +135,22 @@ def test_non_empty_out_needs_overwrite(tmp_path, dqkit):
 def test_empty_out_folder_is_fine(tmp_path, dqkit):
     (tmp_path / "out").mkdir()
     assert dqkit("clean", SEEDS, "-o", tmp_path / "out").code == 0
+
+
+def test_progress_goes_to_a_terminal_only(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from dqkit.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(enabled=True, stream=stream)
+    progress.stage("detecting language")
+    for done in range(1, 101):
+        progress.advance(done, 100)
+    assert "detecting language ..." in stream.getvalue() and "100/100" in stream.getvalue()
+    assert "docs/s" in stream.getvalue() and "ETA" in stream.getvalue()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert not Progress.for_terminal(quiet=False).enabled
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert Progress.for_terminal(quiet=False).enabled and not Progress.for_terminal(quiet=True).enabled

@@ -101,3 +101,31 @@ def test_experimental_rules_only_flag(tmp_path, dqkit):
     assert result["clean"]["text"].item() == "Ein Satz über die Lage im Land.\nJetzt im Shop\n"
     assert result["edits"].select("kind", "rule_id").rows() == [("line_flagged", "de.custom.promo")]
     assert result["clean"]["dq_flags"].item() == 1
+
+
+def test_drop_doc_rule_rejects_the_document_with_the_rule(tmp_path, dqkit):
+    _write(tmp_path, GOOD_RULE.replace("    message:", "    action: drop_doc\n    scope: document\n    message:"))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Ein Satz über die Lage im Land.\nJetzt im Shop\n", encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_text("Ein anderer Satz über die Lage.\n", encoding="utf-8")
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out", "--rules", tmp_path / "rules",
+                 "--no-builtin-rules").code == 0
+    result = read_outputs(tmp_path / "out")
+    assert result["rejects"].select("id", "reason", "detail").rows() == [
+        ("a.txt", "rule_dropped", "rule de.custom.promo hit line 2")]
+    assert result["clean"]["id"].to_list() == ["b.txt"]
+    assert result["report"]["rules"]["count"] == 1
+
+
+def test_guard_threshold_and_no_dedup_options(tmp_path, dqkit):
+    (tmp_path / "in").mkdir()
+    text = "Kurzer Text.\nFolgen Sie uns auf Facebook und Instagram\n"
+    (tmp_path / "in" / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "in" / "b.txt").write_text(text, encoding="utf-8")
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "strict").code == 0
+    assert read_outputs(tmp_path / "strict")["report"]["documents"]["rejected_by_reason"] == {"too_much_removed": 2}
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "loose", "--max-removed", "0.9").code == 0
+    loose = read_outputs(tmp_path / "loose")
+    assert loose["report"]["documents"]["rejected_by_reason"] == {"exact_duplicate": 1}
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "all", "--max-removed", "0.9", "--no-dedup").code == 0
+    assert read_outputs(tmp_path / "all")["clean"]["text"].to_list() == ["Kurzer Text.", "Kurzer Text."]

@@ -1,0 +1,22 @@
+"""The committed report of `dqkit clean seeds` is what dqkit produces today.
+
+Any change in behaviour on the seeds shows up as a diff of reports/seeds/report.json that
+someone commits on purpose. To refresh it after an intended change:
+
+    dqkit clean seeds -o /tmp/seeds-out && cp /tmp/seeds-out/report.* reports/seeds/
+"""
+
+from __future__ import annotations
+
+import json
+
+from conftest import REPO
+
+
+def test_seed_report_matches_the_committed_one(tmp_path, dqkit, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert dqkit("clean", "seeds", "-o", tmp_path / "out", "-q").code == 0
+    committed = json.loads((REPO / "reports" / "seeds" / "report.json").read_text(encoding="utf-8"))
+    produced = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert produced == committed, "behaviour on seeds/ changed: refresh reports/seeds (see this file's docstring)"
+    assert (tmp_path / "out" / "report.md").read_text() == (REPO / "reports" / "seeds" / "report.md").read_text()
