@@ -60,8 +60,8 @@ class CleanResult:
     clean: pl.DataFrame
     rejects: pl.DataFrame
     edits: pl.DataFrame
-    hits: pl.DataFrame  # _doc, line_no, rule, action (every rule hit, for statistics)
-    documents: pl.DataFrame  # _doc, id, chars_in, chars_out (every document that reached cleaning)
+    hits: pl.DataFrame  # _doc, line_no, rule_id, action (every rule hit, for statistics)
+    ids: pl.DataFrame  # _doc, id of every document read
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -93,6 +93,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
 
     docs = _lang_hint(docs, options.lang_field)
     original = docs.select("_doc", pl.col("text").alias("_original_text"))
+    ids = docs.select("_doc", "id")
 
     progress.stage("normalising unicode")
     read_edits = replacement_edits(docs)
@@ -165,8 +166,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action"),
-        documents=docs.select("_doc", "id", "chars_in", pl.col("text").str.len_chars().alias("chars_out")),
-        timings=timings,
+        ids=ids, timings=timings,
     )
 
 
@@ -205,8 +205,8 @@ def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[st
     rejects = rejects.with_columns(
         *(pl.lit(None, dtype=pl.String).alias(c) for c in ("dup_of", "_origin", "text") if c not in rejects.columns),
         *(pl.lit(None).alias(c) for c in carried if c not in rejects.columns),
-    ).rename({"_origin": "origin"}).sort("_doc", "origin", nulls_last=True).select(reject_cols)
-    ids = result.documents.select("_doc", pl.col("id").alias("doc_id"))
+    ).rename({"_origin": "origin"}).sort("_doc", nulls_last=True, maintain_order=True).select(reject_cols)
+    ids = result.ids.rename({"id": "doc_id"})
     edits = (edits.join(ids, on="_doc", how="left", maintain_order="left")
              .sort("_doc", "line_no", "kind", nulls_last=False)
              .select("doc_id", "line_no", "kind", "rule_id", "before", "after"))

@@ -24,6 +24,7 @@ def mixed_corpus(tmp_path):
         {"id": "copy", "text": seed.replace(" ", "  ").replace("Südkoreas", "SÜDKOREAS"),
          "source": "mirror"},  # exact duplicate after folding case and white space
         {"id": "empty", "text": "   ", "source": "x"},
+        {"id": "crlf-empty", "text": "\r\n \r\n", "source": "x"},
         {"id": "footer-only", "text": "Folgen Sie uns auf Facebook\nSchreibe einen Kommentar", "source": "x"},
         {"id": "mostly-footer", "text": "Kurz.\nFolgen Sie uns auf Facebook und Instagram und Telegram\n"
                                         "Deine E-Mail-Adresse wird nicht veröffentlicht.", "source": "x"},
@@ -41,12 +42,14 @@ def test_nothing_is_lost(mixed_corpus, tmp_path, dqkit):
     assert run.code == 0, run.err
     result = read_outputs(tmp_path / "out")
     documents = result["report"]["documents"]
-    assert documents["in"] == 5 + 5
+    assert documents["in"] == 5 + 6
     assert documents["in"] == documents["kept"] + documents["rejected"] and documents["balanced"]
-    assert documents["rejected_by_reason"] == {"empty_after_cleaning": 1, "empty_text": 1, "exact_duplicate": 1,
+    assert documents["rejected_by_reason"] == {"empty_after_cleaning": 1, "empty_text": 2, "exact_duplicate": 1,
                                                "malformed_record": 1, "too_much_removed": 1}
     all_ids = set(result["clean"]["id"]) | set(result["rejects"]["id"])
-    assert len(all_ids) == 10
+    assert len(all_ids) == 11
+    assert result["edits"]["doc_id"].null_count() == 0
+    assert "crlf-empty" in result["edits"].filter(pl.col("kind") == "newlines_normalized")["doc_id"].to_list()
     # Rejects carry the document as read, so it can be recovered.
     copy = result["rejects"].filter(pl.col("id") == "copy")
     assert copy["dup_of"].item() == "001_e633a6e676f29462.txt"
