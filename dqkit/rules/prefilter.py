@@ -22,12 +22,10 @@ import warnings
 
 try:  # Python 3.11+
     import re._parser as sre_parse
-    from re._constants import (ANY, ASSERT, ASSERT_NOT, AT, BRANCH, CATEGORY, IN, LITERAL, MAX_REPEAT,
-                               MIN_REPEAT, NOT_LITERAL, SUBPATTERN)
+    from re._constants import BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse  # type: ignore[no-redef]
-    from sre_constants import (ANY, ASSERT, ASSERT_NOT, AT, BRANCH, CATEGORY, IN, LITERAL,  # type: ignore
-                               MAX_REPEAT, MIN_REPEAT, NOT_LITERAL, SUBPATTERN)
+    from sre_constants import BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN  # type: ignore
 
 # Rust-regex syntax Python's parser does not know, replaced by something with the same
 # "no literal here" meaning.
@@ -38,9 +36,12 @@ _RUST_ONLY = [
 ]
 
 Literals = frozenset
-
-
 MAX_EXPANSION = 64  # alternatives kept when literal runs and groups multiply out
+
+
+def _union(parts) -> Literals | None:
+    parts = list(parts)
+    return None if any(p is None for p in parts) else frozenset().union(*parts)
 
 
 def _exact(op, arg) -> Literals | None:
@@ -50,11 +51,8 @@ def _exact(op, arg) -> Literals | None:
     if op is SUBPATTERN:
         return _exact_sequence(arg[-1])
     if op is BRANCH:
-        branches = [_exact_sequence(branch) for branch in arg[1]]
-        if any(b is None for b in branches):
-            return None
-        union = frozenset().union(*branches)
-        return union if len(union) <= MAX_EXPANSION else None
+        union = _union(_exact_sequence(branch) for branch in arg[1])
+        return union if union is not None and len(union) <= MAX_EXPANSION else None
     return None
 
 
@@ -95,19 +93,14 @@ def _sequence(items) -> Literals | None:
 
 
 def _node(op, arg) -> Literals | None:
+    """Required literals of a node that is not a fixed string."""
     if op is SUBPATTERN:
         return _sequence(arg[-1])
     if op is BRANCH:
-        branches = [_sequence(branch) for branch in arg[1]]
-        if any(b is None for b in branches):
-            return None
-        return frozenset().union(*branches)
-    if op in (MAX_REPEAT, MIN_REPEAT):
-        low, _high, body = arg
-        return _sequence(body) if low >= 1 else None
-    if op in (ANY, AT, CATEGORY, IN, NOT_LITERAL, ASSERT, ASSERT_NOT):
-        return None
-    return None
+        return _union(_sequence(branch) for branch in arg[1])
+    if op in (MAX_REPEAT, MIN_REPEAT) and arg[0] >= 1:
+        return _sequence(arg[2])
+    return None  # classes, anchors, look-arounds, optional parts: no literal is required
 
 
 def required_literals(pattern: str) -> list[str] | None:
