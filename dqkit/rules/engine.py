@@ -28,7 +28,7 @@ import functools
 import polars as pl
 
 from dqkit.rules.prefilter import required_literals
-from dqkit.rules.schema import Rule
+from dqkit.rules.schema import Rule, regex_pattern
 
 QUOTE_FOLDS = {"„": '"', "“": '"', "”": '"', "‟": '"', "«": '"', "»": '"', "″": '"',
                "‚": "'", "‘": "'", "’": "'", "‛": "'", "‹": "'", "›": "'"}
@@ -79,15 +79,6 @@ def with_positions(lines: pl.DataFrame) -> pl.DataFrame:
         content.cum_sum().over("_doc").alias("_pos"),
         content.sum().over("_doc").alias("_total"),
     ).with_columns((pl.col("_total") - pl.col("_pos") + 1).alias("_pos_end"))
-
-
-def regex_pattern(patterns: tuple[str, ...], anchor: str, case: str) -> str:
-    body = "|".join(f"(?:{p})" for p in patterns)
-    if anchor == "line_start":
-        body = f"^(?:{body})"
-    elif anchor == "full_line":
-        body = rf"^[\p{{P}}\p{{S}}\s]*(?:{body})[\p{{P}}\p{{S}}\s]*$"
-    return ("(?i)" if case == "insensitive" else "") + body
 
 
 def _phrase_match(target: pl.Expr, phrases: tuple[str, ...], anchor: str) -> pl.Expr:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dqkit.rules.engine import line_table, match_lines, normalise_phrases, regex_pattern
-from dqkit.rules.schema import Example, Rule
+from dqkit.rules.engine import line_table, match_lines, normalise_phrases
+from dqkit.rules.schema import Example, Rule, regex_pattern
 
 FAILURES = ("missing", "noisy", "wrong_span", "wrong_lines", "fixed")
 

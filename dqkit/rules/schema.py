@@ -150,6 +150,20 @@ def _choice(mapping: LocatedDict, key: str, allowed: tuple[str, ...], default: s
     return value
 
 
+def regex_pattern(patterns: tuple[str, ...], anchor: str, case: str) -> str:
+    """The one regex the matcher runs for a rule's patterns, anchor and case.
+
+    >>> regex_pattern(("PREV", "NEXT"), "line_start", "insensitive")
+    '(?i)^(?:(?:PREV)|(?:NEXT))'
+    """
+    body = "|".join(f"(?:{p})" for p in patterns)
+    if anchor == "line_start":
+        body = f"^(?:{body})"
+    elif anchor == "full_line":
+        body = rf"^[\p{{P}}\p{{S}}\s]*(?:{body})[\p{{P}}\p{{S}}\s]*$"
+    return ("(?i)" if case == "insensitive" else "") + body
+
+
 def check_regex(pattern: str) -> str | None:
     """Compile ``pattern`` with the engine the matcher uses (polars, Rust ``regex``);
     return what is wrong with it, or None. Matching the empty string is wrong too: such a
@@ -245,7 +259,9 @@ def _parse_match(raw, where: str, problems: Problems):
             problems.add(spec.where("min_count"), "min_count must be at least 2")
         return kind, (), case, anchor, repeat
     patterns = _as_str_list(raw[kind], raw.where(kind), kind, problems)
-    if kind == "regex":
+    # The combined pattern is what matching compiles (and polars caches); only when it
+    # fails are the author's patterns checked one by one, for a message about them.
+    if kind == "regex" and patterns and check_regex(regex_pattern(patterns, anchor, case)):
         for pattern in patterns:
             error = check_regex(pattern)
             if error:
