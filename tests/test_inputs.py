@@ -191,3 +191,12 @@ def test_python_dash_m_entry_point(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["documents"]["kept"] == 5
+
+
+def test_null_ids_and_texts_name_the_line_or_row(tmp_path, dqkit):
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY}, {"id": None, "text": BODY + " B."}])
+    run = dqkit("clean", path, "-o", tmp_path / "out")
+    assert run.code == 1 and f"{path}:2: id field 'id' is NoneType" in run.err
+    pl.DataFrame({"id": ["a", "b"], "text": [BODY, None]}).write_parquet(tmp_path / "c.parquet")
+    run = dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out")
+    assert run.code == 1 and "c.parquet: row 2 has no 'id' or no 'text' value" in run.err

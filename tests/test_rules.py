@@ -129,3 +129,14 @@ def test_guard_threshold_and_no_dedup_options(tmp_path, dqkit):
     assert loose["report"]["documents"]["rejected_by_reason"] == {"exact_duplicate": 1}
     assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "all", "--max-removed", "0.9", "--no-dedup").code == 0
     assert read_outputs(tmp_path / "all")["clean"]["text"].to_list() == ["Kurzer Text.", "Kurzer Text."]
+
+
+def test_every_builtin_pattern_compiles():
+    """clean skips compiling the built-in patterns at load time; this is where they are checked."""
+    from dqkit.rules.schema import check_regex, regex_pattern
+
+    for rule in BUILTIN.rules:
+        if rule.kind == "regex":
+            assert check_regex(regex_pattern(rule.patterns, rule.anchor, rule.case)) is None, rule.id
+        for pattern in rule.exception_regex:
+            assert check_regex(pattern) is None, rule.id

@@ -183,6 +183,11 @@ def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
                              f"{', '.join(sorted(record)) or '(none)'} (choose one with --text-field)",
                              raw.decode("utf-8", errors="replace"))
                 continue
+            if opts.id_field in record and not isinstance(record[opts.id_field], (str, int)):
+                problems.add(origin, fallback_id, "missing_id",
+                             f"id field {opts.id_field!r} is {type(record[opts.id_field]).__name__}, "
+                             "not a string or number", raw.decode("utf-8", errors="replace"))
+                continue
             text, bad = _strip_surrogates(text)
             record[opts.text_field] = text
             if opts.id_field not in record:
@@ -219,6 +224,10 @@ def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict) -> pl.DataFra
     if opts.id_field not in frame.columns:
         frame = frame.with_columns((pl.lit(f"{file.name}:") + rows).alias(opts.id_field))
         stats["ids_generated"] = True
+    nulls = frame.select(pl.arg_where(pl.col(opts.id_field).is_null() | pl.col(opts.text_field).is_null()))
+    if not nulls.is_empty():
+        raise InputError(f"{file.path}: row {nulls.item(0, 0) + 1} has no {opts.id_field!r} or no "
+                         f"{opts.text_field!r} value")
     return frame
 
 
@@ -250,8 +259,6 @@ def read_corpus(files: list[InputFile], opts: ReadOptions) -> Corpus:
             frame = _read_parquet(file, opts, stats)
         if frame is not None and file.format != "txt":
             frame = _standardise(frame, opts)
-        if frame is not None and frame.select(pl.col("id").is_null().any()).item():
-            raise InputError(f"{file.path}: some records have a null {opts.id_field!r}")
         summaries.append({"name": str(file.path), "format": file.format,
                           "compression": file.compression,
                           "documents": 0 if frame is None else frame.height,

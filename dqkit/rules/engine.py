@@ -202,8 +202,10 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
     positioned = with_positions(lines).with_row_index("_row")
     parts = [pl.DataFrame(schema=HIT_SCHEMA)]
     for i, rows in _literal_candidates(positioned, rules, indices).items():
-        subset = positioned[rows] if rows is not None else positioned
-        parts.append(subset.filter(candidate_expr(rules[i]) & match_expr(rules[i]))
+        subset = (positioned[rows] if rows is not None else positioned).filter(candidate_expr(rules[i]))
+        if subset.is_empty():  # no candidates: do not even compile the pattern
+            continue
+        parts.append(subset.filter(match_expr(rules[i]))
                      .select("_doc", "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
     return pl.concat(parts).sort("_doc", "line_no", "rule")
 

@@ -62,7 +62,7 @@ def load_rules(folders: list[Path], include_builtin: bool = True) -> RuleSet:
             except RuleFileError as exc:
                 problems.append(str(exc))
                 continue
-            file_rules, file_problems = parse_rule_file(document, str(path))
+            file_rules, file_problems = parse_rule_file(document, str(path), compile_patterns=folder not in builtin)
             problems.extend(file_problems)
             for rule in file_rules:
                 if rule.id in seen:
