@@ -60,7 +60,7 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     """Apply removals to the line table.
 
     ``removed`` holds ``_doc, line_no, rule_id`` for each line a rule removes. Returns
-    (per document: ``_doc, text, lines_removed, chars_in, chars_removed``; the edits of
+    (per document: ``_doc, text, chars_in, chars_removed`` (characters of non-blank lines); the edits of
     kind ``line_removed`` and ``blank_line_folded``).
     """
     marked = _mark(lines, removed)
@@ -68,7 +68,6 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     content_chars = pl.when(~pl.col("_blank")).then(pl.col("_len")).otherwise(0)
     texts = marked.group_by("_doc", maintain_order=True).agg(
         pl.col("line").filter(keep).str.join("\n").alias("text"),
-        (pl.col("_removed") & ~pl.col("_blank")).sum().cast(pl.Int64).alias("lines_removed"),
         content_chars.sum().cast(pl.Int64).alias("chars_in"),
         content_chars.filter(pl.col("_removed")).sum().cast(pl.Int64).alias("chars_removed"),
     )
@@ -85,9 +84,9 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
 
 @dataclass
 class LineOutcome:
-    hits: pl.DataFrame  # _doc, line_no, rule, rule_id, action: every hit
+    hits: pl.DataFrame  # _doc, line_no, rule, rule_id, action, line: every hit
     doc_drops: pl.DataFrame  # _doc, rule_id, line_no: documents a drop_doc rule rejects
-    texts: pl.DataFrame  # _doc, text, lines_removed, chars_in, chars_removed (other documents)
+    texts: pl.DataFrame  # _doc, text, chars_in, chars_removed (the other documents)
     edits: pl.DataFrame  # line_removed, blank_line_folded and line_flagged edits
 
     def replace(self, other: "LineOutcome") -> "LineOutcome":
@@ -109,7 +108,9 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
     rule_table = pl.DataFrame({"rule": range(len(rules)), "rule_id": [r.id for r in rules],
                                "action": [r.action for r in rules]},
                               schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String})
-    hits = match_lines(lines, rules).join(rule_table, on="rule", how="left", maintain_order="left")
+    hits = (match_lines(lines, rules).join(rule_table, on="rule", how="left", maintain_order="left")
+            .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="left",
+                  maintain_order="left"))
     doc_drops = (hits.filter(pl.col("action") == "drop_doc").sort("_doc", "rule", "line_no")
                  .group_by("_doc", maintain_order=True).agg(pl.col("rule_id").first(), pl.col("line_no").first()))
     lines = lines.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
@@ -118,7 +119,7 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
     texts, line_edits = assemble(lines, removed)
     flags = (hits.filter(pl.col("action") == "flag")
              .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
-             .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="inner")
+             .join(lines.select("_doc", "line_no"), on=["_doc", "line_no"], how="semi")
              .select("_doc", "line_no", pl.lit("line_flagged").alias("kind"), "rule_id",
                      pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after")))
     edits = pl.concat([line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)]).sort("_doc", "line_no",

@@ -60,7 +60,7 @@ class CleanResult:
     clean: pl.DataFrame
     rejects: pl.DataFrame
     edits: pl.DataFrame
-    hits: pl.DataFrame  # _doc, line_no, rule_id, action (every rule hit, for statistics)
+    hits: pl.DataFrame  # _doc, line_no, rule_id, action, line (every rule hit, for statistics)
     ids: pl.DataFrame  # _doc, id of every document read
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -165,7 +165,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     edits = pl.concat([read_edits, unicode_edits, outcome.edits])
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
-        hits=outcome.hits.select("_doc", "line_no", "rule_id", "action"),
+        hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
         ids=ids, timings=timings,
     )
 

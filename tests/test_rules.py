@@ -115,6 +115,8 @@ def test_drop_doc_rule_rejects_the_document_with_the_rule(tmp_path, dqkit):
         ("a.txt", "rule_dropped", "rule de.custom.promo hit line 2")]
     assert result["clean"]["id"].to_list() == ["b.txt"]
     assert result["report"]["rules"]["count"] == 1
+    assert result["report"]["rule_hits"]["de.custom.promo"]["samples"] == [
+        {"doc_id": "a.txt", "line_no": 2, "text": "Jetzt im Shop"}]
 
 
 def test_guard_threshold_and_no_dedup_options(tmp_path, dqkit):

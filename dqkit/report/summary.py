@@ -32,10 +32,7 @@ def _rule_stats(rules, result, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
     hits = result.hits.join(ids, on="_doc", how="left", maintain_order="left")
     removed = edits.filter(pl.col("kind") == "line_removed").group_by("rule_id").len(name="removed")
     per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col("_doc").n_unique().alias("documents"))
-    samples = (hits.sort("_doc", "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
-               .join(edits.select("doc_id", "line_no", "before").unique(["doc_id", "line_no"]),
-                     left_on=["id", "line_no"], right_on=["doc_id", "line_no"], how="left",
-                     maintain_order="left"))
+    samples = hits.sort("_doc", "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
     stats = {}
     table = per_rule.join(removed, on="rule_id", how="left").fill_null(0)
     for rule in rules.rules:
@@ -51,7 +48,7 @@ def _rule_stats(rules, result, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
             "lines_removed": int(row["removed"][0]),
             "message": rule.message,
             "samples": [{"doc_id": d, "line_no": int(n), "text": (t or "")[:SAMPLE_CHARS]}
-                        for d, n, t in rule_samples.select("id", "line_no", "before").iter_rows()],
+                        for d, n, t in rule_samples.select("id", "line_no", "line").iter_rows()],
         }
     return stats
 
