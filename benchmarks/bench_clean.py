@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import replace_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 CORPORA = {
@@ -96,7 +98,7 @@ def write_results(path: Path, rows: list[dict], repeats: int) -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
     lines = [
-        "# dqkit clean: throughput on one core",
+        "## dqkit clean: throughput on one core",
         "",
         f"Command: `python benchmarks/bench_clean.py --repeats {repeats}` (each run a fresh "
         "`python -m dqkit clean` pinned with `taskset -c 0`, `POLARS_MAX_THREADS=1`; median of "
@@ -117,10 +119,7 @@ def write_results(path: Path, rows: list[dict], repeats: int) -> None:
               "|---|---|" + "---:|" * len(rows[0]["stages"])]
     for r in rows:
         lines.append(f"| {r['corpus']} | {r['mode']} | " + " | ".join(f"{v:.2f}" for v in r["stages"].values()) + " |")
-    notes = ""  # hand-written analysis below "## Notes" survives a re-run
-    if path.exists() and "\n## Notes" in path.read_text(encoding="utf-8"):
-        notes = "\n## Notes" + path.read_text(encoding="utf-8").split("\n## Notes", 1)[1]
-    path.write_text("\n".join(lines) + "\n" + notes, encoding="utf-8")
+    replace_section(path, "bench_clean", "\n".join(lines))
     print(f"wrote {path}")
 
 
