@@ -34,6 +34,8 @@ def cli() -> None:
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True),
               help="Extra rule folder or file (repeatable); loaded after the built-in packs.")
 @click.option("--no-builtin-rules", is_flag=True, help="Use only the --rules folders.")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Rule settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].")
 @click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
               help="On an unreadable record: stop with file:line, or reject it and go on.")
 @click.option("--no-langid", is_flag=True, help="Do not detect languages (lang stays empty unless given).")
@@ -44,7 +46,7 @@ def cli() -> None:
 @click.option("--no-dedup", is_flag=True, help="Keep exact duplicates.")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules,
+def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
           on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, overwrite, quiet) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
@@ -55,6 +57,7 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
         output_format=output_format, rule_dirs=tuple(rule_dirs), builtin_rules=not no_builtin_rules,
         detect_language=not no_langid, lang_prefix_chars=lang_prefix_chars,
         max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact", overwrite=overwrite,
+        config=config,
     )
     progress = Progress.for_terminal(quiet)
     report = run_clean(list(inputs), out, options, progress)

@@ -25,6 +25,7 @@ from dqkit.normalize.unicode import normalise_documents, replacement_edits
 from dqkit.progress import Progress
 from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
+from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
 
 INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint", "_trusted")
@@ -53,6 +54,7 @@ class CleanOptions:
     max_removed_fraction: float = 0.5
     dedup: str = "exact"  # exact | none
     overwrite: bool = False
+    config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
 
 
 @dataclass
@@ -223,7 +225,8 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
                      options.overwrite)
     if options.output_format not in (None, "jsonl", "parquet"):
         raise OptionsError(f"unknown output format {options.output_format!r}")
-    rules = load_rules([Path(d) for d in options.rule_dirs], include_builtin=options.builtin_rules)
+    config = load_config(Path(options.config) if options.config else find_config(Path.cwd()))
+    rules = load_rules([Path(d) for d in options.rule_dirs], include_builtin=options.builtin_rules, config=config)
 
     progress.stage(f"reading {len(discovery.files)} file(s)")
     read_start = time.perf_counter()

@@ -15,7 +15,7 @@ def rule(spec: str, lang: str = "de"):
             + "".join(f"    {line}\n" for line in spec.strip().splitlines())
             + "    examples: {match: [x], no_match: [y]}\n")
     rules, problems = parse_rule_file(load_yaml(text, "t.yaml"), "t.yaml")
-    assert not problems, problems
+    assert not problems.items, problems.items
     return rules[0]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fnmatch
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dqkit.errors import RuleFileError
+from dqkit.rules.config import RuleConfig
 from dqkit.rules.schema import Rule, parse_rule_file
 from dqkit.rules.yamlpos import load_yaml
 
@@ -35,42 +37,91 @@ class RuleSet:
     names: tuple[str, ...]  # for reports: builtin:<path in pack> or the path as given
 
 
-def load_rules(folders: list[Path], include_builtin: bool = True) -> RuleSet:
-    """Load every rule file; raise one :class:`RuleFileError` listing all problems.
+@dataclass
+class Loaded:
+    """Everything loading found: the rules that are valid, and every problem."""
+
+    ruleset: RuleSet
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _unread_files(folder: Path) -> list[Path]:
+    """Files in a rule folder that are not read: a rule file with a typo in its suffix
+    would otherwise be silently ignored."""
+    if folder.is_file():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix not in (*RULE_SUFFIXES, ".md")
+                  and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts))
+
+
+def collect_rules(folders: list[Path], include_builtin: bool = True,
+                  config: RuleConfig | None = None) -> Loaded:
+    """Load every rule file, keeping going past problems (for ``dqkit rules lint``).
 
     Rules keep the order of the folders, then of the files (sorted), then of the file:
-    that order decides which rule is named when several drop the same line.
+    that order decides which rule is named when several drop the same line. A rule with
+    a built-in rule's id is an error unless it says ``override: true``, when it takes
+    the built-in rule's place. ``config`` adds folders, disables rules and changes actions.
     """
+    config = config or RuleConfig()
     builtin = [builtin_rules_dir()] if include_builtin else []
-    sources = builtin + [Path(f) for f in folders]
-    problems: list[str] = []
+    sources = builtin + [Path(f) for f in (*config.paths, *folders)]
+    loaded = Loaded(RuleSet((), (), ()))
     rules: list[Rule] = []
     files: list[Path] = []
     names: list[str] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[int, Rule, bool]] = {}  # id -> (index in rules, rule, built in)
     for folder in sources:
         if not folder.exists():
             raise RuleFileError(f"rule folder does not exist: {folder}")
+        is_builtin = folder in builtin
+        loaded.warnings.extend(f"{path}: not read: rule files end in .yaml or .yml" for path in _unread_files(folder))
         for path in rule_files(folder):
             files.append(path)
-            names.append(f"builtin:{path.relative_to(folder).as_posix()}" if folder in builtin else str(path))
+            names.append(f"builtin:{path.relative_to(folder).as_posix()}" if is_builtin else str(path))
             try:
                 document = load_yaml(path.read_text(encoding="utf-8"), str(path))
             except UnicodeDecodeError as exc:
-                problems.append(f"{path}: not UTF-8 text ({exc.reason})")
+                loaded.errors.append(f"{path}: not UTF-8 text ({exc.reason})")
                 continue
             except RuleFileError as exc:
-                problems.append(str(exc))
+                loaded.errors.append(str(exc))
                 continue
-            file_rules, file_problems = parse_rule_file(document, str(path), compile_patterns=folder not in builtin)
-            problems.extend(file_problems)
+            file_rules, problems = parse_rule_file(document, str(path), compile_patterns=not is_builtin)
+            loaded.errors.extend(problems.items)
+            loaded.warnings.extend(problems.warnings)
             for rule in file_rules:
-                if rule.id in seen:
-                    problems.append(f"{rule.where}: duplicate rule id {rule.id!r} (first defined at {seen[rule.id]})")
-                    continue
-                seen[rule.id] = rule.where
-                rules.append(rule)
-    if problems:
-        listing = "\n".join(f"  {p}" for p in problems)
-        raise RuleFileError(f"{len(problems)} problem(s) in rule files:\n{listing}")
-    return RuleSet(rules=tuple(rules), files=tuple(files), names=tuple(names))
+                if rule.id not in seen:
+                    seen[rule.id] = (len(rules), rule, is_builtin)
+                    rules.append(rule)
+                elif rule.override and seen[rule.id][2]:
+                    index = seen[rule.id][0]
+                    rules[index] = rule
+                    seen[rule.id] = (index, rule, False)
+                else:
+                    hint = " (add override: true to replace the built-in rule)" if seen[rule.id][2] else ""
+                    loaded.errors.append(f"{rule.where}: duplicate rule id {rule.id!r} "
+                                         f"(first defined at {seen[rule.id][1].where}){hint}")
+    rules = _apply_config(rules, config, loaded.warnings)
+    loaded.ruleset = RuleSet(rules=tuple(rules), files=tuple(files), names=tuple(names))
+    return loaded
+
+
+def _apply_config(rules: list[Rule], config: RuleConfig, warnings: list[str]) -> list[Rule]:
+    for pattern in (*config.disable, *config.actions):
+        if not any(fnmatch.fnmatchcase(rule.id, pattern) for rule in rules):
+            warnings.append(f"{config.source}: {pattern!r} matches no rule")
+    kept = [rule for rule in rules if not any(fnmatch.fnmatchcase(rule.id, p) for p in config.disable)]
+    for pattern, action in config.actions.items():
+        kept = [replace(rule, action=action) if fnmatch.fnmatchcase(rule.id, pattern) else rule for rule in kept]
+    return kept
+
+
+def load_rules(folders: list[Path], include_builtin: bool = True, config: RuleConfig | None = None) -> RuleSet:
+    """Load the rules a run uses; raise one :class:`RuleFileError` listing all errors."""
+    loaded = collect_rules(folders, include_builtin, config)
+    if loaded.errors:
+        listing = "\n".join(f"  {p}" for p in loaded.errors)
+        raise RuleFileError(f"{len(loaded.errors)} problem(s) in rule files:\n{listing}")
+    return loaded.ruleset

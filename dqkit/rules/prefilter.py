@@ -20,12 +20,8 @@ from __future__ import annotations
 import re
 import warnings
 
-try:  # Python 3.11+
-    import re._parser as sre_parse
-    from re._constants import BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse  # type: ignore[no-redef]
-    from sre_constants import BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN  # type: ignore
+import re._parser as sre_parse
+from re._constants import ANY, BRANCH, LITERAL, MAX_REPEAT, MAXREPEAT, MIN_REPEAT, SUBPATTERN
 
 # Rust-regex syntax Python's parser does not know, replaced by something with the same
 # "no literal here" meaning.
@@ -103,17 +99,46 @@ def _node(op, arg) -> Literals | None:
     return None  # classes, anchors, look-arounds, optional parts: no literal is required
 
 
-def required_literals(pattern: str) -> list[str] | None:
-    """Lowercased literals one of which every match of ``pattern`` contains, or None."""
+def _parse(pattern: str):
+    """Python's parse tree of a Rust-regex pattern, or None where Python cannot read it."""
     for rust_only, replacement in _RUST_ONLY:
         pattern = rust_only.sub(replacement, pattern)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed = sre_parse.parse(pattern)
+            return sre_parse.parse(pattern)
     except (re.error, OverflowError, RecursionError):
         return None
-    required = _sequence(list(parsed))
+
+
+def has_unbounded_repeat(pattern: str) -> bool:
+    """True when the pattern has ``.*``, ``.+`` or ``.{n,}`` (a linter warning, not an
+    error: the engine is linear-time, but an unbounded run of any character lets a rule
+    reach across a whole paragraph).
+
+    >>> has_unbounded_repeat(r"^Lesen Sie auch.*"), has_unbounded_repeat(r"^\W*Lesen Sie auch.{0,150}$")
+    (True, False)
+    """
+    def walk(items) -> bool:
+        for op, arg in items:
+            if op in (MAX_REPEAT, MIN_REPEAT) and arg[1] == MAXREPEAT and list(arg[2]) == [(ANY, None)]:
+                return True
+            if op in (MAX_REPEAT, MIN_REPEAT) and walk(arg[2]):
+                return True
+            if op is SUBPATTERN and walk(arg[-1]):
+                return True
+            if op is BRANCH and any(walk(branch) for branch in arg[1]):
+                return True
+        return False
+
+    parsed = _parse(pattern)
+    return parsed is not None and walk(list(parsed))
+
+
+def required_literals(pattern: str) -> list[str] | None:
+    """Lowercased literals one of which every match of ``pattern`` contains, or None."""
+    parsed = _parse(pattern)
+    required = _sequence(list(parsed)) if parsed is not None else None
     if required is None or any(len(lit.strip()) == 0 for lit in required):
         return None
     return sorted({lit.lower() for lit in required})

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from dqkit.rules.prefilter import has_unbounded_repeat
 from dqkit.rules.yamlpos import LocatedDict, LocatedList
 
 SCHEMA_TAG = "dqkit/rules@1"
@@ -39,7 +40,7 @@ LANG_RE = re.compile(r"^(any|[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 
 FILE_KEYS = ("schema", "lang", "defaults", "rules")
 RULE_KEYS = ("id", "version", "status", "title", "category", "lang", "scope", "match", "exceptions",
-             "where", "action", "severity", "message", "description", "references", "examples")
+             "where", "action", "severity", "message", "description", "references", "examples", "override")
 DEFAULTABLE_KEYS = ("status", "scope", "action", "severity", "where", "version")
 MATCH_KEYS = ("regex", "phrases", "repeat", "case", "anchor")
 REPEAT_KEYS = ("min_count", "within_first_lines", "min_chars")
@@ -95,6 +96,7 @@ class Rule:
     description: str
     examples: dict[str, tuple[Example, ...]] = field(hash=False, compare=False)
     where: str = ""  # file:line of the rule
+    override: bool = False  # replaces a built-in rule with the same id
 
     @property
     def applies_to_all_languages(self) -> bool:
@@ -107,15 +109,20 @@ class Rule:
 
 
 class Problems:
-    """Validation problems of one file, each with its position. ``compile_patterns``
-    says whether regexes are compiled to check them (see :func:`parse_rule_file`)."""
+    """Validation problems of one file, each ``file:line:col: message``: errors stop a
+    run, warnings are for ``dqkit rules lint``. ``compile_patterns`` says whether regexes
+    are compiled to check them (see :func:`parse_rule_file`)."""
 
     def __init__(self, compile_patterns: bool = True) -> None:
         self.items: list[str] = []
+        self.warnings: list[str] = []
         self.compile_patterns = compile_patterns
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
+
+    def warn(self, where: str, message: str) -> None:
+        self.warnings.append(f"{where}: {message}")
 
 
 def _unknown_keys(mapping: LocatedDict, allowed: tuple[str, ...], what: str, problems: Problems) -> None:
@@ -300,6 +307,21 @@ def _parse_langs(value, where: str, problems: Problems) -> tuple[str, ...]:
     return tuple(lang.split("-")[0].lower() if lang != "any" else lang for lang in langs)
 
 
+def _warn_broad(raw, kind, patterns, anchor, action, max_chars, head, tail, problems: Problems) -> None:
+    """Warnings for rules that may hit more than their author meant."""
+    match = raw["match"]
+    for pattern in patterns if kind == "regex" else ():
+        if has_unbounded_repeat(pattern):
+            problems.warn(match.where("regex"), f"unbounded repeat in {pattern!r}: bound it, e.g. .{{0,120}} "
+                                                "(boilerplate lines are short)")
+        if not re.search(r"[\\^$.|?*+()\[\]{}]", pattern):
+            problems.warn(match.where("regex"), f"{pattern!r} has no regex syntax: use phrases (faster, exact)")
+    if (action != "flag" and kind != "repeat" and anchor != "full_line"
+            and max_chars is None and head is None and tail is None):
+        problems.warn(raw.where("match"), "a removing rule without max_line_chars, position or a full_line "
+                                          "anchor can hit long body paragraphs")
+
+
 def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Problems) -> Rule | None:
     where = raw.where()
     _unknown_keys(raw, RULE_KEYS, "a rule", problems)
@@ -356,8 +378,12 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
         problems.add(where, "a rule needs a 'message' saying what it found")
     examples = _parse_examples(raw.get("examples"), raw.where("examples") if "examples" in raw else where,
                                problems)
+    override = raw.get("override", False)
+    if not isinstance(override, bool):
+        problems.add(raw.where("override"), "override must be true or false")
     if len(problems.items) > before:
         return None
+    _warn_broad(raw, kind, patterns, anchor, action, max_chars, head, tail, problems)
     return Rule(
         id=rule_id, langs=langs, kind=kind, patterns=patterns, case=case, anchor=anchor, repeat=repeat,
         exception_regex=exc_regex, exception_phrases=exc_phrases, max_line_chars=max_chars,
@@ -366,11 +392,11 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
         action="flag" if status == "experimental" else action,
         severity=severity, status=status, version=version, scope=scope, title=texts["title"],
         category=texts["category"] or rule_id.split(".")[1], message=texts["message"],
-        description=texts["description"], examples=examples, where=where,
+        description=texts["description"], examples=examples, where=where, override=override,
     )
 
 
-def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple[list[Rule], list[str]]:
+def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple[list[Rule], Problems]:
     """Validate one parsed rule file; return its rules and its problems (``file:line:col: ...``).
 
     Compiling every regex costs about 5 ms a pattern; ``compile_patterns=False`` skips it
@@ -379,7 +405,7 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
     problems = Problems(compile_patterns)
     if not isinstance(document, LocatedDict):
         problems.add(f"{path}:1:1", "a rule file is a mapping with 'schema' and 'rules'")
-        return [], problems.items
+        return [], problems
     _unknown_keys(document, FILE_KEYS, "a rule file", problems)
     if document.get("schema") != SCHEMA_TAG:
         problems.add(document.where("schema") if "schema" in document else f"{path}:1:1",
@@ -397,7 +423,7 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
     if not isinstance(raw_rules, LocatedList):
         problems.add(document.where("rules") if "rules" in document else f"{path}:1:1",
                      "'rules' must be a list of rules")
-        return [], problems.items
+        return [], problems
     rules = []
     for index, raw in enumerate(raw_rules):
         if not isinstance(raw, LocatedDict):
@@ -406,4 +432,4 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
         rule = parse_rule(raw, file_langs, defaults, problems)
         if rule is not None:
             rules.append(rule)
-    return rules, problems.items
+    return rules, problems

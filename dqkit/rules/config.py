@@ -1,0 +1,67 @@
+"""Project settings for rules: ``dqkit.toml``, or ``[tool.dqkit]`` in ``pyproject.toml``.
+
+    [rules]
+    paths = ["my-rules/"]             # rule folders loaded after the built-in packs
+    disable = ["de.header.*"]         # rule ids or globs that never run
+    [rules.actions]
+    "en.cta.*" = "flag"               # change what matching rules do: drop_line, drop_doc, flag
+
+Paths are relative to the file that names them. The first of ``dqkit.toml`` and
+``pyproject.toml`` found in the current folder is used, unless ``--config`` names one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dqkit.errors import RuleFileError
+from dqkit.rules.schema import ACTIONS
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    paths: tuple[Path, ...] = ()
+    disable: tuple[str, ...] = ()
+    actions: dict[str, str] = field(default_factory=dict, hash=False)
+    source: str = ""  # the file the settings came from ("" for none)
+
+
+def _settings(path: Path) -> dict | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(f"{path}: not valid TOML ({exc})") from exc
+    if path.name == "pyproject.toml":
+        return data.get("tool", {}).get("dqkit")
+    return data
+
+
+def find_config(folder: Path) -> Path | None:
+    for name in ("dqkit.toml", "pyproject.toml"):
+        candidate = folder / name
+        if candidate.is_file() and _settings(candidate) is not None:
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> RuleConfig:
+    """Read the ``[rules]`` settings of ``path`` (None: no settings)."""
+    if path is None:
+        return RuleConfig()
+    settings = _settings(path) or {}
+    rules = settings.get("rules", {})
+    unknown = sorted(set(settings) - {"rules"}) + sorted(set(rules) - {"paths", "disable", "actions"})
+    if unknown:
+        raise RuleFileError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: rules.paths, "
+                            "rules.disable, rules.actions)")
+    for key in ("paths", "disable"):
+        if not isinstance(rules.get(key, []), list) or not all(isinstance(v, str) for v in rules.get(key, [])):
+            raise RuleFileError(f"{path}: rules.{key} must be a list of strings")
+    actions = rules.get("actions", {})
+    bad = {k: v for k, v in actions.items() if v not in ACTIONS}
+    if bad:
+        raise RuleFileError(f"{path}: rules.actions: {bad} (an action is one of {', '.join(ACTIONS)})")
+    return RuleConfig(paths=tuple(path.parent / p for p in rules.get("paths", [])),
+                      disable=tuple(rules.get("disable", [])), actions=dict(actions), source=str(path))
