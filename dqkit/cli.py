@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
@@ -9,9 +10,13 @@ import click
 
 from dqkit import __version__
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
-from dqkit.errors import DqkitError
-from dqkit.pipeline import CleanOptions, run_clean
+from dqkit.errors import DqkitError, OptionsError
+from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean
 from dqkit.progress import Progress
+from dqkit.rules.diagnostics import Diagnostic, render
+from dqkit.rules.examples import check_rule
+from dqkit.rules.explain import explain_rule
+from dqkit.rules.loading import collect_rules, load_rules
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +70,98 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
     if not quiet:
         click.echo(f"{docs['in']} documents: {docs['kept']} kept, {docs['rejected']} rejected; "
                    f"{report['lines']['removed']} lines removed -> {out}", err=True)
+
+
+@cli.group()
+def rules() -> None:
+    """Test, lint, list and explain rules; suggest new ones from a corpus."""
+
+
+def _rule_folders(paths) -> list[Path]:
+    return [Path(p) for p in paths]
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("-v", "--verbose", is_flag=True, help="List every example, not only failures.")
+def rules_test(paths, verbose) -> None:
+    """Run every rule's examples through the matcher `clean` uses.
+
+    PATHS are rule files or folders (default: the built-in packs). Each example is
+    validated, missing, noisy, wrong_span, wrong_lines, known (a todo that still fails) or
+    fixed (a todo that passes: promote it). Exits 1 on any failure.
+    """
+    ruleset = load_rules(_rule_folders(paths), include_builtin=not paths)
+    passed = failed = 0
+    for rule in ruleset.rules:
+        for result in check_rule(rule):
+            if result.failed:
+                failed += 1
+            else:
+                passed += 1
+            if result.failed or verbose:
+                label = "FAIL" if result.failed else "ok"
+                detail = f" ({result.detail})" if result.detail else ""
+                click.echo(f"{label} {rule.id} {result.group} {result.example.where}: {result.status}{detail}: "
+                           f"{result.example.text[:100]!r}")
+    click.echo(f"{len(ruleset.rules)} rules")
+    click.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@rules.command("lint")
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--no-builtin", is_flag=True, help="Do not load the built-in packs (ids are then not checked against them).")
+def rules_lint(paths, fmt, no_builtin) -> None:
+    """Check rule files: schema, ids, languages, examples, patterns (compiled with the
+    engine `clean` uses), and warnings for over-broad rules.
+
+    PATHS are rule files or folders (default: the built-in packs). Exit 0 no errors
+    (warnings allowed), 1 errors, 2 could not run.
+    """
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        click.echo(f"dqkit: error: no such rule file or folder: {', '.join(missing)}", err=True)
+        sys.exit(2)
+    loaded = collect_rules(_rule_folders(paths), include_builtin=not no_builtin, compile_builtin=True)
+    diagnostics = ([Diagnostic.parse(e, "error") for e in loaded.errors]
+                   + [Diagnostic.parse(w, "warning") for w in loaded.warnings])
+    output = render(diagnostics, fmt)
+    if output:
+        click.echo(output)
+    sys.exit(1 if loaded.errors else 0)
+
+
+@rules.command("list")
+@click.option("--corpus", "corpus", multiple=True, help="Count each rule's hits on this corpus (paths or globs).")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True), help="Extra rule folder.")
+def rules_list(corpus, text_field, rule_dirs) -> None:
+    """List rules: id, languages, category, action (and hits on a corpus)."""
+    ruleset = load_rules(_rule_folders(rule_dirs))
+    counts = rule_hits_on_corpus(list(corpus), ruleset, text_field) if corpus else {}
+    header = ["id", "lang", "category", "action"] + (["hits", "documents"] if corpus else [])
+    rows = [[r.id, ",".join(r.langs), r.category, r.action]
+            + ([str(v) for v in counts.get(r.id, (0, 0))] if corpus else []) for r in ruleset.rules]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True), help="Extra rule folder.")
+def rules_explain(rule_id, rule_dirs) -> None:
+    """Show what a rule matches, where it applies, why it exists, and its examples."""
+    ruleset = load_rules(_rule_folders(rule_dirs))
+    found = [r for r in ruleset.rules if r.id == rule_id]
+    if not found:
+        close = difflib.get_close_matches(rule_id, [r.id for r in ruleset.rules], n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise OptionsError(f"no rule {rule_id!r}{hint}")
+    click.echo(explain_rule(found[0]))
 
 
 def main() -> None:

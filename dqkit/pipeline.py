@@ -267,3 +267,24 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         staged.abort()
         raise
     return report
+
+
+def read_documents(inputs: list[str], text_field: str = "text", id_field: str = "id") -> pl.DataFrame:
+    """The documents of a corpus for the rule tools (``_doc, id, text, _lang_hint`` + the
+    rest); unreadable records are skipped, as they are no use for counting rule hits."""
+    discovery = discover(inputs)
+    corpus = read_corpus(discovery.files, ReadOptions(text_field, id_field, "skip"))
+    if corpus.documents.is_empty():
+        raise DqkitError(f"empty corpus: no documents in {', '.join(inputs)}")
+    docs = corpus.documents.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
+    return _lang_hint(docs, "lang")
+
+
+def rule_hits_on_corpus(inputs: list[str], rules: RuleSet, text_field: str = "text") -> dict[str, tuple[int, int]]:
+    """Per rule id: (lines hit, documents hit) on a corpus, before any rescoping."""
+    docs = read_documents(inputs, text_field)
+    normalised, _ = normalise_documents(docs.select("_doc", "text"))
+    docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
+    hits = clean_lines(docs, rules.rules).hits
+    counts = hits.group_by("rule_id").agg(pl.len(), pl.col("_doc").n_unique())
+    return {rule_id: (lines, documents) for rule_id, lines, documents in counts.iter_rows()}

@@ -1,0 +1,52 @@
+"""``dqkit rules explain``: a rule in words, for the person deciding whether to trust it."""
+
+from __future__ import annotations
+
+from dqkit.rules.schema import Rule
+
+
+def _where(rule: Rule) -> list[str]:
+    parts = []
+    if rule.head_lines is not None:
+        parts.append(f"the first {rule.head_lines} non-blank lines")
+    if rule.tail_lines is not None:
+        parts.append(f"the last {rule.tail_lines} non-blank lines")
+    limits = " or ".join(parts) if parts else "any line"
+    if rule.max_line_chars is not None:
+        limits += f", at most {rule.max_line_chars} characters long"
+    if rule.min_line_chars is not None:
+        limits += f", at least {rule.min_line_chars} characters long"
+    return [f"where:     {limits}"]
+
+
+def explain_rule(rule: Rule) -> str:
+    """A plain-text description of ``rule``.
+
+    The output names the rule's file and line, what it matches and where, what it does,
+    and its examples.
+    """
+    lines = [f"{rule.id}  (version {rule.version}, {rule.status})", f"defined:   {rule.where}"]
+    if rule.title:
+        lines.append(f"title:     {rule.title}")
+    lines.append(f"message:   {rule.message}")
+    if rule.description:
+        lines.append(f"why:       {rule.description.strip()}")
+    lines.append(f"languages: {', '.join(rule.langs)}")
+    if rule.kind == "repeat":
+        spec = rule.repeat
+        lines.append(f"matches:   a line of at least {spec.min_chars} characters repeated (at least "
+                     f"{spec.min_count} times) within the first {spec.within_first_lines} non-blank lines; "
+                     "every copy after the first")
+    else:
+        lines.append(f"matches:   {rule.kind} ({rule.case}, anchor {rule.anchor}):")
+        lines.extend(f"             {pattern}" for pattern in rule.patterns)
+    lines.extend(_where(rule))
+    if rule.exception_regex or rule.exception_phrases:
+        lines.append("unless:    " + "; ".join([*rule.exception_regex, *rule.exception_phrases]))
+    lines.append(f"action:    {rule.action} (severity {rule.severity})")
+    for group, examples in rule.examples.items():
+        for example in examples:
+            text = example.text.replace("\n", "\n             ")
+            suffix = f"  [lines {list(example.lines)}]" if example.lines is not None else ""
+            lines.append(f"{group + ':':<10} {text}{suffix}")
+    return "\n".join(lines)
