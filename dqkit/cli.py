@@ -11,12 +11,13 @@ import click
 from dqkit import __version__
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
-from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean
+from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean, suggest_rules
 from dqkit.progress import Progress
 from dqkit.rules.diagnostics import Diagnostic, render
 from dqkit.rules.examples import check_rule
 from dqkit.rules.explain import explain_rule
 from dqkit.rules.loading import collect_rules, load_rules
+from dqkit.rules.suggest import render_rule_file
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -162,6 +163,27 @@ def rules_explain(rule_id, rule_dirs) -> None:
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise OptionsError(f"no rule {rule_id!r}{hint}")
     click.echo(explain_rule(found[0]))
+
+
+@rules.command("suggest")
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--top", type=click.IntRange(1, 1000), default=20, show_default=True, help="How many suggestions.")
+@click.option("--min-articles", type=click.IntRange(2, None), default=3, show_default=True,
+              help="A line must appear in at least this many different articles.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True),
+              help="Extra rule folder (lines its rules hit are not suggested).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the rule file here instead of printing it.")
+def rules_suggest(corpus, text_field, top, min_articles, rule_dirs, out) -> None:
+    """Suggest rules for lines that many different documents of CORPUS share and no rule
+    covers, most widespread first, as a rule file ready to edit."""
+    ruleset = load_rules(_rule_folders(rule_dirs))
+    text = render_rule_file(suggest_rules(list(corpus), ruleset, text_field, top, min_articles))
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

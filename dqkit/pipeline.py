@@ -17,6 +17,7 @@ from dqkit import __version__
 from dqkit.assemble import clean_lines, out_of_language
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
+from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions, read_corpus
@@ -26,7 +27,9 @@ from dqkit.progress import Progress
 from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
 from dqkit.rules.config import find_config, load_config
+from dqkit.rules.engine import line_table
 from dqkit.rules.loading import RuleSet, load_rules
+from dqkit.rules.suggest import Suggestion
 
 INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint", "_trusted")
 # Columns dqkit writes on clean rows; an input that has them (a cleaned corpus cleaned
@@ -288,3 +291,32 @@ def rule_hits_on_corpus(inputs: list[str], rules: RuleSet, text_field: str = "te
     hits = clean_lines(docs, rules.rules).hits
     counts = hits.group_by("rule_id").agg(pl.len(), pl.col("_doc").n_unique())
     return {rule_id: (lines, documents) for rule_id, lines, documents in counts.iter_rows()}
+
+
+def suggest_rules(inputs: list[str], rules: RuleSet, text_field: str = "text", top: int = 20,
+                  min_articles: int = 3) -> list[Suggestion]:
+    """Lines repeated across different articles of a corpus that no rule covers yet."""
+    docs = read_documents(inputs, text_field)
+    normalised, _ = normalise_documents(docs.select("_doc", "text"))
+    docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
+    lines = line_table(docs.select("_doc", "text", "_lang_hint"))
+    covered = clean_lines(docs, rules.rules).hits.select("_doc", "line_no").unique()
+    sources = docs.select("_doc", pl.col("source").cast(pl.String)) if "source" in docs.columns else None
+    found = repeated_lines(lines, min_articles, covered, sources)
+    repeated = found["_shape"].implode()
+    suggestions = []
+    for row in found.head(top).iter_rows(named=True):
+        # Real body lines of the same documents, the no_match examples: the longest
+        # lines that are not repeated elsewhere, one per document.
+        body = (lines.filter(pl.col("_doc").is_in(row["_docs"]) & pl.col("_len").is_between(40, 600)
+                             & ~pl.col("_ml").str.replace_all(r"\d+", "0").is_in(repeated))
+                .sort("_len", "_doc", descending=[True, False]).unique("_doc", keep="first", maintain_order=True)
+                ["line"].head(2).to_list())
+        texts = docs.filter(pl.col("_doc").is_in(row["_docs"][:3]))
+        given = texts["_lang_hint"].drop_nulls().to_list()
+        guesses = given or [lang for lang, trusted in detect_languages(texts["text"].to_list()) if trusted]
+        lang = max(set(guesses), key=guesses.count).split("-")[0] if guesses else "any"
+        suggestions.append(Suggestion(
+            text=row["text"], variants=tuple(v.strip() for v in row["variants"]), body_lines=tuple(body),
+            lang=lang, articles=row["articles"], documents=row["documents"], sources=tuple(row["sources"])))
+    return suggestions
