@@ -112,7 +112,7 @@ def _parse(pattern: str):
 
 
 def has_unbounded_repeat(pattern: str) -> bool:
-    """True when the pattern has ``.*``, ``.+`` or ``.{n,}`` (a linter warning, not an
+    r"""True when the pattern has ``.*``, ``.+`` or ``.{n,}`` (a linter warning, not an
     error: the engine is linear-time, but an unbounded run of any character lets a rule
     reach across a whole paragraph).
 

@@ -425,11 +425,18 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
                      "'rules' must be a list of rules")
         return [], problems
     rules = []
+    first_seen: dict[str, str] = {}
     for index, raw in enumerate(raw_rules):
         if not isinstance(raw, LocatedDict):
             problems.add(raw_rules.where(index), "a rule must be a mapping")
             continue
         rule = parse_rule(raw, file_langs, defaults, problems)
+        rule_id = raw.get("id")
+        if isinstance(rule_id, str) and rule_id in first_seen:  # reported even when the rule is broken too
+            problems.add(raw.where(), f"duplicate rule id {rule_id!r} (first defined at {first_seen[rule_id]})")
+            continue
+        if isinstance(rule_id, str):
+            first_seen[rule_id] = raw.where()
         if rule is not None:
             rules.append(rule)
     return rules, problems
