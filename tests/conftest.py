@@ -58,3 +58,24 @@ def write_jsonl(path: Path, records: list) -> Path:
     path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
                             for r in records), encoding="utf-8")
     return path
+
+
+PROMO_RULE = """\
+schema: dqkit/rules@1
+lang: [de]
+rules:
+  - id: de.custom.promo
+    message: Promo line
+    match: {phrases: ["Jetzt im Shop"], anchor: full_line}
+    examples:
+      match: ["Jetzt im Shop!"]
+      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]
+"""
+
+
+def write_pack(tmp_path: Path, text: str, name: str = "mine.yaml") -> Path:
+    """A user rule folder ``tmp_path/rules`` holding one rule file; returns the file."""
+    folder = tmp_path / "rules"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder / name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SEEDS, read_outputs
+from conftest import PROMO_RULE, SEEDS, read_outputs, write_pack
 from dqkit.errors import RuleFileError
 from dqkit.rules.examples import check_rule
 from dqkit.rules.loading import builtin_rules_dir, load_rules
@@ -25,62 +25,42 @@ def test_builtin_rule_examples(rule):
     assert not failures, "\n".join(failures)
 
 
-def _write(tmp_path, text):
-    (tmp_path / "rules").mkdir(exist_ok=True)
-    path = tmp_path / "rules" / "mine.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-GOOD_RULE = """\
-schema: dqkit/rules@1
-lang: [de]
-rules:
-  - id: de.custom.promo
-    message: Promo line
-    match: {phrases: ["Jetzt im Shop"], anchor: full_line}
-    examples:
-      match: ["Jetzt im Shop!"]
-      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]
-"""
-
-
 @pytest.mark.parametrize("text, expected", [
-    (GOOD_RULE.replace("    message:", "    mesage:"), "mine.yaml:5:5: unknown key 'mesage' in a rule (did you mean 'message'?)"),
-    (GOOD_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: '(?<=x)y'}"),
+    (PROMO_RULE.replace("    message:", "    mesage:"), "mine.yaml:5:5: unknown key 'mesage' in a rule (did you mean 'message'?)"),
+    (PROMO_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: '(?<=x)y'}"),
      "mine.yaml:6:13: regex '(?<=x)y' is not usable: regex parse error"),
-    (GOOD_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: 'a*'}"),
+    (PROMO_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: 'a*'}"),
      "matches the empty string"),
-    (GOOD_RULE.replace('      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]\n', ""),
+    (PROMO_RULE.replace('      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]\n', ""),
      "mine.yaml:7:5: a rule needs at least one 'no_match' example"),
-    (GOOD_RULE.replace("id: de.custom.promo", "id: Promo"), "mine.yaml:4:5: rule id 'Promo' must look like"),
-    (GOOD_RULE.replace("lang: [de]", "lang: [deutsch]"), "'deutsch' is not a language tag"),
-    (GOOD_RULE.replace("anchor: full_line", "anchor: everywhere"), "anchor must be one of"),
-    (GOOD_RULE.replace("rules:\n", "rules:\n  - [\n"), "mine.yaml:5:"),
+    (PROMO_RULE.replace("id: de.custom.promo", "id: Promo"), "mine.yaml:4:5: rule id 'Promo' must look like"),
+    (PROMO_RULE.replace("lang: [de]", "lang: [deutsch]"), "'deutsch' is not a language tag"),
+    (PROMO_RULE.replace("anchor: full_line", "anchor: everywhere"), "anchor must be one of"),
+    (PROMO_RULE.replace("rules:\n", "rules:\n  - [\n"), "mine.yaml:5:"),
 ])
 def test_broken_rule_files_are_reported_with_position(tmp_path, text, expected):
-    path = _write(tmp_path, text)
+    path = write_pack(tmp_path, text)
     with pytest.raises(RuleFileError) as error:
         load_rules([path.parent], include_builtin=False)
     assert expected in str(error.value)
 
 
 def test_duplicate_ids_name_both_places(tmp_path):
-    path = _write(tmp_path, GOOD_RULE + GOOD_RULE.split("rules:\n")[1])
+    path = write_pack(tmp_path, PROMO_RULE + PROMO_RULE.split("rules:\n")[1])
     with pytest.raises(RuleFileError) as error:
         load_rules([path.parent], include_builtin=False)
     assert "mine.yaml:10:5: duplicate rule id 'de.custom.promo' (first defined at" in str(error.value)
 
 
 def test_clean_refuses_a_broken_rule_file(tmp_path, dqkit):
-    _write(tmp_path, GOOD_RULE.replace("    message:", "    mesage:"))
+    write_pack(tmp_path, PROMO_RULE.replace("    message:", "    mesage:"))
     run = dqkit("clean", SEEDS, "-o", tmp_path / "out", "--rules", tmp_path / "rules")
     assert run.code == 1 and "mine.yaml:5:5" in run.err and "Traceback" not in run.err
     assert not (tmp_path / "out").exists()
 
 
 def test_user_rules_are_applied_and_reported(tmp_path, dqkit):
-    _write(tmp_path, GOOD_RULE)
+    write_pack(tmp_path, PROMO_RULE)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(
         "Die Regierung hat am Montag neue Zahlen zur Lage veröffentlicht.\n„Jetzt im Shop“\n", encoding="utf-8")
@@ -93,7 +73,7 @@ def test_user_rules_are_applied_and_reported(tmp_path, dqkit):
 
 
 def test_experimental_rules_only_flag(tmp_path, dqkit):
-    _write(tmp_path, GOOD_RULE.replace("    message:", "    status: experimental\n    message:"))
+    write_pack(tmp_path, PROMO_RULE.replace("    message:", "    status: experimental\n    message:"))
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Ein Satz über die Lage im Land.\nJetzt im Shop\n", encoding="utf-8")
     assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out", "--rules", tmp_path / "rules").code == 0
@@ -104,7 +84,7 @@ def test_experimental_rules_only_flag(tmp_path, dqkit):
 
 
 def test_drop_doc_rule_rejects_the_document_with_the_rule(tmp_path, dqkit):
-    _write(tmp_path, GOOD_RULE.replace("    message:", "    action: drop_doc\n    scope: document\n    message:"))
+    write_pack(tmp_path, PROMO_RULE.replace("    message:", "    action: drop_doc\n    scope: document\n    message:"))
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Ein Satz über die Lage im Land.\nJetzt im Shop\n", encoding="utf-8")
     (tmp_path / "in" / "b.txt").write_text("Ein anderer Satz über die Lage.\n", encoding="utf-8")

@@ -10,29 +10,13 @@ import polars as pl
 import pytest
 import yaml
 
-from conftest import SEEDS, SHARED, read_outputs, write_jsonl
+from conftest import PROMO_RULE, SEEDS, SHARED, read_outputs, write_jsonl, write_pack
 from dqkit.rules.engine import line_table, match_lines
 from dqkit.rules.schema import parse_rule_file
 from dqkit.rules.yamlpos import load_yaml
 
-RULE = """\
-schema: dqkit/rules@1
-lang: [de]
-rules:
-  - id: de.custom.promo
-    message: Promo line
-    match: {phrases: ["Jetzt im Shop"], anchor: full_line}
-    examples:
-      match: ["Jetzt im Shop!"]
-      no_match: ["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]
-"""
-
-
-def _pack(tmp_path, text, name="mine.yaml"):
-    folder = tmp_path / "rules"
-    folder.mkdir(exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-    return folder
+def _pack(tmp_path, text):
+    return write_pack(tmp_path, text).parent
 
 
 def test_rules_test_passes_on_the_builtin_packs(dqkit):
@@ -43,7 +27,7 @@ def test_rules_test_passes_on_the_builtin_packs(dqkit):
 
 
 def test_rules_test_fails_on_a_broken_example_and_names_it(tmp_path, dqkit):
-    folder = _pack(tmp_path, RULE.replace('no_match: ["Jetzt', 'no_match: ["Jetzt im Shop", "Jetzt'))
+    folder = _pack(tmp_path, PROMO_RULE.replace('no_match: ["Jetzt', 'no_match: ["Jetzt im Shop", "Jetzt'))
     run = dqkit("rules", "test", folder)
     assert run.code == 1
     assert run.out.strip().splitlines()[-1] == "2 passed, 1 failed"
@@ -51,15 +35,15 @@ def test_rules_test_fails_on_a_broken_example_and_names_it(tmp_path, dqkit):
 
 
 def test_todo_examples_pass_until_they_are_fixed(tmp_path, dqkit):
-    known = _pack(tmp_path, RULE + '      todo_match: ["Bald im Shop"]\n')
+    known = _pack(tmp_path, PROMO_RULE + '      todo_match: ["Bald im Shop"]\n')
     assert dqkit("rules", "test", known).code == 0
-    fixed = _pack(tmp_path, RULE + '      todo_match: ["Jetzt im Shop."]\n')
+    fixed = _pack(tmp_path, PROMO_RULE + '      todo_match: ["Jetzt im Shop."]\n')
     run = dqkit("rules", "test", fixed)
     assert run.code == 1 and "fixed" in run.out and "passes now" in run.out
 
 
 def test_lint_reports_each_error_at_its_position(tmp_path, dqkit):
-    broken = RULE.replace("    message: Promo line", "    message: Promo line\n    descripton: typo") + """\
+    broken = PROMO_RULE.replace("    message: Promo line", "    message: Promo line\n    descripton: typo") + """\
   - id: de.custom.promo
     message: Again
     match: {regex: '(?<=x)Shop'}
@@ -79,7 +63,7 @@ def test_lint_reports_each_error_at_its_position(tmp_path, dqkit):
 
 
 def test_lint_formats_and_exit_codes(tmp_path, dqkit):
-    folder = _pack(tmp_path, RULE.replace("anchor: full_line}", "anchor: everywhere}"))
+    folder = _pack(tmp_path, PROMO_RULE.replace("anchor: full_line}", "anchor: everywhere}"))
     data = json.loads(dqkit("rules", "lint", "--no-builtin", "--format", "json", folder).out)
     assert data[0]["line"] == 6 and data[0]["level"] == "error" and "anchor must be one of" in data[0]["message"]
     github = dqkit("rules", "lint", "--no-builtin", "--format", "github", folder).out
@@ -89,7 +73,7 @@ def test_lint_formats_and_exit_codes(tmp_path, dqkit):
 
 
 def test_lint_warns_about_over_broad_rules(tmp_path, dqkit):
-    folder = _pack(tmp_path, RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: 'Shop.*'}")
+    folder = _pack(tmp_path, PROMO_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: 'Shop.*'}")
                    .replace('match: ["Jetzt im Shop!"]', 'match: ["Jetzt im Shop!"]'))
     (folder / "notes.txt").write_text("not a rule file")
     run = dqkit("rules", "lint", "--no-builtin", folder)
@@ -101,7 +85,7 @@ def test_lint_warns_about_over_broad_rules(tmp_path, dqkit):
 
 def test_catastrophic_pattern_runs_in_linear_time():
     """(a+)+$ takes exponential time in a backtracking engine on 'aaa…!'; here it is linear."""
-    text = RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: '(a+)+$'}").replace(
+    text = PROMO_RULE.replace('{phrases: ["Jetzt im Shop"], anchor: full_line}', "{regex: '(a+)+$'}").replace(
         '["Jetzt im Shop!"]', '["aaa"]').replace('["Jetzt im Shop gibt es mehr als früher, sagt die Händlerin."]', '["b!"]')
     rules, problems = parse_rule_file(load_yaml(text, "t.yaml"), "t.yaml")
     assert not problems.items
@@ -145,7 +129,7 @@ def test_settings_disable_and_change_actions(tmp_path, dqkit, monkeypatch):
 
 def test_pyproject_settings_and_builtin_override(tmp_path, dqkit, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    override = RULE.replace("de.custom.promo", "de.nav.back-to-top").replace("Promo line", "Back to top, my way")
+    override = PROMO_RULE.replace("de.custom.promo", "de.nav.back-to-top").replace("Promo line", "Back to top, my way")
     _pack(tmp_path, override)
     (tmp_path / "pyproject.toml").write_text('[tool.dqkit.rules]\npaths = ["rules"]\n')
     run = dqkit("clean", SEEDS, "-o", tmp_path / "out")
