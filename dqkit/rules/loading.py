@@ -12,6 +12,7 @@ from dqkit.rules.schema import Rule, parse_rule_file
 from dqkit.rules.yamlpos import load_yaml
 
 RULE_SUFFIXES = (".yaml", ".yml")
+LEXICON_SCHEMA = "dqkit/lexicon@1"
 
 
 def builtin_rules_dir() -> Path:
@@ -89,6 +90,8 @@ def collect_rules(folders: list[Path], include_builtin: bool = True,
             except RuleFileError as exc:
                 loaded.errors.append(str(exc))
                 continue
+            if isinstance(document, dict) and document.get("schema") == LEXICON_SCHEMA:
+                continue  # a word list (dqkit.normalize.lexicon), not rules
             file_rules, problems = parse_rule_file(document, str(path), compile_patterns=compile_builtin or not is_builtin)
             loaded.errors.extend(problems.items)
             loaded.warnings.extend(problems.warnings)

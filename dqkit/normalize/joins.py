@@ -1,0 +1,182 @@
+"""Missing-space joins: repair where the evidence is strong, flag the rest, never guess.
+
+Candidates exist only at visible boundaries inside a token: lowercase→uppercase
+("Intelligence ServiceNach einer", "Kim Jong-gyuDer amtlichen", "JakeSullivan") and
+punctuation glued between two words ("Ende.Der", "gesagt,dass"). A boundary is left
+alone when the whole token is a known word (WhatsApp, LinkedIn, YouTube: wordfreq), on
+the language's camel-case list, a Binnen-I form (LehrerInnen), a name with a prefix
+(MacArthur), or part of a URL, e-mail, hashtag, handle, path, code or abbreviation.
+
+It is repaired (a space inserted) when
+
+* ``sentence_boundary``: the right piece is a sentence starter of the document's language
+  (``rules/<lang>/lexicon.yaml``): "ServiceNach" → "Service Nach";
+* ``function_word``: the left piece, the start of the token, is a function word;
+* ``corpus_evidence``: the spaced form occurs elsewhere in the corpus;
+* ``known_pieces``: both pieces are common words, the joined form is not a word, and the
+  glued token occurs only once in the corpus (names and brands recur: "NetworkManager");
+* ``punctuation``: both words around the glued mark are common words.
+
+Everything else that looks glued is flagged (``join_flagged``) and left unchanged.
+
+>>> repair_line("Am 18. Oktober meldete der ServiceNach einer Sitzung", "de", {}, {})[0]
+'Am 18. Oktober meldete der Service Nach einer Sitzung'
+>>> repair_line("Updates auf WhatsApp und LinkedIn", "de", {}, {})
+('Updates auf WhatsApp und LinkedIn', [])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import regex
+
+from dqkit.normalize.lexicon import Lexicon, known, load_lexicon, zipf
+from dqkit.normalize.unicode import EDIT_SCHEMA
+
+CASE_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
+PUNCT_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})(\.\.\.|…|[.!?](?=\p{Lu}\p{Ll})|[,;:](?=\p{L}\p{Ll}))")
+# Vectorised pre-check (polars, Rust regex): lines that can hold a candidate at all.
+MAY_HAVE_JOIN = r"\p{Ll}{2}(?:\p{Lu}\p{Ll}|(?:\.\.\.|…|[.!?])\p{Lu}\p{Ll}|[,;:]\p{L}\p{Ll})"
+SKIP_TOKEN = regex.compile(
+    r"^[#@]|://|www\.|@\S+\.\p{L}{2,}|/|[_(){}\[\]=<>\\|`]|\p{L}\d|\d\p{L}"
+    r"|^(?:\p{L}{1,3}\.){2,}"  # abbreviations: z.B., U.S., i.d.R.
+    r"|\.(?:de|com|org|net|at|ch|fr|it|es|uk|eu|io)\b", regex.IGNORECASE)
+NAME_PREFIXES = {"mc", "mac", "fitz", "de", "di", "da", "du", "le", "la", "van", "von", "del", "della", "dos",
+                 "al", "el", "o"}
+NAMESPACES = {"http", "https", "mailto", "ftp", "kategorie", "datei", "category", "file", "bild", "image"}
+LEFT_PIECE = regex.compile(r"\p{Lu}?\p{Ll}+$")
+RIGHT_PIECE = regex.compile(r"^\p{Lu}?\p{Ll}+")
+LETTERS_BEFORE = regex.compile(r"\p{L}+$")
+LETTERS_AFTER = regex.compile(r"^\p{L}+")
+OUTER = "\"'„“”‚‘’«»‹›()[]{}<>*.,;:!?…"
+
+
+@dataclass(frozen=True)
+class Decision:
+    repair: bool
+    reason: str
+
+
+def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_counts: dict,
+                   camel_counts: dict) -> Decision | None:
+    left = LEFT_PIECE.search(token[:cut]).group()
+    right = RIGHT_PIECE.search(token[cut:]).group()
+    camel = LETTERS_BEFORE.search(token[:cut]).group() + LETTERS_AFTER.search(token[cut:]).group()
+    if camel.lower() in lexicon.camel_case or known(camel.lower(), lang) >= 1.5:
+        return None  # a word as it is: WhatsApp, LinkedIn
+    if right in ("In", "Innen") or right.startswith("Innen"):
+        return None  # Binnen-I: LehrerInnen
+    if left.lower() in NAME_PREFIXES:
+        return None  # MacArthur
+    if right.lower() in lexicon.sentence_starters and zipf(right.lower(), lang) >= 4.0 and len(left) >= 2:
+        return Decision(True, "sentence_boundary")
+    if (token[:cut] == left and left.lower() in lexicon.function_words
+            and known(right.lower(), lang) >= 2.5):
+        return Decision(True, "function_word")
+    if spaced_counts.get(f"{left} {right}", 0) > 0:
+        return Decision(True, "corpus_evidence")
+    if (zipf(left.lower(), lang) >= 3.0 and zipf(right.lower(), lang) >= 3.0 and camel == left + right
+            and not {left.lower(), right.lower()} & lexicon.product_affixes):
+        # Both pieces are words of the document's language, the glued form is none, and
+        # it is not built like a product name. A glued token that recurs is a name.
+        if camel_counts.get(camel, 0) <= 1:
+            return Decision(True, "known_pieces")
+        return Decision(False, "recurring_camel_case")
+    return Decision(False, "unknown_pieces")
+
+
+def _punct_decision(token: str, start: int, mark: str, lang: str) -> Decision | None:
+    left = LETTERS_BEFORE.search(token[:start])
+    right = LETTERS_AFTER.search(token[start + len(mark):])
+    if not left or not right:
+        return None
+    if mark == ":" and left.group().lower() in NAMESPACES:
+        return None
+    if mark in ":*" and right.group().lower() in ("in", "innen"):
+        return None  # gender forms: Patient:innen
+    if known(left.group().lower(), lang) >= 3.0 and known(right.group().lower(), lang) >= 3.0:
+        return Decision(True, "punctuation")
+    return Decision(False, "punctuation_unknown_pieces")
+
+
+def _token_candidates(core: str, lang: str, lexicon: Lexicon, spaced: dict, camel: dict):
+    """(position in core, text to insert there, decision) for each boundary in a token."""
+    found = []
+    boundaries = [match.start() for match in CASE_BOUNDARY.finditer(core)]
+    # Several case changes in one token, or one after a lowercase start that is not a
+    # function word, is an identifier or a brand: getElementById, iPhoneX, eBayKleinanzeigen.
+    code_like = len(boundaries) > 1 or (core[:1].islower() and boundaries and
+                                        core[:boundaries[0]].lower() not in lexicon.function_words)
+    for cut in [] if code_like else boundaries:
+        decision = _case_decision(core, cut, lang, lexicon, spaced, camel)
+        if decision:
+            found.append((cut, decision))
+    for match in PUNCT_BOUNDARY.finditer(core):
+        decision = _punct_decision(core, match.start(), match.group(1), lang)
+        if decision:
+            found.append((match.end(), decision))
+    return sorted(found, key=lambda item: item[0])
+
+
+def repair_line(line: str, lang: str, spaced_counts: dict, camel_counts: dict) -> tuple[str, list[tuple]]:
+    """The repaired line and its changes: (kind, reason, glued token, token as repaired)."""
+    lexicon = load_lexicon(lang)
+    changes = []
+    pieces = []
+    last = 0
+    for token_match in regex.finditer(r"\S+", line):
+        token = token_match.group()
+        core = token.strip(OUTER)
+        if not core or SKIP_TOKEN.search(core):
+            continue
+        offset = token_match.start() + token.index(core)
+        candidates = _token_candidates(core, lang, lexicon, spaced_counts, camel_counts)
+        repaired = core
+        for position, decision in reversed(candidates):
+            split = core[:position] + " " + core[position:]
+            if decision.repair:
+                repaired = repaired[:position] + " " + repaired[position:]
+                changes.append(("join_repaired", decision.reason, core, split))
+            else:
+                changes.append(("join_flagged", decision.reason, core, split))
+        if repaired != core:
+            pieces.append(line[last:offset])
+            pieces.append(repaired)
+            last = offset + len(core)
+    pieces.append(line[last:])
+    return "".join(pieces), changes
+
+
+def _corpus_counts(lines: pl.DataFrame, candidate_lines: pl.DataFrame) -> tuple[dict, dict]:
+    """How often each glued token, and its spaced form, occur in the whole corpus."""
+    camel_tokens = (candidate_lines.select(pl.col("line").str.extract_all(r"\p{L}+\p{Ll}{2}\p{Lu}\p{Ll}+"))
+                    .explode("line").drop_nulls()["line"].unique().to_list())
+    if not camel_tokens:
+        return {}, {}
+    spaced_forms = sorted({regex.sub(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})", " ", t) for t in camel_tokens})
+    patterns = sorted(set(camel_tokens) | set(spaced_forms))
+    counts = (lines.select(pl.col("line").str.extract_many(patterns, overlapping=True))
+              .explode("line").drop_nulls()["line"].value_counts())
+    table = dict(counts.iter_rows())
+    spaced = {form: table.get(form, 0) for form in spaced_forms}
+    camel = {token: table.get(token, 0) for token in camel_tokens}
+    return spaced, camel
+
+
+def repair_joins(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Repair joins in a line table (``_doc, line_no, line, lang``); returns the changed
+    lines (``_doc, line_no, line``) and the edits (``join_repaired``, ``join_flagged``)."""
+    candidates = lines.filter(pl.col("line").str.contains(MAY_HAVE_JOIN))
+    if candidates.is_empty():
+        return candidates.select("_doc", "line_no", "line"), pl.DataFrame(schema=EDIT_SCHEMA)
+    spaced, camel = _corpus_counts(lines, candidates)
+    changed, edits = [], []
+    for doc, line_no, line, lang in candidates.select("_doc", "line_no", "line", "lang").iter_rows():
+        repaired, changes = repair_line(line, (lang or "en").split("-")[0], spaced, camel)
+        if repaired != line:
+            changed.append((doc, line_no, repaired))
+        edits.extend((doc, line_no, kind, f"join.{reason}", before, after) for kind, reason, before, after in changes)
+    return (pl.DataFrame(changed, schema={"_doc": pl.Int64, "line_no": pl.Int32, "line": pl.String}, orient="row"),
+            pl.DataFrame(edits, schema=EDIT_SCHEMA, orient="row"))

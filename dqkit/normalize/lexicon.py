@@ -1,0 +1,78 @@
+"""Per-language word lists (``rules/<lang>/lexicon.yaml``) and word frequencies.
+
+The lists are data that rule authors extend: sentence starters and function words for
+join repair and the capitalised-function-word signal, camel-case words that are correct
+as written. Frequencies come from wordfreq (Zipf scale: 3 = once per million words),
+looked up case-folded and cached.
+
+>>> de = load_lexicon("de")
+>>> "nach" in de.sentence_starters, "whatsapp" in de.camel_case
+(True, True)
+>>> zipf("der", "de") > 7
+True
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from dqkit.errors import RuleFileError
+from dqkit.rules.loading import LEXICON_SCHEMA, builtin_rules_dir
+from dqkit.rules.yamlpos import load_yaml
+
+LISTS = ("sentence_starters", "function_words", "capitalised_ok", "camel_case", "product_affixes")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    lang: str
+    sentence_starters: frozenset[str] = frozenset()
+    function_words: frozenset[str] = frozenset()
+    capitalised_ok: tuple[str, ...] = ()
+    camel_case: frozenset[str] = frozenset()  # lowercased
+    product_affixes: frozenset[str] = frozenset()  # lowercased
+
+
+def _read(folder: str) -> dict[str, list[str]]:
+    path = builtin_rules_dir() / folder / "lexicon.yaml"
+    if not path.exists():
+        return {}
+    data = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    if not isinstance(data, dict) or data.get("schema") != LEXICON_SCHEMA:
+        raise RuleFileError(f"{path}: schema must be {LEXICON_SCHEMA!r}")
+    unknown = sorted(set(data) - {"schema", "lang", *LISTS})
+    if unknown:
+        raise RuleFileError(f"{data.where(unknown[0])}: unknown key {unknown[0]!r} (known: {', '.join(LISTS)})")
+    return {key: [str(w) for w in data.get(key, [])] for key in LISTS}
+
+
+@functools.lru_cache(maxsize=64)
+def load_lexicon(lang: str) -> Lexicon:
+    """The lexicon of ``lang``: ``rules/any/lexicon.yaml`` plus ``rules/<lang>/lexicon.yaml``."""
+    shared, own = _read("any"), _read(lang) if lang != "any" else {}
+    words = {key: shared.get(key, []) + own.get(key, []) for key in LISTS}
+    return Lexicon(
+        lang=lang,
+        sentence_starters=frozenset(w.lower() for w in words["sentence_starters"]),
+        function_words=frozenset(w.lower() for w in words["function_words"]),
+        capitalised_ok=tuple(words["capitalised_ok"]),
+        camel_case=frozenset(w.lower() for w in words["camel_case"]),
+        product_affixes=frozenset(w.lower() for w in words["product_affixes"]),
+    )
+
+
+@functools.lru_cache(maxsize=200_000)
+def zipf(word: str, lang: str) -> float:
+    """wordfreq's Zipf frequency of ``word`` in ``lang`` (0 for an unknown word or language)."""
+    from wordfreq import zipf_frequency
+
+    try:
+        return zipf_frequency(word, lang)
+    except (LookupError, ValueError):
+        return 0.0
+
+
+def known(word: str, lang: str) -> float:
+    """The higher of the word's frequency in ``lang`` and in English."""
+    return max(zipf(word, lang), zipf(word, "en")) if lang != "en" else zipf(word, "en")
