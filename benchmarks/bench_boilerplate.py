@@ -331,7 +331,11 @@ def render(pages, page_runs, page_scores, news, news_runs, news_scores) -> str:
     named = [lang for lang, n in common.most_common() if n >= 10 and lang != "rejected"]
     by_lang = {lang: (lambda s, lang=lang: lang_of[s.page] == lang) for lang in named}
     by_lang["other / rejected"] = lambda s: lang_of[s.page] not in named
-    out += ["", "Detected mode, by the language dqkit assigned to the page:", "",
+    mismatched = Counter(lang_of[p["id"]] for p in pages if p["is_german_heuristic"] and lang_of[p["id"]] != "de")
+    out += ["", f"Pages the data's heuristic calls German that dqkit detected as another language: "
+            f"{sum(mismatched.values())} ({', '.join(f'{lang} {n}' for lang, n in mismatched.most_common()) or '–'}); "
+            "on those dqkit undoes the German rules that fired (rescope), which is what the given mode "
+            "avoids.", "", "Detected mode, by the language dqkit assigned to the page:", "",
             "| language | pages with scored snippets | `with` kept | `without` removed |", "|---|---:|---:|---:|",
             *snippet_rows(snippets, by_lang)]
 
