@@ -60,7 +60,8 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     """Apply removals to the line table.
 
     ``removed`` holds ``_doc, line_no, rule_id`` for each line a rule removes. Returns
-    (per document: ``_doc, text, chars_in, chars_removed`` (characters of non-blank lines); the edits of
+    (per document: ``_doc, text, line_nos`` (the original number of each kept line),
+    ``chars_in, chars_removed`` (characters of non-blank lines); the edits of
     kind ``line_removed`` and ``blank_line_folded``).
     """
     marked = _mark(lines, removed)
@@ -68,6 +69,7 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     content_chars = pl.when(~pl.col("_blank")).then(pl.col("_len")).otherwise(0)
     texts = marked.group_by("_doc", maintain_order=True).agg(
         pl.col("line").filter(keep).str.join("\n").alias("text"),
+        pl.col("line_no").filter(keep).alias("line_nos"),
         content_chars.sum().cast(pl.Int64).alias("chars_in"),
         content_chars.filter(pl.col("_removed")).sum().cast(pl.Int64).alias("chars_removed"),
     )
@@ -86,7 +88,7 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
 class LineOutcome:
     hits: pl.DataFrame  # _doc, line_no, rule, rule_id, action, line: every hit
     doc_drops: pl.DataFrame  # _doc, rule_id, line_no: documents a drop_doc rule rejects
-    texts: pl.DataFrame  # _doc, text, chars_in, chars_removed (the other documents)
+    texts: pl.DataFrame  # _doc, text, line_nos, chars_in, chars_removed (the other documents)
     edits: pl.DataFrame  # line_removed, blank_line_folded and line_flagged edits
 
     def replace(self, other: "LineOutcome") -> "LineOutcome":
@@ -138,3 +140,24 @@ def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.D
     candidates = scoped.join(known, on="_doc", how="inner")
     wrong = candidates.join(rule_langs, on=["rule", "lang"], how="anti")
     return wrong["_doc"].unique().sort()
+
+
+def kept_lines(texts: pl.DataFrame) -> pl.DataFrame:
+    """The clean text as a line table with the original line numbers (``_doc, line_no, line``
+    + the other columns of ``texts``, e.g. ``lang``)."""
+    return (texts.filter(pl.col("line_nos").list.len() > 0)  # nothing kept: no lines
+            .with_columns(pl.col("text").str.split("\n").alias("line"))
+            .explode("line", "line_nos").rename({"line_nos": "line_no"}).drop("text"))
+
+
+def replace_lines(texts: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
+    """``texts`` with the lines in ``changed`` (``_doc, line_no, line``) replaced."""
+    if changed.is_empty():
+        return texts
+    docs = changed.select("_doc").unique()
+    lines = (kept_lines(texts.join(docs, on="_doc", how="semi").select("_doc", "text", "line_nos"))
+             .join(changed.rename({"line": "_new"}), on=["_doc", "line_no"], how="left", maintain_order="left")
+             .with_columns(pl.col("_new").fill_null(pl.col("line")).alias("line")))
+    rebuilt = lines.group_by("_doc", maintain_order=True).agg(pl.col("line").str.join("\n").alias("_text"))
+    return (texts.join(rebuilt, on="_doc", how="left", maintain_order="left")
+            .with_columns(pl.col("_text").fill_null(pl.col("text")).alias("text")).drop("_text"))

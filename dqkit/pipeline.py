@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from dqkit import __version__
-from dqkit.assemble import clean_lines, out_of_language
+from dqkit.assemble import clean_lines, kept_lines, out_of_language, replace_lines
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
 from dqkit.detect.repeated_lines import repeated_lines
@@ -22,7 +22,8 @@ from dqkit.errors import DqkitError, OptionsError
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions, read_corpus
 from dqkit.io.sources import discover
-from dqkit.normalize.unicode import normalise_documents, replacement_edits
+from dqkit.normalize.joins import repair_joins
+from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents, replacement_edits
 from dqkit.progress import Progress
 from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
@@ -58,6 +59,7 @@ class CleanOptions:
     dedup: str = "exact"  # exact | none
     overwrite: bool = False
     config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
+    repair_joins: bool = True
 
 
 @dataclass
@@ -143,6 +145,15 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         outcome = outcome.replace(clean_lines(again, rules.rules))
     lap("rescope")
 
+    join_edits = pl.DataFrame(schema=EDIT_SCHEMA)
+    if options.repair_joins:
+        progress.stage("repairing missing-space joins")
+        langs = docs.select("_doc", pl.col("lang").fill_null("und"))
+        lines = kept_lines(outcome.texts.select("_doc", "text", "line_nos").join(langs, on="_doc", how="left"))
+        changed, join_edits = repair_joins(lines)
+        outcome.texts = replace_lines(outcome.texts, changed)
+    lap("joins")
+
     dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")
     rejected.append(_reject(dropped_docs, "rule_dropped",
                             pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
@@ -167,7 +178,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         survivors = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
     lap("dedup")
 
-    edits = pl.concat([read_edits, unicode_edits, outcome.edits])
+    edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
@@ -196,8 +207,9 @@ def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[st
     edits = result.edits
     counts = edits.group_by("_doc").agg(
         (pl.col("kind") == "line_removed").sum().alias("dq_lines_removed"),
-        pl.col("kind").is_in(["line_removed", "line_flagged", "blank_line_folded"]).not_().sum().alias("dq_edits"),
-        (pl.col("kind") == "line_flagged").sum().alias("dq_flags"),
+        pl.col("kind").is_in(["line_removed", "line_flagged", "join_flagged", "blank_line_folded"]).not_().sum()
+        .alias("dq_edits"),
+        pl.col("kind").is_in(["line_flagged", "join_flagged"]).sum().alias("dq_flags"),
     )
     clean_cols, reject_cols = _output_columns(carried)
     clean = (result.clean.drop(COUNT_COLUMNS, strict=False).join(counts, on="_doc", how="left", maintain_order="left")

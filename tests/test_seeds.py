@@ -51,19 +51,39 @@ def test_removed_lines_match_the_committed_expectations(seed_run):
     assert removed == {doc: set(lines) for doc, lines in EXPECTED["removed_lines"].items()}
 
 
+def _repaired(edits: pl.DataFrame, doc: str, number: int, line: str) -> str:
+    """The line with the join repairs the audit records for it applied."""
+    repairs = edits.filter((pl.col("doc_id") == doc) & (pl.col("line_no") == number)
+                           & (pl.col("kind") == "join_repaired"))
+    for before, after in repairs.select("before", "after").iter_rows():
+        line = line.replace(before, after)
+    return line
+
+
 def test_every_kept_line_is_unchanged_and_in_order(seed_run):
     """Titles, subheadings and body lines survive byte for byte (WhatsApp, LinkedIn,
-    Elite-„Sturmkorps“ and friends are not split or rewritten)."""
+    Elite-„Sturmkorps“ and friends are not split or rewritten), except for the audited
+    join repairs."""
     removed = _removed(seed_run["edits"])
     for doc, text in seed_run["clean"].select("id", "text").iter_rows():
         original = _seed_lines(doc)
-        expected = [line for number, line in enumerate(original, 1)
+        expected = [_repaired(seed_run["edits"], doc, number, line) for number, line in enumerate(original, 1)
                     if number not in removed[doc] and line.strip()]
         assert [line for line in text.split("\n") if line.strip()] == expected
     for doc, numbers in EXPECTED["kept_lines"].items():
         text = seed_run["clean"].filter(pl.col("id") == doc)["text"].item()
         for number in numbers:
             assert _seed_lines(doc)[number - 1] in text.split("\n")
+
+
+def test_the_seed_joins_are_repaired_and_camel_case_is_not(seed_run):
+    repairs = seed_run["edits"].filter(pl.col("kind") == "join_repaired")
+    assert sorted(repairs.select("line_no", "before", "after").rows()) == [
+        (3, "ServiceNach", "Service Nach"), (7, "JakeSullivan", "Jake Sullivan"), (9, "Jong-gyuDer", "Jong-gyu Der")]
+    assert set(repairs["doc_id"]) == {"000_ce10d6b5d5891930.txt"}
+    text = seed_run["clean"].filter(pl.col("id") == "000_ce10d6b5d5891930.txt")["text"].item()
+    assert "Intelligence Service Nach einer" in text and "JakeSullivan" not in text
+    assert seed_run["clean"].filter(pl.col("id") == "000_ce10d6b5d5891930.txt")["dq_edits"].item() == 3
 
 
 def test_camel_case_in_body_text_is_kept(tmp_path, dqkit):

@@ -12,12 +12,14 @@ It is repaired (a space inserted) when
 * ``sentence_boundary``: the right piece is a sentence starter of the document's language
   (``rules/<lang>/lexicon.yaml``): "ServiceNach" → "Service Nach";
 * ``function_word``: the left piece, the start of the token, is a function word;
-* ``corpus_evidence``: the spaced form occurs elsewhere in the corpus;
-* ``known_pieces``: both pieces are common words, the joined form is not a word, and the
-  glued token occurs only once in the corpus (names and brands recur: "NetworkManager");
+* ``corpus_evidence``: the spaced form occurs at least twice, and twice as often as the
+  glued one, in the corpus;
+* ``name``: the left piece is a common given name and the right piece a known word
+  ("JakeSullivan"), and the glued token occurs only once in the corpus (brands recur);
 * ``punctuation``: both words around the glued mark are common words.
 
-Everything else that looks glued is flagged (``join_flagged``) and left unchanged.
+Everything else that looks glued is flagged (``join_flagged``) and left unchanged: two
+known words glued together are as often a brand (WordCamps, AirMouse) as an accident.
 
 >>> repair_line("Am 18. Oktober meldete der ServiceNach einer Sitzung", "de", {}, {})[0]
 'Am 18. Oktober meldete der Service Nach einer Sitzung'
@@ -75,15 +77,17 @@ def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_cou
     if (token[:cut] == left and left.lower() in lexicon.function_words
             and known(right.lower(), lang) >= 2.5):
         return Decision(True, "function_word")
-    if spaced_counts.get(f"{left} {right}", 0) > 0:
+    spaced = spaced_counts.get(f"{left} {right}", 0)
+    if spaced >= 2 and spaced >= 2 * camel_counts.get(camel, 0):
         return Decision(True, "corpus_evidence")
-    if (zipf(left.lower(), lang) >= 3.0 and zipf(right.lower(), lang) >= 3.0 and camel == left + right
-            and not {left.lower(), right.lower()} & lexicon.product_affixes):
-        # Both pieces are words of the document's language, the glued form is none, and
-        # it is not built like a product name. A glued token that recurs is a name.
+    if camel == left + right and left in lexicon.first_names and known(right.lower(), lang) >= 2.0:
+        # A given name glued to the next capitalised word: a person's name lost its space.
+        # A glued token that recurs in the corpus is a name as written (a brand).
         if camel_counts.get(camel, 0) <= 1:
-            return Decision(True, "known_pieces")
+            return Decision(True, "name")
         return Decision(False, "recurring_camel_case")
+    if known(left.lower(), lang) >= 3.0 and known(right.lower(), lang) >= 3.0:
+        return Decision(False, "known_pieces")  # could be a brand (WordCamps, AirMouse): flag only
     return Decision(False, "unknown_pieces")
 
 

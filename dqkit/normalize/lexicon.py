@@ -21,7 +21,7 @@ from dqkit.errors import RuleFileError
 from dqkit.rules.loading import LEXICON_SCHEMA, builtin_rules_dir
 from dqkit.rules.yamlpos import load_yaml
 
-LISTS = ("sentence_starters", "function_words", "capitalised_ok", "camel_case", "product_affixes")
+LISTS = ("sentence_starters", "function_words", "capitalised_ok", "camel_case", "first_names")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Lexicon:
     function_words: frozenset[str] = frozenset()
     capitalised_ok: tuple[str, ...] = ()
     camel_case: frozenset[str] = frozenset()  # lowercased
-    product_affixes: frozenset[str] = frozenset()  # lowercased
+    first_names: frozenset[str] = frozenset()
 
 
 def _read(folder: str) -> dict[str, list[str]]:
@@ -58,7 +58,7 @@ def load_lexicon(lang: str) -> Lexicon:
         function_words=frozenset(w.lower() for w in words["function_words"]),
         capitalised_ok=tuple(words["capitalised_ok"]),
         camel_case=frozenset(w.lower() for w in words["camel_case"]),
-        product_affixes=frozenset(w.lower() for w in words["product_affixes"]),
+        first_names=frozenset(words["first_names"]),
     )
 
 

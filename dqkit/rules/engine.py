@@ -117,7 +117,7 @@ def _exception_expr(rule: Rule) -> pl.Expr | None:
     return pl.any_horizontal(parts)
 
 
-def candidate_expr(rule: Rule) -> pl.Expr:
+def candidate_expr(rule: Rule, with_window: bool = True) -> pl.Expr:
     """The cheap conditions of ``rule`` (blank line, language, length, position window):
     a line failing them cannot be hit (needs :func:`with_positions`)."""
     conditions = [~pl.col("_blank")]
@@ -134,7 +134,7 @@ def candidate_expr(rule: Rule) -> pl.Expr:
         windows.append(pl.col("_pos_end") <= rule.tail_lines)
     if rule.kind == "repeat":
         windows.append(pl.col("_pos") <= rule.repeat.within_first_lines)
-    if windows:
+    if windows and with_window:
         conditions.append(pl.any_horizontal(windows))
     return pl.all_horizontal(conditions)
 
@@ -202,11 +202,17 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
     positioned = with_positions(lines).with_row_index("_row")
     parts = [pl.DataFrame(schema=HIT_SCHEMA)]
     for i, rows in _literal_candidates(positioned, rules, indices).items():
-        subset = (positioned[rows] if rows is not None else positioned).filter(candidate_expr(rules[i]))
+        rule = rules[i]
+        limited = rule.max_per_document is not None
+        # A rule limited to N hits a document counts its matches anywhere in it, so its
+        # position window is applied after the count.
+        subset = (positioned[rows] if rows is not None else positioned).filter(candidate_expr(rule, not limited))
         if subset.is_empty():  # no candidates: do not even compile the pattern
             continue
-        parts.append(subset.filter(match_expr(rules[i]))
-                     .select("_doc", "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
+        hits = subset.filter(match_expr(rule))
+        if limited:
+            hits = hits.filter((pl.len().over("_doc") <= rule.max_per_document) & candidate_expr(rule))
+        parts.append(hits.select("_doc", "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
     return pl.concat(parts).sort("_doc", "line_no", "rule")
 
 

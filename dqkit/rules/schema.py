@@ -44,7 +44,7 @@ RULE_KEYS = ("id", "version", "status", "title", "category", "lang", "scope", "m
 DEFAULTABLE_KEYS = ("status", "scope", "action", "severity", "where", "version")
 MATCH_KEYS = ("regex", "phrases", "repeat", "case", "anchor")
 REPEAT_KEYS = ("min_count", "within_first_lines", "min_chars")
-WHERE_KEYS = ("max_line_chars", "min_line_chars", "position")
+WHERE_KEYS = ("max_line_chars", "min_line_chars", "position", "max_per_document")
 POSITION_KEYS = ("head_lines", "tail_lines")
 EXCEPTION_KEYS = ("regex", "phrases")
 EXAMPLE_KEYS = ("match", "no_match", "todo_match", "todo_no_match")
@@ -85,6 +85,7 @@ class Rule:
     min_line_chars: int | None
     head_lines: int | None
     tail_lines: int | None
+    max_per_document: int | None
     action: str
     severity: str
     status: str
@@ -281,10 +282,10 @@ def _parse_match(raw, where: str, problems: Problems):
 
 def _parse_where(raw, where: str, problems: Problems):
     if raw is None:
-        return None, None, None, None
+        return None, None, None, None, None
     if not isinstance(raw, LocatedDict):
         problems.add(where, "where must be a mapping")
-        return None, None, None, None
+        return None, None, None, None, None
     _unknown_keys(raw, WHERE_KEYS, "where", problems)
     head = tail = None
     position = raw.get("position")
@@ -296,7 +297,7 @@ def _parse_where(raw, where: str, problems: Problems):
             head = _positive_int(position, "head_lines", problems)
             tail = _positive_int(position, "tail_lines", problems)
     return (_positive_int(raw, "max_line_chars", problems), _positive_int(raw, "min_line_chars", problems),
-            head, tail)
+            head, tail, _positive_int(raw, "max_per_document", problems))
 
 
 def _parse_langs(value, where: str, problems: Problems) -> tuple[str, ...]:
@@ -359,7 +360,7 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
             if "phrases" in exceptions:
                 exc_phrases = _as_str_list(exceptions["phrases"], exceptions.where("phrases"),
                                            "exceptions.phrases", problems)
-    max_chars, min_chars, head, tail = _parse_where(merged.get("where"), merged.where("where"), problems)
+    max_chars, min_chars, head, tail, per_doc = _parse_where(merged.get("where"), merged.where("where"), problems)
     action = _choice(merged, "action", ACTIONS, "drop_line", problems)
     status = _choice(merged, "status", STATUSES, "stable", problems)
     severity = _choice(merged, "severity", SEVERITIES, "warning", problems)
@@ -387,7 +388,7 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
     return Rule(
         id=rule_id, langs=langs, kind=kind, patterns=patterns, case=case, anchor=anchor, repeat=repeat,
         exception_regex=exc_regex, exception_phrases=exc_phrases, max_line_chars=max_chars,
-        min_line_chars=min_chars, head_lines=head, tail_lines=tail,
+        min_line_chars=min_chars, head_lines=head, tail_lines=tail, max_per_document=per_doc,
         # An experimental rule only flags: it reports, it never removes.
         action="flag" if status == "experimental" else action,
         severity=severity, status=status, version=version, scope=scope, title=texts["title"],
