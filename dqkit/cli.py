@@ -51,10 +51,12 @@ def cli() -> None:
               help="Reject a document when rules removed more than this share of its characters.")
 @click.option("--no-dedup", is_flag=True, help="Keep exact duplicates.")
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
+@click.option("--drop-mt-above", type=click.FloatRange(0, 1), default=None,
+              help="Reject documents whose mt_score is above this (default: flag only, never drop).")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
-          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, no_join_repair, overwrite, quiet) -> None:
+          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, no_join_repair, drop_mt_above, overwrite, quiet) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
@@ -64,7 +66,7 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
         output_format=output_format, rule_dirs=tuple(rule_dirs), builtin_rules=not no_builtin_rules,
         detect_language=not no_langid, lang_prefix_chars=lang_prefix_chars,
         max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact", overwrite=overwrite,
-        config=config, repair_joins=not no_join_repair,
+        config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above,
     )
     progress = Progress.for_terminal(quiet)
     report = run_clean(list(inputs), out, options, progress)

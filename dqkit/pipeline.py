@@ -17,6 +17,7 @@ from dqkit import __version__
 from dqkit.assemble import clean_lines, kept_lines, out_of_language, replace_lines
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
+from dqkit.detect.mt_signals import score_documents
 from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.io.output import StagedOutput, check_output_dir
@@ -36,11 +37,13 @@ INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint", "_trusted")
 # Columns dqkit writes on clean rows; an input that has them (a cleaned corpus cleaned
 # again) gets them recomputed.
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
+SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
 REASONS = {
     "empty_text": "the document has no text",
     "too_much_removed": "rules removed more than the allowed share of the text",
     "empty_after_cleaning": "nothing is left after cleaning",
     "exact_duplicate": "same cleaned text as an earlier document",
+    "mt_score_above": "machine-translation signals above --drop-mt-above",
 }
 
 
@@ -60,6 +63,7 @@ class CleanOptions:
     overwrite: bool = False
     config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
     repair_joins: bool = True
+    drop_mt_above: float | None = None  # reject documents whose mt_score is above this
 
 
 @dataclass
@@ -154,6 +158,18 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         outcome.texts = replace_lines(outcome.texts, changed)
     lap("joins")
 
+    progress.stage("MT signals")
+    notice_rules = [r.id for r in rules.rules if r.category == "syndication"]
+    notices = (outcome.hits.filter(pl.col("rule_id").is_in(notice_rules)).sort("_doc", "line_no")
+               .group_by("_doc").agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example")))
+    breaks = (join_edits.filter(pl.col("rule_id") == "join.sentence_boundary")
+              .group_by("_doc").agg(pl.col("after").alias("breaks")))
+    signals = score_documents(outcome.texts.select("_doc", "text")
+                              .join(docs.select("_doc", "lang"), on="_doc", how="left", maintain_order="left")
+                              .join(notices, on="_doc", how="left", maintain_order="left")
+                              .join(breaks, on="_doc", how="left", maintain_order="left"))
+    lap("mt_signals")
+
     dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")
     rejected.append(_reject(dropped_docs, "rule_dropped",
                             pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
@@ -168,7 +184,13 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     rejected.append(_reject(docs.filter(too_much), "too_much_removed",
                             pl.format("removed {}% of the text (limit {}%)", (share * 100).round(1),
                                       pl.lit(round(options.max_removed_fraction * 100, 1)))))
-    survivors = docs.filter(~nothing_left & ~too_much)
+    survivors = docs.filter(~nothing_left & ~too_much).join(signals, on="_doc", how="left", maintain_order="left")
+    if options.drop_mt_above is not None:
+        too_mt = pl.col("mt_score") > options.drop_mt_above
+        rejected.append(_reject(survivors.filter(too_mt), "mt_score_above",
+                                pl.format("mt_score {} > {}", pl.col("mt_score"), pl.lit(options.drop_mt_above)))
+                        .drop("mt_score", "mt_reasons"))
+        survivors = survivors.filter(~too_mt)
 
     if options.dedup == "exact":
         duplicates = find_exact_duplicates(survivors)
@@ -197,7 +219,7 @@ def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.D
 
 
 def _output_columns(carried: list[str]) -> tuple[list[str], list[str]]:
-    clean = ["id", "text", "lang", *carried, *COUNT_COLUMNS]
+    clean = ["id", "text", "lang", *carried, "mt_score", "mt_reasons", *COUNT_COLUMNS]
     rejects = ["id", "reason", "detail", "dup_of", "origin", "text", *carried]
     return clean, rejects
 
@@ -252,7 +274,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
     if options.lang_field != "lang" and "lang" in docs.columns:
         raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
-    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS)]
+    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
     docs = docs.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
 
     result = clean_documents(docs, rules, options, progress)

@@ -1,0 +1,151 @@
+"""Machine-translation artefact signals, per document, with reasons.
+
+Each signal counts occurrences in the cleaned text and keeps the first as its example.
+They are cheap and explainable, and measure MT *damage*: fluent MT output shows none of
+them (see ../shared/research/mt-artefacts.md for the false-positive risks of each).
+
+* ``mt_notice``: the page says the text was generated or translated automatically (a
+  syndication/auto-generated notice rule fired, even though the line was removed);
+* ``doubled_quote``: a closing quotation mark doubled (``verstoßen.“ “, sagte er``);
+* ``v2_violation`` (German): a fronted date adverbial followed by an article instead of
+  the finite verb (``Am 23. Oktober die Vereinigten Staaten bestätigte``);
+* ``capitalised_function_word``: a capitalised preposition or conjunction in mid-sentence
+  (``offizieller Kommentar Zu den Enthüllungen``);
+* ``english_function_words``: a run of English function words outside quotes in a
+  non-English document (``results of the``);
+* ``mixed_quote_styles``: typographic and straight quotation pairs in one document;
+* ``unbalanced_quotes``: a paragraph whose opening and closing marks do not pair up.
+
+``mt_score`` combines them: ``1 - Π (1 - weight)^min(count, 3)``, so one strong signal
+gives a high score and many weak ones add up.
+
+>>> reasons = mt_signals("Am 23. Oktober die Vereinigten Staaten bestätigte die Entsendung.", "de", 0)
+>>> [(r["signal"], r["count"]) for r in reasons], mt_score(reasons)
+([('v2_violation', 1)], 0.5)
+"""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+import regex
+
+from dqkit.normalize.lexicon import load_lexicon
+
+WEIGHTS = {
+    "mt_notice": 0.9,
+    "doubled_quote": 0.5,
+    "v2_violation": 0.5,
+    "capitalised_function_word": 0.4,
+    "english_function_words": 0.3,
+    "mixed_quote_styles": 0.15,
+    "unbalanced_quotes": 0.1,
+}
+EXAMPLE_CHARS = 120
+
+DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«|(?<!\")\"\s\"(?=\s*[,.;:])")
+MONTHS_DE = "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+DAYS_DE = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
+V2_DE = regex.compile(
+    rf"(?:^|[.!?:;]\s+)(?:[Aa]m|[Ii]m|[Ss]eit|[Bb]is|[Aa]b|[Vv]or)\s+(?:\d{{1,2}}\.\s*)?(?:{MONTHS_DE}|{DAYS_DE})"
+    r"(?:\s+\d{4})?\s+(?:der|die|das|den|dem)\s+"
+    # a genitive or apposition of time is fine: "Am Montag der kommenden Woche erklärte"
+    r"(?!(?:kommenden|vergangenen|nächsten|letzten|folgenden|gleichen|selben|laufenden|Woche|Jahres|Monats)\b)"
+    r"\p{L}+", regex.MULTILINE)
+ENGLISH_RUN = regex.compile(
+    r"\b(?:the|of|and|to|is|that|for|it|with|on|are|be|by|this|from|at|or|have|not|but|we|you|they|which|has|"
+    r"would|can|their|there|been|were)\s+(?:the|of|and|to|is|that|for|it|with|on|are|be|by|this|from|at|or|have|"
+    r"not|but|we|you|they|which|has|would|can|their|there|been|were|a|an)\b")
+QUOTED = regex.compile(r"„[^“”\n]{0,400}[“”]|“[^”\n]{0,400}”|\"[^\"\n]{0,400}\"|«[^»\n]{0,400}»|»[^«\n]{0,400}«")
+OPEN_CLOSE = {"de": ("„", "“"), "en": ("“", "”"), "fr": ("«", "»")}
+
+
+@functools.lru_cache(maxsize=64)
+def _capitalised_pattern(lang: str) -> regex.Pattern | None:
+    words = sorted(w for w in load_lexicon(lang).function_words
+                   if w not in ("der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer",
+                                "the", "a", "an", "le", "la", "les", "un", "une", "des", "du"))
+    if not words:
+        return None
+    alternatives = "|".join(regex.escape(w[:1].upper() + w[1:]) for w in words)
+    # Preceded by a word (not by sentence-final or opening punctuation), followed by a word.
+    return regex.compile(rf"(?<=\p{{L}}[\p{{L}}\d-]*\s)(?:{alternatives})(?=\s\p{{L}})")
+
+
+def _title_like(line: str) -> bool:
+    words = regex.findall(r"\p{L}+", line)
+    return len(words) > 0 and sum(w[0].isupper() for w in words) / len(words) > 0.6
+
+
+def _add(found: dict, signal: str, example: str) -> None:
+    count, first = found.get(signal, (0, example))
+    found[signal] = (count + 1, first)
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    left = max(0, start - 30)
+    return text[left:min(len(text), end + 30)].replace("\n", " ")[:EXAMPLE_CHARS]
+
+
+def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
+               sentence_breaks: tuple[str, ...] = ()) -> list[dict]:
+    """The signals found in ``text`` (language ``lang``), as ``{signal, count, example}``
+    records in a fixed order; ``notices`` counts MT/auto-generation notice rule hits;
+    ``sentence_breaks`` are repaired joins that were lost sentence boundaries ("Service
+    Nach"), where a capitalised word starts a sentence."""
+    found: dict[str, tuple[int, str]] = {}
+    base = (lang or "").split("-")[0]
+    if notices:
+        found["mt_notice"] = (notices, notice_example[:EXAMPLE_CHARS])
+    for match in DOUBLED_QUOTE.finditer(text):
+        _add(found, "doubled_quote", _snippet(text, match.start(), match.end()))
+    if base == "de":
+        for match in V2_DE.finditer(text):
+            _add(found, "v2_violation", match.group().lstrip(".!?:;").strip()[:EXAMPLE_CHARS])
+    pattern = _capitalised_pattern(base) if base else None
+    if pattern is not None:
+        allowed = load_lexicon(base).capitalised_ok
+        for line in text.split("\n"):
+            if _title_like(line):
+                continue
+            starts = {m.end() - len(b.split(" ")[-1]) for b in sentence_breaks for m in regex.finditer(regex.escape(b), line)}
+            for match in pattern.finditer(line):
+                if match.start() in starts or any(phrase in line for phrase in allowed):
+                    continue
+                _add(found, "capitalised_function_word", _snippet(line, match.start(), match.end()))
+    if base and base != "en":
+        unquoted = QUOTED.sub(" ", text)
+        for match in ENGLISH_RUN.finditer(unquoted):
+            _add(found, "english_function_words", _snippet(unquoted, match.start(), match.end()))
+    if "\"" in text and regex.search(r"[„“”«»]", text) and regex.search(r"\"[^\"\n]{1,200}\"", text) \
+            and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text)):
+        found["mixed_quote_styles"] = (1, "typographic and straight quotation marks")
+    if base in OPEN_CLOSE:
+        opening, closing = OPEN_CLOSE[base]
+        for paragraph in text.split("\n"):
+            if paragraph.count(opening) != paragraph.count(closing):
+                _add(found, "unbalanced_quotes", paragraph[:EXAMPLE_CHARS])
+    return [{"signal": s, "count": found[s][0], "example": found[s][1]} for s in WEIGHTS if s in found]
+
+
+def mt_score(reasons: list[dict]) -> float:
+    keep = 1.0
+    for reason in reasons:
+        keep *= (1.0 - WEIGHTS[reason["signal"]]) ** min(reason["count"], 3)
+    return round(1.0 - keep, 4)
+
+
+def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
+    """``mt_score`` and ``mt_reasons`` per document. ``docs`` has ``_doc, text, lang``,
+    ``notices`` and ``notice_example`` (MT-notice rule hits) and ``breaks`` (list of
+    repaired sentence-boundary joins)."""
+    reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
+    scores, reasons = [], []
+    for text, lang, notices, example, breaks in docs.select(
+            "text", "lang", "notices", "notice_example", "breaks").iter_rows():
+        found = mt_signals(text, lang or "", notices or 0, example or "", tuple(breaks or ()))
+        scores.append(mt_score(found))
+        reasons.append(found)
+    return pl.DataFrame({"_doc": docs["_doc"], "mt_score": pl.Series(scores, dtype=pl.Float64),
+                         "mt_reasons": pl.Series(reasons, dtype=reason_type)})
