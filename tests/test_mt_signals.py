@@ -1,0 +1,76 @@
+"""MT-artefact signals and mt_score: the seed artefacts are flagged, clean text is not."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from conftest import SEEDS, read_outputs, write_jsonl
+from dqkit.detect.mt_signals import mt_score, mt_signals
+
+
+def _signals(text, lang="de", **kw):
+    return {r["signal"]: r for r in mt_signals(text, lang, 0, **kw)}
+
+
+@pytest.mark.parametrize("text, signal", [
+    ("Am 23. Oktober die Vereinigten Staaten bestätigte die Entsendung.", "v2_violation"),
+    ("Auch Russland bestritt dies: am 23. Oktober der Sprecher des Ministeriums erklärte, es sei falsch.", "v2_violation"),
+    ("Nordkoreas erster offizieller Kommentar Zu den Enthüllungen kam am Montag.", "capitalised_function_word"),
+    ("„Das verstößt gegen das Recht.“ “, sagte er.", "doubled_quote"),
+    ("Die Regierung sagte, dass the results of the vote are clear.", "english_function_words"),
+])
+def test_seed_like_artefacts_are_flagged(text, signal):
+    assert signal in _signals(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Am Montag der kommenden Woche erklärte die Ministerin ihren Rücktritt.",
+    "Am 23. Oktober bestätigten die Vereinigten Staaten die Entsendung.",
+    "Die Debatte über das Für und Wider dauerte bis zum Abend.",
+    "Er las „The Guardian“ und sagte „I love it“ im Interview.",
+    "„Wir sind bereit“, sagte sie. „Es gibt kein Zurück.“",
+    "Der Bericht Zur Lage Der Nation",
+])
+def test_clean_german_is_not_flagged(text):
+    assert mt_signals(text, "de", 0) == []
+
+
+def test_a_repaired_sentence_boundary_is_not_a_capitalised_function_word():
+    text = "meldete der National Intelligence Service Nach einer Sitzung gab Nordkorea bekannt"
+    assert "capitalised_function_word" in _signals(text)
+    assert "capitalised_function_word" not in _signals(text, sentence_breaks=("Service Nach",))
+
+
+def test_score_combines_signals():
+    assert mt_score([]) == 0.0
+    assert mt_score([{"signal": "mt_notice", "count": 1, "example": ""}]) == 0.9
+    weak = mt_score([{"signal": "unbalanced_quotes", "count": 5, "example": ""}])
+    assert 0 < weak < 0.5
+    strong = mt_score([{"signal": "v2_violation", "count": 1, "example": ""},
+                       {"signal": "doubled_quote", "count": 1, "example": ""}])
+    assert strong == 0.75
+
+
+def test_seeds_get_scores_and_reasons(tmp_path, dqkit):
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out").code == 0
+    clean = read_outputs(tmp_path / "out")["clean"]
+    by_id = {row["id"]: row for row in clean.iter_rows(named=True)}
+    worst = {r["signal"]: r for r in by_id["000_ce10d6b5d5891930.txt"]["mt_reasons"]}
+    assert worst["v2_violation"]["count"] == 2 and worst["v2_violation"]["example"].startswith("Am 23. Oktober die")
+    assert "Kommentar Zu den" in worst["capitalised_function_word"]["example"]
+    assert "verstoßen.“ “," in worst["doubled_quote"]["example"]
+    notice = by_id["002_cbc6447f6243eb96.txt"]["mt_reasons"]
+    assert notice[0]["signal"] == "mt_notice" and "automatisch generierte Story" in notice[0]["example"]
+    assert by_id["001_e633a6e676f29462.txt"]["mt_score"] == 0.0
+    assert by_id["000_ce10d6b5d5891930.txt"]["mt_score"] > 0.9
+
+
+def test_flags_never_drop_unless_asked(tmp_path, dqkit):
+    text = "Am 23. Oktober die Vereinigten Staaten bestätigte die Entsendung von Truppen nach Russland."
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": text}])
+    assert dqkit("clean", path, "-o", tmp_path / "kept").code == 0
+    assert read_outputs(tmp_path / "kept")["clean"]["mt_score"].item() == 0.5
+    assert dqkit("clean", path, "-o", tmp_path / "dropped", "--drop-mt-above", "0.4").code == 0
+    rejects = read_outputs(tmp_path / "dropped")["rejects"]
+    assert rejects.select("id", "reason").rows() == [("a", "mt_score_above")]
