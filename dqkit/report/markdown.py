@@ -50,6 +50,12 @@ def render_markdown(report: dict) -> str:
     if report["unicode"]["fixes"]:
         lines += ["## Unicode repairs", ""]
         lines += _table(["fix", "lines"], [[k, v] for k, v in report["unicode"]["fixes"].items()])
+    mt = report.get("mt", {})
+    if mt.get("signals"):
+        lines += ["## Machine-translation signals", ""]
+        lines += _table(["signal", "documents", "occurrences"],
+                        [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()])
+        lines += ["mt_score of kept documents: " + ", ".join(f"{k}: {v}" for k, v in mt["score_histogram"].items()), ""]
     if report["languages"]:
         lines += ["## Languages of kept documents", ""]
         lines += _table(["language", "documents"], [[k, v] for k, v in report["languages"].items()])

@@ -53,6 +53,20 @@ def _rule_stats(rules, result, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
     return stats
 
 
+def _mt_summary(clean: pl.DataFrame) -> dict:
+    """mt_score histogram (tenths) and, per signal, documents and occurrences."""
+    if clean.is_empty() or "mt_score" not in clean.columns:
+        return {"score_histogram": {}, "signals": {}}
+    bins = (clean.select((pl.col("mt_score") * 10).floor().clip(0, 9).cast(pl.Int64).alias("bin"))
+            .group_by("bin").len().sort("bin"))
+    histogram = {f"{b / 10:.1f}-{(b + 1) / 10:.1f}": int(n) for b, n in bins.iter_rows()}
+    reasons = clean.select(pl.col("mt_reasons").explode()).drop_nulls().unnest("mt_reasons")
+    signals = {} if reasons.is_empty() else {
+        s: {"documents": int(d), "occurrences": int(o)}
+        for s, d, o in reasons.group_by("signal").agg(pl.len(), pl.col("count").sum()).sort("signal").iter_rows()}
+    return {"score_histogram": histogram, "signals": signals}
+
+
 def build_report(*, version, options, output_format, corpus, skipped, rules, docs_in, result,
                  clean, rejects, edits) -> dict:
     documents_in = docs_in.height + corpus.problems.height
@@ -95,6 +109,7 @@ def build_report(*, version, options, output_format, corpus, skipped, rules, doc
             "in": chars_in,
             "out": int(clean["text"].str.len_chars().sum() or 0),
         },
+        "mt": _mt_summary(clean),
         "dedup": {
             "mode": options["dedup"],
             "exact_duplicates": int((rejects["reason"] == "exact_duplicate").sum()),
