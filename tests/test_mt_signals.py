@@ -74,3 +74,17 @@ def test_flags_never_drop_unless_asked(tmp_path, dqkit):
     assert dqkit("clean", path, "-o", tmp_path / "dropped", "--drop-mt-above", "0.4").code == 0
     rejects = read_outputs(tmp_path / "dropped")["rejects"]
     assert rejects.select("id", "reason").rows() == [("a", "mt_score_above")]
+
+
+def test_a_paragraph_in_another_language_is_flagged(tmp_path, dqkit):
+    german = ("Die Regierung hat am Montag in Berlin neue Zahlen zur Lage im Osten des Landes veröffentlicht, "
+              "und die Opposition hat die Zahlen sofort kritisiert, weil sie nicht mit den eigenen Daten übereinstimmen.")
+    english = ("The results of the vote were announced on Monday by the electoral commission and the turnout "
+               "was higher than in any election since the end of the war, officials said.")
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": f"{german}\n\n{german}\n\n{english}"},
+                                              {"id": "b", "text": f"{german}\n\n{german}"}])
+    assert dqkit("clean", path, "-o", tmp_path / "out").code == 0
+    clean = read_outputs(tmp_path / "out")["clean"]
+    signals = {r["signal"]: r for r in clean["mt_reasons"][0]}
+    assert signals["paragraph_language"]["example"].startswith("The results of the vote")
+    assert clean["mt_reasons"][1].to_list() == []

@@ -13,6 +13,9 @@ them (see ../shared/research/mt-artefacts.md for the false-positive risks of eac
   (``offizieller Kommentar Zu den Enthüllungen``);
 * ``english_function_words``: a run of English function words outside quotes in a
   non-English document (``results of the``);
+* ``paragraph_language``: a paragraph of at least 20 words in another language (only
+  paragraphs with almost none of the document language's function words are checked
+  with langdetect, so the slow detector runs rarely);
 * ``mixed_quote_styles``: typographic and straight quotation pairs in one document;
 * ``unbalanced_quotes``: a paragraph whose opening and closing marks do not pair up.
 
@@ -39,6 +42,7 @@ WEIGHTS = {
     "v2_violation": 0.5,
     "capitalised_function_word": 0.4,
     "english_function_words": 0.3,
+    "paragraph_language": 0.3,
     "mixed_quote_styles": 0.15,
     "unbalanced_quotes": 0.1,
 }
@@ -89,7 +93,7 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 
 def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
-               sentence_breaks: tuple[str, ...] = ()) -> list[dict]:
+               sentence_breaks: tuple[str, ...] = (), foreign_paragraphs: tuple[str, ...] = ()) -> list[dict]:
     """The signals found in ``text`` (language ``lang``), as ``{signal, count, example}``
     records in a fixed order; ``notices`` counts MT/auto-generation notice rule hits;
     ``sentence_breaks`` are repaired joins that were lost sentence boundaries ("Service
@@ -118,6 +122,8 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
         unquoted = QUOTED.sub(" ", text)
         for match in ENGLISH_RUN.finditer(unquoted):
             _add(found, "english_function_words", _snippet(unquoted, match.start(), match.end()))
+    for paragraph in foreign_paragraphs:
+        _add(found, "paragraph_language", paragraph[:EXAMPLE_CHARS])
     if "\"" in text and regex.search(r"[„“”«»]", text) and regex.search(r"\"[^\"\n]{1,200}\"", text) \
             and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text)):
         found["mixed_quote_styles"] = (1, "typographic and straight quotation marks")
@@ -136,15 +142,50 @@ def mt_score(reasons: list[dict]) -> float:
     return round(1.0 - keep, 4)
 
 
+MIN_PARAGRAPH_WORDS = 20
+MAX_FUNCTION_WORD_SHARE = 0.08  # German prose has ~30 % function words; an English paragraph ~3 %
+
+
+def suspect_paragraphs(text: str, lang: str) -> list[str]:
+    """Paragraphs long enough to trust langdetect on, with almost none of the document
+    language's function words: the only ones worth the slow detector.
+
+    >>> suspect_paragraphs("The results of the vote were announced on Monday by the electoral commission "
+    ...                    "and the turnout was higher than in any election since the end of the war.", "de")[0][:11]
+    'The results'
+    """
+    function_words = load_lexicon(lang).function_words if lang else frozenset()
+    if not function_words:
+        return []
+    suspects = []
+    for paragraph in text.split("\n"):
+        words = regex.findall(r"\p{L}+", paragraph.lower())
+        if len(words) >= MIN_PARAGRAPH_WORDS and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE:
+            suspects.append(paragraph)
+    return suspects
+
+
 def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
     """``mt_score`` and ``mt_reasons`` per document. ``docs`` has ``_doc, text, lang``,
     ``notices`` and ``notice_example`` (MT-notice rule hits) and ``breaks`` (list of
     repaired sentence-boundary joins)."""
+    from dqkit.detect.language import detect_languages
+
     reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
+    rows = list(docs.select("text", "lang", "notices", "notice_example", "breaks").iter_rows())
+    suspects = [(index, p) for index, (text, lang, *_rest) in enumerate(rows)
+                for p in suspect_paragraphs(text, (lang or "").split("-")[0])]
+    foreign: dict[int, list[str]] = {}
+    if suspects:
+        detected = detect_languages([p for _, p in suspects])
+        for (index, paragraph), (found_lang, trusted) in zip(suspects, detected):
+            own = (rows[index][1] or "").split("-")[0]
+            if trusted and found_lang.split("-")[0] != own:
+                foreign.setdefault(index, []).append(paragraph)
     scores, reasons = [], []
-    for text, lang, notices, example, breaks in docs.select(
-            "text", "lang", "notices", "notice_example", "breaks").iter_rows():
-        found = mt_signals(text, lang or "", notices or 0, example or "", tuple(breaks or ()))
+    for index, (text, lang, notices, example, breaks) in enumerate(rows):
+        found = mt_signals(text, lang or "", notices or 0, example or "", tuple(breaks or ()),
+                           tuple(foreign.get(index, ())))
         scores.append(mt_score(found))
         reasons.append(found)
     return pl.DataFrame({"_doc": docs["_doc"], "mt_score": pl.Series(scores, dtype=pl.Float64),
