@@ -62,6 +62,7 @@ def test_seeds_get_scores_and_reasons(tmp_path, dqkit):
     assert "verstoßen.“ “," in worst["doubled_quote"]["example"]
     notice = by_id["002_cbc6447f6243eb96.txt"]["mt_reasons"]
     assert notice[0]["signal"] == "mt_notice" and "automatisch generierte Story" in notice[0]["example"]
+    assert worst["number_scale"]["example"] == "12 Soldaten (12.000 Soldaten in 1 other version)"
     assert by_id["001_e633a6e676f29462.txt"]["mt_score"] == 0.0
     assert by_id["000_ce10d6b5d5891930.txt"]["mt_score"] > 0.9
 

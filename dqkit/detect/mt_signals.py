@@ -16,6 +16,8 @@ them (see ../shared/research/mt-artefacts.md for the false-positive risks of eac
 * ``paragraph_language``: a paragraph of at least 20 words in another language (only
   paragraphs with almost none of the document language's function words are checked
   with langdetect, so the slow detector runs rarely);
+* ``number_scale``: a number 1,000 times smaller than in other versions of the same
+  story (:mod:`dqkit.detect.consistency`: "12 Soldaten" where others say "12.000");
 * ``mixed_quote_styles``: typographic and straight quotation pairs in one document;
 * ``unbalanced_quotes``: a paragraph whose opening and closing marks do not pair up.
 
@@ -34,6 +36,8 @@ import functools
 import polars as pl
 import regex
 
+from dqkit.detect.consistency import number_scale_flags
+from dqkit.detect.language import detect_languages
 from dqkit.normalize.lexicon import load_lexicon
 
 WEIGHTS = {
@@ -43,6 +47,7 @@ WEIGHTS = {
     "capitalised_function_word": 0.4,
     "english_function_words": 0.3,
     "paragraph_language": 0.3,
+    "number_scale": 0.5,
     "mixed_quote_styles": 0.15,
     "unbalanced_quotes": 0.1,
 }
@@ -93,7 +98,8 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 
 def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
-               sentence_breaks: tuple[str, ...] = (), foreign_paragraphs: tuple[str, ...] = ()) -> list[dict]:
+               sentence_breaks: tuple[str, ...] = (), foreign_paragraphs: tuple[str, ...] = (),
+               scale_mismatches: tuple[str, ...] = ()) -> list[dict]:
     """The signals found in ``text`` (language ``lang``), as ``{signal, count, example}``
     records in a fixed order; ``notices`` counts MT/auto-generation notice rule hits;
     ``sentence_breaks`` are repaired joins that were lost sentence boundaries ("Service
@@ -124,6 +130,8 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
             _add(found, "english_function_words", _snippet(unquoted, match.start(), match.end()))
     for paragraph in foreign_paragraphs:
         _add(found, "paragraph_language", paragraph[:EXAMPLE_CHARS])
+    for mismatch in scale_mismatches:
+        _add(found, "number_scale", mismatch[:EXAMPLE_CHARS])
     if "\"" in text and regex.search(r"[„“”«»]", text) and regex.search(r"\"[^\"\n]{1,200}\"", text) \
             and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text)):
         found["mixed_quote_styles"] = (1, "typographic and straight quotation marks")
@@ -169,8 +177,6 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
     """``mt_score`` and ``mt_reasons`` per document. ``docs`` has ``_doc, text, lang``,
     ``notices`` and ``notice_example`` (MT-notice rule hits) and ``breaks`` (list of
     repaired sentence-boundary joins)."""
-    from dqkit.detect.language import detect_languages
-
     reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
     rows = list(docs.select("text", "lang", "notices", "notice_example", "breaks").iter_rows())
     suspects = [(index, p) for index, (text, lang, *_rest) in enumerate(rows)
@@ -182,10 +188,12 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
             own = (rows[index][1] or "").split("-")[0]
             if trusted and found_lang.split("-")[0] != own:
                 foreign.setdefault(index, []).append(paragraph)
+    scale = number_scale_flags(docs.select("_doc", "text", "lang"))
     scores, reasons = [], []
-    for index, (text, lang, notices, example, breaks) in enumerate(rows):
+    for index, (doc, text, lang, notices, example, breaks) in enumerate(
+            docs.select("_doc", "text", "lang", "notices", "notice_example", "breaks").iter_rows()):
         found = mt_signals(text, lang or "", notices or 0, example or "", tuple(breaks or ()),
-                           tuple(foreign.get(index, ())))
+                           tuple(foreign.get(index, ())), tuple(scale.get(doc, ())))
         scores.append(mt_score(found))
         reasons.append(found)
     return pl.DataFrame({"_doc": docs["_doc"], "mt_score": pl.Series(scores, dtype=pl.Float64),
