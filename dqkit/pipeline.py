@@ -159,7 +159,8 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     lap("joins")
 
     progress.stage("MT signals")
-    notice_rules = [r.id for r in rules.rules if r.category == "syndication"]
+    # Rules of category "provenance" say a text was generated or translated automatically.
+    notice_rules = [r.id for r in rules.rules if r.category == "provenance"]
     notices = (outcome.hits.filter(pl.col("rule_id").is_in(notice_rules)).sort("_doc", "line_no")
                .group_by("_doc").agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example")))
     breaks = (join_edits.filter(pl.col("rule_id") == "join.sentence_boundary")

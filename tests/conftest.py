@@ -50,7 +50,7 @@ def read_outputs(out: Path) -> dict:
             result[name] = pl.read_parquet(out / f"{name}.parquet")
         else:
             path = out / f"{name}.jsonl"
-            result[name] = pl.read_ndjson(path) if path.stat().st_size else pl.DataFrame()
+            result[name] = pl.read_ndjson(path, infer_schema_length=None) if path.stat().st_size else pl.DataFrame()
     return result
 
 

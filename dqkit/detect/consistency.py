@@ -70,7 +70,8 @@ def number_scale_flags(docs: pl.DataFrame) -> dict[int, list[str]]:
         for value, holders in docs_by_value.items():
             for scale in SCALES:
                 big = value * scale
-                if value == 0 or big not in docs_by_value:
+                # The large side must be written as a large number ("12.000"), not a year.
+                if value == 0 or big not in docs_by_value or "." not in shown_by_value[big]:
                     continue
                 for doc in holders:
                     big_docs = {other for other in docs_by_value[big] if other != doc and same_story(doc, other)}

@@ -5,7 +5,7 @@ They are cheap and explainable, and measure MT *damage*: fluent MT output shows 
 them (see ../shared/research/mt-artefacts.md for the false-positive risks of each).
 
 * ``mt_notice``: the page says the text was generated or translated automatically (a
-  syndication/auto-generated notice rule fired, even though the line was removed);
+  rule of category ``provenance`` fired, even though the line was removed);
 * ``doubled_quote``: a closing quotation mark doubled (``verstoßen.“ “, sagte er``);
 * ``v2_violation`` (German): a fronted date adverbial followed by an article instead of
   the finite verb (``Am 23. Oktober die Vereinigten Staaten bestätigte``);
@@ -53,7 +53,7 @@ WEIGHTS = {
 }
 EXAMPLE_CHARS = 120
 
-DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«|(?<!\")\"\s\"(?=\s*[,.;:])")
+DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«")
 MONTHS_DE = "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 DAYS_DE = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
 V2_DE = regex.compile(

@@ -160,8 +160,10 @@ def _corpus_counts(lines: pl.DataFrame, candidate_lines: pl.DataFrame) -> tuple[
     if not camel_tokens:
         return {}, {}
     spaced_forms = sorted({regex.sub(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})", " ", t) for t in camel_tokens})
-    patterns = sorted(set(camel_tokens) | set(spaced_forms))
-    counts = (lines.select(pl.col("line").str.extract_many(patterns, overlapping=True))
+    patterns = sorted(set(camel_tokens) | set(spaced_forms), key=lambda p: (-len(p), p))
+    # Whole words only: "Data Gene" must not count inside "Data General".
+    whole_words = r"\b(?:" + "|".join(pl.escape_regex(p) for p in patterns) + r")\b"
+    counts = (lines.select(pl.col("line").str.extract_all(whole_words))
               .explode("line").drop_nulls()["line"].value_counts())
     table = dict(counts.iter_rows())
     spaced = {form: table.get(form, 0) for form in spaced_forms}
