@@ -68,7 +68,8 @@ GOAL_MT_FLAGS_PER_10K = 1.0
 GOAL_JOIN_RECALL = 0.60
 MAX_SPANS = 60  # MT-flagged spans listed per corpus
 MAX_MISSES = 12  # missed injected joins listed per type
-OUTER = "\"'„“”‚‘’«»‹›()[]{}<>*.,;:!?…"  # what repair_line strips from a token (dqkit.normalize.joins.OUTER)
+# What repair_line strips from a token (dqkit.normalize.joins.OUTER).
+OUTER = "\"'„“”‚‘’«»‹›()[]{}<>*.,;:!?…"
 
 # Hand review of every join repair on the human German sets (doc id, glued token) ->
 # (verdict, note). "real": the human source really lacks the space, the repair is right;
@@ -79,18 +80,21 @@ for _doc, _token in [
     ("10kgnad-test-0424", "Valley,in"), ("10kgnad-test-0512", "geboren.Noch"), ("10kgnad-test-0842", "dt.Spion"),
     ("10kgnad-test-0911", "dieSuche"), ("10kgnad-test-0911", "derMessenger-App"),
     ("10kgnad-test-0969", "DeutscheTelekom"), ("10kgnad-test-0994", "imInternet"), ("10kgnad-test-1021", "treten.Ein"),
-    ("dewikinews-23741", "verschwunden.Der"), ("dewikinews-8014", "werden.Befristete"), ("dewikinews-8014", "werden.Das"),
-    ("dewikinews-84324", "zurückzuziehen.Wir"), ("dewikinews-84324", "Lügen.Wir"), ("dewikinews-84324", "bewegen.Wir"),
+    ("dewikinews-23741", "verschwunden.Der"), ("dewikinews-8014", "werden.Befristete"),
+    ("dewikinews-8014", "werden.Das"), ("dewikinews-84324", "zurückzuziehen.Wir"), ("dewikinews-84324", "Lügen.Wir"),
+    ("dewikinews-84324", "bewegen.Wir"),
     ("dewikinews-84324", "Vorrang.Die"), ("dewikinews-58846", "befinden.Im"), ("dewikinews-82834", "haben.Auch"),
     ("dewikinews-82834", "haben.Das"), ("dewikinews-82834", "melden.Das"), ("dewikinews-82834", "installiert.Die"),
     ("dewikinews-51123", "US-Dollar.Die"), ("dewikinews-72379", "deutlich.Der"), ("dewikinews-71489", "wurden.Das"),
     ("dewikinews-72118", "kann.Bereits"), ("dewikinews-68535", "haben.Nur"), ("dewikinews-52796", "Wahl.Unterdessen"),
-    ("dewikinews-81706", "kommen.Bei"), ("dewikinews-54568", "Rentner.Unterschiede"), ("dewikinews-63051", "werden.Erst"),
+    ("dewikinews-81706", "kommen.Bei"), ("dewikinews-54568", "Rentner.Unterschiede"),
+    ("dewikinews-63051", "werden.Erst"),
     ("dewikinews-9093", "Struck.Gleichzeitig"), ("dewikinews-70653", "Prozent.Bundeskanzlerin"),
     ("dewikinews-63107", "zufrieden.Beide"), ("dewikinews-84585", "Regelungen.Das"),
     ("dewikinews-84585", "aufgenommen.Die"), ("dewikinews-29688", "bekommen.Lazio"), ("dewikinews-74899", "Papst.Der"),
     ("dewikinews-74899", "Merkel.Als"), ("dewikinews-71448", "geschickt.Die"), ("dewikinews-46269", "Geburtstag.Oscar"),
-    ("dewikinews-75280", "könnten.Wie"), ("dewikinews-75280", "vernetzt.Ist"), ("dewikinews-75280", "schlagen.Nordkorea"),
+    ("dewikinews-75280", "könnten.Wie"), ("dewikinews-75280", "vernetzt.Ist"),
+    ("dewikinews-75280", "schlagen.Nordkorea"),
     ("dewikinews-75280", "ist.Man"), ("dewikinews-83244", "gekommen.Bereits"), ("dewikinews-71466", "gestartet.Markus"),
     ("dewikinews-71466", "übernommen.Ralph"), ("dewikinews-47872", "Bundesliga-TabelleDer"),
     ("dewikinews-27603", "folgen.Eine"), ("dewikinews-69492", "kam.Bilder"), ("dewikinews-59410", "ruhen.Hartmann"),
@@ -274,8 +278,8 @@ def seed_eval(run: Run) -> dict:
                        if ln == line_no and g["text"] in before]
             raw_line = texts[name].split("\n")[line_no - 1]
             from dqkit.normalize.joins import repair_line
-            alone = [f"{kind} {before} → {after}" for kind, _r, before, after in repair_line(raw_line, "de", {}, {})[1]
-                     if g["text"] in before]
+            alone = [f"{kind} {before} → {after}"
+                     for kind, _r, before, after in repair_line(raw_line, "de", {}, {})[1] if g["text"] in before]
             gstart = line_starts[name][line_no - 1] + g["start"]
             flagged = [s["signal"] for s in signals[name] if s["signal"] not in PARAGRAPH_SIGNALS
                        and any(a < gstart + len(g["text"]) and gstart < b for a, b in s["spans"])]
@@ -315,9 +319,9 @@ def render_seed(result: dict, run: Run) -> list[str]:
            "(the glued token) that contains the gold text.",
            "- **mt_artefact** (and the syndication notice, as evidence of MT): each `mt_reasons` example is located "
            "in the article as read (every place it occurs, white space ignored). A span signal "
-           "recalls a gold span that its example overlaps by at least one character (an example that is not verbatim "
-           "text, like `number_scale`'s \"12 Soldaten (12.000 Soldaten in 1 other version)\", is located by its longest "
-           "leading run of words found in the article). `mt_notice` works the same way: "
+           "recalls a gold span that its example overlaps by at least one character (an example that is not "
+           "verbatim text, like `number_scale`'s \"12 Soldaten (12.000 Soldaten in 1 other version)\", is located by "
+           "its longest leading run of words found in the article). `mt_notice` works the same way: "
            "its example is the notice line, which the rules removed. Two signals name a paragraph, not a span "
            "(their example is the paragraph's first 120 characters): `unbalanced_quotes` recalls only quote "
            "subkinds and `paragraph_language` only `untranslated_english`, and only in the paragraph they name. "
@@ -350,7 +354,8 @@ def render_seed(result: dict, run: Run) -> list[str]:
     if gone:
         out.append("MT-artefact gold spans on lines the rules removed (no signal can see them): "
                    + ", ".join(f"{r['file'][:3]}:{r['line']} {r['subkind']} ({md(r['text'], 40)})" for r in gone) + ".")
-    out += ["", "Recalled gold spans:", "", "| file:line | subkind | conf | gold text | signal(s) |", "|---|---|---|---|---|"]
+    out += ["", "Recalled gold spans:", "", "| file:line | subkind | conf | gold text | signal(s) |",
+            "|---|---|---|---|---|"]
     for r in recs:
         if r["recalled"]:
             out.append(f"| {r['file'][:3]}:{r['line']} | {r['subkind']} | {r['confidence']} | {md(r['text'], 70)} | "
@@ -373,7 +378,8 @@ def render_seed(result: dict, run: Run) -> list[str]:
             "line alone | span MT signal on it |", "|---|---|---|---|---|---|---|"]
     for r in negs:
         out.append(f"| {r['file'][:3]}:{r['line']} | {r['subkind']} | {md(r['text'])} | "
-                   f"{'yes' if r['line_removed'] else 'no'} | {md('; '.join(r['touched'])) if r['touched'] else 'none'} | "
+                   f"{'yes' if r['line_removed'] else 'no'} | "
+                   f"{md('; '.join(r['touched'])) if r['touched'] else 'none'} | "
                    f"{md('; '.join(r['alone'])) if r['alone'] else 'unchanged'} | "
                    f"{', '.join(r['flagged']) or 'none'} |")
     untouched = all(not r["touched"] and not r["alone"] and not r["flagged"] for r in negs)
@@ -437,9 +443,11 @@ def render_human(results: dict[str, CorpusResult]) -> tuple[list[str], dict]:
         repairs = [(name, doc, *e) for doc, es in r.run.joins.items() for e in es if e[1] == "join_repaired"]
         flags = sum(1 for es in r.run.joins.values() for e in es if e[1] == "join_flagged")
         occ, _ = signal_counts(r.run.clean.values())
-        verdicts = Counter(REVIEW.get((doc, before), ("unreviewed", ""))[0] for _, doc, _l, _k, _r, before, _a in repairs)
+        verdicts = Counter(REVIEW.get((doc, before), ("unreviewed", ""))[0]
+                           for _, doc, _l, _k, _r, before, _a in repairs)
         scored = sum(1 for row in r.run.clean.values() if row["mt_score"] > 0)
-        out.append(f"| {name} | {r.docs:,} | {r.words:,} | {len(r.run.rejects)} | {len(repairs)} | {verdicts['wrong']} | "
+        out.append(f"| {name} | {r.docs:,} | {r.words:,} | {len(r.run.rejects)} | {len(repairs)} | "
+                   f"{verdicts['wrong']} | "
                    f"{verdicts['real']} | {verdicts['unreviewed']} | {per10k(flags, r.words)} | "
                    f"{per10k(sum(occ.values()), r.words)} | {pct(scored, len(r.run.clean))} |")
         all_repairs += repairs
@@ -447,13 +455,16 @@ def render_human(results: dict[str, CorpusResult]) -> tuple[list[str], dict]:
                        "mt": sum(occ.values()), "scored": scored, "kept": len(r.run.clean), **{
                            k: verdicts[k] for k in ("wrong", "real", "unreviewed")}})
     out.append(f"| **all** | {totals['docs']:,} | {total_words:,} | {totals['rejected']} | {totals['repairs']} | "
-               f"{totals['wrong']} | {totals['real']} | {totals['unreviewed']} | {per10k(totals['flags'], total_words)} | "
+               f"{totals['wrong']} | {totals['real']} | {totals['unreviewed']} | "
+               f"{per10k(totals['flags'], total_words)} | "
                f"{per10k(totals['mt'], total_words)} | {pct(totals['scored'], totals['kept'])} |")
     mt_rate = {name: signal_counts(r.run.clean.values())[0].total() / r.words * 1e4 for name, r in results.items()}
     out += ["", f"Goal: {GOAL_WRONG_REPAIRS} wrong repairs — {totals['wrong']} wrong of {totals['repairs']} repairs "
-            f"({totals['unreviewed']} not reviewed): {verdict(totals['wrong'] <= GOAL_WRONG_REPAIRS and not totals['unreviewed'])}. "
+            f"({totals['unreviewed']} not reviewed): "
+            f"{verdict(totals['wrong'] <= GOAL_WRONG_REPAIRS and not totals['unreviewed'])}. "
             f"Goal ≤ {GOAL_MT_FLAGS_PER_10K:g} MT flag per 10,000 words: all {totals['mt'] / total_words * 1e4:.2f} "
-            f"({totals['mt']:,} in {total_words:,} words) {verdict(totals['mt'] / total_words * 1e4 <= GOAL_MT_FLAGS_PER_10K)}; "
+            f"({totals['mt']:,} in {total_words:,} words) "
+            f"{verdict(totals['mt'] / total_words * 1e4 <= GOAL_MT_FLAGS_PER_10K)}; "
             + "; ".join(f"{name} {rate:.2f} {'met' if rate <= GOAL_MT_FLAGS_PER_10K else '**not met**'}"
                         for name, rate in mt_rate.items()) + "."]
 
@@ -471,7 +482,8 @@ def render_human(results: dict[str, CorpusResult]) -> tuple[list[str], dict]:
             "| corpus | " + " | ".join(["flags", "by reason"]) + " |", "|---|---:|---|"]
     for name, r in results.items():
         reasons = Counter(e[2] for es in r.run.joins.values() for e in es if e[1] == "join_flagged")
-        out.append(f"| {name} | {reasons.total()} | {', '.join(f'`{k}` {n}' for k, n in reasons.most_common()) or '–'} |")
+        listed = ", ".join(f"`{k}` {n}" for k, n in reasons.most_common()) or "–"
+        out.append(f"| {name} | {reasons.total()} | {listed} |")
 
     out += ["", f"Every join repair on human German, reviewed by hand ({len(all_repairs)}): *real* = the source "
             "really lacks the space (the repair is right), *wrong* = the repair changed correct text.", "",
@@ -489,7 +501,8 @@ def render_human(results: dict[str, CorpusResult]) -> tuple[list[str], dict]:
         occ, docs = signal_counts(r.run.clean.values())
         more = f", first {MAX_SPANS}" if len(spans) > MAX_SPANS else ""
         out += ["", f"MT-flagged spans, {name}: {len(spans)} (document, signal) pairs, {occ.total()} occurrences in "
-                f"{len({s[1] for s in spans})} documents ({', '.join(f'`{k}` {n}' for k, n in occ.most_common()) or 'none'})"
+                f"{len({s[1] for s in spans})} documents "
+                f"({', '.join(f'`{k}` {n}' for k, n in occ.most_common()) or 'none'})"
                 f"{more}. The example is the first occurrence in the document."]
         if spans:
             out += ["", "| signal | document | count | example |", "|---|---|---:|---|"]
@@ -517,12 +530,14 @@ def auroc(positives: list[float], negatives: list[float]) -> float:
 def render_auroc(run: Run, records: list[dict]) -> tuple[list[str], float]:
     meta = {r["id"]: r for r in records}
     rows = [(meta[i], row) for i, row in run.clean.items()]
-    groups = {"machine_translation": "MT output", "human_translation": "human translation", "original": "German original"}
+    groups = {"machine_translation": "MT output", "human_translation": "human translation",
+              "original": "German original"}
     score = lambda t, pred=lambda m: True: [row["mt_score"] for m, row in rows if m["text_type"] == t and pred(m)]
     comparisons = [("all", lambda m: True)]
     comparisons += [(f"langpair {lp}", (lambda lp: lambda m: m["langpair"] == lp)(lp))
                     for lp in sorted({m["langpair"] for m, _ in rows if m["text_type"] == "human_translation"})]
-    comparisons += [(f"domain {d}", (lambda d: lambda m: m["domain"] == d)(d)) for d in sorted({m["domain"] for m, _ in rows})]
+    comparisons += [(f"domain {d}", (lambda d: lambda m: m["domain"] == d)(d))
+                    for d in sorted({m["domain"] for m, _ in rows})]
     out = ["### 3. wmt-de-dev: does mt_score separate MT output from human translation?", "",
            f"`wmt-de-dev/wmt22_de_docs.jsonl.gz` ({len(records):,} documents) cleaned in one run: `id`, `text`, "
            "`lang=de`, `--no-dedup` (identical short MT outputs must each keep their score); "
@@ -539,7 +554,8 @@ def render_auroc(run: Run, records: list[dict]) -> tuple[list[str], float]:
             continue
         value = auroc(pos, neg)
         headline = value if headline is None else headline
-        out.append(f"| {label} | {len(pos):,} | {len(neg):,} | {value:.3f} | {pct(sum(s > 0 for s in pos), len(pos))} | "
+        out.append(f"| {label} | {len(pos):,} | {len(neg):,} | {value:.3f} | "
+                   f"{pct(sum(s > 0 for s in pos), len(pos))} | "
                    f"{pct(sum(s > 0 for s in neg), len(neg))} |")
     pos, orig = score("machine_translation"), score("original")
     out += ["", f"For comparison, MT output vs German originals (different source documents, de→fr source side): "
@@ -757,14 +773,16 @@ def render_injection(cases: dict, results: dict, context_docs: int, paragraphs: 
                 label = f"**{type_}**" if stratum == "all" else type_
                 cells = " | ".join(pct(got[o], len(index)) for o in OUTCOMES)
                 extra = f" (+{got['line removed']} line removed)" if got["line removed"] else ""
-                out.append(f"| {label} | {stratum}{extra} | {len(index):,} | {'in corpus' if mode == 'corpus' else 'alone'} "
-                           f"| {cells} |")
-                if stratum == "all" or stratum.startswith("after a word") or stratum.startswith("left piece a function"):
+                where = "in corpus" if mode == "corpus" else "alone"
+                out.append(f"| {label} | {stratum}{extra} | {len(index):,} | {where} | {cells} |")
+                if stratum == "all" or stratum.startswith(("after a word", "left piece a function")):
                     goals[(type_, stratum, mode)] = (got["repaired correctly"], len(index))
     collateral = {t: (sum(o[1] for o in results[t]["corpus"]), sum(o[1] for o in results[t]["alone"])) for t in TYPES}
     out += ["", "Other repairs in the injected paragraphs (not at the injected join; joins the source itself has, "
-            "or wrong repairs): " + ", ".join(f"{t} {c[0]} in corpus / {c[1]} alone" for t, c in collateral.items()) + "."]
-    out += ["", f"Goal ≥ {GOAL_JOIN_RECALL:.0%} repaired correctly, per type (in corpus, the way `dqkit clean` runs):", ""]
+            "or wrong repairs): " + ", ".join(f"{t} {c[0]} in corpus / {c[1]} alone" for t, c in collateral.items())
+            + "."]
+    out += ["", f"Goal ≥ {GOAL_JOIN_RECALL:.0%} repaired correctly, per type (in corpus, the way `dqkit clean` "
+            "runs):", ""]
     for type_ in TYPES:
         part, whole = goals[(type_, "all", "corpus")]
         line = f"- {type_}: {pct(part, whole)} {verdict(whole and part / whole >= GOAL_JOIN_RECALL)}"
@@ -791,7 +809,8 @@ def render_injection(cases: dict, results: dict, context_docs: int, paragraphs: 
             continue
         rng = random.Random(seed)
         sample = sorted(rng.sample(range(len(misses)), min(MAX_MISSES, len(misses))))
-        out += ["", f"{type_}: {len(misses):,} missed or wrongly repaired in corpus; {len(sample)} drawn at random:", "",
+        out += ["", f"{type_}: {len(misses):,} missed or wrongly repaired in corpus; {len(sample)} drawn at random:",
+                "",
                 "| outcome | stratum | glued token | expected |", "|---|---|---|---|"]
         for i in sample:
             c, outcome = misses[i]
@@ -852,10 +871,11 @@ def render_speed(runs: dict[str, list[dict]], docs: int, repeats: int) -> list[s
     cost = med(on, "total") - med(off, "total")
     out += ["", f"Join repair and MT signals together: {both:.2f} s of a {med(on, 'total'):.2f} s run "
             f"({both / med(on, 'total'):.0%}), {rate(both)} docs/s for the two stages. Without join repair the run "
-            f"takes {med(off, 'total'):.2f} s: join repair costs {cost:.2f} s in all ({rate(cost) if cost > 0 else '–'} "
+            f"takes {med(off, 'total'):.2f} s: join repair costs {cost:.2f} s in all "
+            f"({rate(cost) if cost > 0 else '–'} "
             "docs/s), less than its stage time, because wordfreq loads its German and English lists on first use "
-            f"({load:.2f} s, median of {repeats} fresh processes) — in `joins` when it runs, otherwise in `mt_signals` (the number-scale check looks words up "
-            "too)."]
+            f"({load:.2f} s, median of {repeats} fresh processes) — in `joins` when it runs, otherwise in "
+            "`mt_signals` (the number-scale check looks words up too)."]
     return out
 
 
@@ -886,6 +906,7 @@ def main() -> None:
     if not any(SEEDS.glob("*.txt")):
         raise SystemExit(f"no seed articles in {SEEDS}: nothing measured")
 
+    state = git_state()  # before the runs: the code they measured
     with tempfile.TemporaryDirectory(prefix="dqkit-bench-mt-") as tmp:
         work = Path(tmp)
         seed_run = run_dqkit(SEEDS, work, "seeds")
@@ -920,7 +941,9 @@ def main() -> None:
         "only, no `dqkit.toml`); the script reads `OUT/clean.jsonl` (`mt_score`, `mt_reasons`), "
         "`OUT/edits.parquet` (`join_repaired` / `join_flagged`) and `OUT/timings.json`. Join recall on injected "
         "joins also calls `dqkit.normalize.joins.repair_line` directly.",
-        f"dqkit {report['dqkit_version']} at commit {git_state()}, {report['rules']['count']} rules (fingerprint "
+        f"dqkit {report['dqkit_version']} at commit {state}"
+        f"{'' if git_state() == state else ' (the repository changed while the script ran: now ' + git_state() + ')'}, "
+        f"{report['rules']['count']} rules (fingerprint "
         f"`{report['rules']['fingerprint']}`).",
         "",
     ]
@@ -936,7 +959,8 @@ def main() -> None:
     goals = [
         "### Goals at a glance", "",
         "| goal | measured | verdict |", "|---|---|---|",
-        f"| 0 wrong join repairs on human German | {human_summary['wrong']} wrong of {human_summary['repairs']} repairs "
+        f"| 0 wrong join repairs on human German | {human_summary['wrong']} wrong of "
+        f"{human_summary['repairs']} repairs "
         f"({human_summary['unreviewed']} not reviewed) | "
         f"{verdict(human_summary['wrong'] <= GOAL_WRONG_REPAIRS and not human_summary['unreviewed'])} |",
         f"| ≤ {GOAL_MT_FLAGS_PER_10K:g} MT flag per 10,000 words of human German | {human_summary['mt_rate']:.2f} "
@@ -949,7 +973,8 @@ def main() -> None:
                      f"{verdict(whole and part / whole >= GOAL_JOIN_RECALL)} |")
     goals += [
         "",
-        f"Also measured (no goal): seed gold joins repaired {pct(sum(r['recalled'] for r in join_recs), len(join_recs), 0)}, "
+        "Also measured (no goal): seed gold joins repaired "
+        f"{pct(sum(r['recalled'] for r in join_recs), len(join_recs), 0)}, "
         f"MT-artefact spans recalled {pct(sum(r['recalled'] for r in mt_recs), len(mt_recs))}; AUROC of `mt_score`, "
         f"MT output vs human translation in wmt-de-dev: {headline_auroc:.3f}.",
         "",
