@@ -8,7 +8,8 @@ same noun's value in another document that tells the same story (they share at l
 smaller value is in the minority.
 
 >>> import polars as pl
->>> story = "Nordkorea schickt Truppen nach Russland, sagte Selenskyj in Kiew zu Rutte und Lawrow in Moskau. "
+>>> story = ("Nordkorea schickt Truppen nach Russland, sagte Selenskyj in Kiew zu Rutte und Lawrow in Moskau. "
+...          "Auch Pjöngjang, Wladiwostok, Kursk, Yoon und Sullivan werden genannt. ")
 >>> docs = pl.DataFrame({"_doc": [0, 1, 2], "text": [story + "Mindestens 12 Soldaten.", story + "Es sind 12.000 Soldaten.",
 ...                      story + "Rund 12.000 Soldaten."], "lang": ["de"] * 3})
 >>> number_scale_flags(docs)
@@ -26,7 +27,7 @@ from dqkit.normalize.lexicon import zipf
 
 NUMBER_NOUN = r"(?:^|[^\d.,])(\d{1,3}(?:\.\d{3})+|\d+)\s+(\p{Lu}\p{Ll}{2,})"
 NAME = regex.compile(r"\b\p{Lu}\p{Ll}{2,}\b")
-MIN_SHARED_NAMES = 5
+MIN_SHARED_NAMES = 10
 UNCOMMON = 4.5  # Zipf: a name or a rare word, not "Die" or "Regierung"
 SCALES = (1_000, 1_000_000)
 

@@ -19,7 +19,7 @@ them (see ../shared/research/mt-artefacts.md for the false-positive risks of eac
 * ``number_scale``: a number 1,000 times smaller than in other versions of the same
   story (:mod:`dqkit.detect.consistency`: "12 Soldaten" where others say "12.000");
 * ``mixed_quote_styles``: typographic and straight quotation pairs in one document;
-* ``unbalanced_quotes``: a paragraph whose opening and closing marks do not pair up.
+* ``unbalanced_quotes``: a document whose opening and closing marks do not pair up.
 
 ``mt_score`` combines them: ``1 - Π (1 - weight)^min(count, 3)``, so one strong signal
 gives a high score and many weak ones add up.
@@ -52,12 +52,14 @@ WEIGHTS = {
     "unbalanced_quotes": 0.1,
 }
 EXAMPLE_CHARS = 120
+ARTICLES = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einem", "einen", "einer", "the", "a", "an",
+            "le", "la", "les", "un", "une", "il", "lo", "el", "los", "las", "uno", "una"}
 
 DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«")
 MONTHS_DE = "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 DAYS_DE = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
 V2_DE = regex.compile(
-    rf"(?:^|[.!?:;]\s+)(?:[Aa]m|[Ii]m|[Ss]eit|[Bb]is|[Aa]b|[Vv]or)\s+(?:\d{{1,2}}\.\s*)?(?:{MONTHS_DE}|{DAYS_DE})"
+    rf"(?:^|(?<!\d)[.!?:;]\s+)(?:[Aa]m|[Ii]m|[Ss]eit|[Aa]b|[Vv]or)\s+(?:\d{{1,2}}\.\s*)?(?:{MONTHS_DE}|{DAYS_DE})"
     r"(?:\s+\d{4})?\s+(?:der|die|das|den|dem)\s+"
     # a genitive or apposition of time is fine: "Am Montag der kommenden Woche erklärte"
     r"(?!(?:kommenden|vergangenen|nächsten|letzten|folgenden|gleichen|selben|laufenden|Woche|Jahres|Monats)\b)"
@@ -120,13 +122,29 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
             if _title_like(line):
                 continue
             starts = {m.end() - len(b.split(" ")[-1]) for b in sentence_breaks for m in regex.finditer(regex.escape(b), line)}
+            exempt = [m.span() for phrase in allowed for m in regex.finditer(regex.escape(phrase), line)]
             for match in pattern.finditer(line):
-                if match.start() in starts or any(phrase in line for phrase in allowed):
+                before = line[:match.start()].split()
+                after = line[match.end():].split()
+                if (match.start() in starts or any(a <= match.start() < b for a, b in exempt)
+                        # "das Aus", "dem Für und Wider": a nominalised word after an article
+                        or (before and before[-1].lower() in ARTICLES)
+                        # "Im Zentrum", "Von Miller", "Kritik Bei PSG": a title, a name, a heading
+                        or (after and after[0][:1].isupper())):
                     continue
                 _add(found, "capitalised_function_word", _snippet(line, match.start(), match.end()))
     if base and base != "en":
         unquoted = QUOTED.sub(" ", text)
+        own_words = load_lexicon(base).function_words
         for match in ENGLISH_RUN.finditer(unquoted):
+            before = unquoted[:match.start()].split()[-1:] or [""]
+            after = unquoted[match.end():].split()[:1] or [""]
+            sentence = regex.split(r"[.!?]\s", unquoted[max(0, match.start() - 300):match.end() + 300])
+            words = regex.findall(r"\p{L}+", " ".join(s for s in sentence if match.group() in s).lower())
+            # A title or a name ("Rise of the Tomb Raider"), or a whole English sentence (a
+            # quoted tweet, which paragraph_language covers), is not an untranslated fragment.
+            if (before[0][:1].isupper() and after[0][:1].isupper()) or sum(w in own_words for w in words) < 2:
+                continue
             _add(found, "english_function_words", _snippet(unquoted, match.start(), match.end()))
     for paragraph in foreign_paragraphs:
         _add(found, "paragraph_language", paragraph[:EXAMPLE_CHARS])
@@ -136,10 +154,10 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
             and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text)):
         found["mixed_quote_styles"] = (1, "typographic and straight quotation marks")
     if base in OPEN_CLOSE:
+        # Per document: a quotation may run over several paragraphs (or one-sentence lines).
         opening, closing = OPEN_CLOSE[base]
-        for paragraph in text.split("\n"):
-            if paragraph.count(opening) != paragraph.count(closing):
-                _add(found, "unbalanced_quotes", paragraph[:EXAMPLE_CHARS])
+        if text.count(opening) != text.count(closing):
+            found["unbalanced_quotes"] = (1, f"{text.count(opening)} × {opening} but {text.count(closing)} × {closing}")
     return [{"signal": s, "count": found[s][0], "example": found[s][1]} for s in WEIGHTS if s in found]
 
 

@@ -12,6 +12,8 @@ It is repaired (a space inserted) when
 * ``sentence_boundary``: the right piece is a sentence starter of the document's language
   (``rules/<lang>/lexicon.yaml``): "ServiceNach" → "Service Nach";
 * ``function_word``: the left piece, the start of the token, is a function word;
+* ``in_sentence``: a lowercase word of the document's language glued to a capitalised
+  one ("starkenRauchentwicklung");
 * ``corpus_evidence``: the spaced form occurs at least twice, and twice as often as the
   glued one, in the corpus;
 * ``name``: the left piece is a common given name and the right piece a known word
@@ -44,7 +46,8 @@ MAY_HAVE_JOIN = r"\p{Ll}{2}(?:\p{Lu}\p{Ll}|(?:\.\.\.|…|[.!?])\p{Lu}\p{Ll}|[,;:
 SKIP_TOKEN = regex.compile(
     r"^[#@]|://|www\.|@\S+\.\p{L}{2,}|/|[_(){}\[\]=<>\\|`]|\p{L}\d|\d\p{L}"
     r"|^(?:\p{L}{1,3}\.){2,}"  # abbreviations: z.B., U.S., i.d.R.
-    r"|\.(?:de|com|org|net|at|ch|fr|it|es|uk|eu|io)\b", regex.IGNORECASE)
+    r"|\.\p{L}+\.\p{L}"  # dotted names: HRS.freie.Woche, example.co.uk
+    r"|\.(?:de|com|org|net|at|ch|fr|it|es|uk|eu|io)\b")  # domains (lower case: ".Es" starts a sentence)
 NAME_PREFIXES = {"mc", "mac", "fitz", "de", "di", "da", "du", "le", "la", "van", "von", "del", "della", "dos",
                  "al", "el", "o"}
 NAMESPACES = {"http", "https", "mailto", "ftp", "kategorie", "datei", "category", "file", "bild", "image"}
@@ -68,8 +71,8 @@ def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_cou
     camel = LETTERS_BEFORE.search(token[:cut]).group() + LETTERS_AFTER.search(token[cut:]).group()
     if camel.lower() in lexicon.camel_case or known(camel.lower(), lang) >= 1.5:
         return None  # a word as it is: WhatsApp, LinkedIn
-    if right in ("In", "Innen") or right.startswith("Innen"):
-        return None  # Binnen-I: LehrerInnen
+    if (right in ("In", "Innen") or right.startswith("Innen")) and known((left + "in").lower(), lang) >= 1.5:
+        return None  # Binnen-I: LehrerIn, LehrerInnen (but "verlorIn Berlin" lost a space)
     if left.lower() in NAME_PREFIXES:
         return None  # MacArthur
     if right.lower() in lexicon.sentence_starters and zipf(right.lower(), lang) >= 4.0 and len(left) >= 2:
@@ -80,6 +83,11 @@ def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_cou
     spaced = spaced_counts.get(f"{left} {right}", 0)
     if spaced >= 2 and spaced >= 2 * camel_counts.get(camel, 0):
         return Decision(True, "corpus_evidence")
+    if (token[:cut] == left and left[:1].islower() and zipf(left, lang) >= 3.0
+            and zipf(right.lower(), lang) >= 3.0):
+        # A lowercase word glued to a capitalised one ("starkenRauchentwicklung"): in the
+        # document's language both are words; brands do not start in lower case.
+        return Decision(True, "in_sentence")
     if camel == left + right and left in lexicon.first_names and known(right.lower(), lang) >= 2.0:
         # A given name glued to the next capitalised word: a person's name lost its space.
         # A glued token that recurs in the corpus is a name as written (a brand).
@@ -109,11 +117,8 @@ def _token_candidates(core: str, lang: str, lexicon: Lexicon, spaced: dict, came
     """(position in core, text to insert there, decision) for each boundary in a token."""
     found = []
     boundaries = [match.start() for match in CASE_BOUNDARY.finditer(core)]
-    # Several case changes in one token, or one after a lowercase start that is not a
-    # function word, is an identifier or a brand: getElementById, iPhoneX, eBayKleinanzeigen.
-    code_like = len(boundaries) > 1 or (core[:1].islower() and boundaries and
-                                        core[:boundaries[0]].lower() not in lexicon.function_words)
-    for cut in [] if code_like else boundaries:
+    # Several case changes in one token is an identifier or a brand: getElementById.
+    for cut in boundaries if len(boundaries) == 1 else []:
         decision = _case_decision(core, cut, lang, lexicon, spaced, camel)
         if decision:
             found.append((cut, decision))
