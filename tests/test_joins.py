@@ -17,6 +17,10 @@ from dqkit.normalize.joins import repair_joins, repair_line
     ("Das war das Ende.Der Tag begann früh.", "Das war das Ende. Der Tag begann früh.", "punctuation"),
     ("Er hat gesagt,dass es gut ist.", "Er hat gesagt, dass es gut ist.", "punctuation"),
     ("Die Meldung steht imInternet bereit.", "Die Meldung steht im Internet bereit.", "function_word"),
+    ("Das wurde gemeldet.Es gab Tote.", "Das wurde gemeldet. Es gab Tote.", "punctuation"),
+    ("Er verlorIn Berlin das Spiel.", "Er verlor In Berlin das Spiel.", "sentence_boundary"),
+    ("Wegen der starkenRauchentwicklung wurde evakuiert.", "Wegen der starken Rauchentwicklung wurde evakuiert.",
+     "in_sentence"),
 ])
 def test_repairs(line, expected, reason):
     repaired, changes = repair_line(line, "de", {}, {})
@@ -30,6 +34,8 @@ def test_repairs(line, expected, reason):
     "Mehr unter www.Beispiel.de/NeuesAngebot oder Max.Mustermann@Firma.de, #MeToo und @JoeBiden.",
     "Die Funktion getElementById, z.B. in U.S.-Dollar, kostet 3,5 Prozent von 12.000 Euro.",
     "Er las den Spiegel.",
+    "Die Facebook-Seite HRS.freie.Woche wurde gesperrt.",
+    "Alle LehrerIn und LehrerInnen.",
 ])
 def test_protected_tokens_are_left_alone(line):
     assert repair_line(line, "de", {}, {}) == (line, [])

@@ -31,6 +31,10 @@ def test_seed_like_artefacts_are_flagged(text, signal):
     "Er las „The Guardian“ und sagte „I love it“ im Interview.",
     "„Wir sind bereit“, sagte sie. „Es gibt kein Zurück.“",
     "Der Bericht Zur Lage Der Nation",
+    "Die Messe findet vom 1. bis 7. März das erste Mal in Köln statt.",
+    "Für den Verein kam dennoch das Aus, sagte der Präsident.",
+    "Das Spiel Rise of the Tomb Raider erscheint im Herbst auch für die Konsole.",
+    "Die Serie Im Zentrum läuft am Sonntag.",
 ])
 def test_clean_german_is_not_flagged(text):
     assert mt_signals(text, "de", 0) == []
