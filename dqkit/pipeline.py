@@ -163,12 +163,9 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     notice_rules = [r.id for r in rules.rules if r.category == "provenance"]
     notices = (outcome.hits.filter(pl.col("rule_id").is_in(notice_rules)).sort("_doc", "line_no")
                .group_by("_doc").agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example")))
-    breaks = (join_edits.filter(pl.col("rule_id") == "join.sentence_boundary")
-              .group_by("_doc").agg(pl.col("after").alias("breaks")))
     signals = score_documents(outcome.texts.select("_doc", "text")
                               .join(docs.select("_doc", "lang"), on="_doc", how="left", maintain_order="left")
-                              .join(notices, on="_doc", how="left", maintain_order="left")
-                              .join(breaks, on="_doc", how="left", maintain_order="left"))
+                              .join(notices, on="_doc", how="left", maintain_order="left"))
     lap("mt_signals")
 
     dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")

@@ -40,10 +40,11 @@ def test_clean_german_is_not_flagged(text):
     assert mt_signals(text, "de", 0) == []
 
 
-def test_a_repaired_sentence_boundary_is_not_a_capitalised_function_word():
-    text = "meldete der National Intelligence Service Nach einer Sitzung gab Nordkorea bekannt"
-    assert "capitalised_function_word" in _signals(text)
-    assert "capitalised_function_word" not in _signals(text, sentence_breaks=("Service Nach",))
+def test_sentence_starters_are_not_capitalised_function_words():
+    """A repaired lost boundary ("Service Nach einer") or a heading glued to the text
+    ("Schuldenumstrukturierung Nach den Worten") puts a sentence start mid-line."""
+    assert mt_signals("der National Intelligence Service Nach einer Sitzung gab Nordkorea bekannt", "de", 0) == []
+    assert "capitalised_function_word" in _signals("offizieller Kommentar Zu den Enthüllungen")
 
 
 def test_score_combines_signals():

@@ -40,7 +40,7 @@ from dqkit.normalize.lexicon import Lexicon, known, load_lexicon, zipf
 from dqkit.normalize.unicode import EDIT_SCHEMA
 
 CASE_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
-PUNCT_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})(\.\.\.|…|[.!?](?=\p{Lu}\p{Ll})|[,;:](?=\p{L}\p{Ll}))")
+PUNCT_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})((?:\.\.\.|…|[.!?])(?=\p{Lu}\p{Ll})|[,;:](?=\p{L}\p{Ll}))")
 # Vectorised pre-check (polars, Rust regex): lines that can hold a candidate at all.
 MAY_HAVE_JOIN = r"\p{Ll}{2}(?:\p{Lu}\p{Ll}|(?:\.\.\.|…|[.!?])\p{Lu}\p{Ll}|[,;:]\p{L}\p{Ll})"
 SKIP_TOKEN = regex.compile(
