@@ -106,6 +106,8 @@ for _doc, _token in [
     ("wmt22.de-fr.source.en_de_CLIENT-01_default_2021-01-17-2_second_batch_doc08", "nicht?Schreibe"),
 ]:
     REVIEW[(_doc, _token)] = ("real", "")
+REVIEW[("10kgnad-test-0911", "bestimmtenMerkmalen")] = ("real", "")
+REVIEW[("dewikinews-33855", "thumbAm")] = ("real", "wiki image markup glued to the next sentence")
 REVIEW[("dewikinews-71466", "HRS.freie.Woche")] = (
     "wrong", "name of a Facebook page (''HRS.freie.Woche''), written with dots on purpose")
 REVIEW[("10kgnad-test-0584", "Giga...wer")] = (

@@ -36,6 +36,7 @@ def test_repairs(line, expected, reason):
     "Er las den Spiegel.",
     "Die Facebook-Seite HRS.freie.Woche wurde gesperrt.",
     "Alle LehrerIn und LehrerInnen.",
+    "Mit cacheAsBitmap wird das Bild zwischengespeichert.",
 ])
 def test_protected_tokens_are_left_alone(line):
     assert repair_line(line, "de", {}, {}) == (line, [])

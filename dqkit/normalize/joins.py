@@ -83,8 +83,8 @@ def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_cou
     spaced = spaced_counts.get(f"{left} {right}", 0)
     if spaced >= 2 and spaced >= 2 * camel_counts.get(camel, 0):
         return Decision(True, "corpus_evidence")
-    if (token[:cut] == left and left[:1].islower() and zipf(left, lang) >= 3.0
-            and zipf(right.lower(), lang) >= 2.0):  # compounds are rare words: Rauchentwicklung 2.8
+    if (token[:cut] == left and camel == left + right and left[:1].islower() and len(right) >= 3
+            and zipf(left, lang) >= 3.0 and zipf(right.lower(), lang) >= 2.0):  # compounds are rare: 2.8
         # A lowercase word glued to a capitalised one ("starkenRauchentwicklung"): in the
         # document's language both are words; brands do not start in lower case.
         return Decision(True, "in_sentence")
