@@ -36,18 +36,19 @@ def test_repairs(line, expected, reason):
     "Er las den Spiegel.",
     "Die Facebook-Seite HRS.freie.Woche wurde gesperrt.",
     "Alle LehrerIn und LehrerInnen.",
-    "Mit cacheAsBitmap wird das Bild zwischengespeichert.",
 ])
 def test_protected_tokens_are_left_alone(line):
     assert repair_line(line, "de", {}, {}) == (line, [])
 
 
-def test_unsure_joins_are_flagged_not_changed():
-    line = "Der NetworkManager verwaltet die Verbindung."
+@pytest.mark.parametrize("line, token, split", [
+    ("Der NetworkManager verwaltet die Verbindung.", "NetworkManager", "Network Manager"),
+    ("Mit cacheAsBitmap wird das Bild zwischengespeichert.", "cacheAsBitmap", "cache AsBitmap"),
+])
+def test_unsure_joins_are_flagged_not_changed(line, token, split):
     repaired, changes = repair_line(line, "de", {}, {})
     assert repaired == line
-    assert [(kind, before, after) for kind, _, before, after in changes] == [
-        ("join_flagged", "NetworkManager", "Network Manager")]
+    assert [(kind, before, after) for kind, _, before, after in changes] == [("join_flagged", token, split)]
 
 
 def test_corpus_evidence_and_recurring_names():
