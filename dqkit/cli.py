@@ -10,6 +10,7 @@ import click
 
 from dqkit import __version__
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
+from dqkit.dedup.near import NearDupOptions
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean, suggest_rules
 from dqkit.progress import Progress
@@ -49,14 +50,23 @@ def cli() -> None:
               show_default=True, help="How much of the cleaned text language detection reads.")
 @click.option("--max-removed", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Reject a document when rules removed more than this share of its characters.")
-@click.option("--no-dedup", is_flag=True, help="Keep exact duplicates.")
+@click.option("--no-dedup", is_flag=True, help="Keep duplicates.")
+@click.option("--exact-only", is_flag=True, help="Remove exact duplicates only (no MinHash near-dedup).")
+@click.option("--threshold", type=click.FloatRange(0.05, 1.0), default=0.4, show_default=True,
+              help="Near-duplicate threshold: Jaccard similarity of word n-gram sets, verified per pair.")
+@click.option("--ngram", type=click.IntRange(1, 20), default=5, show_default=True, help="Words per shingle.")
+@click.option("--num-perm", type=click.IntRange(16, 1024), default=128, show_default=True,
+              help="MinHash permutations.")
+@click.option("--keep", type=click.Choice(["best", "earliest", "longest"]), default="best", show_default=True,
+              help="Which copy of a cluster stays: fewest repairs and MT flags, first in input, or longest.")
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
 @click.option("--drop-mt-above", type=click.FloatRange(0, 1), default=None,
               help="Reject documents whose mt_score is above this (default: flag only, never drop).")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
-          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, no_join_repair, drop_mt_above, overwrite, quiet) -> None:
+          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, exact_only, threshold, ngram, num_perm, keep,
+          no_join_repair, drop_mt_above, overwrite, quiet) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
@@ -65,7 +75,8 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
         text_field=text_field, id_field=id_field, lang_field=lang_field, on_error=on_error,
         output_format=output_format, rule_dirs=tuple(rule_dirs), builtin_rules=not no_builtin_rules,
         detect_language=not no_langid, lang_prefix_chars=lang_prefix_chars,
-        max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact", overwrite=overwrite,
+        max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact" if exact_only else "near",
+        near=NearDupOptions(threshold=threshold, num_perm=num_perm, ngram=ngram, keep=keep), overwrite=overwrite,
         config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above,
     )
     progress = Progress.for_terminal(quiet)

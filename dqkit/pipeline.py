@@ -16,6 +16,7 @@ import polars as pl
 from dqkit import __version__
 from dqkit.assemble import clean_lines, kept_lines, out_of_language, replace_lines
 from dqkit.dedup.exact import find_exact_duplicates
+from dqkit.dedup.near import NearDupOptions, find_near_duplicates
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
 from dqkit.detect.mt_signals import score_documents
 from dqkit.detect.repeated_lines import repeated_lines
@@ -44,6 +45,7 @@ REASONS = {
     "empty_after_cleaning": "nothing is left after cleaning",
     "exact_duplicate": "same cleaned text as an earlier document",
     "mt_score_above": "machine-translation signals above --drop-mt-above",
+    "near_duplicate": "a near-duplicate of a kept document",
 }
 
 
@@ -59,7 +61,8 @@ class CleanOptions:
     detect_language: bool = True
     lang_prefix_chars: int = DEFAULT_PREFIX_CHARS
     max_removed_fraction: float = 0.5
-    dedup: str = "exact"  # exact | none
+    dedup: str = "near"  # near | exact | none
+    near: NearDupOptions = field(default_factory=NearDupOptions)
     overwrite: bool = False
     config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
     repair_joins: bool = True
@@ -190,15 +193,30 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
                         .drop("mt_score", "mt_reasons"))
         survivors = survivors.filter(~too_mt)
 
-    if options.dedup == "exact":
+    edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
+    if options.dedup in ("exact", "near"):
         duplicates = find_exact_duplicates(survivors)
         dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
         rejected.append(_reject(dup_docs, "exact_duplicate",
-                                pl.format("same cleaned text as {}", pl.col("dup_of"))))
+                                pl.format("same cleaned text as {}", pl.col("dup_of")))
+                        .with_columns(pl.lit(1.0).alias("similarity")))
         survivors = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
+    if options.dedup == "near":
+        progress.stage("near-duplicates")
+        # keep=best: the copy with the fewest repairs and MT flags (then the longest)
+        repairs = edits.filter(~pl.col("kind").is_in(["line_removed", "blank_line_folded", "line_flagged"]))
+        quality = (survivors.select("_doc", "id", "text", "mt_score")
+                   .join(repairs.group_by("_doc").len(), on="_doc", how="left", maintain_order="left")
+                   .select("id", "text", pl.col("_doc").alias("_order"),
+                           (pl.col("len").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
+                           .alias("_quality")))
+        near = find_near_duplicates(quality, options.near)
+        dup_docs = survivors.join(near.drop("cluster_id"), on="id", how="inner", maintain_order="left")
+        rejected.append(_reject(dup_docs, "near_duplicate",
+                                pl.format("Jaccard {} with {}", pl.col("similarity"), pl.col("dup_of"))))
+        survivors = survivors.join(near, on="id", how="anti", maintain_order="left")
     lap("dedup")
 
-    edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
@@ -218,7 +236,7 @@ def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.D
 
 def _output_columns(carried: list[str]) -> tuple[list[str], list[str]]:
     clean = ["id", "text", "lang", *carried, "mt_score", "mt_reasons", *COUNT_COLUMNS]
-    rejects = ["id", "reason", "detail", "dup_of", "origin", "text", *carried]
+    rejects = ["id", "reason", "detail", "dup_of", "similarity", "origin", "text", *carried]
     return clean, rejects
 
 
@@ -241,6 +259,7 @@ def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[st
                             how="diagonal_relaxed")
     rejects = rejects.with_columns(
         *(pl.lit(None, dtype=pl.String).alias(c) for c in ("dup_of", "_origin", "text") if c not in rejects.columns),
+        *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("similarity",) if c not in rejects.columns),
         *(pl.lit(None).alias(c) for c in carried if c not in rejects.columns),
     ).rename({"_origin": "origin"}).sort("_doc", nulls_last=True, maintain_order=True).select(reject_cols)
     ids = result.ids.rename({"id": "doc_id"})

@@ -50,6 +50,12 @@ def render_markdown(report: dict) -> str:
     if report["unicode"]["fixes"]:
         lines += ["## Unicode repairs", ""]
         lines += _table(["fix", "lines"], [[k, v] for k, v in report["unicode"]["fixes"].items()])
+    dedup = report["dedup"]
+    if dedup["clusters"]:
+        lines += ["## Duplicates", "", f"{dedup['exact_duplicates']} exact and {dedup['near_duplicates']} near "
+                  f"duplicates in {dedup['clusters']} clusters (mode {dedup['mode']}).", ""]
+        lines += _table(["kept", "cluster size", "duplicates"],
+                        [[c["kept"], c["size"], ", ".join(c["duplicates"])] for c in dedup["largest_clusters"]])
     mt = report.get("mt", {})
     if mt.get("signals"):
         lines += ["## Machine-translation signals", ""]

@@ -53,6 +53,27 @@ def _rule_stats(rules, result, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
     return stats
 
 
+LARGEST_CLUSTERS = 5
+
+
+def _dedup_summary(options: dict, rejects: pl.DataFrame) -> dict:
+    """Counts, the cluster-size distribution and the largest clusters (kept id first)."""
+    dups = rejects.filter(pl.col("reason").is_in(["exact_duplicate", "near_duplicate"]))
+    sizes = dups.group_by("dup_of").agg(pl.len().alias("copies"), pl.col("id").sort().alias("ids"))
+    sizes = sizes.with_columns((pl.col("copies") + 1).alias("size")).sort(["size", "dup_of"], descending=[True, False])
+    histogram = {str(size): int(n) for size, n in sizes.group_by("size").len().sort("size").iter_rows()}
+    return {
+        "mode": options["dedup"],
+        "parameters": options["near"] if options["dedup"] == "near" else {},
+        "exact_duplicates": int((rejects["reason"] == "exact_duplicate").sum()),
+        "near_duplicates": int((rejects["reason"] == "near_duplicate").sum()),
+        "clusters": sizes.height,
+        "cluster_sizes": histogram,
+        "largest_clusters": [{"kept": kept, "size": int(size), "duplicates": ids[:10]}
+                             for kept, ids, size in sizes.head(LARGEST_CLUSTERS).select("dup_of", "ids", "size").iter_rows()],
+    }
+
+
 def _mt_summary(clean: pl.DataFrame) -> dict:
     """mt_score histogram (tenths) and, per signal, documents and occurrences."""
     if clean.is_empty() or "mt_score" not in clean.columns:
@@ -110,8 +131,5 @@ def build_report(*, version, options, output_format, corpus, skipped, rules, doc
             "out": int(clean["text"].str.len_chars().sum() or 0),
         },
         "mt": _mt_summary(clean),
-        "dedup": {
-            "mode": options["dedup"],
-            "exact_duplicates": int((rejects["reason"] == "exact_duplicate").sum()),
-        },
+        "dedup": _dedup_summary(options, rejects),
     }
