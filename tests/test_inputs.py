@@ -25,7 +25,7 @@ def test_txt_folder_ids_are_relative_paths(tmp_path, dqkit):
     (tmp_path / "in" / "a.txt").write_text(BODY)
     (tmp_path / "in" / "sub" / "b.txt").write_text(BODY + " Zwei.")
     (tmp_path / "in" / "notes.md").write_text("not read")
-    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out").code == 0
+    assert dqkit("clean", tmp_path / "in", "-o", tmp_path / "out", "--no-dedup").code == 0
     result = read_outputs(tmp_path / "out")
     assert result["clean"]["id"].to_list() == ["a.txt", "sub/b.txt"]
     assert result["report"]["inputs"]["skipped_files"] == [str(tmp_path / "in" / "notes.md")]
@@ -40,7 +40,7 @@ def test_jsonl_plain_and_compressed(tmp_path, dqkit, suffix):
     elif suffix.endswith("zst"):
         data = zstandard.ZstdCompressor().compress(data)
     path.write_bytes(data)
-    assert dqkit("clean", path, "-o", tmp_path / "out").code == 0
+    assert dqkit("clean", path, "-o", tmp_path / "out", "--no-dedup").code == 0
     clean = read_outputs(tmp_path / "out")["clean"]
     assert clean["id"].to_list() == ["d0", "d1", "d2"]
     assert clean["text"].to_list() == [f"{BODY} Nummer {i}." for i in range(3)]
@@ -62,7 +62,7 @@ def test_parquet_in_parquet_out_and_format_override(tmp_path, dqkit):
 def test_several_paths_and_a_glob(tmp_path, dqkit):
     write_jsonl(tmp_path / "a.jsonl", _records(2))
     write_jsonl(tmp_path / "b.jsonl", [{"id": "x", "text": BODY + " B."}])
-    run = dqkit("clean", str(tmp_path / "*.jsonl"), SEEDS / "001_e633a6e676f29462.txt", "-o", tmp_path / "out")
+    run = dqkit("clean", str(tmp_path / "*.jsonl"), SEEDS / "001_e633a6e676f29462.txt", "-o", tmp_path / "out", "--no-dedup")
     assert run.code == 0, run.err
     assert read_outputs(tmp_path / "out")["clean"]["id"].to_list() == [
         "d0", "d1", "x", "001_e633a6e676f29462.txt"]
@@ -70,13 +70,13 @@ def test_several_paths_and_a_glob(tmp_path, dqkit):
 
 def test_text_and_id_fields_and_generated_ids(tmp_path, dqkit):
     write_jsonl(tmp_path / "c.jsonl", [{"body": BODY, "key": 7}, {"body": BODY + " Zwei."}])
-    assert dqkit("clean", tmp_path / "c.jsonl", "--text-field", "body", "-o", tmp_path / "out").code == 0
+    assert dqkit("clean", tmp_path / "c.jsonl", "--text-field", "body", "-o", tmp_path / "out", "--no-dedup").code == 0
     result = read_outputs(tmp_path / "out")
     assert result["clean"]["id"].to_list() == ["c.jsonl:1", "c.jsonl:2"]
     assert result["clean"]["key"].to_list() == [7, None] and "body" not in result["clean"].columns
     assert result["report"]["inputs"]["ids_generated"] is True
     assert dqkit("clean", tmp_path / "c.jsonl", "--text-field", "body", "--id-field", "key",
-                 "-o", tmp_path / "out2", "--on-error", "skip").code == 0
+                 "-o", tmp_path / "out2", "--on-error", "skip", "--no-dedup").code == 0
     assert read_outputs(tmp_path / "out2")["clean"]["id"].to_list() == ["7", "c.jsonl:2"]
 
 
@@ -87,7 +87,7 @@ def test_language_column_skips_detection(tmp_path, dqkit, monkeypatch):
     real = pipeline.detect_languages
     monkeypatch.setattr(pipeline, "detect_languages", lambda texts, *a: calls.append(len(texts)) or real(texts, *a))
     write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY, "lang": "fr"}, {"id": "b", "text": BODY + " B."}])
-    assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out").code == 0
+    assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out", "--no-dedup").code == 0
     clean = read_outputs(tmp_path / "out")["clean"]
     assert clean["lang"].to_list() == ["fr", "de"]  # given where given, detected elsewhere
     assert calls == [1]
@@ -101,6 +101,9 @@ def test_duplicate_ids_are_an_error_or_a_reject(tmp_path, dqkit):
     assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out", "--on-error", "skip").code == 0
     rejects = read_outputs(tmp_path / "out")["rejects"]
     assert rejects.select("id", "reason", "text").rows() == [("a", "duplicate_id", BODY + " B.")]
+
+
+# The fixtures above are near-duplicates of each other on purpose: --no-dedup keeps them all.
 
 
 # Bad input ------------------------------------------------------------------------------

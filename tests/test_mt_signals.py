@@ -89,7 +89,7 @@ def test_a_paragraph_in_another_language_is_flagged(tmp_path, dqkit):
                "was higher than in any election since the end of the war, officials said.")
     path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": f"{german}\n\n{german}\n\n{english}"},
                                               {"id": "b", "text": f"{german}\n\n{german}"}])
-    assert dqkit("clean", path, "-o", tmp_path / "out").code == 0
+    assert dqkit("clean", path, "-o", tmp_path / "out", "--no-dedup").code == 0
     clean = read_outputs(tmp_path / "out")["clean"]
     signals = {r["signal"]: r for r in clean["mt_reasons"][0]}
     assert signals["paragraph_language"]["example"].startswith("The results of the vote")
