@@ -52,11 +52,14 @@ def cli() -> None:
               help="Reject a document when rules removed more than this share of its characters.")
 @click.option("--no-dedup", is_flag=True, help="Keep duplicates.")
 @click.option("--exact-only", is_flag=True, help="Remove exact duplicates only (no MinHash near-dedup).")
-@click.option("--threshold", type=click.FloatRange(0.05, 1.0), default=0.4, show_default=True,
+@click.option("--threshold", type=click.FloatRange(0.05, 1.0), default=0.5, show_default=True,
               help="Near-duplicate threshold: Jaccard similarity of word n-gram sets, verified per pair.")
 @click.option("--ngram", type=click.IntRange(1, 20), default=5, show_default=True, help="Words per shingle.")
 @click.option("--num-perm", type=click.IntRange(16, 1024), default=128, show_default=True,
               help="MinHash permutations.")
+@click.option("--index", "index", type=click.Path(file_okay=False), default=None,
+              help="Persistent near-duplicate index of earlier batches (created if missing; updated with this batch).")
+@click.option("--batch", default=None, help="This batch's name in the index [default: the output folder's name].")
 @click.option("--keep", type=click.Choice(["best", "earliest", "longest"]), default="best", show_default=True,
               help="Which copy of a cluster stays: fewest repairs and MT flags, first in input, or longest.")
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
@@ -65,7 +68,7 @@ def cli() -> None:
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
-          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, exact_only, threshold, ngram, num_perm, keep,
+          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, exact_only, threshold, ngram, num_perm, index, batch, keep,
           no_join_repair, drop_mt_above, overwrite, quiet) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
@@ -77,7 +80,7 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
         detect_language=not no_langid, lang_prefix_chars=lang_prefix_chars,
         max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact" if exact_only else "near",
         near=NearDupOptions(threshold=threshold, num_perm=num_perm, ngram=ngram, keep=keep), overwrite=overwrite,
-        config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above,
+        config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above, index=index, batch=batch,
     )
     progress = Progress.for_terminal(quiet)
     report = run_clean(list(inputs), out, options, progress)

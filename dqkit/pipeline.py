@@ -7,15 +7,18 @@ outputs (clean rows, rejects, edits, statistics) that knows nothing about files;
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from dqkit import __version__
 from dqkit.assemble import clean_lines, kept_lines, out_of_language, replace_lines
 from dqkit.dedup.exact import find_exact_duplicates
+from dqkit.dedup.index import Index, IndexLock, open_index, save_index
 from dqkit.dedup.near import NearDupOptions, find_near_duplicates
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
 from dqkit.detect.mt_signals import score_documents
@@ -65,6 +68,8 @@ class CleanOptions:
     near: NearDupOptions = field(default_factory=NearDupOptions)
     overwrite: bool = False
     config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
+    index: str | None = None  # a persistent near-duplicate index folder
+    batch: str | None = None  # this batch's name in the index (default: the output folder's name)
     repair_joins: bool = True
     drop_mt_above: float | None = None  # reject documents whose mt_score is above this
 
@@ -77,6 +82,8 @@ class CleanResult:
     hits: pl.DataFrame  # _doc, line_no, rule_id, action, line (every rule hit, for statistics)
     ids: pl.DataFrame  # _doc, id of every document read
     timings: dict[str, float] = field(default_factory=dict)
+    # ids, dup_of and signatures of the documents that went through near-dedup (for --index)
+    accepted: tuple[list[str], list[str | None], np.ndarray] | None = None
 
 
 def _lang_hint(docs: pl.DataFrame, lang_field: str) -> pl.DataFrame:
@@ -94,7 +101,7 @@ def _reject(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None = Non
 
 
 def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
-                    progress: Progress) -> CleanResult:
+                    progress: Progress, index: Index | None = None) -> CleanResult:
     """Clean a documents frame (``_doc, id, text, _origin, _bytes_replaced`` + carried)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -194,7 +201,8 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         survivors = survivors.filter(~too_mt)
 
     edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
-    if options.dedup in ("exact", "near"):
+    accepted: tuple[list[str], list[str | None], np.ndarray] | None = None
+    if options.dedup == "exact":
         duplicates = find_exact_duplicates(survivors)
         dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
         rejected.append(_reject(dup_docs, "exact_duplicate",
@@ -210,17 +218,23 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
                    .select("id", "text", pl.col("_doc").alias("_order"),
                            (pl.col("len").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
                            .alias("_quality")))
-        near = find_near_duplicates(quality, options.near)
-        dup_docs = survivors.join(near.drop("cluster_id"), on="id", how="inner", maintain_order="left")
+        near, matrix = find_near_duplicates(quality, options.near, index)
+        dup_docs = survivors.join(near, on="id", how="inner", maintain_order="left")
+        where = pl.when(pl.col("dup_batch").is_not_null()).then(pl.format(" (batch {})", pl.col("dup_batch")))
+        reason = pl.when(pl.col("similarity") >= 1.0).then(pl.lit("exact_duplicate")).otherwise(pl.lit("near_duplicate"))
         rejected.append(_reject(dup_docs, "near_duplicate",
-                                pl.format("Jaccard {} with {}", pl.col("similarity"), pl.col("dup_of"))))
+                                pl.format("Jaccard {} with {}{}", pl.col("similarity"), pl.col("dup_of"),
+                                          where.otherwise(pl.lit(""))))
+                        .with_columns(reason.alias("reason")).rename({"dup_batch": "dup_of_batch"}))
         survivors = survivors.join(near, on="id", how="anti", maintain_order="left")
+        pointers = dict(near.select("id", "dup_of").iter_rows())
+        accepted = (quality["id"].to_list(), [pointers.get(i) for i in quality["id"]], matrix)
     lap("dedup")
 
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
-        ids=ids, timings=timings,
+        ids=ids, timings=timings, accepted=accepted,
     )
 
 
@@ -236,7 +250,7 @@ def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.D
 
 def _output_columns(carried: list[str]) -> tuple[list[str], list[str]]:
     clean = ["id", "text", "lang", *carried, "mt_score", "mt_reasons", *COUNT_COLUMNS]
-    rejects = ["id", "reason", "detail", "dup_of", "similarity", "origin", "text", *carried]
+    rejects = ["id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text", *carried]
     return clean, rejects
 
 
@@ -258,7 +272,8 @@ def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[st
         rejects = pl.concat([rejects, problems.with_columns(pl.lit(None, dtype=pl.Int64).alias("_doc"))],
                             how="diagonal_relaxed")
     rejects = rejects.with_columns(
-        *(pl.lit(None, dtype=pl.String).alias(c) for c in ("dup_of", "_origin", "text") if c not in rejects.columns),
+        *(pl.lit(None, dtype=pl.String).alias(c) for c in ("dup_of", "dup_of_batch", "_origin", "text")
+          if c not in rejects.columns),
         *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("similarity",) if c not in rejects.columns),
         *(pl.lit(None).alias(c) for c in carried if c not in rejects.columns),
     ).rename({"_origin": "origin"}).sort("_doc", nulls_last=True, maintain_order=True).select(reject_cols)
@@ -282,45 +297,61 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
     config = load_config(Path(options.config) if options.config else find_config(Path.cwd()))
     rules = load_rules([Path(d) for d in options.rule_dirs], include_builtin=options.builtin_rules, config=config)
 
-    progress.stage(f"reading {len(discovery.files)} file(s)")
-    read_start = time.perf_counter()
-    corpus = read_corpus(discovery.files, ReadOptions(options.text_field, options.id_field, options.on_error))
-    read_seconds = time.perf_counter() - read_start
-    docs = corpus.documents
-    if docs.is_empty() and corpus.problems.is_empty():
-        raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
-    if options.lang_field != "lang" and "lang" in docs.columns:
-        raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
-    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
-    docs = docs.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
+    with contextlib.ExitStack() as stack:
+        index = None
+        if options.index and options.dedup == "near":  # taken first: a second writer fails at once
+            stack.enter_context(IndexLock(Path(options.index)))
+            index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
+        progress.stage(f"reading {len(discovery.files)} file(s)")
+        read_start = time.perf_counter()
+        corpus = read_corpus(discovery.files, ReadOptions(options.text_field, options.id_field, options.on_error))
+        read_seconds = time.perf_counter() - read_start
+        docs = corpus.documents
+        if docs.is_empty() and corpus.problems.is_empty():
+            raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
+        if options.lang_field != "lang" and "lang" in docs.columns:
+            raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
+        carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
+        docs = docs.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
 
-    result = clean_documents(docs, rules, options, progress)
-    result.timings = {"read": round(read_seconds, 4), **result.timings}
-    clean, rejects, edits = _finish_frames(result, corpus.problems, carried)
+        result = clean_documents(docs, rules, options, progress, index)
+        result.timings = {"read": round(read_seconds, 4), **result.timings}
+        clean, rejects, edits = _finish_frames(result, corpus.problems, carried)
 
-    fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in discovery.files) else "jsonl")
-    report = build_report(
-        version=__version__, options=asdict(options), output_format=fmt, corpus=corpus,
-        skipped=discovery.skipped, rules=rules, docs_in=docs, result=result,
-        clean=clean, rejects=rejects, edits=edits,
-    )
-    progress.stage(f"writing {out}")
-    write_start = time.perf_counter()
-    staged = StagedOutput(out)
-    try:
-        staged.write_frame(f"clean.{fmt}", clean)
-        staged.write_frame(f"rejects.{fmt}", rejects)
-        staged.write_frame("edits.parquet", edits)
-        staged.write_json("report.json", report)
-        staged.write_text("report.md", render_markdown(report))
-        timings = {**result.timings, "write": round(time.perf_counter() - write_start, 4),
-                   "total": round(time.perf_counter() - started, 4)}
-        staged.write_json("timings.json", {"seconds": timings, "documents": report["documents"]["in"]})
-        staged.commit()
-    except BaseException:
-        staged.abort()
-        raise
-    return report
+        fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in discovery.files) else "jsonl")
+        report = build_report(
+            version=__version__, options=asdict(options), output_format=fmt, corpus=corpus,
+            skipped=discovery.skipped, rules=rules, docs_in=docs, result=result,
+            clean=clean, rejects=rejects, edits=edits,
+        )
+        progress.stage(f"writing {out}")
+        write_start = time.perf_counter()
+        staged = StagedOutput(out)
+        try:
+            staged.write_frame(f"clean.{fmt}", clean)
+            staged.write_frame(f"rejects.{fmt}", rejects)
+            staged.write_frame("edits.parquet", edits)
+            staged.write_json("report.json", report)
+            staged.write_text("report.md", render_markdown(report))
+            timings = {**result.timings, "write": round(time.perf_counter() - write_start, 4),
+                       "total": round(time.perf_counter() - started, 4)}
+            staged.write_json("timings.json", {"seconds": timings, "documents": report["documents"]["in"]})
+            staged.commit()
+        except BaseException:
+            staged.abort()
+            raise
+        if index is not None and result.accepted is not None:
+            progress.stage(f"adding {len(result.accepted[0])} documents to the index {index.folder}")
+            save_index(index, _batch_name(options, out), *result.accepted)
+        return report
+
+
+def _batch_name(options: CleanOptions, out: Path) -> str:
+    return options.batch or out.resolve().name
+
+
+def _index_params(options: CleanOptions) -> dict:
+    return {**options.near.scheme.as_dict(), "threshold": options.near.threshold}
 
 
 def read_documents(inputs: list[str], text_field: str = "text", id_field: str = "id") -> pl.DataFrame:
