@@ -87,7 +87,7 @@ def candidate_pairs(matrix: np.ndarray, options: NearDupOptions) -> set[tuple[in
 
 def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
     """Sort key per document: the smallest key in a cluster is kept."""
-    length = docs["text"].str.len_chars().to_list()
+    length = docs["text"].str.replace_all(r"\s+", " ").str.len_chars().to_list()  # spacing is not content
     order = docs["_order"].to_list()
     ids = docs["id"].to_list()
     if keep == "earliest":
