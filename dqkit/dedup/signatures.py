@@ -4,8 +4,10 @@ shingles combined and permuted in numpy, no Python call per shingle.
 Text is normalised first (lower case, NFKC, punctuation and symbols dropped), so a copy
 with other quotes, a repaired join or different line breaks has the same shingles.
 Hashes are stable across runs, machines and library versions: xxhash64 with a fixed seed
-for words, fixed 64-bit arithmetic for n-grams, and datasketch's affine32 permutation
-scheme (``h' = a·fmix32(h) + b mod 2^32``) with permutations drawn from a fixed seed.
+for words, fixed 64-bit arithmetic for n-grams, and the affine32 permutation scheme
+(``h' = a·fmix32(h) + b mod 2^32``) with dqkit's own permutations drawn from a fixed seed.
+The values are not comparable with sketches datasketch computes itself: dqkit wraps them
+in ``LeanMinHash`` only to use datasketch's LSH index.
 
 >>> sig, shingles = signatures(["one two three four five six", "one two three four five seven", ""])
 >>> sig.shape, sig.dtype, [len(s) for s in shingles]
@@ -25,7 +27,7 @@ import xxhash
 HASH_SEED = 20241022
 PERMUTATION_SEED = 1
 PRIME = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier that mixes n-gram positions
-CHUNK_SHINGLES = 200_000  # rows of the (shingles x permutations) matrix computed at once
+CHUNK_SHINGLES = 16_000  # shingles permuted at once: small enough to stay in the CPU cache
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Scheme:
 def normalise(texts: pl.Expr) -> pl.Expr:
     """The words a signature is made of."""
     return (texts.str.normalize("NFKC").str.to_lowercase()
-            .str.replace_all(r"[\p{P}\p{S}]+", " ")
+            .str.replace_all(r"[\p{P}\p{S}\s]+", " ")
             .str.strip_chars().str.split(by=" ")
             .list.eval(pl.element().filter(pl.element() != "")))
 
@@ -126,6 +128,6 @@ def minhash(shingles: list[np.ndarray], num_perm: int) -> np.ndarray:
 
 def signatures(texts: list[str] | pl.Series, scheme: Scheme = Scheme()) -> tuple[np.ndarray, list[np.ndarray]]:
     """(signature matrix, shingle hashes per document) for ``texts``."""
-    tokens = pl.DataFrame({"t": pl.Series(texts, dtype=pl.String)}).select(normalise(pl.col("t")))["t"]
+    tokens = pl.DataFrame({"t": pl.Series(texts, dtype=pl.String).fill_null("")}).select(normalise(pl.col("t")))["t"]
     shingles = shingle_hashes(tokens, scheme.ngram)
     return minhash(shingles, scheme.num_perm), shingles
