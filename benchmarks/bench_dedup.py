@@ -54,7 +54,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH  # noqa: E402
 from results import replace_section  # noqa: E402
 
 import dqkit.dedup.near  # noqa: E402
-from dqkit.dedup.near import NearDupOptions, candidate_pairs, jaccard  # noqa: E402
+from dqkit.dedup.near import NearDupOptions, candidate_pairs, jaccard, query_pairs  # noqa: E402
 from dqkit.dedup.signatures import Scheme, signatures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,15 +131,7 @@ def lsh_pairs(sketches: list, threshold: float) -> set[tuple[int, int]]:
     bands x rows it uses (from the probe; MinHashLSH's own choice for ``threshold`` if unknown)."""
     lsh = (MinHashLSH(num_perm=NUM_PERM, params=LSH_PARAMS) if LSH_PARAMS
            else MinHashLSH(threshold=threshold, num_perm=NUM_PERM))
-    with lsh.insertion_session() as session:
-        for index, sketch in enumerate(sketches):
-            session.insert(index, sketch, check_duplication=False)
-    pairs = set()
-    for index, sketch in enumerate(sketches):
-        for other in lsh.query(sketch):
-            if other != index:
-                pairs.add((min(index, other), max(index, other)))
-    return pairs
+    return query_pairs(lsh, sketches)
 
 
 @contextlib.contextmanager

@@ -71,9 +71,8 @@ class UnionFind:
 LSH_MARGIN = 0.1  # candidates are collected below the threshold, so LSH misses fewer true pairs
 
 
-def candidate_pairs(matrix: np.ndarray, options: NearDupOptions) -> set[tuple[int, int]]:
-    lsh = MinHashLSH(threshold=max(0.05, options.threshold - LSH_MARGIN), num_perm=options.num_perm)
-    sketches = [LeanMinHash(seed=PERMUTATION_SEED, hashvalues=row, scheme="affine32") for row in matrix]
+def query_pairs(lsh: MinHashLSH, sketches: list) -> set[tuple[int, int]]:
+    """Insert every sketch into ``lsh``, then query each: the candidate pairs (i < j)."""
     with lsh.insertion_session() as session:
         for index, sketch in enumerate(sketches):
             session.insert(index, sketch, check_duplication=False)
@@ -83,6 +82,11 @@ def candidate_pairs(matrix: np.ndarray, options: NearDupOptions) -> set[tuple[in
             if other != index:
                 pairs.add((min(index, other), max(index, other)))
     return pairs
+
+
+def candidate_pairs(matrix: np.ndarray, options: NearDupOptions) -> set[tuple[int, int]]:
+    lsh = MinHashLSH(threshold=max(0.05, options.threshold - LSH_MARGIN), num_perm=options.num_perm)
+    return query_pairs(lsh, [LeanMinHash(seed=PERMUTATION_SEED, hashvalues=row, scheme="affine32") for row in matrix])
 
 
 def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
