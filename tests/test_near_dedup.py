@@ -154,3 +154,19 @@ def test_two_batches_with_an_index_cluster_like_one_run(tmp_path, dqkit):
     assert agreement["precision"] == 1.0 and agreement["recall"] >= 0.995, agreement
     different = [g for g in partition(merged) if g not in partition(one_run)]
     assert len(different) <= 2, different
+
+
+def test_numpy_banding_gives_the_same_candidates_as_datasketch_lsh():
+    from datasketch import LeanMinHash, MinHashLSH
+
+    from dqkit.dedup.near import NearDupOptions, candidate_pairs, lsh_bands, query_pairs
+    from dqkit.dedup.signatures import signatures
+
+    texts = [r["text"] for r in _records()] + [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())]
+    texts += [STORY.replace("Brücke", f"Brücke Nummer {i}") for i in range(5)]
+    matrix, _ = signatures(texts)
+    options = NearDupOptions()
+    lsh = MinHashLSH(num_perm=options.num_perm, params=lsh_bands(options))
+    expected = query_pairs(lsh, [LeanMinHash(seed=1, hashvalues=row, scheme="affine32") for row in matrix])
+    assert len(expected) > 10
+    assert candidate_pairs(matrix, options) == expected
