@@ -1,7 +1,7 @@
 """Near-duplicates: LSH candidates, each verified, clustered, one copy kept per cluster.
 
-Candidates come from datasketch's ``MinHashLSH`` (bands and rows chosen for
-``threshold`` and ``num_perm``). Every candidate pair is verified with the Jaccard
+Candidates come from LSH banding with the bands and rows datasketch's ``MinHashLSH``
+chooses for ``threshold`` and ``num_perm``, done in numpy (:func:`candidate_pairs`). Every candidate pair is verified with the Jaccard
 similarity estimated from the two full signatures before it counts, so a pair that only
 shares a band is never a duplicate. (:func:`jaccard`, the exact value on shingle sets, is
 what the benchmark measures the estimate against.) Verified pairs form clusters (union-find); in each cluster
