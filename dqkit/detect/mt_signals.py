@@ -168,6 +168,7 @@ def mt_score(reasons: list[dict]) -> float:
 
 
 MIN_PARAGRAPH_WORDS = 20
+MAX_SUSPECTS_PER_DOCUMENT = 3  # langdetect costs ~3 ms a paragraph
 MAX_FUNCTION_WORD_SHARE = 0.08  # German prose has ~30 % function words; an English paragraph ~3 %
 
 
@@ -184,9 +185,16 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
         return []
     suspects = []
     for paragraph in text.split("\n"):
-        words = regex.findall(r"\p{L}+", paragraph.lower())
-        if len(words) >= MIN_PARAGRAPH_WORDS and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE:
+        if paragraph.count(" ") < MIN_PARAGRAPH_WORDS - 1:
+            continue  # too short to trust langdetect: not worth the word count
+        words = regex.findall(r"\p{L}{2,}", paragraph.lower())
+        digits = sum(ch.isdigit() for ch in paragraph)
+        # prose only: tables and price lists have few function words in any language
+        if (len(words) >= MIN_PARAGRAPH_WORDS and digits < 0.05 * len(paragraph)
+                and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE):
             suspects.append(paragraph)
+            if len(suspects) == MAX_SUSPECTS_PER_DOCUMENT:
+                break
     return suspects
 
 
