@@ -82,7 +82,7 @@ def _capitalised_pattern(lang: str) -> regex.Pattern | None:
         return None
     alternatives = "|".join(regex.escape(w[:1].upper() + w[1:]) for w in words)
     # Preceded by a word (not by sentence-final or opening punctuation), followed by a word.
-    return regex.compile(rf"(?<=\p{{L}}[\p{{L}}\d-]*\s)(?:{alternatives})(?=\s\p{{L}})")
+    return regex.compile(rf"(?<=[\p{{L}}\d]\s)(?:{alternatives})(?=\s\p{{L}})")
 
 
 def _title_like(line: str) -> bool:
@@ -115,7 +115,7 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
         for match in V2_DE.finditer(text):
             _add(found, "v2_violation", match.group().lstrip(".!?:;").strip()[:EXAMPLE_CHARS])
     pattern = _capitalised_pattern(base) if base else None
-    if pattern is not None:
+    if pattern is not None and pattern.search(text):  # most documents have none: skip the line checks
         allowed = load_lexicon(base).capitalised_ok
         for line in text.split("\n"):
             if _title_like(line):
