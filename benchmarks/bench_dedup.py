@@ -7,7 +7,7 @@
    median of N repetitions, all paths on the same ~3 KB documents (consecutive Reuters
    bodies joined and cut at ~3,000 characters, see ``three_kb_documents``):
    - dqkit: ``signatures(texts, Scheme(128, 5))`` then ``candidate_pairs(matrix,
-     NearDupOptions(threshold=0.4))`` (LeanMinHash per row, MinHashLSH insert + query).
+     NearDupOptions(threshold=0.4))`` (numpy banding with MinHashLSH's bands x rows).
    - datasketch ``MinHash.bulk`` and datasketch per-shingle ``MinHash.update``: the same
      word 5-grams of the same normalised tokens as UTF-8 bytes, ``hashfunc=xxh32``,
      ``seed=1``, affine32, then the same MinHashLSH insert + query. Building those byte
@@ -55,7 +55,7 @@ from results import replace_section  # noqa: E402
 
 import dqkit.dedup.near  # noqa: E402
 from dqkit.dedup.near import NearDupOptions, candidate_pairs, jaccard, query_pairs  # noqa: E402
-from dqkit.dedup.signatures import Scheme, signatures  # noqa: E402
+from dqkit.dedup.signatures import Scheme, normalise, signatures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -99,14 +99,8 @@ def three_kb_documents(bodies: list[str], size: int = DOC_CHARS) -> list[str]:
 
 
 def normalised_tokens(texts: list[str]) -> list[list[str]]:
-    """The tokens dqkit makes its shingles from (same polars expression as
-    ``dqkit.dedup.signatures.normalise``, copied so this script only calls the public API)."""
-    column = pl.col("t")
-    expression = (column.str.normalize("NFKC").str.to_lowercase()
-                  .str.replace_all(r"[\p{P}\p{S}]+", " ")
-                  .str.strip_chars().str.split(by=" ")
-                  .list.eval(pl.element().filter(pl.element() != "")))
-    return pl.DataFrame({"t": pl.Series(texts, dtype=pl.String)}).select(expression)["t"].to_list()
+    """The tokens dqkit makes its shingles from (``dqkit.dedup.signatures.normalise``)."""
+    return pl.DataFrame({"t": pl.Series(texts, dtype=pl.String)}).select(normalise(pl.col("t")))["t"].to_list()
 
 
 def byte_shingles(texts: list[str]) -> list[list[bytes]]:
@@ -432,9 +426,9 @@ def write_results(path: Path, args, corpus: dict, speed: list[dict], sizes: list
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else "?"
     what = {
-        "dqkit": "`signatures(texts, Scheme(128, 5))` (NFKC, lower-case, punctuation, tokens, xxh64 per distinct "
+        "dqkit": "`signatures(texts, Scheme(128, 5))` (lower-case, punctuation, tokens, xxh64 per distinct "
                  "word, 5-gram mix, affine32 in numpy) + `candidate_pairs(matrix, NearDupOptions(threshold=0.4))` "
-                 "(LeanMinHash per row, MinHashLSH insert of all, query of all, pair set)",
+                 "(banding in numpy with MinHashLSH's bands x rows, pair set)",
         "bulk": "byte 5-grams (same normalised tokens, Python join + encode; column *shingle prep*) + "
                 "`MinHash.bulk(shingles, num_perm=128, seed=1, hashfunc=xxhash.xxh32_intdigest)` + MinHashLSH "
                 "insert + query of the MinHash objects",

@@ -10,7 +10,7 @@ import click
 
 from dqkit import __version__
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
-from dqkit.dedup.near import NearDupOptions
+from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean, suggest_rules
 from dqkit.progress import Progress
@@ -60,7 +60,7 @@ def cli() -> None:
 @click.option("--index", "index", type=click.Path(file_okay=False), default=None,
               help="Persistent near-duplicate index of earlier batches (created if missing; updated with this batch).")
 @click.option("--batch", default=None, help="This batch's name in the index [default: the output folder's name].")
-@click.option("--keep", type=click.Choice(["best", "earliest", "longest"]), default="best", show_default=True,
+@click.option("--keep", type=click.Choice(KEEP_POLICIES), default="best", show_default=True,
               help="Which copy of a cluster stays: fewest repairs and MT flags, first in input, or longest.")
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
 @click.option("--drop-mt-above", type=click.FloatRange(0, 1), default=None,

@@ -13,7 +13,6 @@ class Progress:
     def __init__(self, enabled: bool, stream=None):
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self._label = ""
         self._started = 0.0
         self._last_draw = 0.0
 
@@ -23,7 +22,6 @@ class Progress:
 
     def stage(self, label: str) -> None:
         self._last_draw = 0.0
-        self._label = label
         self._started = time.perf_counter()
         if self.enabled:
             self.stream.write(f"{label} ...\n")
@@ -46,8 +44,3 @@ class Progress:
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
-
-    def done(self, message: str) -> None:
-        if self.enabled:
-            self.stream.write(message + "\n")
-            self.stream.flush()

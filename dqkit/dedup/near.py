@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import MinHashLSH
 
 from dqkit.dedup.index import Index
 from dqkit.dedup.signatures import PERMUTATION_SEED, Scheme, signatures

@@ -7,8 +7,8 @@ same shingles.
 Hashes are stable across runs, machines and library versions: xxhash64 with a fixed seed
 for words, fixed 64-bit arithmetic for n-grams, and the affine32 permutation scheme
 (``h' = a·fmix32(h) + b mod 2^32``) with dqkit's own permutations drawn from a fixed seed.
-The values are not comparable with sketches datasketch computes itself: dqkit wraps them
-in ``LeanMinHash`` only to use datasketch's LSH index.
+The values are not comparable with sketches datasketch computes itself (its own
+permutations differ); only datasketch's choice of LSH bands and rows is used with them.
 
 >>> sig, shingles = signatures(["one two three four five six", "one two three four five seven", ""])
 >>> sig.shape, sig.dtype, [len(s) for s in shingles]
