@@ -321,6 +321,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in discovery.files) else "jsonl")
         report = build_report(
             version=__version__, options=asdict(options), output_format=fmt, corpus=corpus,
+            input_paths=[f.path for f in discovery.files],
             skipped=discovery.skipped, rules=rules, docs_in=docs, result=result,
             clean=clean, rejects=rejects, edits=edits,
         )

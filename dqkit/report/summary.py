@@ -7,19 +7,71 @@ samples chosen deterministically (the first hits in input order).
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
+import numpy
 import polars as pl
 
 SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
 
 
+REPORT_SCHEMA = "dqkit/report@1"
+LENGTH_EDGES = (100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000)
+
+
 def _fingerprint(paths) -> str:
+    """sha256 over the names and bytes of ``paths`` (read in 1 MiB chunks), first 16 hex digits."""
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes() + b"\0")
+        digest.update(Path(path).name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        digest.update(b"\0")
     return digest.hexdigest()[:16]
+
+
+def _short_hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def rule_definition_hash(rule) -> str:
+    """Hash of what decides a rule's behaviour (not its examples, prose or file position), so
+    that ``dqkit diff`` can tell a rule whose definition changed from one whose hits moved
+    because the corpus did.
+    """
+    return _short_hash([rule.id, rule.langs, rule.kind, rule.patterns, rule.case, rule.anchor, repr(rule.repeat),
+                        rule.exception_regex, rule.exception_phrases, rule.max_line_chars, rule.min_line_chars,
+                        rule.head_lines, rule.tail_lines, rule.max_per_document, rule.action, rule.scope,
+                        rule.status])
+
+
+def _length_label(index: int) -> str:
+    if index == 0:
+        return f"<{LENGTH_EDGES[0]}"
+    if index == len(LENGTH_EDGES):
+        return f"≥{LENGTH_EDGES[-1]}"
+    return f"{LENGTH_EDGES[index - 1]}-{LENGTH_EDGES[index] - 1}"
+
+
+LENGTH_BUCKETS = [_length_label(i) for i in range(len(LENGTH_EDGES) + 1)]
+
+
+def length_histogram(text: pl.Series) -> list[int]:
+    """Documents per length bucket (characters; labels in ``LENGTH_BUCKETS``), in order.
+
+    >>> length_histogram(pl.Series(["a" * 120, "", "b" * 60_000]))
+    [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+    """
+    counts = [0] * (len(LENGTH_EDGES) + 1)
+    if len(text):
+        lengths = text.str.len_chars().fill_null(0).to_numpy()
+        for index, n in zip(*numpy.unique(numpy.searchsorted(LENGTH_EDGES, lengths, side="right"),
+                                          return_counts=True)):
+            counts[int(index)] = int(n)
+    return counts
 
 
 def _counts(frame: pl.DataFrame, column: str) -> dict:
@@ -88,25 +140,30 @@ def _mt_summary(clean: pl.DataFrame) -> dict:
     return {"score_histogram": histogram, "signals": signals}
 
 
-def build_report(*, version, options, output_format, corpus, skipped, rules, docs_in, result,
+def build_report(*, version, options, output_format, corpus, input_paths, skipped, rules, docs_in, result,
                  clean, rejects, edits) -> dict:
     documents_in = docs_in.height + corpus.problems.height
     kept, rejected = clean.height, rejects.height
     ids = docs_in.select("_doc", "id")
     chars_in = int(docs_in["text"].str.len_chars().sum() or 0)
     unicode_fixes = edits.filter(pl.col("kind") == "unicode_fixed")
+    options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())}
     return {
+        "schema": REPORT_SCHEMA,
         "dqkit_version": version,
-        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
+        "options": options,
+        "options_hash": _short_hash(options),
         "output_format": output_format,
         "inputs": {
             "files": corpus.files,
+            "fingerprint": _fingerprint(input_paths),
             "skipped_files": skipped,
             "ids_generated": corpus.ids_generated,
             "bytes_replaced": int(docs_in["_bytes_replaced"].sum() or 0),
         },
         "rules": {"count": len(rules.rules), "files": list(rules.names),
-                  "fingerprint": _fingerprint(rules.files)},
+                  "fingerprint": _fingerprint(rules.files),
+                  "definitions": {rule.id: rule_definition_hash(rule) for rule in rules.rules}},
         "documents": {
             "in": documents_in,
             "kept": kept,
@@ -130,6 +187,7 @@ def build_report(*, version, options, output_format, corpus, skipped, rules, doc
             "in": chars_in,
             "out": int(clean["text"].str.len_chars().sum() or 0),
         },
+        "lengths": {"buckets": LENGTH_BUCKETS, "before": length_histogram(docs_in["text"]), "after": length_histogram(clean["text"])},
         "mt": _mt_summary(clean),
         "dedup": _dedup_summary(options, rejects),
     }
