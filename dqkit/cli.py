@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean, suggest_rules
 from dqkit.progress import Progress
+from dqkit.report.diff import diff_reports, has_changes, render_diff_markdown
+from dqkit.report.gate_views import render_check_markdown, render_github, render_text, write_junit
+from dqkit.report.gates import GateError, evaluate, exit_code, load_gates
+from dqkit.report.metrics import load_report
+from dqkit.rules.config import find_config
 from dqkit.rules.diagnostics import Diagnostic, render
 from dqkit.rules.examples import check_rule
 from dqkit.rules.explain import explain_rule
@@ -88,6 +94,64 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
     if not quiet:
         click.echo(f"{docs['in']} documents: {docs['kept']} kept, {docs['rejected']} rejected; "
                    f"{report['lines']['removed']} lines removed -> {out}", err=True)
+
+
+@cli.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("head", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything changed (like git diff --exit-code).")
+def diff(base, head, fmt, exit_code) -> None:
+    """Compare two report.json files (or folders holding one): every metric and rule
+    before/after/delta, rules that appeared or vanished or whose definition changed, and
+    sample lines that are new in HEAD. Exit 0, or 2 when a report cannot be read."""
+    comparison = diff_reports(load_report(base), load_report(head))
+    if fmt == "json":
+        click.echo(json.dumps(comparison, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        click.echo(render_diff_markdown(comparison, str(base), str(head)), nl=False)
+    if exit_code and has_changes(comparison):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="Baseline report.json for conditions on delta, abs_delta and delta_pct.")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Gate settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "md"]), default="text", show_default=True,
+              help="text; github (workflow annotations, 10 per level); md (a table for $GITHUB_STEP_SUMMARY).")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the outcomes as JUnit XML here.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="warning: warnings fail the check too.")
+@click.option("-v", "--verbose", is_flag=True, help="text: list the checks that passed too.")
+def check(report, baseline, config, fmt, junit, fail_on, verbose) -> None:
+    """Evaluate the quality gates on REPORT (a report.json or its folder).
+
+    Exit 0: every gate passed (warnings allowed); 1: a gate failed; 2: the gates could not
+    be evaluated (unreadable report or settings, unknown metric, missing baseline).
+    """
+    try:
+        if config is not None and not Path(config).is_file():
+            raise GateError(f"{config}: no such settings file")
+        gates = load_gates(Path(config) if config else find_config(Path.cwd()))
+        outcomes = evaluate(gates, load_report(report), load_report(baseline) if baseline else None)
+    except DqkitError as exc:
+        if fmt == "github":
+            click.echo(f"::error title=dqkit check::{exc}")
+        raise GateError(str(exc)) from None
+    verdict = exit_code(outcomes, fail_on)
+    if fmt == "github":
+        click.echo(render_github(outcomes, str(report)))
+    elif fmt == "md":
+        click.echo(render_check_markdown(outcomes, verdict, str(report), str(baseline) if baseline else None))
+    else:
+        click.echo(render_text(outcomes, verdict, verbose))
+    if junit is not None:
+        write_junit(outcomes, junit)
+    sys.exit(verdict)
 
 
 @cli.group()

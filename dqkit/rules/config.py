@@ -6,6 +6,7 @@
     [rules.actions]
     "en.cta.*" = "flag"               # change what matching rules do: drop_line, drop_doc, flag
 
+The same file holds the ``[[gates]]`` of ``dqkit check`` (see ``dqkit.report.gates``).
 Paths are relative to the file that names them. The first of ``dqkit.toml`` and
 ``pyproject.toml`` found in the current folder is used, unless ``--config`` names one.
 """
@@ -28,7 +29,7 @@ class RuleConfig:
     source: str = ""  # the file the settings came from ("" for none)
 
 
-def _settings(path: Path) -> dict | None:
+def read_settings(path: Path) -> dict | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -41,7 +42,7 @@ def _settings(path: Path) -> dict | None:
 def find_config(folder: Path) -> Path | None:
     for name in ("dqkit.toml", "pyproject.toml"):
         candidate = folder / name
-        if candidate.is_file() and _settings(candidate) is not None:
+        if candidate.is_file() and read_settings(candidate) is not None:
             return candidate
     return None
 
@@ -50,12 +51,12 @@ def load_config(path: Path | None) -> RuleConfig:
     """Read the ``[rules]`` settings of ``path`` (None: no settings)."""
     if path is None:
         return RuleConfig()
-    settings = _settings(path) or {}
+    settings = read_settings(path) or {}
     rules = settings.get("rules", {})
-    unknown = sorted(set(settings) - {"rules"}) + sorted(set(rules) - {"paths", "disable", "actions"})
+    unknown = sorted(set(settings) - {"rules", "gates"}) + sorted(set(rules) - {"paths", "disable", "actions"})
     if unknown:
         raise RuleFileError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: rules.paths, "
-                            "rules.disable, rules.actions)")
+                            "rules.disable, rules.actions, gates)")
     for key in ("paths", "disable"):
         if not isinstance(rules.get(key, []), list) or not all(isinstance(v, str) for v in rules.get(key, [])):
             raise RuleFileError(f"{path}: rules.{key} must be a list of strings")
