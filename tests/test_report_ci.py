@@ -232,3 +232,17 @@ def test_project_ci_seeds_pass_the_gates_against_the_committed_baseline(tmp_path
     assert "dqkit check passed" in result.out
     names = {case.get("name") for case in ElementTree.parse(tmp_path / "j.xml").getroot().iter("testcase")}
     assert {"corpus-not-empty", "nothing-lost", "rejected-share"} <= names
+
+
+def test_report_md_tables_are_capped_with_a_pointer_to_the_full_report(tmp_path, dqkit, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(60):
+        (folder / f"doc{n:03}.txt").write_text(f"Meldung {n}: {BODY} Nummer {n} von sechzig.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert dqkit("clean", folder, "-o", out, "--no-langid", "--no-dedup", "-q").code == 0
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "10 more rows in report.json." in markdown
+    assert "doc049.txt" in markdown and "doc050.txt" not in markdown
+    assert len(json.loads((out / "report.json").read_text())["inputs"]["files"]) == 60

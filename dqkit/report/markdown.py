@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 
 SAMPLE_CHARS = 120
+MAX_ROWS = 50  # per table; the rest is counted with a pointer to report.json
+MAX_BYTES = 900 * 1024  # GitHub refuses a step summary over 1 MiB
 
 
 def escape_cell(text: str) -> str:
@@ -21,8 +23,25 @@ def escape_cell(text: str) -> str:
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        lines += ["", f"{len(rows) - MAX_ROWS} more rows in report.json."]
     return lines + [""]
+
+
+def cap_size(text: str, limit: int = MAX_BYTES) -> str:
+    """Cut ``text`` at a line boundary so that it stays under ``limit`` bytes, saying so.
+
+    >>> capped = cap_size("a line\\n" * 100, limit=300)
+    >>> len(capped.encode()) <= 300, capped.count("a line"), "full report is report.json" in capped
+    (True, 29, True)
+    """
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    note = "\n\n**Report cut to stay under the size limit of a CI summary; the full report is report.json.**\n"
+    budget = limit - len(note.encode("utf-8"))
+    cut = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return cut[: max(cut.rfind("\n"), 0)] + note
 
 
 def render_markdown(report: dict) -> str:
@@ -79,5 +98,5 @@ def render_markdown(report: dict) -> str:
         notes.append("Some records had no id: ids were made from file and line.")
     lines += [f"- {escape_cell(n)}" for n in notes] + ([""] if notes else [])
     lines += [f"Rules: {report['rules']['count']} from {len(report['rules']['files'])} file(s), "
-              f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, edits.parquet.", ""]
-    return "\n".join(lines)
+              f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, report.html, edits.parquet.", ""]
+    return cap_size("\n".join(lines))
