@@ -30,6 +30,7 @@ from dqkit.io.sources import discover
 from dqkit.normalize.joins import repair_joins
 from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents, replacement_edits
 from dqkit.progress import Progress
+from dqkit.report.html import render_html
 from dqkit.report.markdown import render_markdown
 from dqkit.report.summary import build_report
 from dqkit.rules.config import find_config, load_config
@@ -334,6 +335,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
             staged.write_frame("edits.parquet", edits)
             staged.write_json("report.json", report)
             staged.write_text("report.md", render_markdown(report))
+            staged.write_text("report.html", render_html(report, edits))
             timings = {**result.timings, "write": round(time.perf_counter() - write_start, 4),
                        "total": round(time.perf_counter() - started, 4)}
             staged.write_json("timings.json", {"seconds": timings, "documents": report["documents"]["in"]})

@@ -3,7 +3,7 @@
 Any change in behaviour on the seeds shows up as a diff of reports/seeds/report.json that
 someone commits on purpose. To refresh it after an intended change:
 
-    dqkit clean seeds -o /tmp/seeds-out && cp /tmp/seeds-out/report.* reports/seeds/
+    python reports/refresh.py      # report.json, .md, .html and the screenshot report.png
 """
 
 from __future__ import annotations
@@ -19,4 +19,5 @@ def test_seed_report_matches_the_committed_one(tmp_path, dqkit, monkeypatch):
     committed = json.loads((REPO / "reports" / "seeds" / "report.json").read_text(encoding="utf-8"))
     produced = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert produced == committed, "behaviour on seeds/ changed: refresh reports/seeds (see this file's docstring)"
-    assert (tmp_path / "out" / "report.md").read_text() == (REPO / "reports" / "seeds" / "report.md").read_text()
+    for name in ("report.md", "report.html"):
+        assert (tmp_path / "out" / name).read_text() == (REPO / "reports" / "seeds" / name).read_text(), name

@@ -1,0 +1,470 @@
+"""report.html: the run on one self-contained page a CI reviewer opens offline.
+
+Rendered from the report.json dict and the edits.parquet frame. Everything is inline (CSS,
+one small script, SVG charts drawn here); a Content-Security-Policy allows nothing else,
+so the page makes no request at all. Corpus text (lines, doc ids, rule messages, file
+names, language codes) is always escaped: the template autoescapes, and the markup built
+here (charts, diffs) escapes every text piece before wrapping it in ``Markup``. The same
+input gives byte-identical HTML.
+
+>>> str(diff_markup("ServiceNach", "Service Nach"))
+'Service<ins> </ins>Nach'
+>>> str(diff_markup("<b>", "<i>"))
+'&lt;<del>b</del><ins>i</ins>&gt;'
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import hashlib
+from collections.abc import Mapping
+
+import jinja2
+import polars as pl
+from markupsafe import Markup, escape
+
+EXAMPLE_CHARS = 500  # characters of an example shown (after diffing)
+CONTEXT_CHARS = 60  # unchanged characters kept around a change in a long line
+DIFF_CHARS = 4000  # longer changed middles are shown as one deletion and one insertion
+CHART_ROWS = 40  # bars in a horizontal bar chart; the rest are summed up in a note
+INPUT_ROWS = 1000  # input files listed
+MT_BINS = [f"{b / 10:.1f}-{(b + 1) / 10:.1f}" for b in range(10)]
+ELLIPSIS = "…"
+
+# The page's only script: a rule filter. The page works without it (the filter box stays
+# hidden); the CSP admits exactly this text by its hash.
+SCRIPT = """\
+(function () {
+  var box = document.getElementById("rule-filter");
+  var wrap = document.getElementById("filter-box");
+  var status = document.getElementById("filter-status");
+  if (!box || !wrap) return;
+  wrap.hidden = false;
+  var items = document.querySelectorAll("[data-rule]");
+  function apply() {
+    var query = box.value.trim().toLowerCase(), shown = 0, total = 0;
+    for (var i = 0; i < items.length; i++) {
+      var hide = query !== "" && items[i].getAttribute("data-rule").toLowerCase().indexOf(query) < 0;
+      items[i].hidden = hide;
+      if (items[i].tagName === "DETAILS") { total++; if (!hide) shown++; }
+    }
+    if (status) status.textContent = query === "" ? "" : shown + " of " + total + " shown";
+  }
+  box.addEventListener("input", apply);
+  apply();
+})();
+"""
+
+
+def script_hash(script: str = SCRIPT) -> str:
+    """The CSP source for an inline script: ``'sha256-<base64 of the digest>'``."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(script: str = SCRIPT) -> str:
+    return ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+            f"script-src {script_hash(script)}; base-uri 'none'; form-action 'none'")
+
+
+# ---------------------------------------------------------------------------- text
+
+
+def _cut(text: str, limit: int) -> tuple[str, bool]:
+    return (text, False) if len(text) <= limit else (text[:limit], True)
+
+
+def whole_line_markup(text: str, tag: str, limit: int = EXAMPLE_CHARS) -> Markup:
+    """``text`` wrapped in ``<del>`` or ``<mark>``, cut to ``limit`` characters with an ellipsis."""
+    shown, cut = _cut(text or "", limit)
+    return Markup('<{0} class="line">{1}</{0}>{2}').format(Markup(tag), shown, ELLIPSIS if cut else "")
+
+
+def _segments(before: str, after: str) -> list[tuple[str, str]]:
+    """(op, text) pieces with op ``eq``, ``del`` or ``ins``; common ends are split off first,
+    so only the changed middle goes through SequenceMatcher (and a huge one does not)."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while (end < min(len(before), len(after)) - start
+           and before[len(before) - 1 - end] == after[len(after) - 1 - end]):
+        end += 1
+    old, new = before[start:len(before) - end], after[start:len(after) - end]
+    pieces = [("eq", before[:start])]
+    if len(old) + len(new) > DIFF_CHARS:
+        pieces += [("del", old), ("ins", new)]
+    else:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                pieces.append(("eq", old[i1:i2]))
+            if op in ("delete", "replace"):
+                pieces.append(("del", old[i1:i2]))
+            if op in ("insert", "replace"):
+                pieces.append(("ins", new[j1:j2]))
+    pieces.append(("eq", before[len(before) - end:]))
+    merged: list[tuple[str, str]] = []
+    for op, text in pieces:
+        if not text:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + text)
+        else:
+            merged.append((op, text))
+    return merged
+
+
+def _elide(pieces: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """Shorten long unchanged stretches around the changes, then cut at ``limit`` characters."""
+    if sum(len(t) for _, t in pieces) > limit:
+        shortened = []
+        for index, (op, text) in enumerate(pieces):
+            if op != "eq" and len(text) > limit // 2:  # leave room for the other side of a change
+                text = text[:limit // 2 - 1] + ELLIPSIS
+            if op == "eq" and len(text) > 2 * CONTEXT_CHARS:
+                first, last = index == 0, index == len(pieces) - 1
+                if first and not last:
+                    text = ELLIPSIS + text[-CONTEXT_CHARS:]
+                elif last and not first:
+                    text = text[:CONTEXT_CHARS] + ELLIPSIS
+                elif not first and not last:
+                    text = text[:CONTEXT_CHARS] + ELLIPSIS + text[-CONTEXT_CHARS:]
+            shortened.append((op, text))
+        pieces = shortened
+    out, budget = [], limit
+    for op, text in pieces:
+        if budget <= 0:
+            out.append(("eq", ELLIPSIS))
+            break
+        shown, cut = _cut(text, budget)
+        out.append((op, shown))
+        budget -= len(shown)
+        if cut:
+            out.append(("eq", ELLIPSIS))
+            break
+    return out
+
+
+def diff_markup(before: str, after: str, limit: int = EXAMPLE_CHARS) -> Markup:
+    """A character-level difference: ``<del>`` for removed, ``<ins>`` for inserted characters."""
+    parts = []
+    for op, text in _elide(_segments(before or "", after or ""), limit):
+        parts.append(escape(text) if op == "eq" else Markup("<{0}>{1}</{0}>").format(Markup(op), text))
+    return Markup("").join(parts)
+
+
+# ---------------------------------------------------------------------------- charts
+
+FONT_PX = 12
+CHAR_PX = 7.0  # a generous average glyph width at 12px, to size label columns
+BAR_COLOURS = ("#2563eb", "#059669")  # blue, green: both > 4.5:1 against white
+
+
+def _n(value) -> str:
+    return f"{int(value):,}"
+
+
+def _svg_open(chart: str, title: str, width: float, height: float) -> Markup:
+    return Markup('<svg class="chart" data-chart="{0}" id="chart-{0}" role="img" aria-labelledby="chart-{0}-title" '
+                  'viewBox="0 0 {1:g} {2:g}" width="{1:g}" height="{2:g}">'
+                  '<title id="chart-{0}-title">{3}</title>').format(chart, round(width, 1), round(height, 1), title)
+
+
+def no_data_svg(chart: str, title: str) -> Markup:
+    return (_svg_open(chart, f"{title}: no data", 240, 40) + Markup(
+        '<text class="nodata" x="8" y="24">no data</text></svg>'))
+
+
+def bar_chart(chart: str, title: str, items: list[tuple[str, int]], *, rows: int = CHART_ROWS) -> Markup:
+    """Horizontal bars, one per (label, count), in the given order; beyond ``rows`` a note."""
+    items = [(str(label), int(n)) for label, n in items]
+    if not items or not any(n for _, n in items):
+        return no_data_svg(chart, title)
+    shown, rest = items[:rows], items[rows:]
+    label_chars = min(max(len(label) for label, _ in shown), 44)
+    label_w = label_chars * CHAR_PX + 10
+    bar_w, count_w, row_h = 360, 8 + len(_n(max(n for _, n in shown))) * CHAR_PX, 22
+    width = label_w + bar_w + count_w + 4
+    height = row_h * len(shown) + (row_h if rest else 0) + 6
+    top = max(n for _, n in shown)
+    parts = [_svg_open(chart, title, width, height)]
+    for index, (label, n) in enumerate(shown):
+        y = 3 + index * row_h
+        length = bar_w * n / top if top else 0
+        short = label if len(label) <= 44 else label[:43] + ELLIPSIS
+        parts.append(Markup(
+            '<g class="bar"><title>{0}: {1}</title>'
+            '<text class="label" x="{2:g}" y="{3:g}" text-anchor="end">{4}</text>'
+            '<rect x="{5:g}" y="{6:g}" width="{7:g}" height="{8}" fill="{9}"></rect>'
+            '<text class="count" x="{10:g}" y="{3:g}">{1}</text></g>').format(
+            label, _n(n), round(label_w - 8, 1), y + 15, short, round(label_w, 1), y + 2,
+            round(max(length, 1), 1), row_h - 6, BAR_COLOURS[0], round(label_w + max(length, 1) + 5, 1)))
+    if rest:
+        parts.append(Markup('<text class="note" x="{0:g}" y="{1:g}">and {2} more ({3} in all)</text>').format(
+            round(label_w, 1), 3 + len(shown) * row_h + 15, len(rest), _n(sum(n for _, n in rest))))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def column_chart(chart: str, title: str, labels: list[str], series: list[tuple[str, list[int]]],
+                 *, axis: str = "") -> Markup:
+    """Vertical columns per label, one column per series (side by side), with a legend when
+    there are several series; ``axis`` is the caption under the labels."""
+    labels = [str(label) for label in labels]
+    series = [(name, [int(v) for v in values]) for name, values in series]
+    if not labels or not any(v for _, values in series for v in values):
+        return no_data_svg(chart, title)
+    slot = max(56, max(len(label) for label in labels) * CHAR_PX + 8)
+    column = (slot - 12) / len(series)
+    plot_h, left, top_pad = 150, 8, 34 if len(series) > 1 else 20
+    legend_w = sum(32 + len(name) * CHAR_PX for name, _ in series) if len(series) > 1 else 0
+    width = left * 2 + max(slot * len(labels), len(axis) * CHAR_PX * 0.9, legend_w)
+    height = top_pad + plot_h + 22 + (18 if axis else 0)
+    top = max(v for _, values in series for v in values)
+    parts = [_svg_open(chart, title, width, height)]
+    if len(series) > 1:
+        x = left
+        for index, (name, _) in enumerate(series):
+            parts.append(Markup('<rect x="{0:g}" y="6" width="12" height="12" fill="{1}"></rect>'
+                                '<text class="legend" x="{2:g}" y="16">{3}</text>').format(
+                round(x, 1), BAR_COLOURS[index % 2], round(x + 16, 1), name))
+            x += 16 + len(name) * CHAR_PX + 16
+    base = top_pad + plot_h
+    parts.append(Markup('<line class="axis" x1="{0}" y1="{1}" x2="{2:g}" y2="{1}"></line>').format(
+        left, base, round(width - left, 1)))
+    for i, label in enumerate(labels):
+        x0 = left + i * slot + 6
+        for s, (name, values) in enumerate(series):
+            value = values[i] if i < len(values) else 0
+            h = plot_h * value / top if top else 0
+            x = x0 + s * column
+            parts.append(Markup(
+                '<g class="col"><title>{0}{1}: {2}</title>'
+                '<rect x="{3:g}" y="{4:g}" width="{5:g}" height="{6:g}" fill="{7}"></rect>'
+                '<text class="count" x="{8:g}" y="{9:g}" text-anchor="middle">{2}</text></g>').format(
+                label, f" ({name})" if len(series) > 1 else "", _n(value), round(x, 1), round(base - h, 1),
+                round(column - 2, 1), round(h, 1), BAR_COLOURS[s % 2], round(x + (column - 2) / 2, 1),
+                round(base - h - 4, 1)))
+        parts.append(Markup('<text class="label" x="{0:g}" y="{1}" text-anchor="middle">{2}</text>').format(
+            round(left + i * slot + slot / 2, 1), base + 16, label))
+    if axis:
+        parts.append(Markup('<text class="note" x="{0:g}" y="{1}" text-anchor="middle">{2}</text>').format(
+            round(width / 2, 1), base + 34, axis))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def _length_series(lengths) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """Labels and before/after counts from ``report["lengths"]``: either
+    ``{"buckets": [labels], "before": [n...], "after": [n...]}`` or
+    ``{"before": {label: n}, "after": {label: n}}`` (labels in the order given)."""
+    if not isinstance(lengths, Mapping):
+        return [], []
+    before, after = lengths.get("before") or {}, lengths.get("after") or {}
+    if isinstance(before, Mapping) or isinstance(after, Mapping):
+        before, after = dict(before or {}), dict(after or {})
+        labels = list(before) + [label for label in after if label not in before]
+        return labels, [("before", [before.get(k, 0) for k in labels]),
+                        ("after (kept)", [after.get(k, 0) for k in labels])]
+    labels = [str(label) for label in lengths.get("buckets") or []]
+    return labels, [("before", list(before)[:len(labels)]), ("after (kept)", list(after)[:len(labels)])]
+
+
+def _size_key(label: str):
+    return (0, int(label)) if str(label).isdigit() else (1, str(label))
+
+
+def charts(report: dict) -> dict[str, Markup]:
+    rule_hits = report.get("rule_hits") or {}
+    hits = sorted(((rule_id, (s or {}).get("hits", 0) or 0) for rule_id, s in rule_hits.items()),
+                  key=lambda item: (-item[1], item[0]))
+    languages = sorted((report.get("languages") or {}).items(), key=lambda item: (-item[1], str(item[0])))
+    mt = (report.get("mt") or {}).get("score_histogram") or {}
+    bins = MT_BINS + sorted(k for k in mt if k not in MT_BINS)
+    sizes = (report.get("dedup") or {}).get("cluster_sizes") or {}
+    size_labels = sorted(sizes, key=_size_key)
+    length_labels, length_series = _length_series(report.get("lengths"))
+    return {
+        "rules": bar_chart("rules", "Hits per rule", hits),
+        "languages": bar_chart("languages", "Kept documents per language", languages),
+        "mt": column_chart("mt", "mt_score of kept documents", bins, [("documents", [mt.get(b, 0) for b in bins])],
+                           axis="mt_score (documents per bin)"),
+        "lengths": column_chart("lengths", "Document length before and after cleaning", length_labels,
+                                length_series, axis="characters per document"),
+        "clusters": column_chart("clusters", "Duplicate clusters by size", size_labels,
+                                 [("clusters", [sizes[k] for k in size_labels])],
+                                 axis="cluster size (documents, kept copy included)"),
+    }
+
+
+# ---------------------------------------------------------------------------- examples
+
+
+def _example_markup(kind: str, before, after) -> Markup:
+    if kind == "line_removed":
+        return whole_line_markup(before or "", "del")
+    if kind == "line_flagged":
+        return whole_line_markup(before or "", "mark")
+    if after is not None and after != before:
+        return diff_markup(before or "", after)
+    shown, cut = _cut(before or "", EXAMPLE_CHARS)
+    return Markup("{0}{1}").format(shown, ELLIPSIS if cut else "")
+
+
+def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]:
+    """Per group key (rule_id, or the kind when there is none): the first ``per_rule``
+    examples in frame order, and row/document counts with the kinds seen."""
+    if edits is None or edits.is_empty() or not {"doc_id", "line_no", "kind", "before"} <= set(edits.columns):
+        return {}, {}
+    frame = edits
+    for column in ("rule_id", "after"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    frame = (frame.filter(pl.col("kind") != "blank_line_folded")
+             .with_columns(pl.coalesce(pl.col("rule_id"), pl.col("kind")).alias("_group")))
+    if frame.is_empty():
+        return {}, {}
+    examples: dict[str, list] = {}
+    head = frame.group_by("_group", maintain_order=True).head(max(per_rule, 0))
+    for group, doc_id, line_no, kind, before, after in head.select(
+            "_group", "doc_id", "line_no", "kind", "before", "after").iter_rows():
+        examples.setdefault(group, []).append({
+            "doc_id": "" if doc_id is None else str(doc_id), "line_no": line_no, "kind": kind,
+            "text": _example_markup(kind, before, after)})
+    counts = {}
+    stats = frame.group_by("_group").agg(pl.len().alias("rows"), pl.col("doc_id").n_unique().alias("documents"))
+    kinds = frame.group_by("_group", "kind").len().sort("_group", "kind")
+    for group, rows, documents in stats.iter_rows():
+        counts[group] = {"rows": int(rows), "documents": int(documents), "kinds": {}}
+    for group, kind, n in kinds.iter_rows():
+        counts[group]["kinds"][kind] = int(n)
+    return examples, counts
+
+
+def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> list[dict]:
+    """One section per rule that fired (most hits first), then one per other edit group
+    (join repairs, unicode fixes; most rows first)."""
+    examples, counts = _edit_groups(edits, per_rule)
+    rule_hits = report.get("rule_hits") or {}
+    sections = []
+    for rule_id, stats in sorted(rule_hits.items(), key=lambda item: (-((item[1] or {}).get("hits") or 0), item[0])):
+        stats = stats or {}
+        shown = examples.get(rule_id, [])
+        source = "edits"
+        if not shown:  # drop_doc rules and undone hits leave no edit rows: the report's samples
+            source = "samples"
+            tag = "mark" if stats.get("action") != "drop_line" else "del"
+            shown = [{"doc_id": str(s.get("doc_id", "")), "line_no": s.get("line_no"), "kind": "sample",
+                      "text": whole_line_markup(s.get("text") or "", tag)}
+                     for s in (stats.get("samples") or [])[:max(per_rule, 0)]]
+        sections.append({
+            "key": rule_id, "is_rule": True, "action": stats.get("action") or "", "category": stats.get("category") or "",
+            "message": stats.get("message") or "", "hits": stats.get("hits") or 0,
+            "documents": stats.get("documents") or 0, "lines_removed": stats.get("lines_removed") or 0,
+            "rows": counts.get(rule_id, {}).get("rows", 0), "kinds": counts.get(rule_id, {}).get("kinds", {}),
+            "examples": shown, "source": source})
+    others = sorted((key for key in counts if key not in rule_hits), key=lambda key: (-counts[key]["rows"], key))
+    for key in others:
+        sections.append({
+            "key": key, "is_rule": False, "action": ", ".join(counts[key]["kinds"]), "category": "", "message": "",
+            "hits": counts[key]["rows"], "documents": counts[key]["documents"], "lines_removed": 0,
+            "rows": counts[key]["rows"], "kinds": counts[key]["kinds"], "examples": examples.get(key, []),
+            "source": "edits"})
+    for index, section in enumerate(sections):
+        section["anchor"] = f"rule-{index}"
+    return sections
+
+
+# ---------------------------------------------------------------------------- page
+
+
+def _sorted_counts(mapping) -> list[tuple[str, int]]:
+    return sorted(((str(k), v) for k, v in (mapping or {}).items()), key=lambda item: (-(item[1] or 0), item[0]))
+
+
+def _change(before, after) -> str:
+    if not before:
+        return ""
+    return f"{(after - before) / before * 100:+.1f} %".replace("-", "−")
+
+
+def _context(report: dict, edits: pl.DataFrame | None, per_rule: int) -> dict:
+    docs = report.get("documents") or {}
+    lines = report.get("lines") or {}
+    chars = report.get("characters") or {}
+    dedup = report.get("dedup") or {}
+    inputs = report.get("inputs") or {}
+    rules = report.get("rules") or {}
+    mt = report.get("mt") or {}
+    unicode = report.get("unicode") or {}
+    files = inputs.get("files") or []
+    sections = rule_sections(report, edits, per_rule)
+    notes = []
+    if inputs.get("skipped_files"):
+        notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
+    if inputs.get("bytes_replaced"):
+        notes.append(f"{inputs['bytes_replaced']} undecodable byte(s) were replaced by U+FFFD.")
+    if inputs.get("ids_generated"):
+        notes.append("Some records had no id: ids were made from file and line.")
+    return {
+        "csp": content_security_policy(),
+        "script": Markup(SCRIPT),  # our own constant, never corpus text
+        "version": report.get("dqkit_version") or "?",
+        "schema": report.get("schema") or "",
+        "docs": {"in": docs.get("in", 0) or 0, "kept": docs.get("kept", 0) or 0,
+                 "rejected": docs.get("rejected", 0) or 0, "balanced": docs.get("balanced")},
+        "rejected_by_reason": _sorted_counts(docs.get("rejected_by_reason")),
+        "lines": {"removed": lines.get("removed", 0) or 0, "flagged": lines.get("flagged", 0) or 0,
+                  "blank_folded": lines.get("blank_folded", 0) or 0},
+        "chars": {"in": chars.get("in", 0) or 0, "out": chars.get("out", 0) or 0,
+                  "change": _change(chars.get("in", 0) or 0, chars.get("out", 0) or 0)},
+        "unicode": {"documents_fixed": unicode.get("documents_fixed", 0) or 0,
+                    "fixes": _sorted_counts(unicode.get("fixes"))},
+        "edits_by_kind": sorted((report.get("edits_by_kind") or {}).items()),
+        "charts": charts(report),
+        "rule_rows": [s for s in sections if s["is_rule"]],
+        "sections": sections,
+        "per_rule": per_rule,
+        "mt_signals": sorted((mt.get("signals") or {}).items()),
+        "dedup": {"mode": dedup.get("mode") or "", "exact": dedup.get("exact_duplicates", 0) or 0,
+                  "near": dedup.get("near_duplicates", 0) or 0, "clusters": dedup.get("clusters", 0) or 0,
+                  "parameters": sorted((dedup.get("parameters") or {}).items()),
+                  "largest": dedup.get("largest_clusters") or []},
+        "files": files[:INPUT_ROWS],
+        "files_more": max(len(files) - INPUT_ROWS, 0),
+        "files_total": len(files),
+        "input_fingerprint": inputs.get("fingerprint") or "",
+        "notes": notes,
+        "skipped": inputs.get("skipped_files") or [],
+        "rules": {"count": rules.get("count", 0) or 0, "files": rules.get("files") or [],
+                  "fingerprint": rules.get("fingerprint") or ""},
+        "options_hash": report.get("options_hash") or "",
+    }
+
+
+def _fmt(value) -> str:
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def _environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = jinja2.Environment(loader=jinja2.PackageLoader("dqkit.report", "templates"), autoescape=True,
+                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                  keep_trailing_newline=True)
+        _ENV.filters["n"] = _fmt
+    return _ENV
+
+
+def render_html(report: dict, edits: pl.DataFrame | None, *, examples_per_rule: int = 20) -> str:
+    """report.html for one run: ``report`` is report.json's dict, ``edits`` the
+    edits.parquet frame (examples: the first ``examples_per_rule`` rows of each rule, in
+    frame order; blank-line folds left out)."""
+    return _environment().get_template("report.html.j2").render(**_context(report or {}, edits, examples_per_rule))

@@ -1,0 +1,44 @@
+"""Refresh the committed report of the seeds after an intended change in behaviour.
+
+    python reports/refresh.py
+
+Runs ``dqkit clean seeds`` from the repository root, copies report.json, report.md and
+report.html into reports/seeds/, and takes a full-page screenshot of report.html in
+headless chromium (reports/seeds/report.png) so that a reader of the repository sees what
+a reviewer sees. Needs the test extras and Debian's chromium (see .ci/run).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS_REPORT = REPO / "reports" / "seeds"
+
+sys.path.insert(0, str(REPO / "tests"))
+from browser import browser_missing, browser_session  # noqa: E402  (the tests' browser helper)
+
+
+def main() -> None:
+    missing = browser_missing()
+    if missing:
+        sys.exit(f"refresh: cannot take the screenshot: {missing}")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "seeds-out"
+        subprocess.run(["dqkit", "clean", "seeds", "-o", str(out), "-q"], cwd=REPO, check=True)
+        for name in ("report.json", "report.md", "report.html"):
+            shutil.copyfile(out / name, SEEDS_REPORT / name)
+    with browser_session() as session:  # with the first two rules' examples open, as a reviewer would look
+        info = session.open(SEEDS_REPORT / "report.html", width=1280)
+        for summary in info.page.locator("details[data-rule] > summary").all()[:2]:
+            summary.click()
+        info.page.screenshot(path=str(SEEDS_REPORT / "report.png"), full_page=True)
+    print(f"refreshed {SEEDS_REPORT.relative_to(REPO)}: report.json, report.md, report.html, report.png")
+
+
+if __name__ == "__main__":
+    main()
