@@ -73,7 +73,6 @@ def test_removals_repeat_until_nothing_moves():
     ("A\n\n\nB\n\nX", [6], "A\n\n\nB"),  # blank runs that were there before stay
 ])
 def test_blank_lines_around_a_removal_are_folded(text, removed, expected):
-    lines = "\n".join(f"'^{line}$'" for line in "XY")
     drop = rule(f"match: {{regex: [{', '.join(repr(f'^{c}$') for c in 'XY')}]}}")
     outcome = run([drop], text)
     assert sorted(outcome.edits.filter(pl.col("kind") == "line_removed")["line_no"].to_list()) == removed

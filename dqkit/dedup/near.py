@@ -27,7 +27,7 @@ import polars as pl
 from datasketch import MinHashLSH
 
 from dqkit.dedup.index import Index
-from dqkit.dedup.signatures import PERMUTATION_SEED, Scheme, signatures
+from dqkit.dedup.signatures import Scheme, signatures
 
 KEEP_POLICIES = ("best", "earliest", "longest")
 

@@ -23,7 +23,6 @@ import io
 import json
 import lzma
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator
 
 import polars as pl

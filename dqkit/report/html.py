@@ -256,18 +256,12 @@ def column_chart(chart: str, title: str, labels: list[str], series: list[tuple[s
 
 
 def _length_series(lengths) -> tuple[list[str], list[tuple[str, list[int]]]]:
-    """Labels and before/after counts from ``report["lengths"]``: either
-    ``{"buckets": [labels], "before": [n...], "after": [n...]}`` or
-    ``{"before": {label: n}, "after": {label: n}}`` (labels in the order given)."""
+    """Labels and before/after counts from ``report["lengths"]``
+    (``{"buckets": [labels], "before": [n...], "after": [n...]}``)."""
     if not isinstance(lengths, Mapping):
         return [], []
-    before, after = lengths.get("before") or {}, lengths.get("after") or {}
-    if isinstance(before, Mapping) or isinstance(after, Mapping):
-        before, after = dict(before or {}), dict(after or {})
-        labels = list(before) + [label for label in after if label not in before]
-        return labels, [("before", [before.get(k, 0) for k in labels]),
-                        ("after (kept)", [after.get(k, 0) for k in labels])]
     labels = [str(label) for label in lengths.get("buckets") or []]
+    before, after = lengths.get("before") or [], lengths.get("after") or []
     return labels, [("before", list(before)[:len(labels)]), ("after (kept)", list(after)[:len(labels)])]
 
 
