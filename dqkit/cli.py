@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from dqkit import __version__
-from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
+from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
-from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, run_clean, suggest_rules
+from dqkit.io.shards import DEFAULT_SHARD_DOCS
+from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, suggest_rules
 from dqkit.progress import Progress
 from dqkit.report.diff import diff_reports, has_changes, render_diff_markdown
-from dqkit.report.gate_views import render_check_markdown, render_github, render_text, write_junit
+from dqkit.report.gate_views import (
+    render_check_markdown,
+    render_github,
+    render_text,
+    write_junit,
+)
 from dqkit.report.gates import GateError, evaluate, exit_code, load_gates
 from dqkit.report.metrics import load_report
 from dqkit.rules.config import find_config
@@ -25,6 +32,7 @@ from dqkit.rules.examples import check_rule
 from dqkit.rules.explain import explain_rule
 from dqkit.rules.loading import collect_rules, load_rules
 from dqkit.rules.suggest import render_rule_file
+from dqkit.run import RunSettings, run_clean
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,10 +80,18 @@ def cli() -> None:
 @click.option("--drop-mt-above", type=click.FloatRange(0, 1), default=None,
               help="Reject documents whose mt_score is above this (default: flag only, never drop).")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Worker processes (or Ray CPUs) [default: all cores]. Outputs do not depend on it.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: worker processes on this machine; ray: Ray tasks (pip install 'dqkit[ray]').")
+@click.option("--ray-address", default=None, help="Ray cluster to join [default: start a local Ray].")
+@click.option("--resume", is_flag=True, help="Reuse the finished shards of an interrupted run into the same OUT.")
+@click.option("--shard-docs", type=click.IntRange(1, None), default=DEFAULT_SHARD_DOCS, show_default=True,
+              help="Documents per shard (also the scope of within-shard evidence: joins, number scales).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
           on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, exact_only, threshold, ngram, num_perm, index, batch, keep,
-          no_join_repair, drop_mt_above, overwrite, quiet) -> None:
+          no_join_repair, drop_mt_above, overwrite, workers, engine, ray_address, resume, shard_docs, quiet) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
@@ -89,7 +105,9 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
         config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above, index=index, batch=batch,
     )
     progress = Progress.for_terminal(quiet)
-    report = run_clean(list(inputs), out, options, progress)
+    settings = RunSettings(workers=workers or os.cpu_count() or 1, engine=engine, ray_address=ray_address,
+                           resume=resume, shard_docs=shard_docs)
+    report = run_clean(list(inputs), out, options, progress, settings)
     docs = report["documents"]
     if not quiet:
         click.echo(f"{docs['in']} documents: {docs['kept']} kept, {docs['rejected']} rejected; "

@@ -1,41 +1,30 @@
-"""``dqkit clean``: read, normalise, match rules, assemble, guard, detect language, dedup, write.
+"""``dqkit clean`` on one documents frame: normalise, match rules, assemble, detect
+language, repair joins, MT signals, guard; and the rule tools' corpus helpers.
 
-:func:`clean_documents` is the unit of work, a function from a documents frame to its
-outputs (clean rows, rejects, edits, statistics) that knows nothing about files;
-:func:`run_clean` wraps it with reading, checks and the atomic write of OUT.
+:func:`clean_documents` knows nothing about files; :mod:`dqkit.run` calls it once per
+shard and does reading, cross-shard dedup and writing around it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
-import numpy as np
 import polars as pl
 
-from dqkit import __version__
 from dqkit.assemble import clean_lines, kept_lines, out_of_language, replace_lines
-from dqkit.dedup.exact import find_exact_duplicates
-from dqkit.dedup.index import Index, IndexLock, open_index, save_index
-from dqkit.dedup.near import NearDupOptions, find_near_duplicates
+from dqkit.dedup.near import NearDupOptions, ranking_columns
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
 from dqkit.detect.mt_signals import score_documents
 from dqkit.detect.repeated_lines import repeated_lines
-from dqkit.errors import DqkitError, OptionsError
-from dqkit.io.output import StagedOutput, check_output_dir
+from dqkit.errors import DqkitError
 from dqkit.io.readers import ReadOptions, read_corpus
 from dqkit.io.sources import discover
 from dqkit.normalize.joins import repair_joins
 from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents, replacement_edits
 from dqkit.progress import Progress
-from dqkit.report.html import render_html
-from dqkit.report.markdown import render_markdown
-from dqkit.report.summary import build_report
-from dqkit.rules.config import find_config, load_config
 from dqkit.rules.engine import line_table
-from dqkit.rules.loading import RuleSet, load_rules
+from dqkit.rules.loading import RuleSet
 from dqkit.rules.suggest import Suggestion
 
 INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint", "_trusted")
@@ -83,8 +72,6 @@ class CleanResult:
     hits: pl.DataFrame  # _doc, line_no, rule_id, action, line (every rule hit, for statistics)
     ids: pl.DataFrame  # _doc, id of every document read
     timings: dict[str, float] = field(default_factory=dict)
-    # ids, dup_of and signatures of the documents that went through near-dedup (for --index)
-    accepted: tuple[list[str], list[str | None], np.ndarray] | None = None
 
 
 def _lang_hint(docs: pl.DataFrame, lang_field: str) -> pl.DataFrame:
@@ -102,7 +89,7 @@ def _reject(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None = Non
 
 
 def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
-                    progress: Progress, index: Index | None = None) -> CleanResult:
+                    progress: Progress) -> CleanResult:
     """Clean a documents frame (``_doc, id, text, _origin, _bytes_replaced`` + carried)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -202,40 +189,19 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
         survivors = survivors.filter(~too_mt)
 
     edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
-    accepted: tuple[list[str], list[str | None], np.ndarray] | None = None
-    if options.dedup == "exact":
-        duplicates = find_exact_duplicates(survivors)
-        dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
-        rejected.append(_reject(dup_docs, "exact_duplicate",
-                                pl.format("same cleaned text as {}", pl.col("dup_of")))
-                        .with_columns(pl.lit(1.0).alias("similarity")))
-        survivors = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
-    if options.dedup == "near":
-        progress.stage("near-duplicates")
-        # keep=best: the copy with the fewest repairs and MT flags (then the longest)
-        repairs = edits.filter(~pl.col("kind").is_in(["line_removed", "blank_line_folded", "line_flagged"]))
-        quality = (survivors.select("_doc", "id", "text", "mt_score")
-                   .join(repairs.group_by("_doc").len(), on="_doc", how="left", maintain_order="left")
-                   .select("id", "text", pl.col("_doc").alias("_order"),
-                           (pl.col("len").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
-                           .alias("_quality")))
-        near, matrix = find_near_duplicates(quality, options.near, index)
-        dup_docs = survivors.join(near, on="id", how="inner", maintain_order="left")
-        where = pl.when(pl.col("dup_batch").is_not_null()).then(pl.format(" (batch {})", pl.col("dup_batch")))
-        reason = pl.when(pl.col("similarity") >= 1.0).then(pl.lit("exact_duplicate")).otherwise(pl.lit("near_duplicate"))
-        rejected.append(_reject(dup_docs, "near_duplicate",
-                                pl.format("Jaccard {} with {}{}", pl.col("similarity"), pl.col("dup_of"),
-                                          where.otherwise(pl.lit(""))))
-                        .with_columns(reason.alias("reason")).rename({"dup_batch": "dup_of_batch"}))
-        survivors = survivors.join(near, on="id", how="anti", maintain_order="left")
-        pointers = dict(near.select("id", "dup_of").iter_rows())
-        accepted = (quality["id"].to_list(), [pointers.get(i) for i in quality["id"]], matrix)
-    lap("dedup")
-
+    # What dedup's keep policy compares: keep=best takes the copy with the fewest repairs
+    # and MT flags (then the longest).
+    repairs = (edits.filter(~pl.col("kind").is_in(["line_removed", "blank_line_folded", "line_flagged"]))
+               .group_by("_doc").len(name="_repairs"))
+    survivors = (survivors.join(repairs, on="_doc", how="left", maintain_order="left")
+                 .with_columns((pl.col("_repairs").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
+                               .alias("_quality"), ranking_columns(pl.col("text")))
+                 .drop("_repairs"))
+    lap("guard")
     return CleanResult(
         clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
-        ids=ids, timings=timings, accepted=accepted,
+        ids=ids, timings=timings,
     )
 
 
@@ -247,114 +213,6 @@ def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.D
     rejects = pl.concat(frames, how="diagonal_relaxed").drop("text", strict=False)
     return rejects.join(original, on="_doc", how="left", maintain_order="left").rename(
         {"_original_text": "text"})
-
-
-def _output_columns(carried: list[str]) -> tuple[list[str], list[str]]:
-    clean = ["id", "text", "lang", *carried, "mt_score", "mt_reasons", *COUNT_COLUMNS]
-    rejects = ["id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text", *carried]
-    return clean, rejects
-
-
-def _finish_frames(result: CleanResult, problems: pl.DataFrame, carried: list[str]) -> tuple:
-    """Add the per-document counts, the read-time rejects, ids on edits; order columns and rows."""
-    edits = result.edits
-    counts = edits.group_by("_doc").agg(
-        (pl.col("kind") == "line_removed").sum().alias("dq_lines_removed"),
-        pl.col("kind").is_in(["line_removed", "line_flagged", "join_flagged", "blank_line_folded"]).not_().sum()
-        .alias("dq_edits"),
-        pl.col("kind").is_in(["line_flagged", "join_flagged"]).sum().alias("dq_flags"),
-    )
-    clean_cols, reject_cols = _output_columns(carried)
-    clean = (result.clean.drop(COUNT_COLUMNS, strict=False).join(counts, on="_doc", how="left", maintain_order="left")
-             .with_columns(pl.col("dq_lines_removed", "dq_edits", "dq_flags").fill_null(0).cast(pl.Int64))
-             .sort("_doc").select(clean_cols))
-    rejects = result.rejects
-    if not problems.is_empty():
-        rejects = pl.concat([rejects, problems.with_columns(pl.lit(None, dtype=pl.Int64).alias("_doc"))],
-                            how="diagonal_relaxed")
-    rejects = rejects.with_columns(
-        *(pl.lit(None, dtype=pl.String).alias(c) for c in ("dup_of", "dup_of_batch", "_origin", "text")
-          if c not in rejects.columns),
-        *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("similarity",) if c not in rejects.columns),
-        *(pl.lit(None).alias(c) for c in carried if c not in rejects.columns),
-    ).rename({"_origin": "origin"}).sort("_doc", nulls_last=True, maintain_order=True).select(reject_cols)
-    ids = result.ids.rename({"id": "doc_id"})
-    edits = (edits.join(ids, on="_doc", how="left", maintain_order="left")
-             .sort("_doc", "line_no", "kind", nulls_last=False)
-             .select("doc_id", "line_no", "kind", "rule_id", "before", "after"))
-    return clean, rejects, edits
-
-
-def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Progress) -> dict:
-    """The whole ``dqkit clean`` run; returns report.json's content."""
-    started = time.perf_counter()
-    discovery = discover(inputs)
-    if not discovery.files:
-        raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
-    check_output_dir(out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files],
-                     options.overwrite)
-    if options.output_format not in (None, "jsonl", "parquet"):
-        raise OptionsError(f"unknown output format {options.output_format!r}")
-    config = load_config(Path(options.config) if options.config else find_config(Path.cwd()))
-    rules = load_rules([Path(d) for d in options.rule_dirs], include_builtin=options.builtin_rules, config=config)
-
-    with contextlib.ExitStack() as stack:
-        index = None
-        if options.index and options.dedup == "near":  # taken first: a second writer fails at once
-            stack.enter_context(IndexLock(Path(options.index)))
-            index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
-        progress.stage(f"reading {len(discovery.files)} file(s)")
-        read_start = time.perf_counter()
-        corpus = read_corpus(discovery.files, ReadOptions(options.text_field, options.id_field, options.on_error))
-        read_seconds = time.perf_counter() - read_start
-        docs = corpus.documents
-        if docs.is_empty() and corpus.problems.is_empty():
-            raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
-        if options.lang_field != "lang" and "lang" in docs.columns:
-            raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
-        carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
-        docs = docs.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
-
-        result = clean_documents(docs, rules, options, progress, index)
-        result.timings = {"read": round(read_seconds, 4), **result.timings}
-        clean, rejects, edits = _finish_frames(result, corpus.problems, carried)
-
-        fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in discovery.files) else "jsonl")
-        report = build_report(
-            version=__version__, options=asdict(options), output_format=fmt, corpus=corpus,
-            input_paths=[f.path for f in discovery.files],
-            skipped=discovery.skipped, rules=rules, docs_in=docs, result=result,
-            clean=clean, rejects=rejects, edits=edits,
-        )
-        progress.stage(f"writing {out}")
-        write_start = time.perf_counter()
-        staged = StagedOutput(out)
-        try:
-            staged.write_frame(f"clean.{fmt}", clean)
-            staged.write_frame(f"rejects.{fmt}", rejects)
-            staged.write_frame("edits.parquet", edits)
-            staged.write_json("report.json", report)
-            staged.write_text("report.md", render_markdown(report))
-            staged.write_text("report.html", render_html(report, edits))
-            timings = {**result.timings, "write": round(time.perf_counter() - write_start, 4),
-                       "total": round(time.perf_counter() - started, 4)}
-            staged.write_json("timings.json", {"seconds": timings, "documents": report["documents"]["in"]})
-            staged.commit()
-        except BaseException:
-            staged.abort()
-            raise
-        if index is not None and result.accepted is not None:
-            progress.stage(f"adding {len(result.accepted[0])} documents to the index {index.folder}")
-            save_index(index, _batch_name(options, out), *result.accepted)
-        return report
-
-
-def _batch_name(options: CleanOptions, out: Path) -> str:
-    return options.batch or out.resolve().name
-
-
-def _index_params(options: CleanOptions) -> dict:
-    return {**options.near.scheme.as_dict(), "threshold": options.near.threshold}
 
 
 def read_documents(inputs: list[str], text_field: str = "text", id_field: str = "id") -> pl.DataFrame:

@@ -86,15 +86,19 @@ def test_inputs_are_never_modified(mixed_corpus, tmp_path, dqkit):
 
 
 def test_output_appears_atomically(tmp_path, dqkit, monkeypatch):
-    """A run that fails while writing leaves no OUT and no staging folder behind."""
+    """A run that fails while writing leaves no OUT and no staging folder behind, only the
+    hidden work folder that --resume reuses; the next run finishes and removes it."""
     def fail(self, name, text):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(output.StagedOutput, "write_text", fail)
-    with pytest.raises(OSError):
-        dqkit("clean", SEEDS, "-o", tmp_path / "out")
+    with monkeypatch.context() as patched:
+        patched.setattr(output.StagedOutput, "write_text", fail)
+        with pytest.raises(OSError):
+            dqkit("clean", SEEDS, "-o", tmp_path / "out")
     assert not (tmp_path / "out").exists()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".out.work"]
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out", "--resume", "-q").code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 def test_failed_overwrite_keeps_the_previous_output(tmp_path, dqkit, monkeypatch):
@@ -104,7 +108,7 @@ def test_failed_overwrite_keeps_the_previous_output(tmp_path, dqkit, monkeypatch
     with pytest.raises(OSError):
         dqkit("clean", SEEDS, "-o", tmp_path / "out", "--overwrite")
     assert _digest(tmp_path / "out") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.work", "out"]  # the work folder, for --resume
 
 
 @pytest.mark.parametrize("relative_out", [".", "sub", "sub/deeper"])

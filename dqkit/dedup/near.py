@@ -9,12 +9,18 @@ one document is kept by a deterministic policy and every other names it in ``dup
 with their similarity. With a persistent index (:mod:`dqkit.dedup.index`), documents
 accepted in earlier batches take part too.
 
+Signatures are computed where the texts are (each shard), the clustering where all
+signatures meet; :func:`ranking_columns` gives what the keep policy needs besides.
+
 >>> import polars as pl
->>> docs = pl.DataFrame({"id": ["a", "b", "c"], "_order": [0, 1, 2], "_quality": [0.0, 0.0, 0.0],
-...                      "text": ["one two three four five six seven eight nine ten",
-...                               "one two three four five six seven eight nine ten eleven",
-...                               "something else entirely, with other words in it"]})
->>> find_near_duplicates(docs, NearDupOptions(threshold=0.5))[0].select("id", "dup_of").rows()
+>>> texts = pl.DataFrame({"id": ["a", "b", "c"], "_order": [0, 1, 2], "_quality": [0.0, 0.0, 0.0],
+...                       "text": ["one two three four five six seven eight nine ten",
+...                                "one two three four five six seven eight nine ten eleven",
+...                                "something else entirely, with other words in it"]})
+>>> options = NearDupOptions(threshold=0.5)
+>>> matrix, _ = signatures(texts["text"], options.scheme)
+>>> docs = texts.with_columns(ranking_columns(pl.col("text"))).drop("text")
+>>> find_near_duplicates(docs, matrix, options).select("id", "dup_of").rows()
 [('a', 'b')]
 """
 
@@ -120,9 +126,15 @@ def candidate_pairs(matrix: np.ndarray, options: NearDupOptions) -> set[tuple[in
     return pairs
 
 
+def ranking_columns(text: pl.Expr) -> pl.Expr:
+    """``_length``, what the keep policies compare besides order and quality: characters
+    with white-space runs counted once (spacing is not content)."""
+    return text.str.replace_all(r"\s+", " ").str.len_chars().alias("_length")
+
+
 def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
     """Sort key per document: the smallest key in a cluster is kept."""
-    length = docs["text"].str.replace_all(r"\s+", " ").str.len_chars().to_list()  # spacing is not content
+    length = docs["_length"].to_list()
     order = docs["_order"].to_list()
     ids = docs["id"].to_list()
     if keep == "earliest":
@@ -134,21 +146,20 @@ def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
     return [(q, -n, i) for q, n, i in zip(quality, length, ids)]
 
 
-def find_near_duplicates(docs: pl.DataFrame, options: NearDupOptions,
-                         index: Index | None = None) -> tuple[pl.DataFrame, np.ndarray]:
-    """For ``docs`` (``id, text, _order, _quality``): every non-kept member of a cluster,
-    as ``id, dup_of, similarity, dup_batch`` (``dup_batch``: the index batch of ``dup_of``
-    when it was accepted in an earlier batch), and the signature matrix of ``docs``.
+def find_near_duplicates(docs: pl.DataFrame, matrix: np.ndarray, options: NearDupOptions,
+                         index: Index | None = None) -> pl.DataFrame:
+    """For ``docs`` (``id, _order, _quality, _length``) with signatures ``matrix`` (one row
+    each): every non-kept member of a cluster, as ``id, dup_of, similarity, dup_batch``
+    (``dup_batch``: the index batch of ``dup_of`` when it was accepted in an earlier batch).
 
     Documents already in ``index`` were accepted before: a cluster that holds one keeps
     it, and the pair similarity with an index document is estimated from the signatures.
     """
     schema = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
-    matrix, _ = signatures(docs["text"], options.scheme)
     n = docs.height
     earlier = index.matrix if index is not None and index.size else np.empty((0, options.num_perm), np.uint32)
     if n + len(earlier) < 2:
-        return pl.DataFrame(schema=schema), matrix
+        return pl.DataFrame(schema=schema)
 
     everything = np.vstack([matrix, earlier])
 
@@ -186,4 +197,4 @@ def find_near_duplicates(docs: pl.DataFrame, options: NearDupOptions,
             if member != kept:
                 value = similarity(min(member, kept), max(member, kept))
                 rows.append((ids[member], kept_id, round(value, 4), kept_batch))
-    return pl.DataFrame(rows, schema=schema, orient="row").sort("id"), matrix
+    return pl.DataFrame(rows, schema=schema, orient="row").sort("id")

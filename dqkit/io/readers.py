@@ -67,7 +67,7 @@ class _Problems:
         self.rows.append({"id": doc_id, "reason": reason, "detail": detail, "text": text, "_origin": origin})
 
 
-def _open_binary(file: InputFile):
+def open_input(file: InputFile):
     path = file.path
     if file.compression == "gz":
         return gzip.open(path, "rb")
@@ -84,7 +84,7 @@ def _open_binary(file: InputFile):
 
 def _read_bytes(file: InputFile) -> bytes:
     try:
-        with _open_binary(file) as handle:
+        with open_input(file) as handle:
             return handle.read()
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"{file.path}: cannot read ({exc})") from exc
@@ -133,9 +133,14 @@ def _read_txt(file: InputFile, problems: _Problems) -> pl.DataFrame | None:
                          "_bytes_replaced": [replaced]})
 
 
-def _jsonl_lines(file: InputFile) -> Iterator[tuple[int, bytes]]:
-    with _open_binary(file) as handle:
+def _jsonl_lines(file: InputFile, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of lines ``start + 1`` to ``stop`` (all lines by default)."""
+    with open_input(file) as handle:
         for number, raw in enumerate(io.BufferedReader(handle) if file.compression == "zst" else handle, 1):
+            if number <= start:
+                continue
+            if stop is not None and number > stop:
+                break
             yield number, raw
 
 
@@ -148,12 +153,12 @@ def _strip_surrogates(text: str) -> tuple[str, int]:
 
 
 def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
-                stats: dict) -> pl.DataFrame | None:
+                stats: dict, record_range: tuple[int, int | None] = (0, None)) -> pl.DataFrame | None:
     rows: list[dict] = []
     origins: list[str] = []
     replaced: list[int] = []
     try:
-        for number, raw in _jsonl_lines(file):
+        for number, raw in _jsonl_lines(file, *record_range):
             if not raw.strip():
                 continue
             origin = f"{file.path}:{number}"
@@ -205,9 +210,11 @@ def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
     return frame.with_columns(pl.Series("_origin", origins), pl.Series("_bytes_replaced", replaced))
 
 
-def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict) -> pl.DataFrame | None:
+def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict,
+                  record_range: tuple[int, int | None] = (0, None)) -> pl.DataFrame | None:
+    start, stop = record_range
     try:
-        frame = pl.read_parquet(file.path)
+        frame = pl.scan_parquet(file.path).slice(start, None if stop is None else stop - start).collect()
     except Exception as exc:  # polars raises several error types for a broken file
         raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
     if opts.text_field not in frame.columns:
@@ -215,7 +222,7 @@ def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict) -> pl.DataFra
                          f"{', '.join(frame.columns)} (choose one with --text-field)")
     if frame.schema[opts.text_field] != pl.String:
         raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
-    rows = pl.int_range(1, pl.len() + 1).cast(pl.String)
+    rows = pl.int_range(start + 1, start + pl.len() + 1).cast(pl.String)
     frame = frame.with_columns(
         (pl.lit(f"{file.path}:row ") + rows).alias("_origin"),
         pl.lit(0).alias("_bytes_replaced"),
@@ -225,7 +232,7 @@ def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict) -> pl.DataFra
         stats["ids_generated"] = True
     nulls = frame.select(pl.arg_where(pl.col(opts.id_field).is_null() | pl.col(opts.text_field).is_null()))
     if not nulls.is_empty():
-        raise InputError(f"{file.path}: row {nulls.item(0, 0) + 1} has no {opts.id_field!r} or no "
+        raise InputError(f"{file.path}: row {start + nulls.item(0, 0) + 1} has no {opts.id_field!r} or no "
                          f"{opts.text_field!r} value")
     return frame
 
@@ -242,8 +249,10 @@ def _standardise(frame: pl.DataFrame, opts: ReadOptions) -> pl.DataFrame:
     return frame.with_columns(pl.col("id").cast(pl.String))
 
 
-def read_corpus(files: list[InputFile], opts: ReadOptions) -> Corpus:
-    """Read every file into one documents frame (see the module docstring)."""
+def read_corpus(files: list[InputFile], opts: ReadOptions,
+                record_range: tuple[int, int | None] = (0, None)) -> Corpus:
+    """Read every file into one documents frame (see the module docstring); of a single
+    JSONL or Parquet file, only the lines or rows ``record_range`` = (start, stop) may be read."""
     problems = _Problems(opts.on_error)
     frames: list[pl.DataFrame] = []
     summaries: list[dict] = []
@@ -253,9 +262,9 @@ def read_corpus(files: list[InputFile], opts: ReadOptions) -> Corpus:
         if file.format == "txt":
             frame = _read_txt(file, problems)
         elif file.format == "jsonl":
-            frame = _read_jsonl(file, opts, problems, stats)
+            frame = _read_jsonl(file, opts, problems, stats, record_range)
         else:
-            frame = _read_parquet(file, opts, stats)
+            frame = _read_parquet(file, opts, stats, record_range)
         if frame is not None and file.format != "txt":
             frame = _standardise(frame, opts)
         summaries.append({"name": str(file.path), "format": file.format,

@@ -59,15 +59,15 @@ def _length_label(index: int) -> str:
 LENGTH_BUCKETS = [_length_label(i) for i in range(len(LENGTH_EDGES) + 1)]
 
 
-def length_histogram(text: pl.Series) -> list[int]:
-    """Documents per length bucket (characters; labels in ``LENGTH_BUCKETS``), in order.
+def length_histogram(lengths: pl.Series) -> list[int]:
+    """Documents per length bucket (``lengths`` in characters; labels in ``LENGTH_BUCKETS``), in order.
 
-    >>> length_histogram(pl.Series(["a" * 120, "", "b" * 60_000]))
+    >>> length_histogram(pl.Series([120, 0, 60_000]))
     [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]
     """
     counts = [0] * (len(LENGTH_EDGES) + 1)
-    if len(text):
-        lengths = text.str.len_chars().fill_null(0).to_numpy()
+    if len(lengths):
+        lengths = lengths.fill_null(0).to_numpy()
         for index, n in zip(*numpy.unique(numpy.searchsorted(LENGTH_EDGES, lengths, side="right"),
                                           return_counts=True)):
             counts[int(index)] = int(n)
@@ -80,8 +80,8 @@ def _counts(frame: pl.DataFrame, column: str) -> dict:
     return {str(k): int(v) for k, v in frame.group_by(column).len().sort(column).iter_rows()}
 
 
-def _rule_stats(rules, result, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
-    hits = result.hits.join(ids, on="_doc", how="left", maintain_order="left")
+def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
+    hits = hits.join(ids, on="_doc", how="left", maintain_order="left")
     removed = edits.filter(pl.col("kind") == "line_removed").group_by("rule_id").len(name="removed")
     per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col("_doc").n_unique().alias("documents"))
     samples = hits.sort("_doc", "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
@@ -140,12 +140,16 @@ def _mt_summary(clean: pl.DataFrame) -> dict:
     return {"score_histogram": histogram, "signals": signals}
 
 
-def build_report(*, version, options, output_format, corpus, input_paths, skipped, rules, docs_in, result,
-                 clean, rejects, edits) -> dict:
-    documents_in = docs_in.height + corpus.problems.height
+def build_report(*, version, options, output_format, files, ids_generated, problems, input_paths, skipped, rules,
+                 docs_in, clean, rejects, hits, edits) -> dict:
+    """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
+    ``clean`` (``_doc, id, lang, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
+    dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``); ``problems``
+    counts the records that could not be read."""
+    documents_in = docs_in.height + problems
     kept, rejected = clean.height, rejects.height
     ids = docs_in.select("_doc", "id")
-    chars_in = int(docs_in["text"].str.len_chars().sum() or 0)
+    chars_in = int(docs_in["_chars"].sum() or 0)
     unicode_fixes = edits.filter(pl.col("kind") == "unicode_fixed")
     options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())}
     return {
@@ -155,10 +159,10 @@ def build_report(*, version, options, output_format, corpus, input_paths, skippe
         "options_hash": _short_hash(options),
         "output_format": output_format,
         "inputs": {
-            "files": corpus.files,
+            "files": files,
             "fingerprint": _fingerprint(input_paths),
             "skipped_files": skipped,
-            "ids_generated": corpus.ids_generated,
+            "ids_generated": ids_generated,
             "bytes_replaced": int(docs_in["_bytes_replaced"].sum() or 0),
         },
         "rules": {"count": len(rules.rules), "files": list(rules.names),
@@ -181,13 +185,14 @@ def build_report(*, version, options, output_format, corpus, input_paths, skippe
             "documents_fixed": int(unicode_fixes["doc_id"].n_unique()),
             "fixes": _counts(unicode_fixes, "rule_id"),
         },
-        "rule_hits": _rule_stats(rules, result, edits, ids),
+        "rule_hits": _rule_stats(rules, hits, edits, ids),
         "languages": _counts(clean.with_columns(pl.col("lang").fill_null("unknown")), "lang"),
         "characters": {
             "in": chars_in,
-            "out": int(clean["text"].str.len_chars().sum() or 0),
+            "out": int(clean["_chars"].sum() or 0),
         },
-        "lengths": {"buckets": LENGTH_BUCKETS, "before": length_histogram(docs_in["text"]), "after": length_histogram(clean["text"])},
+        "lengths": {"buckets": LENGTH_BUCKETS, "before": length_histogram(docs_in["_chars"]),
+                    "after": length_histogram(clean["_chars"])},
         "mt": _mt_summary(clean),
         "dedup": _dedup_summary(options, rejects),
     }
