@@ -9,6 +9,7 @@ number of workers.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
@@ -54,9 +55,9 @@ def _run_ray(shard_function, plan, context, workers: int, address: str | None, p
     started_here = not ray.is_initialized()
     if started_here:
         if address:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     try:
         task = ray.remote(num_cpus=1)(shard_function)
         refs = {task.remote(shard, context): shard for shard in plan}

@@ -162,8 +162,10 @@ def _plan_record(plan: list[Shard], options: CleanOptions, config: str | None, r
             "inputs": inputs, "shard_docs": settings.shard_docs, "shards": len(plan)}
 
 
-def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> Path:
+def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> tuple[Path, int]:
+    """The work folder (fresh, or kept for ``resume``) and how many shards it already holds."""
     work = out.parent / f".{out.name}.work"
+    finished = 0
     plan_file = work / "plan.json"
     if work.exists():
         same = plan_file.exists() and json.loads(plan_file.read_text(encoding="utf-8")) == json.loads(
@@ -180,7 +182,7 @@ def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> 
         progress.stage("nothing to resume: starting from the beginning")
     work.mkdir(parents=True, exist_ok=True)
     _write_atomic_json(plan_file, record)
-    return work
+    return work, finished
 
 
 # ---------------------------------------------------------------------------------------- the driver
@@ -258,8 +260,8 @@ def _finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dr
 
     gone = dropped.filter(pl.col("_doc").is_in(docs["_doc"].implode()))
     if not gone.is_empty():  # an id an earlier shard used: a read problem, as in one pass
-        as_read = pl.concat([survivors.select("_doc", pl.col("_original_text").alias("text")),
-                             rejects.select("_doc", "text")])
+        as_read = pl.concat([survivors.select("_doc", pl.col("_original_text").alias("text"))]
+                            + ([rejects.select("_doc", "text")] if "text" in rejects.columns else []))
         problems = pl.concat([problems, gone.join(as_read, on="_doc", how="left", maintain_order="left").select(
             "id", pl.lit("duplicate_id").alias("reason"),
             pl.format("id '{}' was already used at {}", pl.col("id"), pl.col("first_origin")).alias("detail"),
@@ -349,7 +351,8 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
             index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
         progress.stage(f"planning shards of {len(discovery.files)} file(s)")
         plan = plan_shards(discovery.files, settings.shard_docs)
-        work = _prepare_work(out, _plan_record(plan, options, config, rules, settings), settings.resume, progress)
+        work, reused = _prepare_work(out, _plan_record(plan, options, config, rules, settings), settings.resume,
+                                     progress)
         total = sum(s.documents for s in plan)
         progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
         shard_start = time.perf_counter()
@@ -400,7 +403,8 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
                     stage_totals[stage] = round(stage_totals.get(stage, 0.0) + seconds, 4)
             elapsed = time.perf_counter() - started
             staged.write_json("timings.json", {
-                "documents": report["documents"]["in"], "shards": len(plan), "workers": settings.workers,
+                "documents": report["documents"]["in"], "shards": len(plan), "shards_reused": reused,
+                "workers": settings.workers,
                 "engine": settings.engine,
                 "seconds": {"shards_wall": round(shard_seconds, 4), "dedup": round(dedup_seconds, 4),
                             "assemble_and_write": round(time.perf_counter() - clock, 4), "total": round(elapsed, 4)},
