@@ -152,14 +152,12 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
 # ---------------------------------------------------------------------------------------- work folder
 
 
-def _plan_record(plan: list[Shard], options: CleanOptions, config: str | None, rules: RuleSet,
-                 settings: RunSettings) -> dict:
-    """What a resumed run must share with the interrupted one."""
-    inputs = sorted({(str(f.path.resolve()), f.path.stat().st_size, f.path.stat().st_mtime_ns)
-                     for shard in plan for f in shard.files})
+def _plan_record(files, options: CleanOptions, config: str | None, rules: RuleSet, settings: RunSettings) -> dict:
+    """What a resumed run must share with the interrupted one (the shard plan follows from it)."""
+    inputs = [[str(f.path.resolve()), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files]
     return {"dqkit": __version__, "options": json.loads(json.dumps(asdict(options), default=str)),
             "config": config, "rules": [[str(p), p.stat().st_mtime_ns] for p in rules.files],
-            "inputs": inputs, "shard_docs": settings.shard_docs, "shards": len(plan)}
+            "inputs": inputs, "shard_docs": settings.shard_docs}
 
 
 def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> tuple[Path, int]:
@@ -177,7 +175,7 @@ def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> 
             shutil.rmtree(work)
         else:
             finished = len(list(work.glob("shards/*/done.json")))
-            progress.stage(f"resuming: {finished} of {record['shards']} shard(s) already done")
+            progress.stage(f"resuming: {finished} shard(s) already done")
     elif resume:
         progress.stage("nothing to resume: starting from the beginning")
     work.mkdir(parents=True, exist_ok=True)
@@ -349,10 +347,10 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         if options.index and options.dedup == "near":  # taken first: a second writer fails at once
             stack.enter_context(IndexLock(Path(options.index)))
             index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
+        work, reused = _prepare_work(out, _plan_record(discovery.files, options, config, rules, settings),
+                                     settings.resume, progress)
         progress.stage(f"planning shards of {len(discovery.files)} file(s)")
-        plan = plan_shards(discovery.files, settings.shard_docs)
-        work, reused = _prepare_work(out, _plan_record(plan, options, config, rules, settings), settings.resume,
-                                     progress)
+        plan = plan_shards(discovery.files, settings.shard_docs, work / "input")
         total = sum(s.documents for s in plan)
         progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
         shard_start = time.perf_counter()

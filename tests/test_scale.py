@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -56,11 +57,13 @@ def _digests(folder: Path) -> dict:
 def test_plan_groups_txt_files_and_splits_large_files_into_record_ranges(sharded_corpus):
     plan = plan_shards(discover([str(sharded_corpus)]).files, shard_docs=4)
     # files in path order: 5 seed .txt files, more.parquet (9 rows), wire.jsonl (42 lines)
-    assert [len(s.files) for s in plan[:2]] == [4, 1] and plan[1].stop is None
-    assert [(s.files[0].name, s.start, s.stop) for s in plan[2:5]] == [
+    assert [len(s.files) for s in plan[:2]] == [4, 1]
+    assert [(s.files[0].name, s.part.start, s.part.stop) for s in plan[2:5]] == [
         ("more.parquet", 0, 4), ("more.parquet", 4, 8), ("more.parquet", 8, 9)]
-    ranges = [(s.start, s.stop) for s in plan if s.files[0].name == "wire.jsonl"]
-    assert ranges == [(k, min(k + 4, 42)) for k in range(0, 42, 4)]
+    wire = [s.part for s in plan if s.files[0].name == "wire.jsonl"]
+    assert [(r.start, r.stop) for r in wire] == [(k, min(k + 4, 42)) for k in range(0, 42, 4)]
+    lines = (sharded_corpus / "wire.jsonl").read_bytes().splitlines(keepends=True)
+    assert [r.byte_start for r in wire] == [sum(map(len, lines[:k])) for k in range(0, 42, 4)]
     assert [s.index for s in plan] == list(range(len(plan)))
     assert sum(s.documents for s in plan) == 5 + 9 + 42
 
@@ -88,6 +91,24 @@ def test_workers_engines_and_shard_plans_give_identical_outputs(sharded_corpus, 
     seeds = sorted(p.name for p in SEEDS.glob("*.txt"))
     wire = [f"a{n:02d}" for n in range(40) if n not in (33, 38)]
     assert outputs["clean"]["id"].to_list() == seeds + [f"p{n}" for n in range(9)] + wire
+
+
+def test_a_compressed_file_is_cut_into_plain_chunks_once(sharded_corpus, tmp_path, dqkit):
+    plain = tmp_path / "plain"
+    assert dqkit("clean", sharded_corpus, "-o", plain, "--on-error", "skip", "--shard-docs", "4", "-q").code == 0
+    wire = sharded_corpus / "wire.jsonl"
+    with gzip.open(sharded_corpus / "wire.jsonl.gz", "wb") as handle:
+        handle.write(wire.read_bytes())
+    wire.unlink()
+    plan = plan_shards(discover([str(sharded_corpus)]).files, shard_docs=4, chunk_dir=tmp_path / "chunks")
+    chunks = [s.part.chunk for s in plan if s.part.chunk is not None]
+    assert len(chunks) == 11 and b"".join(c.read_bytes() for c in chunks) == gzip.decompress(
+        (sharded_corpus / "wire.jsonl.gz").read_bytes())
+    packed = tmp_path / "packed"
+    assert dqkit("clean", sharded_corpus, "-o", packed, "--on-error", "skip", "--shard-docs", "4", "-q").code == 0
+    assert read_outputs(packed)["clean"].equals(read_outputs(plain)["clean"])
+    origins = read_outputs(packed)["rejects"].filter(pl.col("reason") == "malformed_record")["origin"]
+    assert origins.item().endswith("wire.jsonl.gz:22")  # the file and line as given, not the chunk
 
 
 def test_one_shard_and_many_shards_agree_on_everything_shard_independent(sharded_corpus, tmp_path, dqkit):

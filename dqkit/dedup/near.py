@@ -13,6 +13,7 @@ Signatures are computed where the texts are (each shard), the clustering where a
 signatures meet; :func:`ranking_columns` gives what the keep policy needs besides.
 
 >>> import polars as pl
+>>> from dqkit.dedup.signatures import signatures
 >>> texts = pl.DataFrame({"id": ["a", "b", "c"], "_order": [0, 1, 2], "_quality": [0.0, 0.0, 0.0],
 ...                       "text": ["one two three four five six seven eight nine ten",
 ...                                "one two three four five six seven eight nine ten eleven",
@@ -33,7 +34,7 @@ import polars as pl
 from datasketch import MinHashLSH
 
 from dqkit.dedup.index import Index
-from dqkit.dedup.signatures import Scheme, signatures
+from dqkit.dedup.signatures import Scheme
 
 KEEP_POLICIES = ("best", "earliest", "longest")
 

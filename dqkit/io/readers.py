@@ -23,6 +23,7 @@ import io
 import json
 import lzma
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 import polars as pl
@@ -39,6 +40,22 @@ class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
     on_error: str = "stop"  # stop | skip
+
+
+@dataclass(frozen=True)
+class RecordRange:
+    """Part of one JSONL or Parquet file: records ``start`` (0-based) to ``stop`` (exclusive;
+    None: to the end). A JSONL range may say where its first line is: at ``byte_start`` of
+    the file, or at the start of ``chunk``, a plain copy of those lines cut out of a
+    compressed file (origins and ids still name the file and its line numbers)."""
+
+    start: int = 0
+    stop: int | None = None
+    byte_start: int | None = None
+    chunk: Path | None = None
+
+
+WHOLE_FILE = RecordRange()
 
 
 @dataclass
@@ -133,13 +150,21 @@ def _read_txt(file: InputFile, problems: _Problems) -> pl.DataFrame | None:
                          "_bytes_replaced": [replaced]})
 
 
-def _jsonl_lines(file: InputFile, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) of lines ``start + 1`` to ``stop`` (all lines by default)."""
-    with open_input(file) as handle:
-        for number, raw in enumerate(io.BufferedReader(handle) if file.compression == "zst" else handle, 1):
-            if number <= start:
+def _jsonl_lines(file: InputFile, part: RecordRange = WHOLE_FILE) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of the lines of ``part`` (all lines by default)."""
+    positioned = part.chunk is not None or part.byte_start is not None
+    if part.chunk is not None:
+        opened = open(part.chunk, "rb")
+    else:
+        opened = open_input(file)
+        if part.byte_start is not None:
+            opened.seek(part.byte_start)
+    with opened as handle:
+        lines = io.BufferedReader(handle) if file.compression == "zst" and part.chunk is None else handle
+        for number, raw in enumerate(lines, part.start + 1 if positioned else 1):
+            if number <= part.start:
                 continue
-            if stop is not None and number > stop:
+            if part.stop is not None and number > part.stop:
                 break
             yield number, raw
 
@@ -153,12 +178,12 @@ def _strip_surrogates(text: str) -> tuple[str, int]:
 
 
 def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
-                stats: dict, record_range: tuple[int, int | None] = (0, None)) -> pl.DataFrame | None:
+                stats: dict, part: RecordRange = WHOLE_FILE) -> pl.DataFrame | None:
     rows: list[dict] = []
     origins: list[str] = []
     replaced: list[int] = []
     try:
-        for number, raw in _jsonl_lines(file, *record_range):
+        for number, raw in _jsonl_lines(file, part):
             if not raw.strip():
                 continue
             origin = f"{file.path}:{number}"
@@ -211,8 +236,8 @@ def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
 
 
 def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict,
-                  record_range: tuple[int, int | None] = (0, None)) -> pl.DataFrame | None:
-    start, stop = record_range
+                  part: RecordRange = WHOLE_FILE) -> pl.DataFrame | None:
+    start, stop = part.start, part.stop
     try:
         frame = pl.scan_parquet(file.path).slice(start, None if stop is None else stop - start).collect()
     except Exception as exc:  # polars raises several error types for a broken file
@@ -249,10 +274,9 @@ def _standardise(frame: pl.DataFrame, opts: ReadOptions) -> pl.DataFrame:
     return frame.with_columns(pl.col("id").cast(pl.String))
 
 
-def read_corpus(files: list[InputFile], opts: ReadOptions,
-                record_range: tuple[int, int | None] = (0, None)) -> Corpus:
+def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = WHOLE_FILE) -> Corpus:
     """Read every file into one documents frame (see the module docstring); of a single
-    JSONL or Parquet file, only the lines or rows ``record_range`` = (start, stop) may be read."""
+    JSONL or Parquet file, only the lines or rows of ``part`` may be read."""
     problems = _Problems(opts.on_error)
     frames: list[pl.DataFrame] = []
     summaries: list[dict] = []
@@ -262,9 +286,9 @@ def read_corpus(files: list[InputFile], opts: ReadOptions,
         if file.format == "txt":
             frame = _read_txt(file, problems)
         elif file.format == "jsonl":
-            frame = _read_jsonl(file, opts, problems, stats, record_range)
+            frame = _read_jsonl(file, opts, problems, stats, part)
         else:
-            frame = _read_parquet(file, opts, stats, record_range)
+            frame = _read_parquet(file, opts, stats, part)
         if frame is not None and file.format != "txt":
             frame = _standardise(frame, opts)
         summaries.append({"name": str(file.path), "format": file.format,

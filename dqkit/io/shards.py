@@ -1,7 +1,9 @@
 """Shards: the unit of work of a run.
 
 A shard is a run of consecutive .txt files, or a range of records of one JSONL or
-Parquet file, holding at most ``shard_docs`` documents. The plan depends only on the
+Parquet file, holding at most ``shard_docs`` documents. A plain JSONL range starts at a
+byte offset; a compressed JSONL file is decompressed once while planning and its ranges
+copied to plain chunk files in the work folder. The plan depends only on the
 input files and ``shard_docs``, never on the number of workers, so that any number of
 workers (or a Ray cluster) gives the same outputs. Each worker reads its own shard from
 disk; nothing but the small :class:`Shard` description is sent to it.
@@ -18,62 +20,83 @@ sorting by them gives input order across shards.
 from __future__ import annotations
 
 import io
+import lzma
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from dqkit.errors import InputError
-from dqkit.io.readers import Corpus, ReadOptions, open_input, read_corpus
+from dqkit.io.readers import WHOLE_FILE, Corpus, ReadOptions, RecordRange, open_input, read_corpus
 from dqkit.io.sources import InputFile
 
 SHARD_STRIDE = 1 << 32  # internal row numbers of one shard: k * SHARD_STRIDE + i
-DEFAULT_SHARD_DOCS = 2_000
+DEFAULT_SHARD_DOCS = 10_000
 
 
 @dataclass(frozen=True)
 class Shard:
-    """``files`` read whole, or, for one JSONL/Parquet file, records ``start`` (0-based,
-    inclusive) to ``stop`` (exclusive): lines for JSONL, rows for Parquet."""
+    """``files`` read whole, or the records ``part`` of one JSONL/Parquet file."""
 
     index: int
     files: tuple[InputFile, ...]
-    start: int = 0
-    stop: int | None = None
+    part: RecordRange = WHOLE_FILE
     documents: int = 0  # expected, for progress (blank JSONL lines count)
 
     @property
     def name(self) -> str:
         return f"{self.index:06d}"
 
-    def describe(self) -> str:
-        if self.stop is None:
-            return ", ".join(str(f.path) for f in self.files[:3]) + (" ..." if len(self.files) > 3 else "")
-        unit = "rows" if self.files[0].format == "parquet" else "lines"
-        return f"{self.files[0].path} {unit} {self.start + 1}-{self.stop}"
+
+def _count_parquet(file: InputFile) -> int:
+    try:
+        return pl.scan_parquet(file.path).select(pl.len()).collect().item()
+    except Exception as exc:  # polars raises several error types for a broken file
+        raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
 
 
-def count_records(file: InputFile) -> int:
-    """Lines of a JSONL file (decompressed), rows of a Parquet file."""
-    if file.format == "parquet":
-        try:
-            return pl.scan_parquet(file.path).select(pl.len()).collect().item()
-        except Exception as exc:  # polars raises several error types for a broken file
-            raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
-    lines, last = 0, b"\n"
+def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: str) -> list[RecordRange]:
+    """Ranges of ``shard_docs`` lines, found in one pass: for a plain file with the byte
+    offset where each starts; for a compressed one (given ``chunk_dir``) with a plain copy
+    of its lines, so that no worker decompresses the file from its beginning."""
+    compressed = file.compression is not None and chunk_dir is not None
+    starts: list[tuple[int, int]] = []  # (line, byte offset) where each range starts
+    chunks: list[Path] = []
+    line = offset = 0
+    writer = None
     try:
         with open_input(file) as handle:
             reader = io.BufferedReader(handle) if file.compression == "zst" else handle
-            while chunk := reader.read(1 << 22):
-                lines += chunk.count(b"\n")
-                last = chunk[-1:]
-    except (OSError, EOFError) as exc:
+            for raw in reader:
+                if line % shard_docs == 0:
+                    starts.append((line, offset))
+                    if compressed:
+                        if writer is not None:
+                            writer.close()
+                        chunks.append(chunk_dir / f"{tag}-{len(chunks):06d}.jsonl")
+                        writer = open(chunks[-1], "wb")
+                if writer is not None:
+                    writer.write(raw)
+                line += 1
+                offset += len(raw)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"{file.path}: cannot read ({exc})") from exc
-    return lines + (last != b"\n")
+    finally:
+        if writer is not None:
+            writer.close()
+    if len(starts) <= 1:  # one range: the file is read whole
+        for chunk in chunks:
+            chunk.unlink()
+        return [RecordRange(0, line)] if line else []
+    ends = [start for start, _ in starts[1:]] + [line]
+    return [RecordRange(start, stop, None if compressed else byte, chunks[k] if compressed else None)
+            for k, ((start, byte), stop) in enumerate(zip(starts, ends))]
 
 
-def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS) -> list[Shard]:
-    """Split ``files`` (in input order) into shards of at most ``shard_docs`` documents."""
+def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS,
+                chunk_dir: Path | None = None) -> list[Shard]:
+    """Split ``files`` (in input order) into shards of at most ``shard_docs`` documents;
+    compressed JSONL files larger than a shard are cut into plain chunks in ``chunk_dir``."""
     shards: list[Shard] = []
     pending: list[InputFile] = []
 
@@ -82,27 +105,32 @@ def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS) ->
             shards.append(Shard(len(shards), tuple(pending), documents=len(pending)))
             pending.clear()
 
-    for file in files:
+    if chunk_dir is not None:
+        chunk_dir.mkdir(parents=True, exist_ok=True)
+    for number, file in enumerate(files):
         if file.format == "txt":
             pending.append(file)
             if len(pending) >= shard_docs:
                 flush()
             continue
         flush()
-        records = count_records(file)
-        if records <= shard_docs:
-            shards.append(Shard(len(shards), (file,), documents=records))
-            continue
-        for start in range(0, records, shard_docs):
-            stop = min(start + shard_docs, records)
-            shards.append(Shard(len(shards), (file,), start, stop, documents=stop - start))
+        if file.format == "parquet":
+            rows = _count_parquet(file)
+            parts = ([RecordRange(start, min(start + shard_docs, rows)) for start in range(0, rows, shard_docs)]
+                     if rows > shard_docs else [WHOLE_FILE])
+            sizes = [(p.stop or rows) - p.start for p in parts]
+        else:
+            parts = _split_jsonl(file, shard_docs, chunk_dir, f"{number:06d}") or [WHOLE_FILE]
+            sizes = [(p.stop or 0) - p.start for p in parts]
+        for part, size in zip(parts, sizes):
+            shards.append(Shard(len(shards), (file,), part, documents=size))
     flush()
     return shards
 
 
 def read_shard(shard: Shard, opts: ReadOptions) -> Corpus:
     """The documents of one shard, with ``_doc`` numbered in input order across shards."""
-    corpus = read_corpus(list(shard.files), opts, record_range=(shard.start, shard.stop))
+    corpus = read_corpus(list(shard.files), opts, shard.part)
     corpus.documents = corpus.documents.with_row_index("_doc").with_columns(
         (pl.col("_doc").cast(pl.Int64) + shard.index * SHARD_STRIDE))
     return corpus
