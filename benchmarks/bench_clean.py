@@ -50,14 +50,16 @@ def run_once(path: Path, extra: list[str], workdir: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    command = [*pin, sys.executable, "-m", "dqkit", "clean", str(path), "-o", str(out), "-q", *extra]
+    command = [*pin, sys.executable, "-m", "dqkit", "clean", str(path), "-o", str(out), "-q", "--workers", "1",
+               *extra]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"dqkit failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    stages = json.loads((out / "timings.json").read_text())["seconds"]
+    timings = json.loads((out / "timings.json").read_text())
+    stages = {**timings["shard_stage_seconds_summed"], **timings["seconds"]}
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stages": stages}
 
 
@@ -101,7 +103,7 @@ def write_results(path: Path, rows: list[dict], repeats: int) -> None:
         "## dqkit clean: throughput on one core",
         "",
         f"Command: `python benchmarks/bench_clean.py --repeats {repeats}` (each run a fresh "
-        "`python -m dqkit clean` pinned with `taskset -c 0`, `POLARS_MAX_THREADS=1`; median of "
+        "`python -m dqkit clean --workers 1` pinned with `taskset -c 0`, `POLARS_MAX_THREADS=1`; median of "
         f"{repeats} runs, min–max in brackets; peak RSS of the process).",
         f"Machine: {cpu}, {os.cpu_count()} cores (one used); Python {platform.python_version()}, "
         f"polars {polars.__version__}. The machine is shared: expect ±10–25 % between runs.",
@@ -113,8 +115,9 @@ def write_results(path: Path, rows: list[dict], repeats: int) -> None:
         lines.append(f"| {r['corpus']} | {r['mode']} | {r['docs']:,} | {r['mb']:.1f} | {r['seconds']:.2f} "
                      f"[{r['spread'][0]:.2f}–{r['spread'][1]:.2f}] | {r['docs_per_s']:,.0f} | "
                      f"{r['mb_per_s']:.2f} | {r['rss']:.0f} |")
-    lines += ["", "Median seconds per stage (from timings.json; `total` excludes interpreter start-up "
-              "and imports, which the wall time above includes):", "",
+    lines += ["", "Median seconds per stage (from timings.json: the shard stages summed over the shards, then "
+              "the driver's phases; `total` excludes interpreter start-up and imports, which the wall time "
+              "above includes):", "",
               "| corpus | mode | " + " | ".join(rows[0]["stages"]) + " |",
               "|---|---|" + "---:|" * len(rows[0]["stages"])]
     for r in rows:

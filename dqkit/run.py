@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import time
 from dataclasses import asdict, dataclass, replace
@@ -408,6 +409,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
                             "assemble_and_write": round(time.perf_counter() - clock, 4), "total": round(elapsed, 4)},
                 "shard_stage_seconds_summed": stage_totals,
                 "documents_per_second": round(report["documents"]["in"] / max(elapsed, 1e-9), 1),
+                "peak_rss_mb": _peak_rss_mb(),
             })
             staged.commit()
         except BaseException:
@@ -418,6 +420,13 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
             save_index(index, _batch_name(options, out), *accepted)
         shutil.rmtree(work, ignore_errors=True)
         return report
+
+
+def _peak_rss_mb() -> dict:
+    """Peak resident memory of this process and of the largest worker process it waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"driver": round(own, 1), "largest_worker": round(children, 1)}
 
 
 def _merge_file_summaries(summaries: list[dict]) -> list[dict]:
