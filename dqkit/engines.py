@@ -1,18 +1,22 @@
-"""Engines: who runs the shard function over the shards.
+"""Engines: who runs the shard function over the shards, and the LSH banding of dedup.
 
-``local`` runs it in this process (one worker) or in a pool of worker processes; ``ray``
-submits it as Ray tasks (``pip install 'dqkit[ray]'``), to a local Ray when no address
-is given. Either way each task gets a shard description and reads its shard itself, and
-the results come back in shard order, so outputs do not depend on the engine or on the
-number of workers.
+``local`` runs shards in this process (one worker) or in a pool of worker processes;
+``ray`` submits them as Ray tasks (``pip install 'dqkit[ray]'``), to a local Ray when no
+address is given. Either way each task gets a shard description and reads its shard
+itself, and the results come back in shard order. Under Ray the LSH banding of near-dedup
+is shared out too: the signature matrix goes to the object store once, each task finds
+the candidate pairs of its own bands (a shuffle by band key), the driver unions them.
+Outputs do not depend on the engine or on the number of workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
+from dqkit.dedup.near import candidate_pairs, lsh_bands
 from dqkit.errors import OptionsError
 
 
@@ -22,65 +26,105 @@ def _report(progress, done_shards: list[dict], plan) -> None:
     progress.advance(min(sum(s["documents"] + s["problems"] for s in done_shards), total), total)
 
 
-def _run_local(shard_function, plan, context, workers: int, progress) -> list[dict]:
-    results: dict[int, dict] = {}
-    if workers <= 1 or len(plan) <= 1:
-        for shard in plan:
-            results[shard.index] = shard_function(shard, context)
-            _report(progress, list(results.values()), plan)
-        return [results[s.index] for s in plan]
-    # spawn, not fork: polars' thread pool does not survive a fork safely
-    with ProcessPoolExecutor(max_workers=min(workers, len(plan)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {pool.submit(shard_function, shard, context): shard for shard in plan}
-        try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    shard = pending.pop(future)
-                    results[shard.index] = future.result()  # re-raises a worker's error here
+class LocalEngine:
+    name = "local"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+
+    def map_shards(self, shard_function, plan, context, progress) -> list[dict]:
+        """``shard_function(shard, context)`` for every shard; summaries in plan order."""
+        results: dict[int, dict] = {}
+        if self.workers <= 1 or len(plan) <= 1:
+            for shard in plan:
+                results[shard.index] = shard_function(shard, context)
                 _report(progress, list(results.values()), plan)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-    return [results[s.index] for s in plan]
+            return [results[s.index] for s in plan]
+        # spawn, not fork: polars' thread pool does not survive a fork safely
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(plan)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = {pool.submit(shard_function, shard, context): shard for shard in plan}
+            try:
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                    for future in finished:
+                        shard = pending.pop(future)
+                        results[shard.index] = future.result()  # re-raises a worker's error here
+                    _report(progress, list(results.values()), plan)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        return [results[s.index] for s in plan]
+
+    def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:
+        return candidate_pairs(matrix, options)
 
 
-def _run_ray(shard_function, plan, context, workers: int, address: str | None, progress) -> list[dict]:
+def _band_candidates(matrix, options, bands):
+    return candidate_pairs(matrix, options, bands)
+
+
+class RayEngine:
+    name = "ray"
+
+    def __init__(self, ray, workers: int):
+        self.ray = ray
+        self.workers = workers
+
+    def _gather(self, refs: dict, on_result) -> None:
+        while refs:
+            ready, _ = self.ray.wait(list(refs), num_returns=1)
+            for ref in ready:
+                key = refs.pop(ref)
+                try:
+                    on_result(key, self.ray.get(ref))
+                except self.ray.exceptions.RayTaskError as exc:  # the worker's own exception, as raised there
+                    raise exc.as_instanceof_cause() from None
+
+    def map_shards(self, shard_function, plan, context, progress) -> list[dict]:
+        task = self.ray.remote(num_cpus=1)(shard_function)
+        results: dict[int, dict] = {}
+
+        def done(shard, summary):
+            results[shard.index] = summary
+            _report(progress, list(results.values()), plan)
+
+        self._gather({task.remote(shard, context): shard for shard in plan}, done)
+        return [results[s.index] for s in plan]
+
+    def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:
+        count, _ = lsh_bands(options)
+        groups = [list(range(count))[k::self.workers] for k in range(min(self.workers, count))]
+        shared = self.ray.put(matrix)
+        task = self.ray.remote(num_cpus=1)(_band_candidates)
+        pairs: set[tuple[int, int]] = set()
+        self._gather({task.remote(shared, options, bands): k for k, bands in enumerate(groups)},
+                     lambda _, found: pairs.update(found))
+        return pairs
+
+
+@contextlib.contextmanager
+def open_engine(settings):
+    """The engine of ``settings`` (``engine``, ``workers``, ``ray_address``), up for the run."""
+    if settings.engine == "local":
+        yield LocalEngine(settings.workers)
+        return
+    if settings.engine != "ray":
+        raise OptionsError(f"unknown engine {settings.engine!r} (local or ray)")
     try:
         import ray
     except ImportError:
         raise OptionsError("--engine ray needs Ray: pip install 'dqkit[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        if address:
-            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        if settings.ray_address:
+            ray.init(address=settings.ray_address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.WARNING)
     try:
-        task = ray.remote(num_cpus=1)(shard_function)
-        refs = {task.remote(shard, context): shard for shard in plan}
-        results: dict[int, dict] = {}
-        while refs:
-            ready, _ = ray.wait(list(refs), num_returns=1)
-            for ref in ready:
-                shard = refs.pop(ref)
-                try:
-                    results[shard.index] = ray.get(ref)
-                except ray.exceptions.RayTaskError as exc:  # the worker's own exception, as raised there
-                    raise exc.as_instanceof_cause() from None
-            _report(progress, list(results.values()), plan)
-        return [results[s.index] for s in plan]
+        yield RayEngine(ray, settings.workers)
     finally:
         if started_here:
             ray.shutdown()
-
-
-def run_shards(shard_function, plan, context, settings, progress) -> list[dict]:
-    """``shard_function(shard, context)`` for every shard of ``plan``; summaries in plan order."""
-    if settings.engine == "ray":
-        return _run_ray(shard_function, plan, context, settings.workers, settings.ray_address, progress)
-    if settings.engine != "local":
-        raise OptionsError(f"unknown engine {settings.engine!r} (local or ray)")
-    return _run_local(shard_function, plan, context, settings.workers, progress)

@@ -32,7 +32,7 @@ from dqkit.dedup.exact import find_exact_duplicates, key_hashes
 from dqkit.dedup.index import IndexLock, open_index, save_index
 from dqkit.dedup.near import find_near_duplicates
 from dqkit.dedup.signatures import signatures
-from dqkit.engines import run_shards
+from dqkit.engines import open_engine
 from dqkit.errors import DqkitError, InputError, OptionsError
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions
@@ -204,7 +204,7 @@ def _cross_shard_duplicate_ids(docs_in: pl.DataFrame, on_error: str) -> pl.DataF
     return dups.select("_doc", "id", "_origin", "first_origin")
 
 
-def _deduplicate(work: Path, plan: list[Shard], options: CleanOptions, dropped: pl.Series, index):
+def _deduplicate(work: Path, plan: list[Shard], options: CleanOptions, dropped: pl.Series, index, engine):
     """Duplicates across the whole corpus (and the index): ``id, dup_of, similarity, dup_batch``,
     and what the index must store."""
     schema = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
@@ -221,7 +221,7 @@ def _deduplicate(work: Path, plan: list[Shard], options: CleanOptions, dropped: 
     matrices = [np.load(path)[mask.to_numpy()] for path, mask in zip(_scan(work, plan, "signatures.npy"), keep)]
     matrix = (np.vstack(matrices) if matrices else np.empty((0, options.near.num_perm), np.uint32)).astype(np.uint32)
     ranking = docs.select("id", pl.col("_doc").alias("_order"), "_quality", "_length")
-    found = find_near_duplicates(ranking, matrix, options.near, index)
+    found = find_near_duplicates(ranking, matrix, options.near, index, candidates=engine.candidate_pairs)
     pointers = dict(found.select("id", "dup_of").iter_rows())
     accepted = (ranking["id"].to_list(), [pointers.get(i) for i in ranking["id"]], matrix)
     return found, accepted
@@ -356,7 +356,8 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
         shard_start = time.perf_counter()
         context = ShardContext(replace(options, overwrite=False), config, str(work), rules_key)
-        summaries = run_shards(clean_shard, plan, context, settings, progress)
+        engine = stack.enter_context(open_engine(settings))
+        summaries = engine.map_shards(clean_shard, plan, context, progress)
         shard_seconds = time.perf_counter() - shard_start
 
         clock = time.perf_counter()
@@ -366,7 +367,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
             raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
         dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
         progress.stage("duplicates across the corpus")
-        duplicates, accepted = _deduplicate(work, plan, options, dropped["_doc"], index)
+        duplicates, accepted = _deduplicate(work, plan, options, dropped["_doc"], index, engine)
         dedup_seconds = time.perf_counter() - clock
 
         clock = time.perf_counter()

@@ -27,6 +27,7 @@ signatures meet; :func:`ranking_columns` gives what the keep policy needs beside
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,16 +101,18 @@ def lsh_bands(options: NearDupOptions) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def candidate_pairs(matrix: np.ndarray, options: NearDupOptions) -> set[tuple[int, int]]:
-    """Pairs of documents that agree on all rows of at least one band.
+def candidate_pairs(matrix: np.ndarray, options: NearDupOptions, bands: Iterable[int] | None = None
+                    ) -> set[tuple[int, int]]:
+    """Pairs of documents that agree on all rows of at least one band (of ``bands``: a
+    subset, so that bands can be shared out between workers; default all).
 
     The banding is datasketch's (:func:`lsh_bands`), done in numpy: the same candidates as
     inserting and querying a ``MinHashLSH`` (:func:`query_pairs`, which the benchmark
     runs side by side), about ten times faster.
     """
-    bands, rows = lsh_bands(options)
+    count, rows = lsh_bands(options)
     pairs: set[tuple[int, int]] = set()
-    for band in range(bands):
+    for band in range(count) if bands is None else bands:
         keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows])
         keys = keys.view(np.dtype((np.void, keys.dtype.itemsize * rows))).ravel()
         _, bucket, counts = np.unique(keys, return_inverse=True, return_counts=True)
@@ -148,10 +151,12 @@ def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
 
 
 def find_near_duplicates(docs: pl.DataFrame, matrix: np.ndarray, options: NearDupOptions,
-                         index: Index | None = None) -> pl.DataFrame:
+                         index: Index | None = None, candidates=candidate_pairs) -> pl.DataFrame:
     """For ``docs`` (``id, _order, _quality, _length``) with signatures ``matrix`` (one row
     each): every non-kept member of a cluster, as ``id, dup_of, similarity, dup_batch``
     (``dup_batch``: the index batch of ``dup_of`` when it was accepted in an earlier batch).
+    ``candidates(signatures, options)`` finds the LSH candidate pairs (:func:`candidate_pairs`,
+    or an engine's version that shares the bands out).
 
     Documents already in ``index`` were accepted before: a cluster that holds one keeps
     it, and the pair similarity with an index document is estimated from the signatures.
@@ -170,7 +175,7 @@ def find_near_duplicates(docs: pl.DataFrame, matrix: np.ndarray, options: NearDu
         return float((everything[a] == everything[b]).mean())
 
     union = UnionFind(n + len(earlier))
-    for a, b in sorted(candidate_pairs(everything, options)):
+    for a, b in sorted(candidates(everything, options)):
         if a >= n:
             continue  # two earlier documents: deduplicated when they were accepted
         if similarity(a, b) >= options.threshold:
