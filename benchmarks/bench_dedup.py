@@ -419,7 +419,7 @@ def main() -> None:
 
 
 def pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f} % ({part:,}/{whole:,})" if whole else f"– (0/0)"
+    return f"{100 * part / whole:.1f} % ({part:,}/{whole:,})" if whole else "– (0/0)"
 
 
 def write_results(path: Path, args, corpus: dict, speed: list[dict], sizes: list[dict], recall: dict) -> None:

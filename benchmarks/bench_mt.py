@@ -760,7 +760,7 @@ def render_injection(cases: dict, results: dict, context_docs: int, paragraphs: 
            "change on the glued token that inserts the space exactly where it was lost (for `EndeDer`: `Ende Der`, "
            "the period cannot come back); *flagged only* = a `join_flagged` change with that split; *wrongly "
            "repaired* = the glued token repaired at another place; *missed* = nothing on the glued token.", "",
-           f"Population (candidate places in the paragraphs): " + ", ".join(
+           "Population (candidate places in the paragraphs): " + ", ".join(
                f"{t} {n:,}" for t, n in cases["_population"].items()) + ".", "",
            "| type | stratum | n | mode | repaired correctly | flagged only | missed | wrongly repaired |",
            "|---|---|---:|---|---:|---:|---:|---:|"]

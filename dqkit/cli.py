@@ -14,6 +14,7 @@ from dqkit import __version__
 from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
+from dqkit.io.readers import MAX_EXPANSION
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
 from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, suggest_rules
 from dqkit.progress import Progress
@@ -79,6 +80,9 @@ def cli() -> None:
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
 @click.option("--drop-mt-above", type=click.FloatRange(0, 1), default=None,
               help="Reject documents whose mt_score is above this (default: flag only, never drop).")
+@click.option("--max-expansion", type=click.FloatRange(1, None), default=MAX_EXPANSION, show_default=True,
+              help="Refuse a compressed input that expands to more than this many times its size "
+                   "(and more than 256 MiB): a decompression bomb.")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None,
               help="Worker processes (or Ray CPUs) [default: all cores]. Outputs do not depend on it.")
@@ -91,7 +95,7 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
           on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, exact_only, threshold, ngram, num_perm, index, batch, keep,
-          no_join_repair, drop_mt_above, overwrite, workers, engine, ray_address, resume, shard_docs, quiet) -> None:
+          no_join_repair, drop_mt_above, max_expansion, overwrite, workers, engine, ray_address, resume, shard_docs, quiet) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
@@ -103,6 +107,7 @@ def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dir
         max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact" if exact_only else "near",
         near=NearDupOptions(threshold=threshold, num_perm=num_perm, ngram=ngram, keep=keep), overwrite=overwrite,
         config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above, index=index, batch=batch,
+        max_expansion=max_expansion,
     )
     progress = Progress.for_terminal(quiet)
     settings = RunSettings(workers=workers or os.cpu_count() or 1, engine=engine, ray_address=ray_address,
@@ -286,6 +291,9 @@ def rules_suggest(corpus, text_field, top, min_articles, rule_dirs, out) -> None
 
 
 def main() -> None:
+    # Nothing dqkit writes may be writable by others, whatever umask it was started with
+    # (the mask is inherited by worker processes).
+    os.umask(os.umask(0o022) | 0o022)
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:

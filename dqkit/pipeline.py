@@ -18,7 +18,7 @@ from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
 from dqkit.detect.mt_signals import score_documents
 from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError
-from dqkit.io.readers import ReadOptions, read_corpus
+from dqkit.io.readers import MAX_EXPANSION, ReadOptions, read_corpus
 from dqkit.io.sources import discover
 from dqkit.normalize.joins import repair_joins
 from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents, replacement_edits
@@ -62,6 +62,7 @@ class CleanOptions:
     batch: str | None = None  # this batch's name in the index (default: the output folder's name)
     repair_joins: bool = True
     drop_mt_above: float | None = None  # reject documents whose mt_score is above this
+    max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
 
 
 @dataclass
@@ -83,7 +84,8 @@ def _lang_hint(docs: pl.DataFrame, lang_field: str) -> pl.DataFrame:
     return docs.with_columns(hint.alias("_lang_hint"))
 
 
-def _reject(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None = None) -> pl.DataFrame:
+def mark_rejected(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None = None) -> pl.DataFrame:
+    """``frame`` with the columns ``reason`` and ``detail`` (the reason's default text unless given)."""
     detail_expr = pl.lit(detail or REASONS.get(reason, reason)) if not isinstance(detail, pl.Expr) else detail
     return frame.with_columns(pl.lit(reason).alias("reason"), detail_expr.cast(pl.String).alias("detail"))
 
@@ -112,7 +114,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
 
     empty = docs.filter(pl.col("text").str.strip_chars() == "")
     docs = docs.filter(pl.col("text").str.strip_chars() != "")
-    rejected = [_reject(empty, "empty_text")]
+    rejected = [mark_rejected(empty, "empty_text")]
 
     progress.stage(f"matching {len(rules.rules)} rules")
     outcome = clean_lines(docs, rules.rules)
@@ -167,7 +169,7 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     lap("mt_signals")
 
     dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")
-    rejected.append(_reject(dropped_docs, "rule_dropped",
+    rejected.append(mark_rejected(dropped_docs, "rule_dropped",
                             pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
                             ).drop("rule_id", "line_no"))
     docs = docs.drop("text").join(outcome.texts, on="_doc", how="inner", maintain_order="left")
@@ -176,14 +178,14 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     share = pl.col("chars_removed") / pl.col("chars_in").clip(lower_bound=1)
     nothing_left = pl.col("text").str.strip_chars() == ""
     too_much = ~nothing_left & (share > options.max_removed_fraction)
-    rejected.append(_reject(docs.filter(nothing_left), "empty_after_cleaning"))
-    rejected.append(_reject(docs.filter(too_much), "too_much_removed",
+    rejected.append(mark_rejected(docs.filter(nothing_left), "empty_after_cleaning"))
+    rejected.append(mark_rejected(docs.filter(too_much), "too_much_removed",
                             pl.format("removed {}% of the text (limit {}%)", (share * 100).round(1),
                                       pl.lit(round(options.max_removed_fraction * 100, 1)))))
     survivors = docs.filter(~nothing_left & ~too_much).join(signals, on="_doc", how="left", maintain_order="left")
     if options.drop_mt_above is not None:
         too_mt = pl.col("mt_score") > options.drop_mt_above
-        rejected.append(_reject(survivors.filter(too_mt), "mt_score_above",
+        rejected.append(mark_rejected(survivors.filter(too_mt), "mt_score_above",
                                 pl.format("mt_score {} > {}", pl.col("mt_score"), pl.lit(options.drop_mt_above)))
                         .drop("mt_score", "mt_reasons"))
         survivors = survivors.filter(~too_mt)

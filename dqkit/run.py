@@ -43,8 +43,8 @@ from dqkit.pipeline import (
     INTERNAL,
     SIGNAL_COLUMNS,
     CleanOptions,
-    _reject,
     clean_documents,
+    mark_rejected,
 )
 from dqkit.progress import Progress
 from dqkit.report.html import render_html
@@ -53,8 +53,6 @@ from dqkit.report.summary import build_report
 from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
 
-SHARD_FILES = ("survivors.parquet", "rejects.parquet", "problems.parquet", "edits.parquet", "hits.parquet",
-               "docs.parquet")
 HTML_EXAMPLES = 20
 
 
@@ -116,7 +114,8 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     options = context.options
     rules = _shard_rules(context)
     started = time.perf_counter()
-    corpus = read_shard(shard, ReadOptions(options.text_field, options.id_field, options.on_error))
+    corpus = read_shard(shard, ReadOptions(options.text_field, options.id_field, options.on_error,
+                                           options.max_expansion))
     read_seconds = time.perf_counter() - started
     docs = corpus.documents
     if options.lang_field != "lang" and "lang" in docs.columns:
@@ -218,13 +217,19 @@ def _deduplicate(work: Path, plan: list[Shard], options: CleanOptions, dropped: 
         return found, None
     if options.dedup != "near":
         return pl.DataFrame(schema=schema), None
-    matrices = [np.load(path)[mask.to_numpy()] for path, mask in zip(_scan(work, plan, "signatures.npy"), keep)]
-    matrix = (np.vstack(matrices) if matrices else np.empty((0, options.near.num_perm), np.uint32)).astype(np.uint32)
+    # One matrix, filled shard by shard: the signatures are the largest thing the driver holds.
+    matrix = np.empty((docs.height, options.near.num_perm), np.uint32)
+    row = 0
+    for path, mask in zip(_scan(work, plan, "signatures.npy"), keep):
+        block = np.load(path, mmap_mode="r")[mask.to_numpy()]
+        matrix[row:row + len(block)] = block
+        row += len(block)
     ranking = docs.select("id", pl.col("_doc").alias("_order"), "_quality", "_length")
     found = find_near_duplicates(ranking, matrix, options.near, index, candidates=engine.candidate_pairs)
+    if index is None:
+        return found, None
     pointers = dict(found.select("id", "dup_of").iter_rows())
-    accepted = (ranking["id"].to_list(), [pointers.get(i) for i in ranking["id"]], matrix)
-    return found, accepted
+    return found, (ranking["id"].to_list(), [pointers.get(i) for i in ranking["id"]], matrix)
 
 
 def _edit_counts(edits: pl.DataFrame) -> pl.DataFrame:
@@ -271,7 +276,7 @@ def _finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dr
     dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
     where = pl.when(pl.col("dup_batch").is_not_null()).then(pl.format(" (batch {})", pl.col("dup_batch")))
     reason = pl.when(pl.col("similarity") >= 1.0).then(pl.lit("exact_duplicate")).otherwise(pl.lit("near_duplicate"))
-    dup_rejects = (_reject(dup_docs, "near_duplicate",
+    dup_rejects = (mark_rejected(dup_docs, "near_duplicate",
                            pl.format("Jaccard {} with {}{}", pl.col("similarity"), pl.col("dup_of"),
                                      where.otherwise(pl.lit(""))))
                    .with_columns(reason.alias("reason")).rename({"dup_batch": "dup_of_batch"})
@@ -351,7 +356,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         work, reused = _prepare_work(out, _plan_record(discovery.files, options, config, rules, settings),
                                      settings.resume, progress)
         progress.stage(f"planning shards of {len(discovery.files)} file(s)")
-        plan = plan_shards(discovery.files, settings.shard_docs, work / "input")
+        plan = plan_shards(discovery.files, settings.shard_docs, work / "input", options.max_expansion)
         total = sum(s.documents for s in plan)
         progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
         shard_start = time.perf_counter()
@@ -366,6 +371,7 @@ def run_clean(inputs: list[str], out: Path, options: CleanOptions, progress: Pro
         if docs_in.is_empty() and not any(s["problems"] for s in summaries):
             raise DqkitError(f"empty corpus: the input files hold no documents ({len(discovery.files)} file(s) read)")
         dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
+        del docs_in  # ids and origins of every document: not needed any more
         progress.stage("duplicates across the corpus")
         duplicates, accepted = _deduplicate(work, plan, options, dropped["_doc"], index, engine)
         dedup_seconds = time.perf_counter() - clock

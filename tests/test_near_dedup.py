@@ -170,3 +170,12 @@ def test_numpy_banding_gives_the_same_candidates_as_datasketch_lsh():
     expected = query_pairs(lsh, [LeanMinHash(seed=1, hashvalues=row, scheme="affine32") for row in matrix])
     assert len(expected) > 10
     assert candidate_pairs(matrix, options) == expected
+
+
+def test_a_corpus_with_fewer_words_than_one_ngram_still_gets_signatures():
+    """Found by the property test: two documents of one word each (total < ngram) crashed the shifting."""
+    from dqkit.dedup.signatures import Scheme, signatures
+
+    matrix, shingles = signatures(["0:0", "Wort"], Scheme(num_perm=16, ngram=5))
+    assert matrix.shape == (2, 16) and [len(s) for s in shingles] == [1, 1]
+    assert not (matrix[0] == matrix[1]).all()

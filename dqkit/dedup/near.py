@@ -167,7 +167,7 @@ def find_near_duplicates(docs: pl.DataFrame, matrix: np.ndarray, options: NearDu
     if n + len(earlier) < 2:
         return pl.DataFrame(schema=schema)
 
-    everything = np.vstack([matrix, earlier])
+    everything = np.vstack([matrix, earlier]) if len(earlier) else matrix  # no copy without an index
 
     def similarity(a: int, b: int) -> float:
         # Estimated from the full signatures: the same for a pair in one batch and for a pair

@@ -87,7 +87,8 @@ def shingle_hashes(token_lists: pl.Series, ngram: int) -> list[np.ndarray]:
     with np.errstate(over="ignore"):
         for offset in range(ngram):
             shifted = np.zeros(total, dtype=np.uint64)
-            shifted[:total - offset] = words[offset:]
+            if offset < total:  # fewer words in all than one n-gram: nothing to shift in
+                shifted[:total - offset] = words[offset:]
             combined = combined * PRIME + shifted
     folded = (combined ^ (combined >> np.uint64(32))).astype(np.uint32)
     result = []

@@ -22,6 +22,7 @@ import gzip
 import io
 import json
 import lzma
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -35,11 +36,16 @@ PROBLEM_SCHEMA = {"id": pl.String, "reason": pl.String, "detail": pl.String,
                   "text": pl.String, "_origin": pl.String}
 
 
+MAX_EXPANSION = 100  # decompressed bytes per compressed byte before a file counts as a bomb
+EXPANSION_FLOOR = 256 << 20  # a file may always expand to this much
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
     on_error: str = "stop"  # stop | skip
+    max_expansion: float = MAX_EXPANSION  # see open_input
 
 
 @dataclass(frozen=True)
@@ -84,24 +90,56 @@ class _Problems:
         self.rows.append({"id": doc_id, "reason": reason, "detail": detail, "text": text, "_origin": origin})
 
 
-def open_input(file: InputFile):
+
+
+class _Capped(io.RawIOBase):
+    """A decompressing stream that stops with :class:`InputError` once it has produced
+    more than ``limit`` bytes (a decompression bomb cannot fill memory or disk)."""
+
+    def __init__(self, inner, file: InputFile, limit: int, max_expansion: float):
+        self.inner, self.file, self.limit, self.max_expansion, self.produced = inner, file, limit, max_expansion, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.inner.readinto(buffer)
+        self.produced += count or 0
+        if self.produced > self.limit:
+            raise InputError(
+                f"{self.file.path}: expands to more than {self.limit:,} bytes ({self.max_expansion:g} times its "
+                f"{self.file.path.stat().st_size:,} compressed bytes): a decompression bomb? Refused; raise "
+                "--max-expansion to read it")
+        return count
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def open_input(file: InputFile, max_expansion: float = MAX_EXPANSION):
+    """The file's bytes, decompressed; a compressed file may expand to at most
+    ``max_expansion`` times its size (and always to ``EXPANSION_FLOOR``)."""
     path = file.path
+    if file.compression is None:
+        return open(path, "rb")
     if file.compression == "gz":
-        return gzip.open(path, "rb")
-    if file.compression == "bz2":
-        return bz2.open(path, "rb")
-    if file.compression == "xz":
-        return lzma.open(path, "rb")
-    if file.compression == "zst":
+        inner = gzip.open(path, "rb")
+    elif file.compression == "bz2":
+        inner = bz2.open(path, "rb")
+    elif file.compression == "xz":
+        inner = lzma.open(path, "rb")
+    else:
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
-    return open(path, "rb")
+        inner = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    limit = max(EXPANSION_FLOOR, int(path.stat().st_size * max_expansion))
+    return io.BufferedReader(_Capped(inner, file, limit, max_expansion), buffer_size=1 << 20)
 
 
-def _read_bytes(file: InputFile) -> bytes:
+def _read_bytes(file: InputFile, max_expansion: float) -> bytes:
     try:
-        with open_input(file) as handle:
+        with open_input(file, max_expansion) as handle:
             return handle.read()
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"{file.path}: cannot read ({exc})") from exc
@@ -139,8 +177,8 @@ def decode_text(data: bytes) -> tuple[str | None, int]:
         return text, text.count("\ufffd") - before
 
 
-def _read_txt(file: InputFile, problems: _Problems) -> pl.DataFrame | None:
-    data = _read_bytes(file)
+def _read_txt(file: InputFile, problems: _Problems, max_expansion: float) -> pl.DataFrame | None:
+    data = _read_bytes(file, max_expansion)
     text, replaced = decode_text(data)
     origin = str(file.path)
     if text is None:
@@ -150,18 +188,18 @@ def _read_txt(file: InputFile, problems: _Problems) -> pl.DataFrame | None:
                          "_bytes_replaced": [replaced]})
 
 
-def _jsonl_lines(file: InputFile, part: RecordRange = WHOLE_FILE) -> Iterator[tuple[int, bytes]]:
+def _jsonl_lines(file: InputFile, part: RecordRange = WHOLE_FILE,
+                 max_expansion: float = MAX_EXPANSION) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of the lines of ``part`` (all lines by default)."""
     positioned = part.chunk is not None or part.byte_start is not None
     if part.chunk is not None:
         opened = open(part.chunk, "rb")
     else:
-        opened = open_input(file)
+        opened = open_input(file, max_expansion)
         if part.byte_start is not None:
             opened.seek(part.byte_start)
     with opened as handle:
-        lines = io.BufferedReader(handle) if file.compression == "zst" and part.chunk is None else handle
-        for number, raw in enumerate(lines, part.start + 1 if positioned else 1):
+        for number, raw in enumerate(handle, part.start + 1 if positioned else 1):
             if number <= part.start:
                 continue
             if part.stop is not None and number > part.stop:
@@ -169,12 +207,17 @@ def _jsonl_lines(file: InputFile, part: RecordRange = WHOLE_FILE) -> Iterator[tu
             yield number, raw
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins valid pairs: what is left is alone
+
+
 def _strip_surrogates(text: str) -> tuple[str, int]:
-    """JSON may carry lone surrogates (\\ud800); they cannot be stored as UTF-8."""
-    cleaned = text.encode("utf-8", errors="replace").decode("utf-8")
-    if cleaned == text:
-        return text, 0
-    return cleaned, sum(1 for a, b in zip(text, cleaned) if a != b)
+    """JSON may carry lone surrogates (\\ud800); they cannot be stored as UTF-8 and become
+    U+FFFD, as undecodable bytes do.
+
+    >>> _strip_surrogates("a\\ud800b\\U0001f600")
+    ('a\\ufffdb\\U0001f600', 1)
+    """
+    return LONE_SURROGATE.subn("\ufffd", text)
 
 
 def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
@@ -183,7 +226,7 @@ def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
     origins: list[str] = []
     replaced: list[int] = []
     try:
-        for number, raw in _jsonl_lines(file, part):
+        for number, raw in _jsonl_lines(file, part, opts.max_expansion):
             if not raw.strip():
                 continue
             origin = f"{file.path}:{number}"
@@ -284,7 +327,7 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
     for file in files:
         before = len(problems.rows)
         if file.format == "txt":
-            frame = _read_txt(file, problems)
+            frame = _read_txt(file, problems, opts.max_expansion)
         elif file.format == "jsonl":
             frame = _read_jsonl(file, opts, problems, stats, part)
         else:

@@ -19,7 +19,6 @@ sorting by them gives input order across shards.
 
 from __future__ import annotations
 
-import io
 import lzma
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,15 @@ from pathlib import Path
 import polars as pl
 
 from dqkit.errors import InputError
-from dqkit.io.readers import WHOLE_FILE, Corpus, ReadOptions, RecordRange, open_input, read_corpus
+from dqkit.io.readers import (
+    MAX_EXPANSION,
+    WHOLE_FILE,
+    Corpus,
+    ReadOptions,
+    RecordRange,
+    open_input,
+    read_corpus,
+)
 from dqkit.io.sources import InputFile
 
 SHARD_STRIDE = 1 << 32  # internal row numbers of one shard: k * SHARD_STRIDE + i
@@ -55,7 +62,8 @@ def _count_parquet(file: InputFile) -> int:
         raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
 
 
-def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: str) -> list[RecordRange]:
+def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: str,
+                 max_expansion: float) -> list[RecordRange]:
     """Ranges of ``shard_docs`` lines, found in one pass: for a plain file with the byte
     offset where each starts; for a compressed one (given ``chunk_dir``) with a plain copy
     of its lines, so that no worker decompresses the file from its beginning."""
@@ -65,9 +73,8 @@ def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: 
     line = offset = 0
     writer = None
     try:
-        with open_input(file) as handle:
-            reader = io.BufferedReader(handle) if file.compression == "zst" else handle
-            for raw in reader:
+        with open_input(file, max_expansion) as handle:
+            for raw in handle:
                 if line % shard_docs == 0:
                     starts.append((line, offset))
                     if compressed:
@@ -79,11 +86,16 @@ def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: 
                     writer.write(raw)
                 line += 1
                 offset += len(raw)
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise InputError(f"{file.path}: cannot read ({exc})") from exc
-    finally:
+    except BaseException as exc:  # a broken or refused file leaves no chunk behind
         if writer is not None:
             writer.close()
+        for chunk in chunks:
+            chunk.unlink(missing_ok=True)
+        if isinstance(exc, (OSError, EOFError, lzma.LZMAError)):
+            raise InputError(f"{file.path}: cannot read ({exc})") from exc
+        raise
+    if writer is not None:
+        writer.close()
     if len(starts) <= 1:  # one range: the file is read whole
         for chunk in chunks:
             chunk.unlink()
@@ -93,8 +105,8 @@ def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: 
             for k, ((start, byte), stop) in enumerate(zip(starts, ends))]
 
 
-def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS,
-                chunk_dir: Path | None = None) -> list[Shard]:
+def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS, chunk_dir: Path | None = None,
+                max_expansion: float = MAX_EXPANSION) -> list[Shard]:
     """Split ``files`` (in input order) into shards of at most ``shard_docs`` documents;
     compressed JSONL files larger than a shard are cut into plain chunks in ``chunk_dir``."""
     shards: list[Shard] = []
@@ -120,7 +132,7 @@ def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS,
                      if rows > shard_docs else [WHOLE_FILE])
             sizes = [(p.stop or rows) - p.start for p in parts]
         else:
-            parts = _split_jsonl(file, shard_docs, chunk_dir, f"{number:06d}") or [WHOLE_FILE]
+            parts = _split_jsonl(file, shard_docs, chunk_dir, f"{number:06d}", max_expansion) or [WHOLE_FILE]
             sizes = [(p.stop or 0) - p.start for p in parts]
         for part, size in zip(parts, sizes):
             shards.append(Shard(len(shards), (file,), part, documents=size))

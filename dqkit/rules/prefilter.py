@@ -18,10 +18,17 @@ True
 from __future__ import annotations
 
 import re
-import warnings
-
 import re._parser as sre_parse
-from re._constants import ANY, BRANCH, LITERAL, MAX_REPEAT, MAXREPEAT, MIN_REPEAT, SUBPATTERN
+import warnings
+from re._constants import (
+    ANY,
+    BRANCH,
+    LITERAL,
+    MAX_REPEAT,
+    MAXREPEAT,
+    MIN_REPEAT,
+    SUBPATTERN,
+)
 
 # Rust-regex syntax Python's parser does not know, replaced by something with the same
 # "no literal here" meaning.
