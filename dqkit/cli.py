@@ -305,6 +305,10 @@ def main() -> None:
     except DqkitError as exc:
         click.echo(f"dqkit: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # unwritable or full disk, a file that vanished: say which, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"dqkit: error: {where}{exc.strerror or exc} (the output folder was not changed)", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted: the output folder was not changed", err=True)
         sys.exit(130)

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import zstandard
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEEDS, read_outputs, write_jsonl, write_pack
@@ -91,6 +91,13 @@ rules:
     assert run.code == 1 and not marker.exists() and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("where", ["a-file/out", "/proc/dqkit-out"])
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path, dqkit, where):
+    (tmp_path / "a-file").write_text("not a folder")
+    result = dqkit("clean", SEEDS, "-o", tmp_path / where, "-q")
+    assert result.code in (1, 2) and result.err.startswith("dqkit: error: ") and "Traceback" not in result.err
+
+
 def test_nothing_written_is_writable_by_others_even_with_umask_0(tmp_path, dqkit):
     previous = os.umask(0)
     try:
@@ -160,3 +167,54 @@ def test_lone_surrogates_and_control_characters_in_json(tmp_path, dqkit):
     texts = dict(outputs["clean"].select("id", "text").iter_rows())
     assert "\ufffd" in texts["s"]  # the lone surrogate became U+FFFD, the rest is intact
     assert "\r" not in texts["c"]
+
+
+# --------------------------------------------------------------------------- random rule sets
+
+PHRASES = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=3, max_size=20).filter(
+    lambda s: s.strip() and not s.startswith((" ", "\t")))
+REGEX_PIECES = st.sampled_from([r"\d+", r"[A-ZÄÖÜ]\w+", r"\s+", r"(?i)folgen", r"\.", r"[^\s]{3,}", r"(?:foo|bar)",
+                                r"x?y*", r"\b", r"\p{Lu}", r".{0,20}", r"Facebook", r"[„“\"]"])
+
+
+@st.composite
+def rule_specs(draw) -> str:
+    kind = draw(st.sampled_from(["phrases", "regex"]))
+    if kind == "phrases":
+        patterns = draw(st.lists(PHRASES, min_size=1, max_size=3))
+    else:
+        patterns = ["".join(draw(st.lists(REGEX_PIECES, min_size=1, max_size=4)))]
+    anchor = draw(st.sampled_from(["anywhere", "line_start", "full_line"]))
+    action = draw(st.sampled_from(["drop_line", "flag"]))
+    window = draw(st.sampled_from(["", "where: {position: {head_lines: 2}}", "where: {max_line_chars: 40}"]))
+    return (f"match: {{{kind}: {json.dumps(patterns, ensure_ascii=False)}, anchor: {anchor}}}\n"
+            f"action: {action}\n{window}")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(specs=st.lists(rule_specs(), min_size=1, max_size=4), texts=st.lists(TEXTS, min_size=1, max_size=4))
+def test_random_rule_sets_on_random_text_keep_the_invariants(specs, texts):
+    from dqkit.assemble import clean_lines
+    from dqkit.rules.schema import parse_rule_file
+    from dqkit.rules.yamlpos import load_yaml
+
+    body = "".join(f"  - id: de.random.r{n}\n    message: m\n"
+                   + "".join(f"    {line}\n" for line in spec.strip().splitlines())
+                   + "    examples: {match: [x], no_match: [y]}\n" for n, spec in enumerate(specs))
+    rules, problems = parse_rule_file(load_yaml(f"schema: dqkit/rules@1\nlang: [de]\nrules:\n{body}", "r.yaml"),
+                                      "r.yaml")
+    assume(not problems.items)  # a rule the schema refuses (e.g. one matching the empty string) is not valid
+    docs = pl.DataFrame({"_doc": list(range(len(texts))), "text": [t.replace("\r", "") for t in texts],
+                         "_lang_hint": ["de"] * len(texts)},
+                        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String})
+    outcome = clean_lines(docs, tuple(rules))
+    again = clean_lines(docs, tuple(rules))
+    assert outcome.texts.equals(again.texts) and outcome.edits.equals(again.edits)  # deterministic
+    removed = outcome.edits.filter(pl.col("kind") == "line_removed")
+    for doc, text in enumerate(docs["text"]):  # every removed line was a line of the document
+        lines = text.split("\n")
+        for line_no, before in removed.filter(pl.col("_doc") == doc).select("line_no", "before").iter_rows():
+            assert lines[line_no - 1] == before
+    # Idempotent: the cleaned texts give no new removal.
+    cleaned = outcome.texts.select("_doc", "text").join(docs.select("_doc", "_lang_hint"), on="_doc")
+    assert clean_lines(cleaned, tuple(rules)).edits.filter(pl.col("kind") == "line_removed").is_empty()
