@@ -18,13 +18,10 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from results import replace_section
+from results import replace_section, timed_clean
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -46,21 +43,10 @@ def corpus_size(path: Path, field: str) -> tuple[int, int]:
 
 
 def run_once(path: Path, extra: list[str], workdir: Path) -> dict:
-    out = workdir / "out"
-    shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    command = [*pin, sys.executable, "-m", "dqkit", "clean", str(path), "-o", str(out), "-q", "--workers", "1",
-               *extra]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"dqkit failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    timings = json.loads((out / "timings.json").read_text())
-    stages = {**timings["shard_stage_seconds_summed"], **timings["seconds"]}
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stages": stages}
+    result = timed_clean(path, workdir / "out", ["--workers", "1", *extra], prefix=pin)
+    timings = result.pop("timings")
+    return {**result, "stages": {**timings["shard_stage_seconds_summed"], **timings["seconds"]}}
 
 
 def median_stages(runs: list[dict]) -> dict:

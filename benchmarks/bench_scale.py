@@ -20,15 +20,11 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from results import replace_section
+from results import replace_section, timed_clean
 
 ROOT = Path(__file__).resolve().parent.parent
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578-en-news" / "reuters21578.jsonl.gz"
@@ -59,21 +55,6 @@ def generate(path: Path, documents: int, seed: int = 7) -> int:
     return size
 
 
-def run(inputs: Path, out: Path, args: list[str]) -> dict:
-    shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "dqkit", "clean", str(inputs), "-o", str(out), "-q", *args]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"dqkit failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    timings = json.loads((out / "timings.json").read_text())
-    shutil.rmtree(out, ignore_errors=True)
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "timings": timings}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -90,7 +71,7 @@ def main() -> None:
             times: dict[int, list[float]] = {1: [], 2: []}
             for _ in range(args.repeats):  # alternate, so that both see the same machine
                 for workers in (1, 2):
-                    result = run(REUTERS, tmp / "out", [*REUTERS_FIELDS, "--workers", str(workers),
+                    result = timed_clean(REUTERS, tmp / "out", [*REUTERS_FIELDS, "--workers", str(workers),
                                                         "--shard-docs", "2000"])
                     times[workers].append(result["seconds"])
                     print(f"reuters workers={workers}: {result['seconds']:.1f} s", flush=True)
@@ -111,7 +92,7 @@ def main() -> None:
             text_bytes = generate(path, size)
             sets[size] = path
             repeats = args.repeats if size <= 100_000 else 1
-            results = [run(path, tmp / "out", ["--workers", "2", "--no-langid"]) for _ in range(repeats)]
+            results = [timed_clean(path, tmp / "out", ["--workers", "2", "--no-langid"]) for _ in range(repeats)]
             seconds = statistics.median(r["seconds"] for r in results)
             peak = results[0]["timings"]["peak_rss_mb"]
             rows.append((size, text_bytes, seconds, [r["seconds"] for r in results], peak,
@@ -140,7 +121,8 @@ def main() -> None:
                 engine_times: dict[str, list[float]] = {"local": [], "ray": []}
                 for _ in range(args.repeats):
                     for engine in ("local", "ray"):
-                        result = run(sets[100_000], tmp / "out", ["--workers", "2", "--no-langid", "--engine", engine])
+                        result = timed_clean(sets[100_000], tmp / "out",
+                                             ["--workers", "2", "--no-langid", "--engine", engine])
                         engine_times[engine].append(result["seconds"])
                         print(f"100k engine={engine}: {result['seconds']:.1f} s", flush=True)
                 local, ray_s = statistics.median(engine_times["local"]), statistics.median(engine_times["ray"])
