@@ -90,8 +90,6 @@ class _Problems:
         self.rows.append({"id": doc_id, "reason": reason, "detail": detail, "text": text, "_origin": origin})
 
 
-
-
 class _Capped(io.RawIOBase):
     """A decompressing stream that stops with :class:`InputError` once it has produced
     more than ``limit`` bytes (a decompression bomb cannot fill memory or disk)."""

@@ -2,8 +2,8 @@
 
 A shard is a run of consecutive .txt files, or a range of records of one JSONL or
 Parquet file, holding at most ``shard_docs`` documents. A plain JSONL range starts at a
-byte offset; a compressed JSONL file is decompressed once while planning and its ranges
-copied to plain chunk files in the work folder. The plan depends only on the
+byte offset; a compressed JSONL file is decompressed once while planning, into plain
+chunk files in the work folder that the workers read. The plan depends only on the
 input files and ``shard_docs``, never on the number of workers, so that any number of
 workers (or a Ray cluster) gives the same outputs. Each worker reads its own shard from
 disk; nothing but the small :class:`Shard` description is sent to it.
@@ -66,8 +66,10 @@ def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: 
                  max_expansion: float) -> list[RecordRange]:
     """Ranges of ``shard_docs`` lines, found in one pass: for a plain file with the byte
     offset where each starts; for a compressed one (given ``chunk_dir``) with a plain copy
-    of its lines, so that no worker decompresses the file from its beginning."""
-    compressed = file.compression is not None and chunk_dir is not None
+    of its lines, so that no worker decompresses the file again (without ``chunk_dir``, a
+    range of a compressed file is found by reading up to it)."""
+    plain = file.compression is None
+    compressed = not plain and chunk_dir is not None
     starts: list[tuple[int, int]] = []  # (line, byte offset) where each range starts
     chunks: list[Path] = []
     line = offset = 0
@@ -96,19 +98,15 @@ def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: 
         raise
     if writer is not None:
         writer.close()
-    if len(starts) <= 1:  # one range: the file is read whole
-        for chunk in chunks:
-            chunk.unlink()
-        return [RecordRange(0, line)] if line else []
     ends = [start for start, _ in starts[1:]] + [line]
-    return [RecordRange(start, stop, None if compressed else byte, chunks[k] if compressed else None)
+    return [RecordRange(start, stop, byte if plain else None, chunks[k] if compressed else None)
             for k, ((start, byte), stop) in enumerate(zip(starts, ends))]
 
 
 def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS, chunk_dir: Path | None = None,
                 max_expansion: float = MAX_EXPANSION) -> list[Shard]:
     """Split ``files`` (in input order) into shards of at most ``shard_docs`` documents;
-    compressed JSONL files larger than a shard are cut into plain chunks in ``chunk_dir``."""
+    compressed JSONL files are decompressed once, into plain chunks in ``chunk_dir``."""
     shards: list[Shard] = []
     pending: list[InputFile] = []
 
