@@ -29,7 +29,7 @@ def main() -> None:
         sys.exit(f"refresh: cannot take the screenshot: {missing}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "seeds-out"
-        subprocess.run(["dqkit", "clean", "seeds", "-o", str(out), "-q"], cwd=REPO, check=True)
+        subprocess.run([sys.executable, "-m", "dqkit", "clean", "seeds", "-o", str(out), "-q"], cwd=REPO, check=True)
         for name in ("report.json", "report.md", "report.html"):
             shutil.copyfile(out / name, SEEDS_REPORT / name)
     with browser_session() as session:  # with the first two rules' examples open, as a reviewer would look

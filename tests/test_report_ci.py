@@ -59,6 +59,23 @@ def two_runs(tmp_path, dqkit, monkeypatch):
     return base, head
 
 
+def test_the_rules_fingerprint_follows_the_rules_not_the_layout_of_their_file(tmp_path):
+    from dqkit.report.summary import rules_fingerprint
+    from dqkit.rules.loading import load_rules
+
+    def fingerprint(text: str) -> str:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        pack = write_pack(folder, text)
+        return rules_fingerprint(load_rules([pack.parent], include_builtin=False))
+
+    original = PACK.format(promo='"Jetzt im Shop"')
+    relaid = "# the same rules, laid out anew\n" + original.replace("message: Promo line", "message:   'Promo line'  # why")
+    assert fingerprint(relaid) == fingerprint(original)
+    assert fingerprint(original.replace("Promo line", "Promo lines")) != fingerprint(original)
+    assert fingerprint(PACK.format(promo='"Jetzt im Shop", "Jetzt kaufen"')) != fingerprint(original)
+
+
 def test_a_change_to_one_rule_shows_as_exactly_that_rules_change(two_runs, dqkit):
     base, head = two_runs
     result = dqkit("diff", base / "report.json", head / "report.json", "--format", "json")

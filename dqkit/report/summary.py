@@ -48,6 +48,18 @@ def rule_definition_hash(rule) -> str:
                         rule.status])
 
 
+def rules_fingerprint(rules) -> str:
+    """Hash of the rules as loaded, in load order: each rule's definition, prose and
+    examples. Not the files' bytes: rewriting a pack without changing a rule (comments,
+    layout, a long regex split into a list of alternatives) leaves it as it was.
+    """
+    return _short_hash([[rule.id, rule_definition_hash(rule), rule.title, rule.category, rule.severity,
+                         rule.version, rule.message, rule.description,
+                         {kind: [[e.text, e.is_doc, e.lines, e.span] for e in examples]
+                          for kind, examples in sorted(rule.examples.items())}]
+                        for rule in rules.rules])
+
+
 def _length_label(index: int) -> str:
     if index == 0:
         return f"<{LENGTH_EDGES[0]}"
@@ -166,7 +178,7 @@ def build_report(*, version, options, output_format, files, ids_generated, probl
             "bytes_replaced": int(docs_in["_bytes_replaced"].sum() or 0),
         },
         "rules": {"count": len(rules.rules), "files": list(rules.names),
-                  "fingerprint": _fingerprint(rules.files),
+                  "fingerprint": rules_fingerprint(rules),
                   "definitions": {rule.id: rule_definition_hash(rule) for rule in rules.rules}},
         "documents": {
             "in": documents_in,
