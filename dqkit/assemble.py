@@ -52,8 +52,9 @@ def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
         | ((pl.col("line_no") > pl.col("_last_content")) & pl.col("_cut_tail"))
     )
     folded = kept.filter(fold).select("_doc", "line_no")
-    return marked.join(folded.with_columns(pl.lit(True).alias("_folded")), on=["_doc", "line_no"],
-                       how="left", maintain_order="left").with_columns(pl.col("_folded").fill_null(False))
+    return marked.join(
+        folded.with_columns(pl.lit(True).alias("_folded")), on=["_doc", "line_no"], how="left", maintain_order="left"
+    ).with_columns(pl.col("_folded").fill_null(False))
 
 
 def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -74,9 +75,9 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
         content_chars.filter(pl.col("_removed")).sum().cast(pl.Int64).alias("chars_removed"),
     )
     edits = marked.filter(pl.col("_removed") | pl.col("_folded")).select(
-        "_doc", "line_no",
-        pl.when(pl.col("_removed")).then(pl.lit("line_removed")).otherwise(pl.lit("blank_line_folded"))
-        .alias("kind"),
+        "_doc",
+        "line_no",
+        pl.when(pl.col("_removed")).then(pl.lit("line_removed")).otherwise(pl.lit("blank_line_folded")).alias("kind"),
         "rule_id",
         pl.col("line").alias("before"),
         pl.lit(None, dtype=pl.String).alias("after"),
@@ -91,7 +92,7 @@ class LineOutcome:
     texts: pl.DataFrame  # _doc, text, line_nos, chars_in, chars_removed (the other documents)
     edits: pl.DataFrame  # line_removed, blank_line_folded and line_flagged edits
 
-    def replace(self, other: "LineOutcome") -> "LineOutcome":
+    def replace(self, other: LineOutcome) -> LineOutcome:
         """This outcome with the documents that ``other`` covers taken from ``other``."""
         docs = pl.concat([other.texts.select("_doc"), other.doc_drops.select("_doc")]).unique()
 
@@ -99,33 +100,54 @@ class LineOutcome:
             kept = mine.join(docs, on="_doc", how="anti", maintain_order="left")
             return pl.concat([kept, theirs]).sort("_doc", maintain_order=True)
 
-        return LineOutcome(*(merge(getattr(self, name), getattr(other, name))
-                             for name in ("hits", "doc_drops", "texts", "edits")))
+        return LineOutcome(
+            *(merge(getattr(self, name), getattr(other, name)) for name in ("hits", "doc_drops", "texts", "edits"))
+        )
 
 
 def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
     """Match ``rules`` on the lines of ``docs`` (``_doc, text, _lang_hint``) and remove
     what they drop. A line hit by several rules is credited to the first (rule order)."""
     lines = line_table(docs.select("_doc", "text", "_lang_hint"))
-    rule_table = pl.DataFrame({"rule": range(len(rules)), "rule_id": [r.id for r in rules],
-                               "action": [r.action for r in rules]},
-                              schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String})
-    hits = (match_lines(lines, rules).join(rule_table, on="rule", how="left", maintain_order="left")
-            .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="left",
-                  maintain_order="left"))
-    doc_drops = (hits.filter(pl.col("action") == "drop_doc").sort("_doc", "rule", "line_no")
-                 .group_by("_doc", maintain_order=True).agg(pl.col("rule_id").first(), pl.col("line_no").first()))
+    rule_table = pl.DataFrame(
+        {"rule": range(len(rules)), "rule_id": [r.id for r in rules], "action": [r.action for r in rules]},
+        schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String},
+    )
+    hits = (
+        match_lines(lines, rules)
+        .join(rule_table, on="rule", how="left", maintain_order="left")
+        .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="left", maintain_order="left")
+    )
+    doc_drops = (
+        hits.filter(pl.col("action") == "drop_doc")
+        .sort("_doc", "rule", "line_no")
+        .group_by("_doc", maintain_order=True)
+        .agg(pl.col("rule_id").first(), pl.col("line_no").first())
+    )
     lines = lines.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
-    removed = (hits.filter(pl.col("action") == "drop_line").sort("_doc", "line_no", "rule")
-               .group_by("_doc", "line_no", maintain_order=True).agg(pl.col("rule_id").first()))
+    removed = (
+        hits.filter(pl.col("action") == "drop_line")
+        .sort("_doc", "line_no", "rule")
+        .group_by("_doc", "line_no", maintain_order=True)
+        .agg(pl.col("rule_id").first())
+    )
     texts, line_edits = assemble(lines, removed)
-    flags = (hits.filter(pl.col("action") == "flag")
-             .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
-             .join(lines.select("_doc", "line_no"), on=["_doc", "line_no"], how="semi")
-             .select("_doc", "line_no", pl.lit("line_flagged").alias("kind"), "rule_id",
-                     pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after")))
-    edits = pl.concat([line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)]).sort("_doc", "line_no",
-                                                                                     maintain_order=True)
+    flags = (
+        hits.filter(pl.col("action") == "flag")
+        .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
+        .join(lines.select("_doc", "line_no"), on=["_doc", "line_no"], how="semi")
+        .select(
+            "_doc",
+            "line_no",
+            pl.lit("line_flagged").alias("kind"),
+            "rule_id",
+            pl.col("line").alias("before"),
+            pl.lit(None, dtype=pl.String).alias("after"),
+        )
+    )
+    edits = pl.concat([line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)]).sort(
+        "_doc", "line_no", maintain_order=True
+    )
     return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
 
 
@@ -134,7 +156,9 @@ def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.D
     ``languages`` (``_doc, lang``): they are cleaned again with the language known."""
     rule_langs = pl.DataFrame(
         [(i, lang) for i, r in enumerate(rules) if not r.applies_to_all_languages for lang in r.langs],
-        schema={"rule": pl.Int32, "lang": pl.String}, orient="row")
+        schema={"rule": pl.Int32, "lang": pl.String},
+        orient="row",
+    )
     scoped = hits.join(rule_langs.select("rule").unique(), on="rule", how="semi")
     known = languages.with_columns(pl.col("lang").str.extract(r"^([a-z]{2,3})")).filter(pl.col("lang").is_not_null())
     candidates = scoped.join(known, on="_doc", how="inner")
@@ -145,9 +169,13 @@ def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.D
 def kept_lines(texts: pl.DataFrame) -> pl.DataFrame:
     """The clean text as a line table with the original line numbers (``_doc, line_no, line``
     + the other columns of ``texts``, e.g. ``lang``)."""
-    return (texts.filter(pl.col("line_nos").list.len() > 0)  # nothing kept: no lines
-            .with_columns(pl.col("text").str.split("\n").alias("line"))
-            .explode("line", "line_nos").rename({"line_nos": "line_no"}).drop("text"))
+    return (
+        texts.filter(pl.col("line_nos").list.len() > 0)  # nothing kept: no lines
+        .with_columns(pl.col("text").str.split("\n").alias("line"))
+        .explode("line", "line_nos")
+        .rename({"line_nos": "line_no"})
+        .drop("text")
+    )
 
 
 def replace_lines(texts: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
@@ -155,9 +183,14 @@ def replace_lines(texts: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
     if changed.is_empty():
         return texts
     docs = changed.select("_doc").unique()
-    lines = (kept_lines(texts.join(docs, on="_doc", how="semi").select("_doc", "text", "line_nos"))
-             .join(changed.rename({"line": "_new"}), on=["_doc", "line_no"], how="left", maintain_order="left")
-             .with_columns(pl.col("_new").fill_null(pl.col("line")).alias("line")))
+    lines = (
+        kept_lines(texts.join(docs, on="_doc", how="semi").select("_doc", "text", "line_nos"))
+        .join(changed.rename({"line": "_new"}), on=["_doc", "line_no"], how="left", maintain_order="left")
+        .with_columns(pl.col("_new").fill_null(pl.col("line")).alias("line"))
+    )
     rebuilt = lines.group_by("_doc", maintain_order=True).agg(pl.col("line").str.join("\n").alias("_text"))
-    return (texts.join(rebuilt, on="_doc", how="left", maintain_order="left")
-            .with_columns(pl.col("_text").fill_null(pl.col("text")).alias("text")).drop("_text"))
+    return (
+        texts.join(rebuilt, on="_doc", how="left", maintain_order="left")
+        .with_columns(pl.col("_text").fill_null(pl.col("text")).alias("text"))
+        .drop("_text")
+    )

@@ -44,79 +44,209 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Output folder (created; must be empty unless --overwrite).")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder (created; must be empty unless --overwrite).",
+)
 @click.option("--text-field", default="text", show_default=True, help="Field holding the document text.")
-@click.option("--id-field", default="id", show_default=True,
-              help="Field holding the document id (missing: ids are made from file and line).")
-@click.option("--lang-field", default="lang", show_default=True,
-              help="Field holding a known language; where set, language detection is skipped.")
-@click.option("--output-format", type=click.Choice(["jsonl", "parquet"]), default=None,
-              help="Format of clean.* and rejects.* [default: parquet for Parquet input, else jsonl].")
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True),
-              help="Extra rule folder or file (repeatable); loaded after the built-in packs.")
+@click.option(
+    "--id-field",
+    default="id",
+    show_default=True,
+    help="Field holding the document id (missing: ids are made from file and line).",
+)
+@click.option(
+    "--lang-field",
+    default="lang",
+    show_default=True,
+    help="Field holding a known language; where set, language detection is skipped.",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["jsonl", "parquet"]),
+    default=None,
+    help="Format of clean.* and rejects.* [default: parquet for Parquet input, else jsonl].",
+)
+@click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Extra rule folder or file (repeatable); loaded after the built-in packs.",
+)
 @click.option("--no-builtin-rules", is_flag=True, help="Use only the --rules folders.")
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Rule settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].")
-@click.option("--on-error", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
-              help="On an unreadable record: stop with file:line, or reject it and go on.")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Rule settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["stop", "skip"]),
+    default="stop",
+    show_default=True,
+    help="On an unreadable record: stop with file:line, or reject it and go on.",
+)
 @click.option("--no-langid", is_flag=True, help="Do not detect languages (lang stays empty unless given).")
-@click.option("--lang-prefix-chars", type=click.IntRange(50, 100_000), default=DEFAULT_PREFIX_CHARS,
-              show_default=True, help="How much of the cleaned text language detection reads.")
-@click.option("--max-removed", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Reject a document when rules removed more than this share of its characters.")
+@click.option(
+    "--lang-prefix-chars",
+    type=click.IntRange(50, 100_000),
+    default=DEFAULT_PREFIX_CHARS,
+    show_default=True,
+    help="How much of the cleaned text language detection reads.",
+)
+@click.option(
+    "--max-removed",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Reject a document when rules removed more than this share of its characters.",
+)
 @click.option("--no-dedup", is_flag=True, help="Keep duplicates.")
 @click.option("--exact-only", is_flag=True, help="Remove exact duplicates only (no MinHash near-dedup).")
-@click.option("--threshold", type=click.FloatRange(0.05, 1.0), default=0.5, show_default=True,
-              help="Near-duplicate threshold: Jaccard similarity of word n-gram sets, verified per pair.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.05, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Near-duplicate threshold: Jaccard similarity of word n-gram sets, verified per pair.",
+)
 @click.option("--ngram", type=click.IntRange(1, 20), default=5, show_default=True, help="Words per shingle.")
-@click.option("--num-perm", type=click.IntRange(16, 1024), default=128, show_default=True,
-              help="MinHash permutations.")
-@click.option("--index", "index", type=click.Path(file_okay=False), default=None,
-              help="Persistent near-duplicate index of earlier batches (created if missing; updated with this batch).")
+@click.option("--num-perm", type=click.IntRange(16, 1024), default=128, show_default=True, help="MinHash permutations.")
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Persistent near-duplicate index of earlier batches (created if missing; updated with this batch).",
+)
 @click.option("--batch", default=None, help="This batch's name in the index [default: the output folder's name].")
-@click.option("--keep", type=click.Choice(KEEP_POLICIES), default="best", show_default=True,
-              help="Which copy of a cluster stays: fewest repairs and MT flags, first in input, or longest.")
+@click.option(
+    "--keep",
+    type=click.Choice(KEEP_POLICIES),
+    default="best",
+    show_default=True,
+    help="Which copy of a cluster stays: fewest repairs and MT flags, first in input, or longest.",
+)
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
-@click.option("--drop-mt-above", type=click.FloatRange(0, 1), default=None,
-              help="Reject documents whose mt_score is above this (default: flag only, never drop).")
-@click.option("--max-expansion", type=click.FloatRange(1, None), default=MAX_EXPANSION, show_default=True,
-              help="Refuse a compressed input that expands to more than this many times its size "
-                   "(and more than 256 MiB): a decompression bomb.")
+@click.option(
+    "--drop-mt-above",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Reject documents whose mt_score is above this (default: flag only, never drop).",
+)
+@click.option(
+    "--max-expansion",
+    type=click.FloatRange(1, None),
+    default=MAX_EXPANSION,
+    show_default=True,
+    help="Refuse a compressed input that expands to more than this many times its size "
+    "(and more than 256 MiB): a decompression bomb.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
-@click.option("--workers", type=click.IntRange(1, 1024), default=None,
-              help="Worker processes (or Ray CPUs) [default: all cores]. Outputs do not depend on it.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: worker processes on this machine; ray: Ray tasks (pip install 'dqkit[ray]').")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    default=None,
+    help="Worker processes (or Ray CPUs) [default: all cores]. Outputs do not depend on it.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: worker processes on this machine; ray: Ray tasks (pip install 'dqkit[ray]').",
+)
 @click.option("--ray-address", default=None, help="Ray cluster to join [default: start a local Ray].")
 @click.option("--resume", is_flag=True, help="Reuse the finished shards of an interrupted run into the same OUT.")
-@click.option("--shard-docs", type=click.IntRange(1, None), default=DEFAULT_SHARD_DOCS, show_default=True,
-              help="Documents per shard (also the scope of within-shard evidence: joins, number scales).")
+@click.option(
+    "--shard-docs",
+    type=click.IntRange(1, None),
+    default=DEFAULT_SHARD_DOCS,
+    show_default=True,
+    help="Documents per shard (also the scope of within-shard evidence: joins, number scales).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def clean(inputs, out, text_field, id_field, lang_field, output_format, rule_dirs, no_builtin_rules, config,
-          on_error, no_langid, lang_prefix_chars, max_removed, no_dedup, exact_only, threshold, ngram, num_perm, index, batch, keep,
-          no_join_repair, drop_mt_above, max_expansion, overwrite, workers, engine, ray_address, resume, shard_docs, quiet) -> None:
+def clean(
+    inputs,
+    out,
+    text_field,
+    id_field,
+    lang_field,
+    output_format,
+    rule_dirs,
+    no_builtin_rules,
+    config,
+    on_error,
+    no_langid,
+    lang_prefix_chars,
+    max_removed,
+    no_dedup,
+    exact_only,
+    threshold,
+    ngram,
+    num_perm,
+    index,
+    batch,
+    keep,
+    no_join_repair,
+    drop_mt_above,
+    max_expansion,
+    overwrite,
+    workers,
+    engine,
+    ray_address,
+    resume,
+    shard_docs,
+    quiet,
+) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
     """
     options = CleanOptions(
-        text_field=text_field, id_field=id_field, lang_field=lang_field, on_error=on_error,
-        output_format=output_format, rule_dirs=tuple(rule_dirs), builtin_rules=not no_builtin_rules,
-        detect_language=not no_langid, lang_prefix_chars=lang_prefix_chars,
-        max_removed_fraction=max_removed, dedup="none" if no_dedup else "exact" if exact_only else "near",
-        near=NearDupOptions(threshold=threshold, num_perm=num_perm, ngram=ngram, keep=keep), overwrite=overwrite,
-        config=config, repair_joins=not no_join_repair, drop_mt_above=drop_mt_above, index=index, batch=batch,
+        text_field=text_field,
+        id_field=id_field,
+        lang_field=lang_field,
+        on_error=on_error,
+        output_format=output_format,
+        rule_dirs=tuple(rule_dirs),
+        builtin_rules=not no_builtin_rules,
+        detect_language=not no_langid,
+        lang_prefix_chars=lang_prefix_chars,
+        max_removed_fraction=max_removed,
+        dedup="none" if no_dedup else "exact" if exact_only else "near",
+        near=NearDupOptions(threshold=threshold, num_perm=num_perm, ngram=ngram, keep=keep),
+        overwrite=overwrite,
+        config=config,
+        repair_joins=not no_join_repair,
+        drop_mt_above=drop_mt_above,
+        index=index,
+        batch=batch,
         max_expansion=max_expansion,
     )
     progress = Progress.for_terminal(quiet)
-    settings = RunSettings(workers=workers or os.cpu_count() or 1, engine=engine, ray_address=ray_address,
-                           resume=resume, shard_docs=shard_docs)
+    settings = RunSettings(
+        workers=workers or os.cpu_count() or 1,
+        engine=engine,
+        ray_address=ray_address,
+        resume=resume,
+        shard_docs=shard_docs,
+    )
     report = run_clean(list(inputs), out, options, progress, settings)
     docs = report["documents"]
     if not quiet:
-        click.echo(f"{docs['in']} documents: {docs['kept']} kept, {docs['rejected']} rejected; "
-                   f"{report['lines']['removed']} lines removed -> {out}", err=True)
+        click.echo(
+            f"{docs['in']} documents: {docs['kept']} kept, {docs['rejected']} rejected; "
+            f"{report['lines']['removed']} lines removed -> {out}",
+            err=True,
+        )
 
 
 @cli.command()
@@ -139,16 +269,41 @@ def diff(base, head, fmt, exit_code) -> None:
 
 @cli.command()
 @click.argument("report", type=click.Path(path_type=Path))
-@click.option("--baseline", type=click.Path(path_type=Path), default=None,
-              help="Baseline report.json for conditions on delta, abs_delta and delta_pct.")
-@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-              help="Gate settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].")
-@click.option("--format", "fmt", type=click.Choice(["text", "github", "md"]), default="text", show_default=True,
-              help="text; github (workflow annotations, 10 per level); md (a table for $GITHUB_STEP_SUMMARY).")
-@click.option("--junit", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the outcomes as JUnit XML here.")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
-              help="warning: warnings fail the check too.")
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Baseline report.json for conditions on delta, abs_delta and delta_pct.",
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Gate settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "md"]),
+    default="text",
+    show_default=True,
+    help="text; github (workflow annotations, 10 per level); md (a table for $GITHUB_STEP_SUMMARY).",
+)
+@click.option(
+    "--junit",
+    "junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the outcomes as JUnit XML here.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="warning: warnings fail the check too.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="text: list the checks that passed too.")
 def check(report, baseline, config, fmt, junit, fail_on, verbose) -> None:
     """Evaluate the quality gates on REPORT (a report.json or its folder).
@@ -207,8 +362,10 @@ def rules_test(paths, verbose) -> None:
             if result.failed or verbose:
                 label = "FAIL" if result.failed else "ok"
                 detail = f" ({result.detail})" if result.detail else ""
-                click.echo(f"{label} {rule.id} {result.group} {result.example.where}: {result.status}{detail}: "
-                           f"{result.example.text[:100]!r}")
+                click.echo(
+                    f"{label} {rule.id} {result.group} {result.example.where}: {result.status}{detail}: "
+                    f"{result.example.text[:100]!r}"
+                )
     click.echo(f"{len(ruleset.rules)} rules")
     click.echo(f"{passed} passed, {failed} failed")
     if failed:
@@ -218,7 +375,9 @@ def rules_test(paths, verbose) -> None:
 @rules.command("lint")
 @click.argument("paths", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
-@click.option("--no-builtin", is_flag=True, help="Do not load the built-in packs (ids are then not checked against them).")
+@click.option(
+    "--no-builtin", is_flag=True, help="Do not load the built-in packs (ids are then not checked against them)."
+)
 def rules_lint(paths, fmt, no_builtin) -> None:
     """Check rule files: schema, ids, languages, examples, patterns (compiled with the
     engine `clean` uses), and warnings for over-broad rules.
@@ -231,8 +390,9 @@ def rules_lint(paths, fmt, no_builtin) -> None:
         click.echo(f"dqkit: error: no such rule file or folder: {', '.join(missing)}", err=True)
         sys.exit(2)
     loaded = collect_rules(_rule_folders(paths), include_builtin=not no_builtin, compile_builtin=True)
-    diagnostics = ([Diagnostic.parse(e, "error") for e in loaded.errors]
-                   + [Diagnostic.parse(w, "warning") for w in loaded.warnings])
+    diagnostics = [Diagnostic.parse(e, "error") for e in loaded.errors] + [
+        Diagnostic.parse(w, "warning") for w in loaded.warnings
+    ]
     output = render(diagnostics, fmt)
     if output:
         click.echo(output)
@@ -248,8 +408,10 @@ def rules_list(corpus, text_field, rule_dirs) -> None:
     ruleset = load_rules(_rule_folders(rule_dirs))
     counts = rule_hits_on_corpus(list(corpus), ruleset, text_field) if corpus else {}
     header = ["id", "lang", "category", "action"] + (["hits", "documents"] if corpus else [])
-    rows = [[r.id, ",".join(r.langs), r.category, r.action]
-            + ([str(v) for v in counts.get(r.id, (0, 0))] if corpus else []) for r in ruleset.rules]
+    rows = [
+        [r.id, ",".join(r.langs), r.category, r.action] + ([str(v) for v in counts.get(r.id, (0, 0))] if corpus else [])
+        for r in ruleset.rules
+    ]
     widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
     for row in [header, *rows]:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -273,12 +435,27 @@ def rules_explain(rule_id, rule_dirs) -> None:
 @click.argument("corpus", nargs=-1, required=True)
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--top", type=click.IntRange(1, 1000), default=20, show_default=True, help="How many suggestions.")
-@click.option("--min-articles", type=click.IntRange(2, None), default=3, show_default=True,
-              help="A line must appear in at least this many different articles.")
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(exists=True),
-              help="Extra rule folder (lines its rules hit are not suggested).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the rule file here instead of printing it.")
+@click.option(
+    "--min-articles",
+    type=click.IntRange(2, None),
+    default=3,
+    show_default=True,
+    help="A line must appear in at least this many different articles.",
+)
+@click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Extra rule folder (lines its rules hit are not suggested).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the rule file here instead of printing it.",
+)
 def rules_suggest(corpus, text_field, top, min_articles, rule_dirs, out) -> None:
     """Suggest rules for lines that many different documents of CORPUS share and no rule
     covers, most widespread first, as a rule file ready to edit."""

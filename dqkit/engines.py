@@ -41,8 +41,9 @@ class LocalEngine:
                 _report(progress, list(results.values()), plan)
             return [results[s.index] for s in plan]
         # spawn, not fork: polars' thread pool does not survive a fork safely
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(plan)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(self.workers, len(plan)), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             pending = {pool.submit(shard_function, shard, context): shard for shard in plan}
             try:
                 while pending:
@@ -95,12 +96,14 @@ class RayEngine:
 
     def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:
         count, _ = lsh_bands(options)
-        groups = [list(range(count))[k::self.workers] for k in range(min(self.workers, count))]
+        groups = [list(range(count))[k :: self.workers] for k in range(min(self.workers, count))]
         shared = self.ray.put(matrix)
         task = self.ray.remote(num_cpus=1)(_band_candidates)
         pairs: set[tuple[int, int]] = set()
-        self._gather({task.remote(shared, options, bands): k for k, bands in enumerate(groups)},
-                     lambda _, found: pairs.update(found))
+        self._gather(
+            {task.remote(shared, options, bands): k for k, bands in enumerate(groups)},
+            lambda _, found: pairs.update(found),
+        )
         return pairs
 
 
@@ -121,8 +124,9 @@ def open_engine(settings):
         if settings.ray_address:
             ray.init(address=settings.ray_address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.WARNING)
+            ray.init(
+                num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+            )
     try:
         yield RayEngine(ray, settings.workers)
     finally:

@@ -77,8 +77,13 @@ class CleanResult:
 
 def _lang_hint(docs: pl.DataFrame, lang_field: str) -> pl.DataFrame:
     if lang_field in docs.columns:
-        hint = (pl.col(lang_field).cast(pl.String).str.strip_chars().str.to_lowercase()
-                .str.extract(r"^([a-z]{2,3})(?:[-_].*)?$"))
+        hint = (
+            pl.col(lang_field)
+            .cast(pl.String)
+            .str.strip_chars()
+            .str.to_lowercase()
+            .str.extract(r"^([a-z]{2,3})(?:[-_].*)?$")
+        )
     else:
         hint = pl.lit(None, dtype=pl.String)
     return docs.with_columns(hint.alias("_lang_hint"))
@@ -90,8 +95,7 @@ def mark_rejected(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None
     return frame.with_columns(pl.lit(reason).alias("reason"), detail_expr.cast(pl.String).alias("detail"))
 
 
-def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
-                    progress: Progress) -> CleanResult:
+def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions, progress: Progress) -> CleanResult:
     """Clean a documents frame (``_doc, id, text, _origin, _bytes_replaced`` + carried)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -122,20 +126,32 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
 
     progress.stage("detecting language")
     # On the cleaned text: boilerplate in another language must not decide it.
-    given = (pl.col(options.lang_field).cast(pl.String) if options.lang_field in docs.columns
-             else pl.lit(None, dtype=pl.String))
-    to_detect = (docs.filter(pl.col("_lang_hint").is_null()).select("_doc")
-                 .join(outcome.texts.select("_doc", "text"), on="_doc", how="inner", maintain_order="left"))
+    given = (
+        pl.col(options.lang_field).cast(pl.String)
+        if options.lang_field in docs.columns
+        else pl.lit(None, dtype=pl.String)
+    )
+    to_detect = (
+        docs.filter(pl.col("_lang_hint").is_null())
+        .select("_doc")
+        .join(outcome.texts.select("_doc", "text"), on="_doc", how="inner", maintain_order="left")
+    )
     found: list[tuple[str | None, bool]] = [(None, False)] * to_detect.height
     if options.detect_language and not to_detect.is_empty():
         found = detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, progress.advance)
-    detected = pl.DataFrame({"_doc": to_detect["_doc"], "_detected": [lang for lang, _ in found],
-                             "_trusted": [trusted for _, trusted in found]},
-                            schema={"_doc": pl.Int64, "_detected": pl.String, "_trusted": pl.Boolean})
-    docs = (docs.join(detected, on="_doc", how="left", maintain_order="left")
-            .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected"))
-                          .otherwise(given).alias("lang"))
-            .drop("_detected"))
+    detected = pl.DataFrame(
+        {
+            "_doc": to_detect["_doc"],
+            "_detected": [lang for lang, _ in found],
+            "_trusted": [trusted for _, trusted in found],
+        },
+        schema={"_doc": pl.Int64, "_detected": pl.String, "_trusted": pl.Boolean},
+    )
+    docs = (
+        docs.join(detected, on="_doc", how="left", maintain_order="left")
+        .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected")).otherwise(given).alias("lang"))
+        .drop("_detected")
+    )
     docs = docs.with_columns(pl.col("_trusted").fill_null(False))
     lap("language")
 
@@ -145,7 +161,8 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     rescoped = out_of_language(outcome.hits, rules.rules, trusted)
     if not rescoped.is_empty():
         again = docs.filter(pl.col("_doc").is_in(rescoped.implode())).with_columns(
-            pl.col("lang").str.extract(r"^([a-z]{2,3})").alias("_lang_hint"))
+            pl.col("lang").str.extract(r"^([a-z]{2,3})").alias("_lang_hint")
+        )
         outcome = outcome.replace(clean_lines(again, rules.rules))
     lap("rescope")
 
@@ -161,17 +178,25 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     progress.stage("MT signals")
     # Rules of category "provenance" say a text was generated or translated automatically.
     notice_rules = [r.id for r in rules.rules if r.category == "provenance"]
-    notices = (outcome.hits.filter(pl.col("rule_id").is_in(notice_rules)).sort("_doc", "line_no")
-               .group_by("_doc").agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example")))
-    signals = score_documents(outcome.texts.select("_doc", "text")
-                              .join(docs.select("_doc", "lang"), on="_doc", how="left", maintain_order="left")
-                              .join(notices, on="_doc", how="left", maintain_order="left"))
+    notices = (
+        outcome.hits.filter(pl.col("rule_id").is_in(notice_rules))
+        .sort("_doc", "line_no")
+        .group_by("_doc")
+        .agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example"))
+    )
+    signals = score_documents(
+        outcome.texts.select("_doc", "text")
+        .join(docs.select("_doc", "lang"), on="_doc", how="left", maintain_order="left")
+        .join(notices, on="_doc", how="left", maintain_order="left")
+    )
     lap("mt_signals")
 
     dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")
-    rejected.append(mark_rejected(dropped_docs, "rule_dropped",
-                            pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
-                            ).drop("rule_id", "line_no"))
+    rejected.append(
+        mark_rejected(
+            dropped_docs, "rule_dropped", pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
+        ).drop("rule_id", "line_no")
+    )
     docs = docs.drop("text").join(outcome.texts, on="_doc", how="inner", maintain_order="left")
 
     # Document guard: too much removed, or nothing left.
@@ -179,31 +204,53 @@ def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions,
     nothing_left = pl.col("text").str.strip_chars() == ""
     too_much = ~nothing_left & (share > options.max_removed_fraction)
     rejected.append(mark_rejected(docs.filter(nothing_left), "empty_after_cleaning"))
-    rejected.append(mark_rejected(docs.filter(too_much), "too_much_removed",
-                            pl.format("removed {}% of the text (limit {}%)", (share * 100).round(1),
-                                      pl.lit(round(options.max_removed_fraction * 100, 1)))))
+    rejected.append(
+        mark_rejected(
+            docs.filter(too_much),
+            "too_much_removed",
+            pl.format(
+                "removed {}% of the text (limit {}%)",
+                (share * 100).round(1),
+                pl.lit(round(options.max_removed_fraction * 100, 1)),
+            ),
+        )
+    )
     survivors = docs.filter(~nothing_left & ~too_much).join(signals, on="_doc", how="left", maintain_order="left")
     if options.drop_mt_above is not None:
         too_mt = pl.col("mt_score") > options.drop_mt_above
-        rejected.append(mark_rejected(survivors.filter(too_mt), "mt_score_above",
-                                pl.format("mt_score {} > {}", pl.col("mt_score"), pl.lit(options.drop_mt_above)))
-                        .drop("mt_score", "mt_reasons"))
+        rejected.append(
+            mark_rejected(
+                survivors.filter(too_mt),
+                "mt_score_above",
+                pl.format("mt_score {} > {}", pl.col("mt_score"), pl.lit(options.drop_mt_above)),
+            ).drop("mt_score", "mt_reasons")
+        )
         survivors = survivors.filter(~too_mt)
 
     edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
     # What dedup's keep policy compares: keep=best takes the copy with the fewest repairs
     # and MT flags (then the longest).
-    repairs = (edits.filter(~pl.col("kind").is_in(["line_removed", "blank_line_folded", "line_flagged"]))
-               .group_by("_doc").len(name="_repairs"))
-    survivors = (survivors.join(repairs, on="_doc", how="left", maintain_order="left")
-                 .with_columns((pl.col("_repairs").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
-                               .alias("_quality"), ranking_columns(pl.col("text")))
-                 .drop("_repairs"))
+    repairs = (
+        edits.filter(~pl.col("kind").is_in(["line_removed", "blank_line_folded", "line_flagged"]))
+        .group_by("_doc")
+        .len(name="_repairs")
+    )
+    survivors = (
+        survivors.join(repairs, on="_doc", how="left", maintain_order="left")
+        .with_columns(
+            (pl.col("_repairs").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64).alias("_quality"),
+            ranking_columns(pl.col("text")),
+        )
+        .drop("_repairs")
+    )
     lap("guard")
     return CleanResult(
-        clean=survivors, rejects=_assemble_rejects(rejected, original), edits=edits,
+        clean=survivors,
+        rejects=_assemble_rejects(rejected, original),
+        edits=edits,
         hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
-        ids=ids, timings=timings,
+        ids=ids,
+        timings=timings,
     )
 
 
@@ -213,8 +260,7 @@ def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.D
     if not frames:
         return pl.DataFrame(schema={"_doc": pl.Int64, "id": pl.String, "reason": pl.String, "detail": pl.String})
     rejects = pl.concat(frames, how="diagonal_relaxed").drop("text", strict=False)
-    return rejects.join(original, on="_doc", how="left", maintain_order="left").rename(
-        {"_original_text": "text"})
+    return rejects.join(original, on="_doc", how="left", maintain_order="left").rename({"_original_text": "text"})
 
 
 def read_documents(inputs: list[str], text_field: str = "text", id_field: str = "id") -> pl.DataFrame:
@@ -238,8 +284,9 @@ def rule_hits_on_corpus(inputs: list[str], rules: RuleSet, text_field: str = "te
     return {rule_id: (lines, documents) for rule_id, lines, documents in counts.iter_rows()}
 
 
-def suggest_rules(inputs: list[str], rules: RuleSet, text_field: str = "text", top: int = 20,
-                  min_articles: int = 3) -> list[Suggestion]:
+def suggest_rules(
+    inputs: list[str], rules: RuleSet, text_field: str = "text", top: int = 20, min_articles: int = 3
+) -> list[Suggestion]:
     """Lines repeated across different articles of a corpus that no rule covers yet."""
     docs = read_documents(inputs, text_field)
     normalised, _ = normalise_documents(docs.select("_doc", "text"))
@@ -253,15 +300,30 @@ def suggest_rules(inputs: list[str], rules: RuleSet, text_field: str = "text", t
     for row in found.head(top).iter_rows(named=True):
         # Real body lines of the same documents, the no_match examples: the longest
         # lines that are not repeated elsewhere, one per document.
-        body = (lines.filter(pl.col("_doc").is_in(row["_docs"]) & pl.col("_len").is_between(40, 600)
-                             & ~pl.col("_ml").str.replace_all(r"\d+", "0").is_in(repeated))
-                .sort("_len", "_doc", descending=[True, False]).unique("_doc", keep="first", maintain_order=True)
-                ["line"].head(2).to_list())
+        body = (
+            lines.filter(
+                pl.col("_doc").is_in(row["_docs"])
+                & pl.col("_len").is_between(40, 600)
+                & ~pl.col("_ml").str.replace_all(r"\d+", "0").is_in(repeated)
+            )
+            .sort("_len", "_doc", descending=[True, False])
+            .unique("_doc", keep="first", maintain_order=True)["line"]
+            .head(2)
+            .to_list()
+        )
         texts = docs.filter(pl.col("_doc").is_in(row["_docs"][:3]))
         given = texts["_lang_hint"].drop_nulls().to_list()
         guesses = given or [lang for lang, trusted in detect_languages(texts["text"].to_list()) if trusted]
         lang = max(set(guesses), key=guesses.count).split("-")[0] if guesses else "any"
-        suggestions.append(Suggestion(
-            text=row["text"], variants=tuple(v.strip() for v in row["variants"]), body_lines=tuple(body),
-            lang=lang, articles=row["articles"], documents=row["documents"], sources=tuple(row["sources"])))
+        suggestions.append(
+            Suggestion(
+                text=row["text"],
+                variants=tuple(v.strip() for v in row["variants"]),
+                body_lines=tuple(body),
+                lang=lang,
+                articles=row["articles"],
+                documents=row["documents"],
+                sources=tuple(row["sources"]),
+            )
+        )
     return suggestions

@@ -17,7 +17,7 @@ class Progress:
         self._last_draw = 0.0
 
     @classmethod
-    def for_terminal(cls, quiet: bool) -> "Progress":
+    def for_terminal(cls, quiet: bool) -> Progress:
         return cls(enabled=not quiet and sys.stderr.isatty())
 
     def stage(self, label: str) -> None:
@@ -39,8 +39,10 @@ class Progress:
         rate = done / elapsed
         eta = (total - done) / rate if rate > 0 else 0
         filled = int(30 * done / total)
-        self.stream.write(f"\r  [{'#' * filled}{' ' * (30 - filled)}] {done}/{total} "
-                          f"{rate:,.0f} docs/s ETA {int(eta) // 60}:{int(eta) % 60:02d}   ")
+        self.stream.write(
+            f"\r  [{'#' * filled}{' ' * (30 - filled)}] {done}/{total} "
+            f"{rate:,.0f} docs/s ETA {int(eta) // 60}:{int(eta) % 60:02d}   "
+        )
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()

@@ -15,7 +15,9 @@ def _pairs(assignment: dict[str, str]) -> set[tuple[str, str]]:
     groups: dict[str, list[str]] = {}
     for item, cluster in assignment.items():
         groups.setdefault(cluster, []).append(item)
-    return {(a, b) for members in groups.values() for i, a in enumerate(sorted(members)) for b in sorted(members)[i + 1:]}
+    return {
+        (a, b) for members in groups.values() for i, a in enumerate(sorted(members)) for b in sorted(members)[i + 1 :]
+    }
 
 
 def pair_scores(predicted: dict[str, str], truth: dict[str, str]) -> dict[str, float]:
@@ -34,5 +36,11 @@ def pair_scores(predicted: dict[str, str], truth: dict[str, str]) -> dict[str, f
     expected = rows * cols / comb(n, 2) if n > 1 else 0.0
     maximum = (rows + cols) / 2
     ari = (index - expected) / (maximum - expected) if maximum != expected else 1.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "ari": round(ari, 4),
-            "predicted_pairs": len(found), "true_pairs": len(true)}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "ari": round(ari, 4),
+        "predicted_pairs": len(found),
+        "true_pairs": len(true),
+    }

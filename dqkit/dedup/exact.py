@@ -30,6 +30,8 @@ def key_hashes(texts: pl.Series) -> pl.Series:
 def find_exact_duplicates(docs: pl.DataFrame) -> pl.DataFrame:
     """(``id``, ``dup_of``) for every document that repeats an earlier one (``docs``: ``id, _key``
     in input order)."""
-    return (docs.with_columns(pl.col("id").first().over("_key").alias("dup_of"))
-            .filter(pl.col("id") != pl.col("dup_of"))
-            .select("id", "dup_of"))
+    return (
+        docs.with_columns(pl.col("id").first().over("_key").alias("dup_of"))
+        .filter(pl.col("id") != pl.col("dup_of"))
+        .select("id", "dup_of")
+    )

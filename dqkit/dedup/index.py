@@ -56,14 +56,16 @@ class IndexLock:
     def __init__(self, folder: Path):
         self.path = folder / LOCK
 
-    def __enter__(self) -> "IndexLock":
+    def __enter__(self) -> IndexLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             holder = self.path.read_text(encoding="utf-8", errors="replace").strip() or "?"
-            raise DqkitError(f"the index {self.path.parent} is in use by another run (lock held by process "
-                             f"{holder}); if no run is active, delete {self.path}") from None
+            raise DqkitError(
+                f"the index {self.path.parent} is in use by another run (lock held by process "
+                f"{holder}); if no run is active, delete {self.path}"
+            ) from None
         with os.fdopen(descriptor, "w") as handle:
             handle.write(str(os.getpid()))
         return self
@@ -83,8 +85,10 @@ def open_index(folder: Path, params: dict, batch: str) -> Index:
             raise DqkitError(f"{params_path}: the index is corrupt ({exc})") from exc
         if stored != params:
             changed = sorted(k for k in set(stored) | set(params) if stored.get(k) != params.get(k))
-            raise DqkitError(f"the index {folder} was built with other parameters ({', '.join(changed)}: "
-                             f"{ {k: stored.get(k) for k in changed} }); use the same options or a new index")
+            raise DqkitError(
+                f"the index {folder} was built with other parameters ({', '.join(changed)}: "
+                f"{ {k: stored.get(k) for k in changed} }); use the same options or a new index"
+            )
     batch_names: list[str] = []
     if (folder / BATCHES).exists():
         try:
@@ -101,24 +105,30 @@ def open_index(folder: Path, params: dict, batch: str) -> Index:
         matrix = np.asarray(frame["signature"].to_list(), dtype=np.uint32).reshape(frame.height, params["num_perm"])
     except Exception as exc:  # polars and numpy raise several kinds for a broken file
         raise DqkitError(f"{signatures_path}: the index is corrupt ({exc}); restore it or start a new one") from exc
-    return Index(folder, params, frame["id"].to_list(), frame["batch"].to_list(), frame["dup_of"].to_list(),
-                 matrix, batch_names)
+    return Index(
+        folder, params, frame["id"].to_list(), frame["batch"].to_list(), frame["dup_of"].to_list(), matrix, batch_names
+    )
 
 
 def save_index(index: Index, batch: str, ids: list[str], dup_of: list[str | None], matrix: np.ndarray) -> None:
     """Add a batch (every document that reached near-dedup, with what it duplicates) and
     write the index atomically: the signatures first, then the batch list."""
     all_matrix = np.vstack([index.matrix, matrix]) if index.size else matrix
-    frame = pl.DataFrame({
-        "id": index.ids + ids,
-        "batch": index.batches + [batch] * len(ids),
-        "dup_of": pl.Series(index.dup_of + dup_of, dtype=pl.String),
-        "signature": pl.Series(all_matrix.tolist(), dtype=pl.List(pl.UInt32)),
-    })
+    frame = pl.DataFrame(
+        {
+            "id": index.ids + ids,
+            "batch": index.batches + [batch] * len(ids),
+            "dup_of": pl.Series(index.dup_of + dup_of, dtype=pl.String),
+            "signature": pl.Series(all_matrix.tolist(), dtype=pl.List(pl.UInt32)),
+        }
+    )
     index.folder.mkdir(parents=True, exist_ok=True)
     if not (index.folder / PARAMS).exists():
-        _write_atomic(index.folder / PARAMS,
-                      lambda p: p.write_text(json.dumps(index.params, indent=2, sort_keys=True), encoding="utf-8"))
+        _write_atomic(
+            index.folder / PARAMS,
+            lambda p: p.write_text(json.dumps(index.params, indent=2, sort_keys=True), encoding="utf-8"),
+        )
     _write_atomic(index.folder / SIGNATURES, lambda p: frame.write_parquet(p, compression="zstd"))
-    _write_atomic(index.folder / BATCHES,
-                  lambda p: p.write_text(json.dumps(index.batch_names + [batch]), encoding="utf-8"))
+    _write_atomic(
+        index.folder / BATCHES, lambda p: p.write_text(json.dumps(index.batch_names + [batch]), encoding="utf-8")
+    )

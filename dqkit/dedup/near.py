@@ -101,8 +101,9 @@ def lsh_bands(options: NearDupOptions) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def candidate_pairs(matrix: np.ndarray, options: NearDupOptions, bands: Iterable[int] | None = None
-                    ) -> set[tuple[int, int]]:
+def candidate_pairs(
+    matrix: np.ndarray, options: NearDupOptions, bands: Iterable[int] | None = None
+) -> set[tuple[int, int]]:
     """Pairs of documents that agree on all rows of at least one band (of ``bands``: a
     subset, so that bands can be shared out between workers; default all).
 
@@ -113,7 +114,7 @@ def candidate_pairs(matrix: np.ndarray, options: NearDupOptions, bands: Iterable
     count, rows = lsh_bands(options)
     pairs: set[tuple[int, int]] = set()
     for band in range(count) if bands is None else bands:
-        keys = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows])
+        keys = np.ascontiguousarray(matrix[:, band * rows : (band + 1) * rows])
         keys = keys.view(np.dtype((np.void, keys.dtype.itemsize * rows))).ravel()
         _, bucket, counts = np.unique(keys, return_inverse=True, return_counts=True)
         shared = np.flatnonzero(counts[bucket] > 1)
@@ -126,7 +127,7 @@ def candidate_pairs(matrix: np.ndarray, options: NearDupOptions, bands: Iterable
             if len(members) > BIG_BUCKET:  # a star keeps it connected without k^2 pairs
                 pairs.update((members[0], m) for m in members[1:])
                 continue
-            pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1:])
+            pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
     return pairs
 
 
@@ -150,8 +151,13 @@ def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
     return [(q, -n, i) for q, n, i in zip(quality, length, ids)]
 
 
-def find_near_duplicates(docs: pl.DataFrame, matrix: np.ndarray, options: NearDupOptions,
-                         index: Index | None = None, candidates=candidate_pairs) -> pl.DataFrame:
+def find_near_duplicates(
+    docs: pl.DataFrame,
+    matrix: np.ndarray,
+    options: NearDupOptions,
+    index: Index | None = None,
+    candidates=candidate_pairs,
+) -> pl.DataFrame:
     """For ``docs`` (``id, _order, _quality, _length``) with signatures ``matrix`` (one row
     each): every non-kept member of a cluster, as ``id, dup_of, similarity, dup_batch``
     (``dup_batch``: the index batch of ``dup_of`` when it was accepted in an earlier batch).

@@ -48,10 +48,13 @@ class Scheme:
 def normalise(texts: pl.Expr) -> pl.Expr:
     """The words a signature is made of."""
     # No Unicode normalisation here: clean text is NFC already, and NFKC would double the cost.
-    return (texts.str.to_lowercase()
-            .str.replace_all(r"[\p{P}\p{S}\s]+", " ")
-            .str.strip_chars().str.split(by=" ")
-            .list.eval(pl.element().filter(pl.element() != "")))
+    return (
+        texts.str.to_lowercase()
+        .str.replace_all(r"[\p{P}\p{S}\s]+", " ")
+        .str.strip_chars()
+        .str.split(by=" ")
+        .list.eval(pl.element().filter(pl.element() != ""))
+    )
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -76,10 +79,15 @@ def shingle_hashes(token_lists: pl.Series, ngram: int) -> list[np.ndarray]:
     flat = token_lists.explode()
     lengths = token_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
     vocabulary = flat.drop_nulls().unique()
-    word_hash = pl.Series([xxhash.xxh64_intdigest(w.encode("utf-8"), seed=HASH_SEED) for w in vocabulary],
-                          dtype=pl.UInt64)
-    words = (pl.DataFrame({"w": flat}).join(pl.DataFrame({"w": vocabulary, "h": word_hash}), on="w", how="left",
-                                            maintain_order="left")["h"].fill_null(0).to_numpy())
+    word_hash = pl.Series(
+        [xxhash.xxh64_intdigest(w.encode("utf-8"), seed=HASH_SEED) for w in vocabulary], dtype=pl.UInt64
+    )
+    words = (
+        pl.DataFrame({"w": flat})
+        .join(pl.DataFrame({"w": vocabulary, "h": word_hash}), on="w", how="left", maintain_order="left")["h"]
+        .fill_null(0)
+        .to_numpy()
+    )
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     total = len(words)
     # n-gram hash at every position i: sum of words[i + k] * PRIME^(n-1-k), in wrapping uint64.
@@ -88,19 +96,19 @@ def shingle_hashes(token_lists: pl.Series, ngram: int) -> list[np.ndarray]:
         for offset in range(ngram):
             shifted = np.zeros(total, dtype=np.uint64)
             if offset < total:  # fewer words in all than one n-gram: nothing to shift in
-                shifted[:total - offset] = words[offset:]
+                shifted[: total - offset] = words[offset:]
             combined = combined * PRIME + shifted
     folded = (combined ^ (combined >> np.uint64(32))).astype(np.uint32)
     result = []
     for start, length in zip(starts, lengths):
         if length >= ngram:
-            result.append(folded[start:start + length - ngram + 1])
+            result.append(folded[start : start + length - ngram + 1])
         elif length == 0:
             result.append(np.empty(0, dtype=np.uint32))
         else:  # shorter than one n-gram: all its words are the one shingle
             with np.errstate(over="ignore"):
                 value = np.uint64(0)
-                for word in words[start:start + length]:
+                for word in words[start : start + length]:
                     value = value * PRIME + word
             result.append(np.array([(value ^ (value >> np.uint64(32))) & np.uint64(0xFFFFFFFF)], dtype=np.uint32))
     return result

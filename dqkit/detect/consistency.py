@@ -42,17 +42,24 @@ def _names(text: str, lang: str) -> set[str]:
 
 def number_scale_flags(docs: pl.DataFrame) -> dict[int, list[str]]:
     """Per ``_doc`` (of ``_doc, text, lang``), the scale mismatches found, as examples."""
-    pairs = (docs.select("_doc", pl.col("text").str.extract_all(NUMBER_NOUN).alias("pair"))
-             .explode("pair").drop_nulls()
-             .with_columns(pl.col("pair").str.extract(r"(\d[\d.]*)\s+\p{Lu}", 1).alias("number"),
-                           pl.col("pair").str.extract(r"\s(\p{Lu}\p{Ll}+)$", 1).alias("noun"))
-             .drop_nulls(["number", "noun"]))
+    pairs = (
+        docs.select("_doc", pl.col("text").str.extract_all(NUMBER_NOUN).alias("pair"))
+        .explode("pair")
+        .drop_nulls()
+        .with_columns(
+            pl.col("pair").str.extract(r"(\d[\d.]*)\s+\p{Lu}", 1).alias("number"),
+            pl.col("pair").str.extract(r"\s(\p{Lu}\p{Ll}+)$", 1).alias("noun"),
+        )
+        .drop_nulls(["number", "noun"])
+    )
     if pairs.is_empty():
         return {}
     by_noun: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for doc, number, noun in pairs.select("_doc", "number", "noun").unique().iter_rows():
         by_noun[noun].append((doc, _value(number), number))
-    texts = {doc: (text, (lang or "de").split("-")[0]) for doc, text, lang in docs.select("_doc", "text", "lang").iter_rows()}
+    texts = {
+        doc: (text, (lang or "de").split("-")[0]) for doc, text, lang in docs.select("_doc", "text", "lang").iter_rows()
+    }
     names: dict[int, set[str]] = {}
 
     def same_story(a: int, b: int) -> bool:
@@ -80,6 +87,8 @@ def number_scale_flags(docs: pl.DataFrame) -> dict[int, list[str]]:
                     # The small value is the odd one out when more versions say the large one.
                     if big_docs and len(big_docs) > len(agreeing):
                         plural = "s" if len(big_docs) > 1 else ""
-                        flags[doc].append(f"{shown_by_value[value]} {noun} ({shown_by_value[big]} {noun} "
-                                          f"in {len(big_docs)} other version{plural})")
+                        flags[doc].append(
+                            f"{shown_by_value[value]} {noun} ({shown_by_value[big]} {noun} "
+                            f"in {len(big_docs)} other version{plural})"
+                        )
     return dict(flags)

@@ -13,7 +13,7 @@ confidently wrong on short text ("Kurz." comes out as Polish with p = 0.99999).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 UNDETERMINED = "und"
 DEFAULT_PREFIX_CHARS = 600
@@ -39,8 +39,11 @@ def _prefix(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else limit]
 
 
-def detect_languages(texts: Sequence[str], prefix_chars: int = DEFAULT_PREFIX_CHARS,
-                     on_progress: Callable[[int, int], None] | None = None) -> list[tuple[str, bool]]:
+def detect_languages(
+    texts: Sequence[str],
+    prefix_chars: int = DEFAULT_PREFIX_CHARS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[str, bool]]:
     """Per text: (ISO 639-1 code as langdetect spells it, e.g. ``de`` or ``zh-cn``;
     whether the guess rests on enough text to be trusted)."""
     from langdetect.lang_detect_exception import LangDetectException

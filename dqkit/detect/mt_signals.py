@@ -52,8 +52,34 @@ WEIGHTS = {
     "unbalanced_quotes": 0.1,
 }
 EXAMPLE_CHARS = 120
-ARTICLES = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einem", "einen", "einer", "the", "a", "an",
-            "le", "la", "les", "un", "une", "il", "lo", "el", "los", "las", "uno", "una"}
+ARTICLES = {
+    "der",
+    "die",
+    "das",
+    "den",
+    "dem",
+    "des",
+    "ein",
+    "eine",
+    "einem",
+    "einen",
+    "einer",
+    "the",
+    "a",
+    "an",
+    "le",
+    "la",
+    "les",
+    "un",
+    "une",
+    "il",
+    "lo",
+    "el",
+    "los",
+    "las",
+    "uno",
+    "una",
+}
 
 DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«")
 MONTHS_DE = "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
@@ -63,11 +89,14 @@ V2_DE = regex.compile(
     r"(?:\s+\d{4})?\s+(?:der|die|das|den|dem)\s+"
     # a genitive or apposition of time is fine: "Am Montag der kommenden Woche erklärte"
     r"(?!(?:kommenden|vergangenen|nächsten|letzten|folgenden|gleichen|selben|laufenden|Woche|Jahres|Monats)\b)"
-    r"\p{L}+", regex.MULTILINE)
+    r"\p{L}+",
+    regex.MULTILINE,
+)
 ENGLISH_RUN = regex.compile(
     r"\b(?:the|of|and|to|is|that|for|it|with|on|are|be|by|this|from|at|or|have|not|but|we|you|they|which|has|"
     r"would|can|their|there|been|were)\s+(?:the|of|and|to|is|that|for|it|with|on|are|be|by|this|from|at|or|have|"
-    r"not|but|we|you|they|which|has|would|can|their|there|been|were|a|an)\b")
+    r"not|but|we|you|they|which|has|would|can|their|there|been|were|a|an)\b"
+)
 QUOTED = regex.compile(r"„[^“”\n]{0,400}[“”]|“[^”\n]{0,400}”|\"[^\"\n]{0,400}\"|«[^»\n]{0,400}»|»[^«\n]{0,400}«")
 OPEN_CLOSE = {"de": ("„", "“"), "en": ("“", "”"), "fr": ("«", "»")}
 
@@ -97,11 +126,17 @@ def _add(found: dict, signal: str, example: str) -> None:
 
 def _snippet(text: str, start: int, end: int) -> str:
     left = max(0, start - 30)
-    return text[left:min(len(text), end + 30)].replace("\n", " ")[:EXAMPLE_CHARS]
+    return text[left : min(len(text), end + 30)].replace("\n", " ")[:EXAMPLE_CHARS]
 
 
-def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
-               foreign_paragraphs: tuple[str, ...] = (), scale_mismatches: tuple[str, ...] = ()) -> list[dict]:
+def mt_signals(
+    text: str,
+    lang: str,
+    notices: int,
+    notice_example: str = "",
+    foreign_paragraphs: tuple[str, ...] = (),
+    scale_mismatches: tuple[str, ...] = (),
+) -> list[dict]:
     """The signals found in ``text`` (language ``lang``), as ``{signal, count, example}``
     records in a fixed order; ``notices`` counts MT/auto-generation notice rule hits,
     ``foreign_paragraphs`` and ``scale_mismatches`` come from :func:`score_documents`."""
@@ -122,22 +157,24 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
                 continue
             exempt = [m.span() for phrase in allowed for m in regex.finditer(regex.escape(phrase), line)]
             for match in pattern.finditer(line):
-                before = line[:match.start()].split()
-                after = line[match.end():].split()
-                if (any(a <= match.start() < b for a, b in exempt)
-                        # "das Aus", "dem Für und Wider": a nominalised word after an article
-                        or (before and before[-1].lower() in ARTICLES)
-                        # "Im Zentrum", "Von Miller", "Kritik Bei PSG": a title, a name, a heading
-                        or (after and after[0][:1].isupper())):
+                before = line[: match.start()].split()
+                after = line[match.end() :].split()
+                if (
+                    any(a <= match.start() < b for a, b in exempt)
+                    # "das Aus", "dem Für und Wider": a nominalised word after an article
+                    or (before and before[-1].lower() in ARTICLES)
+                    # "Im Zentrum", "Von Miller", "Kritik Bei PSG": a title, a name, a heading
+                    or (after and after[0][:1].isupper())
+                ):
                     continue
                 _add(found, "capitalised_function_word", _snippet(line, match.start(), match.end()))
     if base and base != "en":
         unquoted = QUOTED.sub(" ", text)
         own_words = load_lexicon(base).function_words
         for match in ENGLISH_RUN.finditer(unquoted):
-            before = unquoted[:match.start()].split()[-1:] or [""]
-            after = unquoted[match.end():].split()[:1] or [""]
-            sentence = regex.split(r"[.!?]\s", unquoted[max(0, match.start() - 300):match.end() + 300])
+            before = unquoted[: match.start()].split()[-1:] or [""]
+            after = unquoted[match.end() :].split()[:1] or [""]
+            sentence = regex.split(r"[.!?]\s", unquoted[max(0, match.start() - 300) : match.end() + 300])
             words = regex.findall(r"\p{L}+", " ".join(s for s in sentence if match.group() in s).lower())
             # A title or a name ("Rise of the Tomb Raider"), or a whole English sentence (a
             # quoted tweet, which paragraph_language covers), is not an untranslated fragment.
@@ -148,8 +185,12 @@ def mt_signals(text: str, lang: str, notices: int, notice_example: str = "",
         _add(found, "paragraph_language", paragraph[:EXAMPLE_CHARS])
     for mismatch in scale_mismatches:
         _add(found, "number_scale", mismatch[:EXAMPLE_CHARS])
-    if "\"" in text and regex.search(r"[„“”«»]", text) and regex.search(r"\"[^\"\n]{1,200}\"", text) \
-            and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text)):
+    if (
+        '"' in text
+        and regex.search(r"[„“”«»]", text)
+        and regex.search(r"\"[^\"\n]{1,200}\"", text)
+        and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text))
+    ):
         found["mixed_quote_styles"] = (1, "typographic and straight quotation marks")
     if base in OPEN_CLOSE:
         # Per document: a quotation may run over several paragraphs (or one-sentence lines).
@@ -190,8 +231,11 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
         words = regex.findall(r"\p{L}{2,}", paragraph.lower())
         digits = sum(ch.isdigit() for ch in paragraph)
         # prose only: tables and price lists have few function words in any language
-        if (len(words) >= MIN_PARAGRAPH_WORDS and digits < 0.05 * len(paragraph)
-                and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE):
+        if (
+            len(words) >= MIN_PARAGRAPH_WORDS
+            and digits < 0.05 * len(paragraph)
+            and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE
+        ):
             suspects.append(paragraph)
             if len(suspects) == MAX_SUSPECTS_PER_DOCUMENT:
                 break
@@ -203,8 +247,11 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
     ``notices`` and ``notice_example`` (MT-notice rule hits)."""
     reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
     rows = list(docs.select("text", "lang").iter_rows())
-    suspects = [(index, p) for index, (text, lang, *_rest) in enumerate(rows)
-                for p in suspect_paragraphs(text, (lang or "").split("-")[0])]
+    suspects = [
+        (index, p)
+        for index, (text, lang, *_rest) in enumerate(rows)
+        for p in suspect_paragraphs(text, (lang or "").split("-")[0])
+    ]
     foreign: dict[int, list[str]] = {}
     if suspects:
         detected = detect_languages([p for _, p in suspects])
@@ -215,10 +262,17 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
     scale = number_scale_flags(docs.select("_doc", "text", "lang"))
     scores, reasons = [], []
     for index, (doc, text, lang, notices, example) in enumerate(
-            docs.select("_doc", "text", "lang", "notices", "notice_example").iter_rows()):
-        found = mt_signals(text, lang or "", notices or 0, example or "",
-                           tuple(foreign.get(index, ())), tuple(scale.get(doc, ())))
+        docs.select("_doc", "text", "lang", "notices", "notice_example").iter_rows()
+    ):
+        found = mt_signals(
+            text, lang or "", notices or 0, example or "", tuple(foreign.get(index, ())), tuple(scale.get(doc, ()))
+        )
         scores.append(mt_score(found))
         reasons.append(found)
-    return pl.DataFrame({"_doc": docs["_doc"], "mt_score": pl.Series(scores, dtype=pl.Float64),
-                         "mt_reasons": pl.Series(reasons, dtype=reason_type)})
+    return pl.DataFrame(
+        {
+            "_doc": docs["_doc"],
+            "mt_score": pl.Series(scores, dtype=pl.Float64),
+            "mt_reasons": pl.Series(reasons, dtype=reason_type),
+        }
+    )

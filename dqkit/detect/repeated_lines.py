@@ -23,8 +23,9 @@ import polars as pl
 MAX_CHARS = 200  # longer lines are paragraphs, not template text
 
 
-def repeated_lines(lines: pl.DataFrame, min_articles: int = 3, covered: pl.DataFrame | None = None,
-                   sources: pl.DataFrame | None = None) -> pl.DataFrame:
+def repeated_lines(
+    lines: pl.DataFrame, min_articles: int = 3, covered: pl.DataFrame | None = None, sources: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Repeated short lines, most widespread first.
 
     ``lines`` is a line table (see :func:`dqkit.rules.engine.line_table`); ``covered``
@@ -34,25 +35,35 @@ def repeated_lines(lines: pl.DataFrame, min_articles: int = 3, covered: pl.DataF
     (up to 3, most frequent first), the ``_docs`` holding it and its ``_shape``.
     """
     content = lines.filter(~pl.col("_blank"))
-    fingerprint = (content.sort("_len", "line_no", descending=[True, False])
-                   .group_by("_doc").agg(pl.col("_ml").first().alias("_article")))
+    fingerprint = (
+        content.sort("_len", "line_no", descending=[True, False])
+        .group_by("_doc")
+        .agg(pl.col("_ml").first().alias("_article"))
+    )
     candidates = content.filter((pl.col("_len") <= MAX_CHARS) & pl.col("_ml").str.contains(r"\p{L}.*\p{L}.*\p{L}"))
     if covered is not None and not covered.is_empty():
         candidates = candidates.join(covered, on=["_doc", "line_no"], how="anti")
     # A document's longest line is its article text, never a candidate.
-    candidates = (candidates.join(fingerprint, on="_doc").filter(pl.col("_ml") != pl.col("_article"))
-                  .with_columns(pl.col("_ml").str.replace_all(r"\d+", "0").alias("_shape")))
+    candidates = (
+        candidates.join(fingerprint, on="_doc")
+        .filter(pl.col("_ml") != pl.col("_article"))
+        .with_columns(pl.col("_ml").str.replace_all(r"\d+", "0").alias("_shape"))
+    )
     if sources is not None:
         candidates = candidates.join(sources, on="_doc", how="left")
     else:
         candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias("source"))
-    found = candidates.group_by("_shape").agg(
-        pl.col("_article").n_unique().alias("articles"),
-        pl.col("_doc").n_unique().alias("documents"),
-        pl.col("_m").mode().sort().first().alias("text"),
-        pl.col("line").str.strip_chars().unique().sort().head(5).alias("variants"),
-        pl.col("source").drop_nulls().value_counts(sort=True).head(3).struct.field("source").alias("sources"),
-        pl.col("_doc").unique().sort().alias("_docs"),
-    ).with_columns(pl.col("_shape"))
+    found = (
+        candidates.group_by("_shape")
+        .agg(
+            pl.col("_article").n_unique().alias("articles"),
+            pl.col("_doc").n_unique().alias("documents"),
+            pl.col("_m").mode().sort().first().alias("text"),
+            pl.col("line").str.strip_chars().unique().sort().head(5).alias("variants"),
+            pl.col("source").drop_nulls().value_counts(sort=True).head(3).struct.field("source").alias("sources"),
+            pl.col("_doc").unique().sort().alias("_docs"),
+        )
+        .with_columns(pl.col("_shape"))
+    )
     found = found.filter(pl.col("articles") >= min_articles)
     return found.sort(["articles", "documents", "text"], descending=[True, True, False])

@@ -23,17 +23,16 @@ import io
 import json
 import lzma
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import polars as pl
 
 from dqkit.errors import InputError, OptionsError
 from dqkit.io.sources import InputFile
 
-PROBLEM_SCHEMA = {"id": pl.String, "reason": pl.String, "detail": pl.String,
-                  "text": pl.String, "_origin": pl.String}
+PROBLEM_SCHEMA = {"id": pl.String, "reason": pl.String, "detail": pl.String, "text": pl.String, "_origin": pl.String}
 
 
 MAX_EXPANSION = 100  # decompressed bytes per compressed byte before a file counts as a bomb
@@ -107,7 +106,8 @@ class _Capped(io.RawIOBase):
             raise InputError(
                 f"{self.file.path}: expands to more than {self.limit:,} bytes ({self.max_expansion:g} times its "
                 f"{self.file.path.stat().st_size:,} compressed bytes): a decompression bomb? Refused; raise "
-                "--max-expansion to read it")
+                "--max-expansion to read it"
+            )
         return count
 
     def close(self) -> None:
@@ -182,12 +182,12 @@ def _read_txt(file: InputFile, problems: _Problems, max_expansion: float) -> pl.
     if text is None:
         problems.reject(origin, file.name, "binary_file", "binary file (NUL bytes), not text", None)
         return None
-    return pl.DataFrame({"id": [file.name], "text": [text], "_origin": [origin],
-                         "_bytes_replaced": [replaced]})
+    return pl.DataFrame({"id": [file.name], "text": [text], "_origin": [origin], "_bytes_replaced": [replaced]})
 
 
-def _jsonl_lines(file: InputFile, part: RecordRange = WHOLE_FILE,
-                 max_expansion: float = MAX_EXPANSION) -> Iterator[tuple[int, bytes]]:
+def _jsonl_lines(
+    file: InputFile, part: RecordRange = WHOLE_FILE, max_expansion: float = MAX_EXPANSION
+) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of the lines of ``part`` (all lines by default)."""
     positioned = part.chunk is not None or part.byte_start is not None
     if part.chunk is not None:
@@ -218,8 +218,9 @@ def _strip_surrogates(text: str) -> tuple[str, int]:
     return LONE_SURROGATE.subn("\ufffd", text)
 
 
-def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
-                stats: dict, part: RecordRange = WHOLE_FILE) -> pl.DataFrame | None:
+def _read_jsonl(
+    file: InputFile, opts: ReadOptions, problems: _Problems, stats: dict, part: RecordRange = WHOLE_FILE
+) -> pl.DataFrame | None:
     rows: list[dict] = []
     origins: list[str] = []
     replaced: list[int] = []
@@ -232,31 +233,52 @@ def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
             try:
                 record = json.loads(raw)
             except UnicodeDecodeError as exc:
-                problems.add(origin, fallback_id, "malformed_record", f"not valid UTF-8 ({exc.reason})",
-                             raw.decode("utf-8", errors="replace"))
+                problems.add(
+                    origin,
+                    fallback_id,
+                    "malformed_record",
+                    f"not valid UTF-8 ({exc.reason})",
+                    raw.decode("utf-8", errors="replace"),
+                )
                 continue
             except json.JSONDecodeError as exc:
-                problems.add(origin, fallback_id, "malformed_record",
-                             f"malformed JSON at column {exc.colno}: {exc.msg}",
-                             raw.decode("utf-8", errors="replace"))
+                problems.add(
+                    origin,
+                    fallback_id,
+                    "malformed_record",
+                    f"malformed JSON at column {exc.colno}: {exc.msg}",
+                    raw.decode("utf-8", errors="replace"),
+                )
                 continue
             if not isinstance(record, dict):
-                problems.add(origin, fallback_id, "malformed_record",
-                             f"expected a JSON object, found {type(record).__name__}",
-                             raw.decode("utf-8", errors="replace"))
+                problems.add(
+                    origin,
+                    fallback_id,
+                    "malformed_record",
+                    f"expected a JSON object, found {type(record).__name__}",
+                    raw.decode("utf-8", errors="replace"),
+                )
                 continue
             text = record.get(opts.text_field)
             if not isinstance(text, str):
                 found = "missing" if opts.text_field not in record else f"not a string ({type(text).__name__})"
-                problems.add(origin, fallback_id, "missing_text",
-                             f"text field {opts.text_field!r} is {found}; fields present: "
-                             f"{', '.join(sorted(record)) or '(none)'} (choose one with --text-field)",
-                             raw.decode("utf-8", errors="replace"))
+                problems.add(
+                    origin,
+                    fallback_id,
+                    "missing_text",
+                    f"text field {opts.text_field!r} is {found}; fields present: "
+                    f"{', '.join(sorted(record)) or '(none)'} (choose one with --text-field)",
+                    raw.decode("utf-8", errors="replace"),
+                )
                 continue
             if opts.id_field in record and not isinstance(record[opts.id_field], (str, int)):
-                problems.add(origin, fallback_id, "missing_id",
-                             f"id field {opts.id_field!r} is {type(record[opts.id_field]).__name__}, "
-                             "not a string or number", raw.decode("utf-8", errors="replace"))
+                problems.add(
+                    origin,
+                    fallback_id,
+                    "missing_id",
+                    f"id field {opts.id_field!r} is {type(record[opts.id_field]).__name__}, not a string or number",
+                    raw.decode("utf-8", errors="replace"),
+                )
                 continue
             text, bad = _strip_surrogates(text)
             record[opts.text_field] = text
@@ -276,16 +298,19 @@ def _read_jsonl(file: InputFile, opts: ReadOptions, problems: _Problems,
     return frame.with_columns(pl.Series("_origin", origins), pl.Series("_bytes_replaced", replaced))
 
 
-def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict,
-                  part: RecordRange = WHOLE_FILE) -> pl.DataFrame | None:
+def _read_parquet(
+    file: InputFile, opts: ReadOptions, stats: dict, part: RecordRange = WHOLE_FILE
+) -> pl.DataFrame | None:
     start, stop = part.start, part.stop
     try:
         frame = pl.scan_parquet(file.path).slice(start, None if stop is None else stop - start).collect()
     except Exception as exc:  # polars raises several error types for a broken file
         raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
     if opts.text_field not in frame.columns:
-        raise InputError(f"{file.path}: no text column {opts.text_field!r}; columns present: "
-                         f"{', '.join(frame.columns)} (choose one with --text-field)")
+        raise InputError(
+            f"{file.path}: no text column {opts.text_field!r}; columns present: "
+            f"{', '.join(frame.columns)} (choose one with --text-field)"
+        )
     if frame.schema[opts.text_field] != pl.String:
         raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
     rows = pl.int_range(start + 1, start + pl.len() + 1).cast(pl.String)
@@ -298,8 +323,9 @@ def _read_parquet(file: InputFile, opts: ReadOptions, stats: dict,
         stats["ids_generated"] = True
     nulls = frame.select(pl.arg_where(pl.col(opts.id_field).is_null() | pl.col(opts.text_field).is_null()))
     if not nulls.is_empty():
-        raise InputError(f"{file.path}: row {start + nulls.item(0, 0) + 1} has no {opts.id_field!r} or no "
-                         f"{opts.text_field!r} value")
+        raise InputError(
+            f"{file.path}: row {start + nulls.item(0, 0) + 1} has no {opts.id_field!r} or no {opts.text_field!r} value"
+        )
     return frame
 
 
@@ -332,15 +358,24 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
             frame = _read_parquet(file, opts, stats, part)
         if frame is not None and file.format != "txt":
             frame = _standardise(frame, opts)
-        summaries.append({"name": str(file.path), "format": file.format,
-                          "compression": file.compression,
-                          "documents": 0 if frame is None else frame.height,
-                          "unreadable": len(problems.rows) - before})
+        summaries.append(
+            {
+                "name": str(file.path),
+                "format": file.format,
+                "compression": file.compression,
+                "documents": 0 if frame is None else frame.height,
+                "unreadable": len(problems.rows) - before,
+            }
+        )
         if frame is not None:
             frames.append(frame)
-    documents = (pl.concat(frames, how="diagonal_relaxed") if frames
-                 else pl.DataFrame(schema={"id": pl.String, "text": pl.String, "_origin": pl.String,
-                                           "_bytes_replaced": pl.Int64}))
+    documents = (
+        pl.concat(frames, how="diagonal_relaxed")
+        if frames
+        else pl.DataFrame(
+            schema={"id": pl.String, "text": pl.String, "_origin": pl.String, "_bytes_replaced": pl.Int64}
+        )
+    )
     documents = _reject_duplicate_ids(documents, problems)
     problem_frame = pl.DataFrame(problems.rows, schema=PROBLEM_SCHEMA)
     return Corpus(documents=documents, problems=problem_frame, ids_generated=stats["ids_generated"], files=summaries)
@@ -354,6 +389,11 @@ def _reject_duplicate_ids(documents: pl.DataFrame, problems: _Problems) -> pl.Da
     firsts = documents.group_by("id").agg(pl.col("_origin").first().alias("first_origin"))
     dups = dups.join(firsts, on="id", how="left", maintain_order="left")
     for row in dups.select("id", "text", "_origin", "first_origin").iter_rows(named=True):
-        problems.add(row["_origin"], row["id"], "duplicate_id",
-                     f"id {row['id']!r} was already used at {row['first_origin']}", row["text"])
+        problems.add(
+            row["_origin"],
+            row["id"],
+            "duplicate_id",
+            f"id {row['id']!r} was already used at {row['first_origin']}",
+            row["text"],
+        )
     return documents.filter(~duplicate)

@@ -62,8 +62,9 @@ def _count_parquet(file: InputFile) -> int:
         raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
 
 
-def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: str,
-                 max_expansion: float) -> list[RecordRange]:
+def _split_jsonl(
+    file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: str, max_expansion: float
+) -> list[RecordRange]:
     """Ranges of ``shard_docs`` lines, found in one pass: for a plain file with the byte
     offset where each starts; for a compressed one (given ``chunk_dir``) with a plain copy
     of its lines, so that no worker decompresses the file again (without ``chunk_dir``, a
@@ -99,12 +100,18 @@ def _split_jsonl(file: InputFile, shard_docs: int, chunk_dir: Path | None, tag: 
     if writer is not None:
         writer.close()
     ends = [start for start, _ in starts[1:]] + [line]
-    return [RecordRange(start, stop, byte if plain else None, chunks[k] if compressed else None)
-            for k, ((start, byte), stop) in enumerate(zip(starts, ends))]
+    return [
+        RecordRange(start, stop, byte if plain else None, chunks[k] if compressed else None)
+        for k, ((start, byte), stop) in enumerate(zip(starts, ends))
+    ]
 
 
-def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS, chunk_dir: Path | None = None,
-                max_expansion: float = MAX_EXPANSION) -> list[Shard]:
+def plan_shards(
+    files: list[InputFile],
+    shard_docs: int = DEFAULT_SHARD_DOCS,
+    chunk_dir: Path | None = None,
+    max_expansion: float = MAX_EXPANSION,
+) -> list[Shard]:
     """Split ``files`` (in input order) into shards of at most ``shard_docs`` documents;
     compressed JSONL files are decompressed once, into plain chunks in ``chunk_dir``."""
     shards: list[Shard] = []
@@ -126,8 +133,11 @@ def plan_shards(files: list[InputFile], shard_docs: int = DEFAULT_SHARD_DOCS, ch
         flush()
         if file.format == "parquet":
             rows = _count_parquet(file)
-            parts = ([RecordRange(start, min(start + shard_docs, rows)) for start in range(0, rows, shard_docs)]
-                     if rows > shard_docs else [WHOLE_FILE])
+            parts = (
+                [RecordRange(start, min(start + shard_docs, rows)) for start in range(0, rows, shard_docs)]
+                if rows > shard_docs
+                else [WHOLE_FILE]
+            )
             sizes = [(p.stop or rows) - p.start for p in parts]
         else:
             parts = _split_jsonl(file, shard_docs, chunk_dir, f"{number:06d}", max_expansion) or [WHOLE_FILE]
@@ -142,5 +152,6 @@ def read_shard(shard: Shard, opts: ReadOptions) -> Corpus:
     """The documents of one shard, with ``_doc`` numbered in input order across shards."""
     corpus = read_corpus(list(shard.files), opts, shard.part)
     corpus.documents = corpus.documents.with_row_index("_doc").with_columns(
-        (pl.col("_doc").cast(pl.Int64) + shard.index * SHARD_STRIDE))
+        pl.col("_doc").cast(pl.Int64) + shard.index * SHARD_STRIDE
+    )
     return corpus

@@ -47,9 +47,27 @@ SKIP_TOKEN = regex.compile(
     r"^[#@]|://|www\.|@\S+\.\p{L}{2,}|/|[_(){}\[\]=<>\\|`]|\p{L}\d|\d\p{L}"
     r"|^(?:\p{L}{1,3}\.){2,}"  # abbreviations: z.B., U.S., i.d.R.
     r"|\.\p{L}+\.\p{L}"  # dotted names: HRS.freie.Woche, example.co.uk
-    r"|\.(?:de|com|org|net|at|ch|fr|it|es|uk|eu|io)\b")  # domains (lower case: ".Es" starts a sentence)
-NAME_PREFIXES = {"mc", "mac", "fitz", "de", "di", "da", "du", "le", "la", "van", "von", "del", "della", "dos",
-                 "al", "el", "o"}
+    r"|\.(?:de|com|org|net|at|ch|fr|it|es|uk|eu|io)\b"
+)  # domains (lower case: ".Es" starts a sentence)
+NAME_PREFIXES = {
+    "mc",
+    "mac",
+    "fitz",
+    "de",
+    "di",
+    "da",
+    "du",
+    "le",
+    "la",
+    "van",
+    "von",
+    "del",
+    "della",
+    "dos",
+    "al",
+    "el",
+    "o",
+}
 NAMESPACES = {"http", "https", "mailto", "ftp", "kategorie", "datei", "category", "file", "bild", "image"}
 LEFT_PIECE = regex.compile(r"\p{Lu}?\p{Ll}+$")
 RIGHT_PIECE = regex.compile(r"^\p{Lu}?\p{Ll}+")
@@ -64,8 +82,9 @@ class Decision:
     reason: str
 
 
-def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_counts: dict,
-                   camel_counts: dict) -> Decision | None:
+def _case_decision(
+    token: str, cut: int, lang: str, lexicon: Lexicon, spaced_counts: dict, camel_counts: dict
+) -> Decision | None:
     left = LEFT_PIECE.search(token[:cut]).group()
     right = RIGHT_PIECE.search(token[cut:]).group()
     camel = LETTERS_BEFORE.search(token[:cut]).group() + LETTERS_AFTER.search(token[cut:]).group()
@@ -77,14 +96,19 @@ def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_cou
         return None  # MacArthur
     if right.lower() in lexicon.sentence_starters and zipf(right.lower(), lang) >= 4.0 and len(left) >= 2:
         return Decision(True, "sentence_boundary")
-    if (token[:cut] == left and left.lower() in lexicon.function_words
-            and known(right.lower(), lang) >= 2.5):
+    if token[:cut] == left and left.lower() in lexicon.function_words and known(right.lower(), lang) >= 2.5:
         return Decision(True, "function_word")
     spaced = spaced_counts.get(f"{left} {right}", 0)
     if spaced >= 2 and spaced >= 2 * camel_counts.get(camel, 0):
         return Decision(True, "corpus_evidence")
-    if (token[:cut] == left and camel == left + right and left[:1].islower() and len(right) >= 3
-            and zipf(left, lang) >= 3.0 and zipf(right.lower(), lang) >= 2.0):  # compounds are rare: 2.8
+    if (
+        token[:cut] == left
+        and camel == left + right
+        and left[:1].islower()
+        and len(right) >= 3
+        and zipf(left, lang) >= 3.0
+        and zipf(right.lower(), lang) >= 2.0
+    ):  # compounds are rare: 2.8
         # A lowercase word glued to a capitalised one ("starkenRauchentwicklung"): in the
         # document's language both are words; brands do not start in lower case.
         return Decision(True, "in_sentence")
@@ -101,7 +125,7 @@ def _case_decision(token: str, cut: int, lang: str, lexicon: Lexicon, spaced_cou
 
 def _punct_decision(token: str, start: int, mark: str, lang: str) -> Decision | None:
     left = LETTERS_BEFORE.search(token[:start])
-    right = LETTERS_AFTER.search(token[start + len(mark):])
+    right = LETTERS_AFTER.search(token[start + len(mark) :])
     if not left or not right:
         return None
     if mark == ":" and left.group().lower() in NAMESPACES:
@@ -160,16 +184,22 @@ def repair_line(line: str, lang: str, spaced_counts: dict, camel_counts: dict) -
 
 def _corpus_counts(lines: pl.DataFrame, candidate_lines: pl.DataFrame) -> tuple[dict, dict]:
     """How often each glued token, and its spaced form, occur in the whole corpus."""
-    camel_tokens = (candidate_lines.select(pl.col("line").str.extract_all(r"\p{L}+\p{Ll}{2}\p{Lu}\p{Ll}+"))
-                    .explode("line").drop_nulls()["line"].unique().to_list())
+    camel_tokens = (
+        candidate_lines.select(pl.col("line").str.extract_all(r"\p{L}+\p{Ll}{2}\p{Lu}\p{Ll}+"))
+        .explode("line")
+        .drop_nulls()["line"]
+        .unique()
+        .to_list()
+    )
     if not camel_tokens:
         return {}, {}
     spaced_forms = sorted({regex.sub(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})", " ", t) for t in camel_tokens})
     patterns = sorted(set(camel_tokens) | set(spaced_forms), key=lambda p: (-len(p), p))
     # Whole words only: "Data Gene" must not count inside "Data General".
     whole_words = r"\b(?:" + "|".join(pl.escape_regex(p) for p in patterns) + r")\b"
-    counts = (lines.select(pl.col("line").str.extract_all(whole_words))
-              .explode("line").drop_nulls()["line"].value_counts())
+    counts = (
+        lines.select(pl.col("line").str.extract_all(whole_words)).explode("line").drop_nulls()["line"].value_counts()
+    )
     table = dict(counts.iter_rows())
     spaced = {form: table.get(form, 0) for form in spaced_forms}
     camel = {token: table.get(token, 0) for token in camel_tokens}
@@ -189,5 +219,7 @@ def repair_joins(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         if repaired != line:
             changed.append((doc, line_no, repaired))
         edits.extend((doc, line_no, kind, f"join.{reason}", before, after) for kind, reason, before, after in changes)
-    return (pl.DataFrame(changed, schema={"_doc": pl.Int64, "line_no": pl.Int32, "line": pl.String}, orient="row"),
-            pl.DataFrame(edits, schema=EDIT_SCHEMA, orient="row"))
+    return (
+        pl.DataFrame(changed, schema={"_doc": pl.Int64, "line_no": pl.Int32, "line": pl.String}, orient="row"),
+        pl.DataFrame(edits, schema=EDIT_SCHEMA, orient="row"),
+    )

@@ -43,15 +43,22 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     explain=True,
 )
 
-EDIT_SCHEMA = {"_doc": pl.Int64, "line_no": pl.Int32, "kind": pl.String, "rule_id": pl.String,
-               "before": pl.String, "after": pl.String}
+EDIT_SCHEMA = {
+    "_doc": pl.Int64,
+    "line_no": pl.Int32,
+    "kind": pl.String,
+    "rule_id": pl.String,
+    "before": pl.String,
+    "after": pl.String,
+}
 
 
 def fix_text_explained(text: str) -> tuple[str, str]:
     """Run ftfy; return the fixed text and what fired (``ftfy:step,step``, or ``NFC``)."""
     fixed, steps = ftfy.fix_and_explain(text, config=FTFY_CONFIG)
-    names = [step[1] if step[0] == "apply" else f"{step[0]}:{step[1]}"
-             for step in steps or [] if step[0] != "normalize"]
+    names = [
+        step[1] if step[0] == "apply" else f"{step[0]}:{step[1]}" for step in steps or [] if step[0] != "normalize"
+    ]
     return fixed, ("ftfy:" + ",".join(names)) if names else "NFC"
 
 
@@ -67,9 +74,12 @@ def replacement_edits(docs: pl.DataFrame) -> pl.DataFrame:
     (``docs``: ``_doc, text, _bytes_replaced``; the original bytes are not text, so
     ``before`` is empty and ``after`` shows the line as read)."""
     affected = docs.filter(pl.col("_bytes_replaced") > 0)
-    rows = [(doc, number, "bytes_replaced", "utf-8-decode", None, line)
-            for doc, text in affected.select("_doc", "text").iter_rows()
-            for number, line in enumerate(text.split("\n"), 1) if "\ufffd" in line]
+    rows = [
+        (doc, number, "bytes_replaced", "utf-8-decode", None, line)
+        for doc, text in affected.select("_doc", "text").iter_rows()
+        for number, line in enumerate(text.split("\n"), 1)
+        if "\ufffd" in line
+    ]
     return pl.DataFrame(rows, schema=EDIT_SCHEMA, orient="row")
 
 
@@ -103,8 +113,11 @@ def normalise_documents(docs: pl.DataFrame, on_progress=None) -> tuple[pl.DataFr
         edits.extend(_line_edits(doc, before, after, "unicode_normalized", "NFC"))
     result = staged.with_columns(
         pl.when(pl.col("_suspect"))
-        .then(pl.col("_doc").replace_strict(fixed_texts, default=pl.col("_nfc"), return_dtype=pl.String)
-              if fixed_texts else pl.col("_nfc"))
+        .then(
+            pl.col("_doc").replace_strict(fixed_texts, default=pl.col("_nfc"), return_dtype=pl.String)
+            if fixed_texts
+            else pl.col("_nfc")
+        )
         .otherwise(pl.col("_nfc"))
         .alias("text")
     ).drop("_lf", "_nfc", "_suspect")

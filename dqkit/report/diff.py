@@ -32,13 +32,26 @@ def _rule_entry(rule_id: str, base: dict, head: dict) -> dict:
     in_head = rule_id in head.get("rules", {}).get("definitions", head.get("rule_hits", {}))
     before = base.get("rule_hits", {}).get(rule_id, {})
     after = head.get("rule_hits", {}).get(rule_id, {})
-    entry = {key: _delta(before.get(key, 0) if in_base else None, after.get(key, 0) if in_head else None)
-             for key in RULE_FIELDS}
-    definition = (base.get("rules", {}).get("definitions", {}).get(rule_id),
-                  head.get("rules", {}).get("definitions", {}).get(rule_id))
-    entry["status"] = ("appeared" if not in_base else "vanished" if not in_head
-                       else "changed" if any(entry[k]["delta"] for k in RULE_FIELDS) else "unchanged")
-    entry["definition_changed"] = bool(in_base and in_head and None not in definition and definition[0] != definition[1])
+    entry = {
+        key: _delta(before.get(key, 0) if in_base else None, after.get(key, 0) if in_head else None)
+        for key in RULE_FIELDS
+    }
+    definition = (
+        base.get("rules", {}).get("definitions", {}).get(rule_id),
+        head.get("rules", {}).get("definitions", {}).get(rule_id),
+    )
+    entry["status"] = (
+        "appeared"
+        if not in_base
+        else "vanished"
+        if not in_head
+        else "changed"
+        if any(entry[k]["delta"] for k in RULE_FIELDS)
+        else "unchanged"
+    )
+    entry["definition_changed"] = bool(
+        in_base and in_head and None not in definition and definition[0] != definition[1]
+    )
     seen = {(s["doc_id"], s["text"]) for s in before.get("samples", [])}
     entry["new_samples"] = [s for s in after.get("samples", []) if (s["doc_id"], s["text"]) not in seen]
     return entry
@@ -54,14 +67,22 @@ def diff_reports(base: dict, head: dict) -> dict:
     ({'base': 0.0, 'head': 50.0, 'delta': 50.0, 'delta_pct': None}, 'appeared')
     """
     before, after = metrics(base), metrics(head)
-    metric_names = sorted((set(before) | set(after)) - {n for n in set(before) | set(after) if n.startswith("rules.")
-                                                           and n != "rules.count"})
-    rule_ids = sorted(set(base.get("rule_hits", {})) | set(head.get("rule_hits", {}))
-                      | set(base.get("rules", {}).get("definitions", {})) | set(head.get("rules", {}).get("definitions", {})))
+    metric_names = sorted(
+        (set(before) | set(after))
+        - {n for n in set(before) | set(after) if n.startswith("rules.") and n != "rules.count"}
+    )
+    rule_ids = sorted(
+        set(base.get("rule_hits", {}))
+        | set(head.get("rule_hits", {}))
+        | set(base.get("rules", {}).get("definitions", {}))
+        | set(head.get("rules", {}).get("definitions", {}))
+    )
     rules = {rule_id: _rule_entry(rule_id, base, head) for rule_id in rule_ids}
     return {
-        "provenance": {name: {"base": get(base), "head": get(head), "changed": get(base) != get(head)}
-                       for name, get in PROVENANCE.items()},
+        "provenance": {
+            name: {"base": get(base), "head": get(head), "changed": get(base) != get(head)}
+            for name, get in PROVENANCE.items()
+        },
         "metrics": {name: _delta(before.get(name), after.get(name)) for name in metric_names},
         "rules": rules,
         "summary": {
@@ -76,8 +97,13 @@ def diff_reports(base: dict, head: dict) -> dict:
 
 def has_changes(diff: dict) -> bool:
     summary = diff["summary"]
-    return bool(summary["metrics_changed"] or summary["rules_changed"] or summary["rules_appeared"]
-                or summary["rules_vanished"] or summary["definitions_changed"])
+    return bool(
+        summary["metrics_changed"]
+        or summary["rules_changed"]
+        or summary["rules_appeared"]
+        or summary["rules_vanished"]
+        or summary["definitions_changed"]
+    )
 
 
 def _signed(value) -> str:
@@ -102,25 +128,37 @@ def render_diff_markdown(diff: dict, base_name: str, head_name: str, max_samples
     changed = {n: m for n, m in diff["metrics"].items() if m["base"] != m["head"]}
     if changed:
         lines += ["## Metrics", "", "| metric | base | head | Δ |", "|---|---:|---:|---:|"]
-        lines += [f"| {escape_cell(n)} | {_plain(m['base'])} | {_plain(m['head'])} | {_signed(m.get('delta'))} |"
-                  for n, m in changed.items()]
+        lines += [
+            f"| {escape_cell(n)} | {_plain(m['base'])} | {_plain(m['head'])} | {_signed(m.get('delta'))} |"
+            for n, m in changed.items()
+        ]
         lines += ["", f"{len(diff['metrics']) - len(changed)} other metrics unchanged.", ""]
     rules = {r: e for r, e in diff["rules"].items() if e["status"] != "unchanged" or e["definition_changed"]}
     if rules:
-        lines += ["## Rules", "", "| rule | status | definition | hits | documents | lines removed |",
-                  "|---|---|---|---:|---:|---:|"]
+        lines += [
+            "## Rules",
+            "",
+            "| rule | status | definition | hits | documents | lines removed |",
+            "|---|---|---|---:|---:|---:|",
+        ]
         ordered = sorted(rules.items(), key=lambda item: (-abs(item[1]["hits"].get("delta") or 0), item[0]))
         for rule_id, e in ordered:
-            cells = [f"{_plain(e[k]['base'])} → {_plain(e[k]['head'])} ({_signed(e[k].get('delta'))})"
-                     for k in RULE_FIELDS]
-            lines.append(f"| {escape_cell(rule_id)} | {e['status']} | {'changed' if e['definition_changed'] else ''} | "
-                         + " | ".join(cells) + " |")
+            cells = [
+                f"{_plain(e[k]['base'])} → {_plain(e[k]['head'])} ({_signed(e[k].get('delta'))})" for k in RULE_FIELDS
+            ]
+            lines.append(
+                f"| {escape_cell(rule_id)} | {e['status']} | {'changed' if e['definition_changed'] else ''} | "
+                + " | ".join(cells)
+                + " |"
+            )
         lines.append("")
     samples = [(r, s) for r, e in sorted(diff["rules"].items()) for s in e["new_samples"]]
     if samples:
         lines += ["## New sample lines", "", "| rule | document | line | text |", "|---|---|---:|---|"]
-        lines += [f"| {escape_cell(r)} | {escape_cell(s['doc_id'])} | {s['line_no']} | {escape_cell(s['text'][:200])} |"
-                  for r, s in samples[:max_samples]]
+        lines += [
+            f"| {escape_cell(r)} | {escape_cell(s['doc_id'])} | {s['line_no']} | {escape_cell(s['text'][:200])} |"
+            for r, s in samples[:max_samples]
+        ]
         if len(samples) > max_samples:
             lines += ["", f"{len(samples) - max_samples} more new sample lines in `dqkit diff --format json`."]
         lines.append("")

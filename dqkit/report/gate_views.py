@@ -36,10 +36,13 @@ def _tally(outcomes) -> str:
 
 def render_text(outcomes, verdict: int, verbose: bool = False) -> str:
     """One line per check that did not pass (every check with ``verbose``), then a tally."""
-    lines = [f"{LABELS[o.status]:5} {o.name}: {o.message}"
-             + (f" [{o.condition}]" if o.status == "pass" and o.condition else "")
-             + (" (informational)" if o.gate.informational and o.status in ("warn", "fail") else "")
-             for o in outcomes if verbose or o.status != "pass"]
+    lines = [
+        f"{LABELS[o.status]:5} {o.name}: {o.message}"
+        + (f" [{o.condition}]" if o.status == "pass" and o.condition else "")
+        + (" (informational)" if o.gate.informational and o.status in ("warn", "fail") else "")
+        for o in outcomes
+        if verbose or o.status != "pass"
+    ]
     word = {0: "passed", 1: "FAILED", 2: "could not be evaluated"}[verdict]
     return "\n".join(lines + [f"dqkit check {word}: {_tally(outcomes)}"])
 
@@ -52,10 +55,14 @@ def render_github(outcomes, report_path: str) -> str:
         for outcome in chosen[:ANNOTATIONS_PER_LEVEL]:
             kind = "could not evaluate" if outcome.status == "error" else "gate"
             title = _escape_property(f"dqkit {kind} {outcome.name}")
-            lines.append(f"::{level} file={_escape_property(report_path)},title={title}::{_escape_data(outcome.message)}")
+            lines.append(
+                f"::{level} file={_escape_property(report_path)},title={title}::{_escape_data(outcome.message)}"
+            )
         rest += max(0, len(chosen) - ANNOTATIONS_PER_LEVEL)
     if rest:
-        lines.append(f"::notice title=dqkit::{rest} more gate annotations; run dqkit check without --format github to see all")
+        lines.append(
+            f"::notice title=dqkit::{rest} more gate annotations; run dqkit check without --format github to see all"
+        )
     lines.append(f"dqkit check: {_tally(outcomes)}")
     return "\n".join(lines)
 
@@ -65,32 +72,56 @@ def render_check_markdown(outcomes, verdict: int, report_path: str, baseline_pat
     order = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
     word = {0: "✅ passed", 1: "❌ failed", 2: "🛑 could not be evaluated"}[verdict]
     against = f" against `{escape_cell(baseline_path)}`" if baseline_path else ""
-    lines = [f"## dqkit check {word}", "", f"`{escape_cell(report_path)}`{against}: {_tally(outcomes)}", "",
-             "| | gate | metric | value | baseline | Δ | condition | |", "|---|---|---|---:|---:|---:|---|---|"]
+    lines = [
+        f"## dqkit check {word}",
+        "",
+        f"`{escape_cell(report_path)}`{against}: {_tally(outcomes)}",
+        "",
+        "| | gate | metric | value | baseline | Δ | condition | |",
+        "|---|---|---|---:|---:|---:|---|---|",
+    ]
     collapsed: dict[str, int] = {}  # passing checks of a glob gate: one row with their count
     for o in sorted(outcomes, key=lambda o: order[o.status]):
         if o.status == "pass" and o.metric != o.gate.metric:
             collapsed[o.gate.id] = collapsed.get(o.gate.id, 0) + 1
             continue
         delta = o.values.get("delta")
-        lines.append("| " + " | ".join([
-            ICONS[o.status], escape_cell(o.gate.id), escape_cell(o.metric),
-            "–" if o.value is None else f"{o.value:g}", "–" if o.base is None else f"{o.base:g}",
-            "–" if delta is None else f"{delta:+g}", escape_cell(o.condition or o.message),
-            "informational" if o.gate.informational else ""]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    ICONS[o.status],
+                    escape_cell(o.gate.id),
+                    escape_cell(o.metric),
+                    "–" if o.value is None else f"{o.value:g}",
+                    "–" if o.base is None else f"{o.base:g}",
+                    "–" if delta is None else f"{delta:+g}",
+                    escape_cell(o.condition or o.message),
+                    "informational" if o.gate.informational else "",
+                ]
+            )
+            + " |"
+        )
     for gate_id, n in collapsed.items():
         gate = next(o.gate for o in outcomes if o.gate.id == gate_id)
-        lines.append(f"| {ICONS['pass']} | {escape_cell(gate_id)} | {escape_cell(gate.metric)} | | | | "
-                     f"{n} metrics passed | {'informational' if gate.informational else ''} |")
+        lines.append(
+            f"| {ICONS['pass']} | {escape_cell(gate_id)} | {escape_cell(gate.metric)} | | | | "
+            f"{n} metrics passed | {'informational' if gate.informational else ''} |"
+        )
     return "\n".join(lines + [""])
 
 
 def write_junit(outcomes, path) -> None:
     """One ``testcase`` per check in suite ``dqkit.gates``: fail as ``failure``, error as
     ``error``; a warning passes and carries its message in ``system-out``."""
-    suite = ElementTree.Element("testsuite", name="dqkit.gates", tests=str(len(outcomes)),
-                                failures=str(sum(o.status == "fail" and not o.gate.informational for o in outcomes)),
-                                errors=str(sum(o.status == "error" for o in outcomes)), skipped="0")
+    suite = ElementTree.Element(
+        "testsuite",
+        name="dqkit.gates",
+        tests=str(len(outcomes)),
+        failures=str(sum(o.status == "fail" and not o.gate.informational for o in outcomes)),
+        errors=str(sum(o.status == "error" for o in outcomes)),
+        skipped="0",
+    )
     for o in outcomes:
         case = ElementTree.SubElement(suite, "testcase", classname="dqkit.gates", name=o.name)
         if o.status == "fail" and not o.gate.informational:

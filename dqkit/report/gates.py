@@ -46,8 +46,12 @@ from dqkit.rules.config import read_settings
 VARIABLES = ("value", "delta", "abs_delta", "delta_pct")
 _COMPARISON = re.compile(r"^\s*(value|delta|abs_delta|delta_pct)?\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 _OPERATORS = {
-    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
 }
 GATE_KEYS = {"id", "metric", "warn_if", "error_if", "informational", "description"}
 
@@ -71,13 +75,15 @@ class Condition:
     parts: tuple[tuple[str, str, float], ...]
 
     @classmethod
-    def parse(cls, text: str) -> "Condition":
+    def parse(cls, text: str) -> Condition:
         parts = []
         for piece in str(text).split(" and "):
             match = _COMPARISON.match(piece)
             if not match:
-                raise ValueError(f"cannot read condition {text!r}: write e.g. '> 10', 'delta > 2' or "
-                                 f"'delta_pct > 25 and abs_delta >= 20' (variables: {', '.join(VARIABLES)})")
+                raise ValueError(
+                    f"cannot read condition {text!r}: write e.g. '> 10', 'delta > 2' or "
+                    f"'delta_pct > 25 and abs_delta >= 20' (variables: {', '.join(VARIABLES)})"
+                )
             parts.append((match[1] or "value", match[2], float(match[3])))
         return cls(str(text), tuple(parts))
 
@@ -105,10 +111,18 @@ class Gate:
 
 
 BUILTIN_GATES = (
-    Gate("corpus-not-empty", "documents.in", error_if=Condition.parse("< 1"),
-         description="a run that read no documents never passes"),
-    Gate("nothing-lost", "documents.balanced", error_if=Condition.parse("!= 1"),
-         description="every document read is kept or rejected (in = kept + rejected)"),
+    Gate(
+        "corpus-not-empty",
+        "documents.in",
+        error_if=Condition.parse("< 1"),
+        description="a run that read no documents never passes",
+    ),
+    Gate(
+        "nothing-lost",
+        "documents.balanced",
+        error_if=Condition.parse("!= 1"),
+        description="every document read is kept or rejected (in = kept + rejected)",
+    ),
 )
 
 
@@ -157,8 +171,16 @@ def load_gates(path: Path | None) -> tuple[Gate, ...]:
             conditions = {key: Condition.parse(entry[key]) if key in entry else None for key in ("error_if", "warn_if")}
         except ValueError as exc:
             raise GateError(f"{where}: {exc}") from None
-        gates.append(Gate(entry["id"], entry["metric"], informational=bool(entry.get("informational", False)),
-                          description=str(entry.get("description", "")), source=str(path), **conditions))
+        gates.append(
+            Gate(
+                entry["id"],
+                entry["metric"],
+                informational=bool(entry.get("informational", False)),
+                description=str(entry.get("description", "")),
+                source=str(path),
+                **conditions,
+            )
+        )
     return tuple(gates)
 
 
@@ -187,13 +209,22 @@ def _evaluate_one(gate: Gate, metric: str, head: dict, base: dict | None, glob: 
     if gate.uses_baseline and base_value is None:
         return Outcome(gate, metric, "error", f"metric {metric} is not in the baseline report", value)
     values = _values(value, base_value)
-    shown = f"{metric} = {_show(value)}" + (f" (baseline {_show(base_value)}, Δ {values['delta']:+g})"
-                                            if base_value is not None else "")
+    shown = f"{metric} = {_show(value)}" + (
+        f" (baseline {_show(base_value)}, Δ {values['delta']:+g})" if base_value is not None else ""
+    )
     for status, condition in (("fail", gate.error_if), ("warn", gate.warn_if)):
         if condition is not None and condition.holds(values):
             key = "error_if" if status == "fail" else "warn_if"
-            return Outcome(gate, metric, status, f"{shown}: {key} {condition.text}", value, base_value,
-                           f"{key} {condition.text}", values)
+            return Outcome(
+                gate,
+                metric,
+                status,
+                f"{shown}: {key} {condition.text}",
+                value,
+                base_value,
+                f"{key} {condition.text}",
+                values,
+            )
     conditions = " · ".join(f"{k} {c.text}" for k, c in (("error_if", gate.error_if), ("warn_if", gate.warn_if)) if c)
     return Outcome(gate, metric, "pass", shown, value, base_value, conditions, values)
 
@@ -205,8 +236,14 @@ def evaluate(gates, report: dict, baseline: dict | None = None) -> list[Outcome]
     outcomes = []
     for gate in gates:
         if gate.uses_baseline and base is None:  # one error per gate, not one per metric of a glob
-            outcomes.append(Outcome(gate, gate.metric, "error",
-                                    f"{gate.metric}: the condition compares with a baseline; pass --baseline"))
+            outcomes.append(
+                Outcome(
+                    gate,
+                    gate.metric,
+                    "error",
+                    f"{gate.metric}: the condition compares with a baseline; pass --baseline",
+                )
+            )
         elif any(ch in gate.metric for ch in "*?["):
             names = sorted(n for n in head if fnmatch.fnmatchcase(n, gate.metric))
             if not names:

@@ -63,8 +63,10 @@ def script_hash(script: str = SCRIPT) -> str:
 
 
 def content_security_policy(script: str = SCRIPT) -> str:
-    return ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-            f"script-src {script_hash(script)}; base-uri 'none'; form-action 'none'")
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src {script_hash(script)}; base-uri 'none'; form-action 'none'"
+    )
 
 
 # ---------------------------------------------------------------------------- text
@@ -87,10 +89,9 @@ def _segments(before: str, after: str) -> list[tuple[str, str]]:
     while start < min(len(before), len(after)) and before[start] == after[start]:
         start += 1
     end = 0
-    while (end < min(len(before), len(after)) - start
-           and before[len(before) - 1 - end] == after[len(after) - 1 - end]):
+    while end < min(len(before), len(after)) - start and before[len(before) - 1 - end] == after[len(after) - 1 - end]:
         end += 1
-    old, new = before[start:len(before) - end], after[start:len(after) - end]
+    old, new = before[start : len(before) - end], after[start : len(after) - end]
     pieces = [("eq", before[:start])]
     if len(old) + len(new) > DIFF_CHARS:
         pieces += [("del", old), ("ins", new)]
@@ -103,7 +104,7 @@ def _segments(before: str, after: str) -> list[tuple[str, str]]:
                 pieces.append(("del", old[i1:i2]))
             if op in ("insert", "replace"):
                 pieces.append(("ins", new[j1:j2]))
-    pieces.append(("eq", before[len(before) - end:]))
+    pieces.append(("eq", before[len(before) - end :]))
     merged: list[tuple[str, str]] = []
     for op, text in pieces:
         if not text:
@@ -121,7 +122,7 @@ def _elide(pieces: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
         shortened = []
         for index, (op, text) in enumerate(pieces):
             if op != "eq" and len(text) > limit // 2:  # leave room for the other side of a change
-                text = text[:limit // 2 - 1] + ELLIPSIS
+                text = text[: limit // 2 - 1] + ELLIPSIS
             if op == "eq" and len(text) > 2 * CONTEXT_CHARS:
                 first, last = index == 0, index == len(pieces) - 1
                 if first and not last:
@@ -166,14 +167,17 @@ def _n(value) -> str:
 
 
 def _svg_open(chart: str, title: str, width: float, height: float) -> Markup:
-    return Markup('<svg class="chart" data-chart="{0}" id="chart-{0}" role="img" aria-labelledby="chart-{0}-title" '
-                  'viewBox="0 0 {1:g} {2:g}" width="{1:g}" height="{2:g}">'
-                  '<title id="chart-{0}-title">{3}</title>').format(chart, round(width, 1), round(height, 1), title)
+    return Markup(
+        '<svg class="chart" data-chart="{0}" id="chart-{0}" role="img" aria-labelledby="chart-{0}-title" '
+        'viewBox="0 0 {1:g} {2:g}" width="{1:g}" height="{2:g}">'
+        '<title id="chart-{0}-title">{3}</title>'
+    ).format(chart, round(width, 1), round(height, 1), title)
 
 
 def no_data_svg(chart: str, title: str) -> Markup:
-    return (_svg_open(chart, f"{title}: no data", 240, 40) + Markup(
-        '<text class="nodata" x="8" y="24">no data</text></svg>'))
+    return _svg_open(chart, f"{title}: no data", 240, 40) + Markup(
+        '<text class="nodata" x="8" y="24">no data</text></svg>'
+    )
 
 
 def bar_chart(chart: str, title: str, items: list[tuple[str, int]], *, rows: int = CHART_ROWS) -> Markup:
@@ -193,22 +197,39 @@ def bar_chart(chart: str, title: str, items: list[tuple[str, int]], *, rows: int
         y = 3 + index * row_h
         length = bar_w * n / top if top else 0
         short = label if len(label) <= 44 else label[:43] + ELLIPSIS
-        parts.append(Markup(
-            '<g class="bar"><title>{0}: {1}</title>'
-            '<text class="label" x="{2:g}" y="{3:g}" text-anchor="end">{4}</text>'
-            '<rect x="{5:g}" y="{6:g}" width="{7:g}" height="{8}" fill="{9}"></rect>'
-            '<text class="count" x="{10:g}" y="{3:g}">{1}</text></g>').format(
-            label, _n(n), round(label_w - 8, 1), y + 15, short, round(label_w, 1), y + 2,
-            round(max(length, 1), 1), row_h - 6, BAR_COLOURS[0], round(label_w + max(length, 1) + 5, 1)))
+        parts.append(
+            Markup(
+                '<g class="bar"><title>{0}: {1}</title>'
+                '<text class="label" x="{2:g}" y="{3:g}" text-anchor="end">{4}</text>'
+                '<rect x="{5:g}" y="{6:g}" width="{7:g}" height="{8}" fill="{9}"></rect>'
+                '<text class="count" x="{10:g}" y="{3:g}">{1}</text></g>'
+            ).format(
+                label,
+                _n(n),
+                round(label_w - 8, 1),
+                y + 15,
+                short,
+                round(label_w, 1),
+                y + 2,
+                round(max(length, 1), 1),
+                row_h - 6,
+                BAR_COLOURS[0],
+                round(label_w + max(length, 1) + 5, 1),
+            )
+        )
     if rest:
-        parts.append(Markup('<text class="note" x="{0:g}" y="{1:g}">and {2} more ({3} in all)</text>').format(
-            round(label_w, 1), 3 + len(shown) * row_h + 15, len(rest), _n(sum(n for _, n in rest))))
+        parts.append(
+            Markup('<text class="note" x="{0:g}" y="{1:g}">and {2} more ({3} in all)</text>').format(
+                round(label_w, 1), 3 + len(shown) * row_h + 15, len(rest), _n(sum(n for _, n in rest))
+            )
+        )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
 
 
-def column_chart(chart: str, title: str, labels: list[str], series: list[tuple[str, list[int]]],
-                 *, axis: str = "") -> Markup:
+def column_chart(
+    chart: str, title: str, labels: list[str], series: list[tuple[str, list[int]]], *, axis: str = ""
+) -> Markup:
     """Vertical columns per label, one column per series (side by side), with a legend when
     there are several series; ``axis`` is the caption under the labels."""
     labels = [str(label) for label in labels]
@@ -226,31 +247,54 @@ def column_chart(chart: str, title: str, labels: list[str], series: list[tuple[s
     if len(series) > 1:
         x = left
         for index, (name, _) in enumerate(series):
-            parts.append(Markup('<rect x="{0:g}" y="6" width="12" height="12" fill="{1}"></rect>'
-                                '<text class="legend" x="{2:g}" y="16">{3}</text>').format(
-                round(x, 1), BAR_COLOURS[index % 2], round(x + 16, 1), name))
+            parts.append(
+                Markup(
+                    '<rect x="{0:g}" y="6" width="12" height="12" fill="{1}"></rect>'
+                    '<text class="legend" x="{2:g}" y="16">{3}</text>'
+                ).format(round(x, 1), BAR_COLOURS[index % 2], round(x + 16, 1), name)
+            )
             x += 16 + len(name) * CHAR_PX + 16
     base = top_pad + plot_h
-    parts.append(Markup('<line class="axis" x1="{0}" y1="{1}" x2="{2:g}" y2="{1}"></line>').format(
-        left, base, round(width - left, 1)))
+    parts.append(
+        Markup('<line class="axis" x1="{0}" y1="{1}" x2="{2:g}" y2="{1}"></line>').format(
+            left, base, round(width - left, 1)
+        )
+    )
     for i, label in enumerate(labels):
         x0 = left + i * slot + 6
         for s, (name, values) in enumerate(series):
             value = values[i] if i < len(values) else 0
             h = plot_h * value / top if top else 0
             x = x0 + s * column
-            parts.append(Markup(
-                '<g class="col"><title>{0}{1}: {2}</title>'
-                '<rect x="{3:g}" y="{4:g}" width="{5:g}" height="{6:g}" fill="{7}"></rect>'
-                '<text class="count" x="{8:g}" y="{9:g}" text-anchor="middle">{2}</text></g>').format(
-                label, f" ({name})" if len(series) > 1 else "", _n(value), round(x, 1), round(base - h, 1),
-                round(column - 2, 1), round(h, 1), BAR_COLOURS[s % 2], round(x + (column - 2) / 2, 1),
-                round(base - h - 4, 1)))
-        parts.append(Markup('<text class="label" x="{0:g}" y="{1}" text-anchor="middle">{2}</text>').format(
-            round(left + i * slot + slot / 2, 1), base + 16, label))
+            parts.append(
+                Markup(
+                    '<g class="col"><title>{0}{1}: {2}</title>'
+                    '<rect x="{3:g}" y="{4:g}" width="{5:g}" height="{6:g}" fill="{7}"></rect>'
+                    '<text class="count" x="{8:g}" y="{9:g}" text-anchor="middle">{2}</text></g>'
+                ).format(
+                    label,
+                    f" ({name})" if len(series) > 1 else "",
+                    _n(value),
+                    round(x, 1),
+                    round(base - h, 1),
+                    round(column - 2, 1),
+                    round(h, 1),
+                    BAR_COLOURS[s % 2],
+                    round(x + (column - 2) / 2, 1),
+                    round(base - h - 4, 1),
+                )
+            )
+        parts.append(
+            Markup('<text class="label" x="{0:g}" y="{1}" text-anchor="middle">{2}</text>').format(
+                round(left + i * slot + slot / 2, 1), base + 16, label
+            )
+        )
     if axis:
-        parts.append(Markup('<text class="note" x="{0:g}" y="{1}" text-anchor="middle">{2}</text>').format(
-            round(width / 2, 1), base + 34, axis))
+        parts.append(
+            Markup('<text class="note" x="{0:g}" y="{1}" text-anchor="middle">{2}</text>').format(
+                round(width / 2, 1), base + 34, axis
+            )
+        )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
 
@@ -262,7 +306,7 @@ def _length_series(lengths) -> tuple[list[str], list[tuple[str, list[int]]]]:
         return [], []
     labels = [str(label) for label in lengths.get("buckets") or []]
     before, after = lengths.get("before") or [], lengths.get("after") or []
-    return labels, [("before", list(before)[:len(labels)]), ("after (kept)", list(after)[:len(labels)])]
+    return labels, [("before", list(before)[: len(labels)]), ("after (kept)", list(after)[: len(labels)])]
 
 
 def _size_key(label: str):
@@ -271,8 +315,10 @@ def _size_key(label: str):
 
 def charts(report: dict) -> dict[str, Markup]:
     rule_hits = report.get("rule_hits") or {}
-    hits = sorted(((rule_id, (s or {}).get("hits", 0) or 0) for rule_id, s in rule_hits.items()),
-                  key=lambda item: (-item[1], item[0]))
+    hits = sorted(
+        ((rule_id, (s or {}).get("hits", 0) or 0) for rule_id, s in rule_hits.items()),
+        key=lambda item: (-item[1], item[0]),
+    )
     languages = sorted((report.get("languages") or {}).items(), key=lambda item: (-item[1], str(item[0])))
     mt = (report.get("mt") or {}).get("score_histogram") or {}
     bins = MT_BINS + sorted(k for k in mt if k not in MT_BINS)
@@ -282,13 +328,27 @@ def charts(report: dict) -> dict[str, Markup]:
     return {
         "rules": bar_chart("rules", "Hits per rule", hits),
         "languages": bar_chart("languages", "Kept documents per language", languages),
-        "mt": column_chart("mt", "mt_score of kept documents", bins, [("documents", [mt.get(b, 0) for b in bins])],
-                           axis="mt_score (documents per bin)"),
-        "lengths": column_chart("lengths", "Document length before and after cleaning", length_labels,
-                                length_series, axis="characters per document"),
-        "clusters": column_chart("clusters", "Duplicate clusters by size", size_labels,
-                                 [("clusters", [sizes[k] for k in size_labels])],
-                                 axis="cluster size (documents, kept copy included)"),
+        "mt": column_chart(
+            "mt",
+            "mt_score of kept documents",
+            bins,
+            [("documents", [mt.get(b, 0) for b in bins])],
+            axis="mt_score (documents per bin)",
+        ),
+        "lengths": column_chart(
+            "lengths",
+            "Document length before and after cleaning",
+            length_labels,
+            length_series,
+            axis="characters per document",
+        ),
+        "clusters": column_chart(
+            "clusters",
+            "Duplicate clusters by size",
+            size_labels,
+            [("clusters", [sizes[k] for k in size_labels])],
+            axis="cluster size (documents, kept copy included)",
+        ),
     }
 
 
@@ -315,17 +375,24 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
     for column in ("rule_id", "after"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    frame = (frame.filter(pl.col("kind") != "blank_line_folded")
-             .with_columns(pl.coalesce(pl.col("rule_id"), pl.col("kind")).alias("_group")))
+    frame = frame.filter(pl.col("kind") != "blank_line_folded").with_columns(
+        pl.coalesce(pl.col("rule_id"), pl.col("kind")).alias("_group")
+    )
     if frame.is_empty():
         return {}, {}
     examples: dict[str, list] = {}
     head = frame.group_by("_group", maintain_order=True).head(max(per_rule, 0))
     for group, doc_id, line_no, kind, before, after in head.select(
-            "_group", "doc_id", "line_no", "kind", "before", "after").iter_rows():
-        examples.setdefault(group, []).append({
-            "doc_id": "" if doc_id is None else str(doc_id), "line_no": line_no, "kind": kind,
-            "text": _example_markup(kind, before, after)})
+        "_group", "doc_id", "line_no", "kind", "before", "after"
+    ).iter_rows():
+        examples.setdefault(group, []).append(
+            {
+                "doc_id": "" if doc_id is None else str(doc_id),
+                "line_no": line_no,
+                "kind": kind,
+                "text": _example_markup(kind, before, after),
+            }
+        )
     counts = {}
     stats = frame.group_by("_group").agg(pl.len().alias("rows"), pl.col("doc_id").n_unique().alias("documents"))
     kinds = frame.group_by("_group", "kind").len().sort("_group", "kind")
@@ -349,22 +416,49 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
         if not shown:  # drop_doc rules and undone hits leave no edit rows: the report's samples
             source = "samples"
             tag = "mark" if stats.get("action") != "drop_line" else "del"
-            shown = [{"doc_id": str(s.get("doc_id", "")), "line_no": s.get("line_no"), "kind": "sample",
-                      "text": whole_line_markup(s.get("text") or "", tag)}
-                     for s in (stats.get("samples") or [])[:max(per_rule, 0)]]
-        sections.append({
-            "key": rule_id, "is_rule": True, "action": stats.get("action") or "", "category": stats.get("category") or "",
-            "message": stats.get("message") or "", "hits": stats.get("hits") or 0,
-            "documents": stats.get("documents") or 0, "lines_removed": stats.get("lines_removed") or 0,
-            "rows": counts.get(rule_id, {}).get("rows", 0), "kinds": counts.get(rule_id, {}).get("kinds", {}),
-            "examples": shown, "source": source})
+            shown = [
+                {
+                    "doc_id": str(s.get("doc_id", "")),
+                    "line_no": s.get("line_no"),
+                    "kind": "sample",
+                    "text": whole_line_markup(s.get("text") or "", tag),
+                }
+                for s in (stats.get("samples") or [])[: max(per_rule, 0)]
+            ]
+        sections.append(
+            {
+                "key": rule_id,
+                "is_rule": True,
+                "action": stats.get("action") or "",
+                "category": stats.get("category") or "",
+                "message": stats.get("message") or "",
+                "hits": stats.get("hits") or 0,
+                "documents": stats.get("documents") or 0,
+                "lines_removed": stats.get("lines_removed") or 0,
+                "rows": counts.get(rule_id, {}).get("rows", 0),
+                "kinds": counts.get(rule_id, {}).get("kinds", {}),
+                "examples": shown,
+                "source": source,
+            }
+        )
     others = sorted((key for key in counts if key not in rule_hits), key=lambda key: (-counts[key]["rows"], key))
     for key in others:
-        sections.append({
-            "key": key, "is_rule": False, "action": ", ".join(counts[key]["kinds"]), "category": "", "message": "",
-            "hits": counts[key]["rows"], "documents": counts[key]["documents"], "lines_removed": 0,
-            "rows": counts[key]["rows"], "kinds": counts[key]["kinds"], "examples": examples.get(key, []),
-            "source": "edits"})
+        sections.append(
+            {
+                "key": key,
+                "is_rule": False,
+                "action": ", ".join(counts[key]["kinds"]),
+                "category": "",
+                "message": "",
+                "hits": counts[key]["rows"],
+                "documents": counts[key]["documents"],
+                "lines_removed": 0,
+                "rows": counts[key]["rows"],
+                "kinds": counts[key]["kinds"],
+                "examples": examples.get(key, []),
+                "source": "edits",
+            }
+        )
     for index, section in enumerate(sections):
         section["anchor"] = f"rule-{index}"
     return sections
@@ -406,33 +500,52 @@ def _context(report: dict, edits: pl.DataFrame | None, per_rule: int) -> dict:
         "script": Markup(SCRIPT),  # our own constant, never corpus text
         "version": report.get("dqkit_version") or "?",
         "schema": report.get("schema") or "",
-        "docs": {"in": docs.get("in", 0) or 0, "kept": docs.get("kept", 0) or 0,
-                 "rejected": docs.get("rejected", 0) or 0, "balanced": docs.get("balanced")},
+        "docs": {
+            "in": docs.get("in", 0) or 0,
+            "kept": docs.get("kept", 0) or 0,
+            "rejected": docs.get("rejected", 0) or 0,
+            "balanced": docs.get("balanced"),
+        },
         "rejected_by_reason": _sorted_counts(docs.get("rejected_by_reason")),
-        "lines": {"removed": lines.get("removed", 0) or 0, "flagged": lines.get("flagged", 0) or 0,
-                  "blank_folded": lines.get("blank_folded", 0) or 0},
-        "chars": {"in": chars.get("in", 0) or 0, "out": chars.get("out", 0) or 0,
-                  "change": _change(chars.get("in", 0) or 0, chars.get("out", 0) or 0)},
-        "unicode": {"documents_fixed": unicode.get("documents_fixed", 0) or 0,
-                    "fixes": _sorted_counts(unicode.get("fixes"))},
+        "lines": {
+            "removed": lines.get("removed", 0) or 0,
+            "flagged": lines.get("flagged", 0) or 0,
+            "blank_folded": lines.get("blank_folded", 0) or 0,
+        },
+        "chars": {
+            "in": chars.get("in", 0) or 0,
+            "out": chars.get("out", 0) or 0,
+            "change": _change(chars.get("in", 0) or 0, chars.get("out", 0) or 0),
+        },
+        "unicode": {
+            "documents_fixed": unicode.get("documents_fixed", 0) or 0,
+            "fixes": _sorted_counts(unicode.get("fixes")),
+        },
         "edits_by_kind": sorted((report.get("edits_by_kind") or {}).items()),
         "charts": charts(report),
         "rule_rows": [s for s in sections if s["is_rule"]],
         "sections": sections,
         "per_rule": per_rule,
         "mt_signals": sorted((mt.get("signals") or {}).items()),
-        "dedup": {"mode": dedup.get("mode") or "", "exact": dedup.get("exact_duplicates", 0) or 0,
-                  "near": dedup.get("near_duplicates", 0) or 0, "clusters": dedup.get("clusters", 0) or 0,
-                  "parameters": sorted((dedup.get("parameters") or {}).items()),
-                  "largest": dedup.get("largest_clusters") or []},
+        "dedup": {
+            "mode": dedup.get("mode") or "",
+            "exact": dedup.get("exact_duplicates", 0) or 0,
+            "near": dedup.get("near_duplicates", 0) or 0,
+            "clusters": dedup.get("clusters", 0) or 0,
+            "parameters": sorted((dedup.get("parameters") or {}).items()),
+            "largest": dedup.get("largest_clusters") or [],
+        },
         "files": files[:INPUT_ROWS],
         "files_more": max(len(files) - INPUT_ROWS, 0),
         "files_total": len(files),
         "input_fingerprint": inputs.get("fingerprint") or "",
         "notes": notes,
         "skipped": inputs.get("skipped_files") or [],
-        "rules": {"count": rules.get("count", 0) or 0, "files": rules.get("files") or [],
-                  "fingerprint": rules.get("fingerprint") or ""},
+        "rules": {
+            "count": rules.get("count", 0) or 0,
+            "files": rules.get("files") or [],
+            "fingerprint": rules.get("fingerprint") or "",
+        },
         "options_hash": report.get("options_hash") or "",
     }
 
@@ -450,9 +563,14 @@ _ENV: jinja2.Environment | None = None
 def _environment() -> jinja2.Environment:
     global _ENV
     if _ENV is None:
-        _ENV = jinja2.Environment(loader=jinja2.PackageLoader("dqkit.report", "templates"), autoescape=True,
-                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                  keep_trailing_newline=True)
+        _ENV = jinja2.Environment(
+            loader=jinja2.PackageLoader("dqkit.report", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
         _ENV.filters["n"] = _fmt
     return _ENV
 

@@ -48,10 +48,16 @@ def render_markdown(report: dict) -> str:
     docs = report["documents"]
     lines = [f"# dqkit clean report (dqkit {report['dqkit_version']})", ""]
     balance = "✅ balanced" if docs["balanced"] else "❌ NOT balanced"
-    lines += [f"**{docs['in']}** documents in · **{docs['kept']}** kept · **{docs['rejected']}** rejected "
-              f"({balance}: in = kept + rejected)", ""]
-    lines += [f"Lines removed: **{report['lines']['removed']}** · flagged: {report['lines']['flagged']} · "
-              f"characters {report['characters']['in']:,} → {report['characters']['out']:,}", ""]
+    lines += [
+        f"**{docs['in']}** documents in · **{docs['kept']}** kept · **{docs['rejected']}** rejected "
+        f"({balance}: in = kept + rejected)",
+        "",
+    ]
+    lines += [
+        f"Lines removed: **{report['lines']['removed']}** · flagged: {report['lines']['flagged']} · "
+        f"characters {report['characters']['in']:,} → {report['characters']['out']:,}",
+        "",
+    ]
     if docs["rejected_by_reason"]:
         lines += ["## Rejected documents", ""]
         lines += _table(["reason", "documents"], [[k, v] for k, v in docs["rejected_by_reason"].items()])
@@ -59,10 +65,20 @@ def render_markdown(report: dict) -> str:
     if hits:
         lines += ["## Rules that fired", ""]
         ordered = sorted(hits.items(), key=lambda item: (-item[1]["hits"], item[0]))
-        lines += _table(["rule", "action", "hits", "documents", "lines removed", "example"],
-                        [[rule_id, s["action"], s["hits"], s["documents"], s["lines_removed"],
-                          (s["samples"][0]["text"][:SAMPLE_CHARS] if s["samples"] else "")]
-                         for rule_id, s in ordered])
+        lines += _table(
+            ["rule", "action", "hits", "documents", "lines removed", "example"],
+            [
+                [
+                    rule_id,
+                    s["action"],
+                    s["hits"],
+                    s["documents"],
+                    s["lines_removed"],
+                    (s["samples"][0]["text"][:SAMPLE_CHARS] if s["samples"] else ""),
+                ]
+                for rule_id, s in ordered
+            ],
+        )
     if report["edits_by_kind"]:
         lines += ["## Edits by kind", ""]
         lines += _table(["kind", "rows"], [[k, v] for k, v in report["edits_by_kind"].items()])
@@ -71,24 +87,42 @@ def render_markdown(report: dict) -> str:
         lines += _table(["fix", "lines"], [[k, v] for k, v in report["unicode"]["fixes"].items()])
     dedup = report["dedup"]
     if dedup["clusters"]:
-        lines += ["## Duplicates", "", f"{dedup['exact_duplicates']} exact and {dedup['near_duplicates']} near "
-                  f"duplicates in {dedup['clusters']} clusters (mode {dedup['mode']}).", ""]
-        lines += _table(["kept", "cluster size", "duplicates"],
-                        [[c["kept"], c["size"], ", ".join(c["duplicates"])] for c in dedup["largest_clusters"]])
+        lines += [
+            "## Duplicates",
+            "",
+            f"{dedup['exact_duplicates']} exact and {dedup['near_duplicates']} near "
+            f"duplicates in {dedup['clusters']} clusters (mode {dedup['mode']}).",
+            "",
+        ]
+        lines += _table(
+            ["kept", "cluster size", "duplicates"],
+            [[c["kept"], c["size"], ", ".join(c["duplicates"])] for c in dedup["largest_clusters"]],
+        )
     mt = report.get("mt", {})
     if mt.get("signals"):
         lines += ["## Machine-translation signals", ""]
-        lines += _table(["signal", "documents", "occurrences"],
-                        [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()])
+        lines += _table(
+            ["signal", "documents", "occurrences"],
+            [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()],
+        )
         lines += ["mt_score of kept documents: " + ", ".join(f"{k}: {v}" for k, v in mt["score_histogram"].items()), ""]
     if report["languages"]:
         lines += ["## Languages of kept documents", ""]
         lines += _table(["language", "documents"], [[k, v] for k, v in report["languages"].items()])
     inputs = report["inputs"]
     lines += ["## Inputs", ""]
-    lines += _table(["file", "format", "documents", "unreadable records"],
-                    [[f["name"], f["format"] + (f"+{f['compression']}" if f["compression"] else ""),
-                      f["documents"], f["unreadable"]] for f in inputs["files"]])
+    lines += _table(
+        ["file", "format", "documents", "unreadable records"],
+        [
+            [
+                f["name"],
+                f["format"] + (f"+{f['compression']}" if f["compression"] else ""),
+                f["documents"],
+                f["unreadable"],
+            ]
+            for f in inputs["files"]
+        ],
+    )
     notes = []
     if inputs["skipped_files"]:
         notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
@@ -97,6 +131,9 @@ def render_markdown(report: dict) -> str:
     if inputs["ids_generated"]:
         notes.append("Some records had no id: ids were made from file and line.")
     lines += [f"- {escape_cell(n)}" for n in notes] + ([""] if notes else [])
-    lines += [f"Rules: {report['rules']['count']} from {len(report['rules']['files'])} file(s), "
-              f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, report.html, edits.parquet.", ""]
+    lines += [
+        f"Rules: {report['rules']['count']} from {len(report['rules']['files'])} file(s), "
+        f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, report.html, edits.parquet.",
+        "",
+    ]
     return cap_size("\n".join(lines))

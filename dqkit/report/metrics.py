@@ -47,7 +47,9 @@ def load_report(path: str | Path) -> dict:
         raise ReportError(f"{path}: not a dqkit report (no 'documents' section)")
     schema = report.get("schema", REPORT_SCHEMA_FAMILY)
     if schema != REPORT_SCHEMA_FAMILY:
-        raise ReportError(f"{path}: report schema {schema!r} is not supported (this dqkit reads {REPORT_SCHEMA_FAMILY})")
+        raise ReportError(
+            f"{path}: report schema {schema!r} is not supported (this dqkit reads {REPORT_SCHEMA_FAMILY})"
+        )
     return report
 
 
@@ -69,7 +71,9 @@ def metrics(report: dict) -> dict[str, float]:
     if "in" in docs:
         out["documents.kept_pct"] = _percent(docs.get("kept", 0), docs["in"])
         out["documents.rejected_pct"] = _percent(docs.get("rejected", 0), docs["in"])
-        out["documents.balanced"] = int(bool(docs.get("balanced", docs["in"] == docs.get("kept", 0) + docs.get("rejected", 0))))
+        out["documents.balanced"] = int(
+            bool(docs.get("balanced", docs["in"] == docs.get("kept", 0) + docs.get("rejected", 0)))
+        )
     for reason, n in docs.get("rejected_by_reason", {}).items():
         out[f"documents.rejected_by_reason.{reason}"] = n
         out[f"documents.rejected_by_reason_pct.{reason}"] = _percent(n, docs.get("in", 0))

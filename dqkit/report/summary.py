@@ -42,10 +42,27 @@ def rule_definition_hash(rule) -> str:
     that ``dqkit diff`` can tell a rule whose definition changed from one whose hits moved
     because the corpus did.
     """
-    return _short_hash([rule.id, rule.langs, rule.kind, rule.patterns, rule.case, rule.anchor, repr(rule.repeat),
-                        rule.exception_regex, rule.exception_phrases, rule.max_line_chars, rule.min_line_chars,
-                        rule.head_lines, rule.tail_lines, rule.max_per_document, rule.action, rule.scope,
-                        rule.status])
+    return _short_hash(
+        [
+            rule.id,
+            rule.langs,
+            rule.kind,
+            rule.patterns,
+            rule.case,
+            rule.anchor,
+            repr(rule.repeat),
+            rule.exception_regex,
+            rule.exception_phrases,
+            rule.max_line_chars,
+            rule.min_line_chars,
+            rule.head_lines,
+            rule.tail_lines,
+            rule.max_per_document,
+            rule.action,
+            rule.scope,
+            rule.status,
+        ]
+    )
 
 
 def rules_fingerprint(rules) -> str:
@@ -53,11 +70,25 @@ def rules_fingerprint(rules) -> str:
     examples. Not the files' bytes: rewriting a pack without changing a rule (comments,
     layout, a long regex split into a list of alternatives) leaves it as it was.
     """
-    return _short_hash([[rule.id, rule_definition_hash(rule), rule.title, rule.category, rule.severity,
-                         rule.version, rule.message, rule.description,
-                         {kind: [[e.text, e.is_doc, e.lines, e.span] for e in examples]
-                          for kind, examples in sorted(rule.examples.items())}]
-                        for rule in rules.rules])
+    return _short_hash(
+        [
+            [
+                rule.id,
+                rule_definition_hash(rule),
+                rule.title,
+                rule.category,
+                rule.severity,
+                rule.version,
+                rule.message,
+                rule.description,
+                {
+                    kind: [[e.text, e.is_doc, e.lines, e.span] for e in examples]
+                    for kind, examples in sorted(rule.examples.items())
+                },
+            ]
+            for rule in rules.rules
+        ]
+    )
 
 
 def _length_label(index: int) -> str:
@@ -80,8 +111,7 @@ def length_histogram(lengths: pl.Series) -> list[int]:
     counts = [0] * (len(LENGTH_EDGES) + 1)
     if len(lengths):
         lengths = lengths.fill_null(0).to_numpy()
-        for index, n in zip(*numpy.unique(numpy.searchsorted(LENGTH_EDGES, lengths, side="right"),
-                                          return_counts=True)):
+        for index, n in zip(*numpy.unique(numpy.searchsorted(LENGTH_EDGES, lengths, side="right"), return_counts=True)):
             counts[int(index)] = int(n)
     return counts
 
@@ -111,8 +141,10 @@ def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFram
             "documents": int(row["documents"][0]),
             "lines_removed": int(row["removed"][0]),
             "message": rule.message,
-            "samples": [{"doc_id": d, "line_no": int(n), "text": (t or "")[:SAMPLE_CHARS]}
-                        for d, n, t in rule_samples.select("id", "line_no", "line").iter_rows()],
+            "samples": [
+                {"doc_id": d, "line_no": int(n), "text": (t or "")[:SAMPLE_CHARS]}
+                for d, n, t in rule_samples.select("id", "line_no", "line").iter_rows()
+            ],
         }
     return stats
 
@@ -133,8 +165,10 @@ def _dedup_summary(options: dict, rejects: pl.DataFrame) -> dict:
         "near_duplicates": int((rejects["reason"] == "near_duplicate").sum()),
         "clusters": sizes.height,
         "cluster_sizes": histogram,
-        "largest_clusters": [{"kept": kept, "size": int(size), "duplicates": ids[:10]}
-                             for kept, ids, size in sizes.head(LARGEST_CLUSTERS).select("dup_of", "ids", "size").iter_rows()],
+        "largest_clusters": [
+            {"kept": kept, "size": int(size), "duplicates": ids[:10]}
+            for kept, ids, size in sizes.head(LARGEST_CLUSTERS).select("dup_of", "ids", "size").iter_rows()
+        ],
     }
 
 
@@ -142,18 +176,42 @@ def _mt_summary(clean: pl.DataFrame) -> dict:
     """mt_score histogram (tenths) and, per signal, documents and occurrences."""
     if clean.is_empty() or "mt_score" not in clean.columns:
         return {"score_histogram": {}, "signals": {}}
-    bins = (clean.select((pl.col("mt_score") * 10).floor().clip(0, 9).cast(pl.Int64).alias("bin"))
-            .group_by("bin").len().sort("bin"))
+    bins = (
+        clean.select((pl.col("mt_score") * 10).floor().clip(0, 9).cast(pl.Int64).alias("bin"))
+        .group_by("bin")
+        .len()
+        .sort("bin")
+    )
     histogram = {f"{b / 10:.1f}-{(b + 1) / 10:.1f}": int(n) for b, n in bins.iter_rows()}
     reasons = clean.select(pl.col("mt_reasons").explode()).drop_nulls().unnest("mt_reasons")
-    signals = {} if reasons.is_empty() else {
-        s: {"documents": int(d), "occurrences": int(o)}
-        for s, d, o in reasons.group_by("signal").agg(pl.len(), pl.col("count").sum()).sort("signal").iter_rows()}
+    signals = (
+        {}
+        if reasons.is_empty()
+        else {
+            s: {"documents": int(d), "occurrences": int(o)}
+            for s, d, o in reasons.group_by("signal").agg(pl.len(), pl.col("count").sum()).sort("signal").iter_rows()
+        }
+    )
     return {"score_histogram": histogram, "signals": signals}
 
 
-def build_report(*, version, options, output_format, files, ids_generated, problems, input_paths, skipped, rules,
-                 docs_in, clean, rejects, hits, edits) -> dict:
+def build_report(
+    *,
+    version,
+    options,
+    output_format,
+    files,
+    ids_generated,
+    problems,
+    input_paths,
+    skipped,
+    rules,
+    docs_in,
+    clean,
+    rejects,
+    hits,
+    edits,
+) -> dict:
     """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
     ``clean`` (``_doc, id, lang, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
     dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``); ``problems``
@@ -177,9 +235,12 @@ def build_report(*, version, options, output_format, files, ids_generated, probl
             "ids_generated": ids_generated,
             "bytes_replaced": int(docs_in["_bytes_replaced"].sum() or 0),
         },
-        "rules": {"count": len(rules.rules), "files": list(rules.names),
-                  "fingerprint": rules_fingerprint(rules),
-                  "definitions": {rule.id: rule_definition_hash(rule) for rule in rules.rules}},
+        "rules": {
+            "count": len(rules.rules),
+            "files": list(rules.names),
+            "fingerprint": rules_fingerprint(rules),
+            "definitions": {rule.id: rule_definition_hash(rule) for rule in rules.rules},
+        },
         "documents": {
             "in": documents_in,
             "kept": kept,
@@ -203,8 +264,11 @@ def build_report(*, version, options, output_format, files, ids_generated, probl
             "in": chars_in,
             "out": int(clean["_chars"].sum() or 0),
         },
-        "lengths": {"buckets": LENGTH_BUCKETS, "before": length_histogram(docs_in["_chars"]),
-                    "after": length_histogram(clean["_chars"])},
+        "lengths": {
+            "buckets": LENGTH_BUCKETS,
+            "before": length_histogram(docs_in["_chars"]),
+            "after": length_histogram(clean["_chars"]),
+        },
         "mt": _mt_summary(clean),
         "dedup": _dedup_summary(options, rejects),
     }

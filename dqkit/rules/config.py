@@ -55,8 +55,9 @@ def load_config(path: Path | None) -> RuleConfig:
     rules = settings.get("rules", {})
     unknown = sorted(set(settings) - {"rules", "gates"}) + sorted(set(rules) - {"paths", "disable", "actions"})
     if unknown:
-        raise RuleFileError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: rules.paths, "
-                            "rules.disable, rules.actions, gates)")
+        raise RuleFileError(
+            f"{path}: unknown setting(s) {', '.join(unknown)} (known: rules.paths, rules.disable, rules.actions, gates)"
+        )
     for key in ("paths", "disable"):
         if not isinstance(rules.get(key, []), list) or not all(isinstance(v, str) for v in rules.get(key, [])):
             raise RuleFileError(f"{path}: rules.{key} must be a list of strings")
@@ -64,5 +65,9 @@ def load_config(path: Path | None) -> RuleConfig:
     bad = {k: v for k, v in actions.items() if v not in ACTIONS}
     if bad:
         raise RuleFileError(f"{path}: rules.actions: {bad} (an action is one of {', '.join(ACTIONS)})")
-    return RuleConfig(paths=tuple(path.parent / p for p in rules.get("paths", [])),
-                      disable=tuple(rules.get("disable", [])), actions=dict(actions), source=str(path))
+    return RuleConfig(
+        paths=tuple(path.parent / p for p in rules.get("paths", [])),
+        disable=tuple(rules.get("disable", [])),
+        actions=dict(actions),
+        source=str(path),
+    )

@@ -18,7 +18,7 @@ class Diagnostic:
     message: str
 
     @classmethod
-    def parse(cls, text: str, level: str) -> "Diagnostic":
+    def parse(cls, text: str, level: str) -> Diagnostic:
         """From ``path:line:col: message`` (line and column optional).
 
         >>> Diagnostic.parse("r/de.yaml:5:7: unknown key 'x'", "error")
@@ -28,8 +28,9 @@ class Diagnostic:
         if not found:
             return cls(text, None, None, level, text)
         line, col = found.group("line"), found.group("col")
-        return cls(found.group("path"), int(line) if line else None, int(col) if col else None, level,
-                   found.group("message"))
+        return cls(
+            found.group("path"), int(line) if line else None, int(col) if col else None, level, found.group("message")
+        )
 
     @property
     def where(self) -> str:

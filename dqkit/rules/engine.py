@@ -30,8 +30,21 @@ import polars as pl
 from dqkit.rules.prefilter import required_literals
 from dqkit.rules.schema import Rule, regex_pattern
 
-QUOTE_FOLDS = {"„": '"', "“": '"', "”": '"', "‟": '"', "«": '"', "»": '"', "″": '"',
-               "‚": "'", "‘": "'", "’": "'", "‛": "'", "‹": "'", "›": "'"}
+QUOTE_FOLDS = {
+    "„": '"',
+    "“": '"',
+    "”": '"',
+    "‟": '"',
+    "«": '"',
+    "»": '"',
+    "″": '"',
+    "‚": "'",
+    "‘": "'",
+    "’": "'",
+    "‛": "'",
+    "‹": "'",
+    "›": "'",
+}
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
 _FOLD_FROM = list(QUOTE_FOLDS) + list(ZERO_WIDTH)
 _FOLD_TO = list(QUOTE_FOLDS.values()) + [""] * len(ZERO_WIDTH)
@@ -40,10 +53,9 @@ PUNCT_ONLY = r"^[\p{P}\p{S}\s]*$"
 
 def normalise_for_match(expr: pl.Expr) -> pl.Expr:
     """The text rules see: NFKC, quotes folded, zero-width removed, spaces collapsed."""
-    return (expr.str.normalize("NFKC")
-            .str.replace_many(_FOLD_FROM, _FOLD_TO)
-            .str.replace_all(r"\s+", " ")
-            .str.strip_chars())
+    return (
+        expr.str.normalize("NFKC").str.replace_many(_FOLD_FROM, _FOLD_TO).str.replace_all(r"\s+", " ").str.strip_chars()
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -59,9 +71,11 @@ def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> tuple[str, .
 
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:
     """Split documents (``_doc``, ``text``, ``_lang_hint``) into the line table."""
-    lines = (docs.select("_doc", "_lang_hint", pl.col("text").str.split("\n").alias("line"))
-             .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
-             .explode("line", "line_no"))
+    lines = (
+        docs.select("_doc", "_lang_hint", pl.col("text").str.split("\n").alias("line"))
+        .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
+        .explode("line", "line_no")
+    )
     match = normalise_for_match(pl.col("line"))
     return lines.with_columns(
         pl.col("line_no").cast(pl.Int32),
@@ -167,8 +181,9 @@ def rule_literals(rule: Rule) -> tuple[str, ...] | None:
     return tuple(literals) if min(len(lit) for lit in literals) >= MIN_LITERAL_CHARS else None
 
 
-def _literal_candidates(lines: pl.DataFrame, rules: tuple[Rule, ...],
-                        indices: list[int]) -> dict[int, pl.Series | None]:
+def _literal_candidates(
+    lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int]
+) -> dict[int, pl.Series | None]:
     """Per rule, the rows that contain one of its literals (None: every row), found in
     one overlapping Aho-Corasick pass for all literals of all rules."""
     literal_rules = [(lit, i) for i in indices for lit in (rule_literals(rules[i]) or ())]
@@ -176,12 +191,20 @@ def _literal_candidates(lines: pl.DataFrame, rules: tuple[Rule, ...],
     if not literal_rules:
         return result
     table = pl.DataFrame(literal_rules, schema={"_literal": pl.String, "rule": pl.Int32}, orient="row")
-    found = (lines.select("_row", pl.col("_ml").str.extract_many(table["_literal"].unique().sort().to_list(),
-                                                                 overlapping=True).alias("_literal"))
-             .filter(pl.col("_literal").list.len() > 0)
-             .explode("_literal")
-             .join(table, on="_literal")
-             .select("rule", "_row").unique().sort("rule", "_row"))
+    found = (
+        lines.select(
+            "_row",
+            pl.col("_ml")
+            .str.extract_many(table["_literal"].unique().sort().to_list(), overlapping=True)
+            .alias("_literal"),
+        )
+        .filter(pl.col("_literal").list.len() > 0)
+        .explode("_literal")
+        .join(table, on="_literal")
+        .select("rule", "_row")
+        .unique()
+        .sort("rule", "_row")
+    )
     by_rule = dict(found.group_by("rule").agg("_row").iter_rows())
     for i in indices:
         if i not in result and i in by_rule:

@@ -46,8 +46,10 @@ def _span_pattern(rule: Rule) -> str | None:
 
 
 def _run(rule: Rule, example: Example) -> tuple[list[int], pl.DataFrame]:
-    docs = pl.DataFrame({"_doc": [0], "text": [example.text], "_lang_hint": [None]},
-                        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String})
+    docs = pl.DataFrame(
+        {"_doc": [0], "text": [example.text], "_lang_hint": [None]},
+        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String},
+    )
     lines = line_table(docs)
     hits = match_lines(lines, (rule,))
     return sorted(set(hits["line_no"].to_list())), lines
@@ -67,8 +69,9 @@ def check_example(rule: Rule, group: str, example: Example) -> ExampleResult:
         if found != example.span:
             ok, detail = False, f"expected span {example.span!r}, matched {found!r}"
     if group.startswith("todo_"):
-        return ExampleResult(rule.id, group, example, "fixed" if ok else "known",
-                             "" if not ok else "passes now: move it out of " + group)
+        return ExampleResult(
+            rule.id, group, example, "fixed" if ok else "known", "" if not ok else "passes now: move it out of " + group
+        )
     if ok:
         return ExampleResult(rule.id, group, example, "validated")
     if detail:
@@ -80,5 +83,4 @@ def check_example(rule: Rule, group: str, example: Example) -> ExampleResult:
 
 
 def check_rule(rule: Rule) -> list[ExampleResult]:
-    return [check_example(rule, group, example)
-            for group, examples in rule.examples.items() for example in examples]
+    return [check_example(rule, group, example) for group, examples in rule.examples.items() for example in examples]

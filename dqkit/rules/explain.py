@@ -34,9 +34,11 @@ def explain_rule(rule: Rule) -> str:
     lines.append(f"languages: {', '.join(rule.langs)}")
     if rule.kind == "repeat":
         spec = rule.repeat
-        lines.append(f"matches:   a line of at least {spec.min_chars} characters repeated (at least "
-                     f"{spec.min_count} times) within the first {spec.within_first_lines} non-blank lines; "
-                     "every copy after the first")
+        lines.append(
+            f"matches:   a line of at least {spec.min_chars} characters repeated (at least "
+            f"{spec.min_count} times) within the first {spec.within_first_lines} non-blank lines; "
+            "every copy after the first"
+        )
     else:
         lines.append(f"matches:   {rule.kind} ({rule.case}, anchor {rule.anchor}):")
         lines.extend(f"             {pattern}" for pattern in rule.patterns)

@@ -27,8 +27,13 @@ def builtin_rules_dir() -> Path:
 def rule_files(folder: Path) -> list[Path]:
     if folder.is_file():
         return [folder]
-    return sorted(p for p in folder.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()
-                  and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in RULE_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,18 @@ def _unread_files(folder: Path) -> list[Path]:
     would otherwise be silently ignored."""
     if folder.is_file():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix not in (*RULE_SUFFIXES, ".md")
-                  and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix not in (*RULE_SUFFIXES, ".md")
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
 
 
-def collect_rules(folders: list[Path], include_builtin: bool = True,
-                  config: RuleConfig | None = None, compile_builtin: bool = False) -> Loaded:
+def collect_rules(
+    folders: list[Path], include_builtin: bool = True, config: RuleConfig | None = None, compile_builtin: bool = False
+) -> Loaded:
     """Load every rule file, keeping going past problems (for ``dqkit rules lint``).
 
     Rules keep the order of the folders, then of the files (sorted), then of the file:
@@ -92,7 +103,9 @@ def collect_rules(folders: list[Path], include_builtin: bool = True,
                 continue
             if isinstance(document, dict) and document.get("schema") == LEXICON_SCHEMA:
                 continue  # a word list (dqkit.normalize.lexicon), not rules
-            file_rules, problems = parse_rule_file(document, str(path), compile_patterns=compile_builtin or not is_builtin)
+            file_rules, problems = parse_rule_file(
+                document, str(path), compile_patterns=compile_builtin or not is_builtin
+            )
             loaded.errors.extend(problems.items)
             loaded.warnings.extend(problems.warnings)
             for rule in file_rules:
@@ -105,8 +118,9 @@ def collect_rules(folders: list[Path], include_builtin: bool = True,
                     seen[rule.id] = (index, rule, False)
                 else:
                     hint = " (add override: true to replace the built-in rule)" if seen[rule.id][2] else ""
-                    loaded.errors.append(f"{rule.where}: duplicate rule id {rule.id!r} "
-                                         f"(first defined at {seen[rule.id][1].where}){hint}")
+                    loaded.errors.append(
+                        f"{rule.where}: duplicate rule id {rule.id!r} (first defined at {seen[rule.id][1].where}){hint}"
+                    )
     rules = _apply_config(rules, config, loaded.warnings)
     loaded.ruleset = RuleSet(rules=tuple(rules), files=tuple(files), names=tuple(names))
     return loaded

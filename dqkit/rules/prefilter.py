@@ -126,6 +126,7 @@ def has_unbounded_repeat(pattern: str) -> bool:
     >>> has_unbounded_repeat(r"^Lesen Sie auch.*"), has_unbounded_repeat(r"^\W*Lesen Sie auch.{0,150}$")
     (True, False)
     """
+
     def walk(items) -> bool:
         for op, arg in items:
             if op in (MAX_REPEAT, MIN_REPEAT) and arg[1] == MAXREPEAT and list(arg[2]) == [(ANY, None)]:

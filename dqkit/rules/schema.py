@@ -39,8 +39,25 @@ ID_RE = re.compile(r"^(any|[a-z]{2,3})\.[a-z0-9]+(?:[-_][a-z0-9]+)*\.[a-z0-9]+(?
 LANG_RE = re.compile(r"^(any|[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 
 FILE_KEYS = ("schema", "lang", "defaults", "rules")
-RULE_KEYS = ("id", "version", "status", "title", "category", "lang", "scope", "match", "exceptions",
-             "where", "action", "severity", "message", "description", "references", "examples", "override")
+RULE_KEYS = (
+    "id",
+    "version",
+    "status",
+    "title",
+    "category",
+    "lang",
+    "scope",
+    "match",
+    "exceptions",
+    "where",
+    "action",
+    "severity",
+    "message",
+    "description",
+    "references",
+    "examples",
+    "override",
+)
 DEFAULTABLE_KEYS = ("status", "scope", "action", "severity", "where", "version")
 MATCH_KEYS = ("regex", "phrases", "repeat", "case", "anchor")
 REPEAT_KEYS = ("min_count", "within_first_lines", "min_chars")
@@ -223,8 +240,9 @@ def _parse_examples(raw, where: str, problems: Problems) -> dict[str, tuple[Exam
                     problems.add(item_where, "example text must be a string")
                     continue
                 lines = item.get("lines")
-                if lines is not None and not (isinstance(lines, list)
-                                              and all(isinstance(n, int) and n >= 1 for n in lines)):
+                if lines is not None and not (
+                    isinstance(lines, list) and all(isinstance(n, int) and n >= 1 for n in lines)
+                ):
                     problems.add(item.where("lines"), "lines must be a list of line numbers (1-based)")
                     lines = None
                 span = item.get("span")
@@ -232,8 +250,15 @@ def _parse_examples(raw, where: str, problems: Problems) -> dict[str, tuple[Exam
                     problems.add(item.where("span"), "span must be a string")
                     span = None
                 is_doc = "doc" in item
-                parsed.append(Example(body.rstrip("\n") if is_doc else body, is_doc,
-                                      tuple(lines) if lines is not None else None, span, item_where))
+                parsed.append(
+                    Example(
+                        body.rstrip("\n") if is_doc else body,
+                        is_doc,
+                        tuple(lines) if lines is not None else None,
+                        span,
+                        item_where,
+                    )
+                )
             else:
                 problems.add(item_where, "an example must be a string or a mapping")
         result[key] = tuple(parsed)
@@ -263,16 +288,19 @@ def _parse_match(raw, where: str, problems: Problems):
             problems.add(raw.where("repeat"), "repeat must be a mapping")
             return kind, (), case, anchor, Repeat()
         _unknown_keys(spec, REPEAT_KEYS, "repeat", problems)
-        repeat = Repeat(*(_positive_int(spec, key, problems, default)
-                          for key, default in zip(REPEAT_KEYS, (2, 6, 20))))
+        repeat = Repeat(*(_positive_int(spec, key, problems, default) for key, default in zip(REPEAT_KEYS, (2, 6, 20))))
         if repeat.min_count < 2:
             problems.add(spec.where("min_count"), "min_count must be at least 2")
         return kind, (), case, anchor, repeat
     patterns = _as_str_list(raw[kind], raw.where(kind), kind, problems)
     # The combined pattern is what matching compiles (and polars caches); only when it
     # fails are the author's patterns checked one by one, for a message about them.
-    if (kind == "regex" and patterns and problems.compile_patterns
-            and check_regex(regex_pattern(patterns, anchor, case))):
+    if (
+        kind == "regex"
+        and patterns
+        and problems.compile_patterns
+        and check_regex(regex_pattern(patterns, anchor, case))
+    ):
         for pattern in patterns:
             error = check_regex(pattern)
             if error:
@@ -296,8 +324,13 @@ def _parse_where(raw, where: str, problems: Problems):
             _unknown_keys(position, POSITION_KEYS, "position", problems)
             head = _positive_int(position, "head_lines", problems)
             tail = _positive_int(position, "tail_lines", problems)
-    return (_positive_int(raw, "max_line_chars", problems), _positive_int(raw, "min_line_chars", problems),
-            head, tail, _positive_int(raw, "max_per_document", problems))
+    return (
+        _positive_int(raw, "max_line_chars", problems),
+        _positive_int(raw, "min_line_chars", problems),
+        head,
+        tail,
+        _positive_int(raw, "max_per_document", problems),
+    )
 
 
 def _parse_langs(value, where: str, problems: Problems) -> tuple[str, ...]:
@@ -313,14 +346,24 @@ def _warn_broad(raw, kind, patterns, anchor, action, max_chars, head, tail, prob
     match = raw["match"]
     for pattern in patterns if kind == "regex" else ():
         if has_unbounded_repeat(pattern):
-            problems.warn(match.where("regex"), f"unbounded repeat in {pattern!r}: bound it, e.g. .{{0,120}} "
-                                                "(boilerplate lines are short)")
+            problems.warn(
+                match.where("regex"),
+                f"unbounded repeat in {pattern!r}: bound it, e.g. .{{0,120}} (boilerplate lines are short)",
+            )
         if not re.search(r"[\\^$.|?*+()\[\]{}]", pattern):
             problems.warn(match.where("regex"), f"{pattern!r} has no regex syntax: use phrases (faster, exact)")
-    if (action != "flag" and kind != "repeat" and anchor != "full_line"
-            and max_chars is None and head is None and tail is None):
-        problems.warn(raw.where("match"), "a removing rule without max_line_chars, position or a full_line "
-                                          "anchor can hit long body paragraphs")
+    if (
+        action != "flag"
+        and kind != "repeat"
+        and anchor != "full_line"
+        and max_chars is None
+        and head is None
+        and tail is None
+    ):
+        problems.warn(
+            raw.where("match"),
+            "a removing rule without max_line_chars, position or a full_line anchor can hit long body paragraphs",
+        )
 
 
 def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Problems) -> Rule | None:
@@ -332,8 +375,10 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
     before = len(problems.items)
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not ID_RE.match(rule_id):
-        problems.add(raw.where("id") if "id" in raw else where,
-                     f"rule id {rule_id!r} must look like <lang|any>.<category>.<name>, e.g. de.nav.prev-next")
+        problems.add(
+            raw.where("id") if "id" in raw else where,
+            f"rule id {rule_id!r} must look like <lang|any>.<category>.<name>, e.g. de.nav.prev-next",
+        )
         rule_id = str(rule_id)
     langs = _parse_langs(raw["lang"], raw.where("lang"), problems) if "lang" in raw else file_langs
     if not langs:
@@ -358,8 +403,9 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
                     if error:
                         problems.add(exceptions.where("regex"), f"regex {pattern!r} is not usable: {error}")
             if "phrases" in exceptions:
-                exc_phrases = _as_str_list(exceptions["phrases"], exceptions.where("phrases"),
-                                           "exceptions.phrases", problems)
+                exc_phrases = _as_str_list(
+                    exceptions["phrases"], exceptions.where("phrases"), "exceptions.phrases", problems
+                )
     max_chars, min_chars, head, tail, per_doc = _parse_where(merged.get("where"), merged.where("where"), problems)
     action = _choice(merged, "action", ACTIONS, "drop_line", problems)
     status = _choice(merged, "status", STATUSES, "stable", problems)
@@ -377,8 +423,7 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
         texts[key] = value
     if not texts["message"]:
         problems.add(where, "a rule needs a 'message' saying what it found")
-    examples = _parse_examples(raw.get("examples"), raw.where("examples") if "examples" in raw else where,
-                               problems)
+    examples = _parse_examples(raw.get("examples"), raw.where("examples") if "examples" in raw else where, problems)
     override = raw.get("override", False)
     if not isinstance(override, bool):
         problems.add(raw.where("override"), "override must be true or false")
@@ -386,14 +431,33 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
         return None
     _warn_broad(raw, kind, patterns, anchor, action, max_chars, head, tail, problems)
     return Rule(
-        id=rule_id, langs=langs, kind=kind, patterns=patterns, case=case, anchor=anchor, repeat=repeat,
-        exception_regex=exc_regex, exception_phrases=exc_phrases, max_line_chars=max_chars,
-        min_line_chars=min_chars, head_lines=head, tail_lines=tail, max_per_document=per_doc,
+        id=rule_id,
+        langs=langs,
+        kind=kind,
+        patterns=patterns,
+        case=case,
+        anchor=anchor,
+        repeat=repeat,
+        exception_regex=exc_regex,
+        exception_phrases=exc_phrases,
+        max_line_chars=max_chars,
+        min_line_chars=min_chars,
+        head_lines=head,
+        tail_lines=tail,
+        max_per_document=per_doc,
         # An experimental rule only flags: it reports, it never removes.
         action="flag" if status == "experimental" else action,
-        severity=severity, status=status, version=version, scope=scope, title=texts["title"],
-        category=texts["category"] or rule_id.split(".")[1], message=texts["message"],
-        description=texts["description"], examples=examples, where=where, override=override,
+        severity=severity,
+        status=status,
+        version=version,
+        scope=scope,
+        title=texts["title"],
+        category=texts["category"] or rule_id.split(".")[1],
+        message=texts["message"],
+        description=texts["description"],
+        examples=examples,
+        where=where,
+        override=override,
     )
 
 
@@ -409,10 +473,10 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
         return [], problems
     _unknown_keys(document, FILE_KEYS, "a rule file", problems)
     if document.get("schema") != SCHEMA_TAG:
-        problems.add(document.where("schema") if "schema" in document else f"{path}:1:1",
-                     f"schema must be {SCHEMA_TAG!r}")
-    file_langs = (_parse_langs(document["lang"], document.where("lang"), problems)
-                  if "lang" in document else ())
+        problems.add(
+            document.where("schema") if "schema" in document else f"{path}:1:1", f"schema must be {SCHEMA_TAG!r}"
+        )
+    file_langs = _parse_langs(document["lang"], document.where("lang"), problems) if "lang" in document else ()
     defaults = document.get("defaults", LocatedDict())
     if not isinstance(defaults, LocatedDict):
         problems.add(document.where("defaults"), "defaults must be a mapping")
@@ -422,8 +486,9 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
     _unknown_keys(defaults, DEFAULTABLE_KEYS, "defaults", problems)
     raw_rules = document.get("rules")
     if not isinstance(raw_rules, LocatedList):
-        problems.add(document.where("rules") if "rules" in document else f"{path}:1:1",
-                     "'rules' must be a list of rules")
+        problems.add(
+            document.where("rules") if "rules" in document else f"{path}:1:1", "'rules' must be a list of rules"
+        )
         return [], problems
     rules = []
     first_seen: dict[str, str] = {}

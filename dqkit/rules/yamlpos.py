@@ -45,14 +45,16 @@ def _convert(node: yaml.Node, loader, path: str):
             if isinstance(key, (dict, list)):
                 raise RuleFileError(f"{path}:{key_node.start_mark.line + 1}: a key must be a plain value")
             if key in result:
-                raise RuleFileError(f"{path}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}: "
-                                    f"key {key!r} appears twice")
+                raise RuleFileError(
+                    f"{path}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}: key {key!r} appears twice"
+                )
             result[key] = _convert(value_node, loader, path)
             result.positions[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         result = LocatedList(_convert(item, loader, path) for item in node.value)
-        result.positions = {i: (item.start_mark.line + 1, item.start_mark.column + 1)
-                            for i, item in enumerate(node.value)}
+        result.positions = {
+            i: (item.start_mark.line + 1, item.start_mark.column + 1) for i, item in enumerate(node.value)
+        }
     else:
         return loader.construct_object(node, deep=True)
     result.path, result.line, result.col = path, node.start_mark.line + 1, node.start_mark.column + 1
