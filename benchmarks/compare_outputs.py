@@ -89,13 +89,17 @@ def main() -> int:
         base_out = WORK / f"out-{commit}" / name
         if not (base_out / "report.json").exists():
             clean(tree, inputs, extra, base_out)
-        head_out = WORK / "out-head" / name
+        head_out = WORK / f"out-head-{os.getpid()}" / name  # one per process: comparisons may run side by side
         clean(ROOT, inputs, extra, head_out)
         found = differences(base_out, head_out)
+        if not found:
+            shutil.rmtree(head_out)
         compared = len([p for p in base_out.iterdir() if p.name not in NOT_COMPARED])
         print(f"{name}: {'identical' if not found else 'DIFFERENT'} ({compared} files against {commit[:7]})")
         for line in found:
             print(f"  {line}")
+        if found:
+            print(f"  the working tree's outputs stay in {head_out}")
         failed = failed or bool(found)
     return 1 if failed else 0
 

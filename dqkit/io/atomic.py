@@ -1,0 +1,47 @@
+"""Files that appear whole or not at all.
+
+Every file dqkit writes outside a staging folder (a shard's ``done.json``, the run's
+``plan.json``, the dedup index, a JUnit file) goes through :func:`atomic_path`: it is
+written under a temporary name in the same folder, flushed to disk, and renamed over the
+target, so a reader never sees half a file and a crash leaves the old file in place.
+
+>>> import tempfile
+>>> folder = Path(tempfile.mkdtemp())
+>>> write_atomic(folder / "a.txt", "whole")
+>>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
+('whole', ['a.txt'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for the caller to write; on leaving the block it is
+    fsynced and renamed over ``path``, or removed if the block raised."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        yield partial
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """``content`` (text as UTF-8) into ``path``, atomically."""
+    with atomic_path(path) as partial:
+        partial.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+
+
+def write_json_atomic(path: Path, data: Any, indent: int = 1) -> None:
+    """``data`` as JSON with sorted keys into ``path``, atomically."""
+    write_atomic(path, json.dumps(data, indent=indent, sort_keys=True))
