@@ -16,7 +16,8 @@ from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.io.readers import MAX_EXPANSION
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
-from dqkit.pipeline import CleanOptions, rule_hits_on_corpus, suggest_rules
+from dqkit.options import CleanOptions, RunSettings
+from dqkit.pipeline import run_clean
 from dqkit.progress import Progress
 from dqkit.report.diff import diff_reports, has_changes, render_diff_markdown
 from dqkit.report.gate_views import (
@@ -28,12 +29,12 @@ from dqkit.report.gate_views import (
 from dqkit.report.gates import GateError, evaluate, exit_code, load_gates
 from dqkit.report.metrics import load_report
 from dqkit.rules.config import find_config
+from dqkit.rules.corpus import rule_hits_on_corpus, suggest_rules
 from dqkit.rules.diagnostics import Diagnostic, render
 from dqkit.rules.examples import check_rule
 from dqkit.rules.explain import explain_rule
 from dqkit.rules.loading import collect_rules, load_rules
 from dqkit.rules.suggest import render_rule_file
-from dqkit.run import RunSettings, run_clean
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

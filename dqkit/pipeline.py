@@ -1,329 +1,489 @@
-"""``dqkit clean`` on one documents frame: normalise, match rules, assemble, detect
-language, repair joins, MT signals, guard; and the rule tools' corpus helpers.
+"""The ``dqkit clean`` run: plan shards, clean each shard in a worker, deduplicate across
+shards, assemble the outputs and the report, and swap OUT in.
 
-:func:`clean_documents` knows nothing about files; :mod:`dqkit.run` calls it once per
-shard and does reading, cross-shard dedup and writing around it.
+:func:`clean_shard` is the unit of work: it reads one shard from disk, runs the stages on
+it (:func:`dqkit.cleaning.clean_documents`) and writes what they produced into the shard's
+folder of the *work folder* (``.OUT.work`` next to OUT), ``done.json`` last. The local
+engine and the Ray engine both call it (:mod:`dqkit.engines`). The driver then reads only
+what it needs from the shard folders: ids, rankings and signatures for dedup; one shard at
+a time for the outputs (:mod:`dqkit.outputs`).
+
+An interrupted run leaves the work folder; ``--resume`` reuses every shard that has its
+``done.json`` when the inputs, rules and options are the same (``plan.json``), and gives
+the same outputs as an uninterrupted run. A finished run removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import resource
+import shutil
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 
-from dqkit.assemble import clean_lines, kept_lines, out_of_language, replace_lines
-from dqkit.dedup.near import NearDupOptions, ranking_columns
-from dqkit.detect.language import DEFAULT_PREFIX_CHARS, detect_languages
-from dqkit.detect.mt_signals import score_documents
-from dqkit.detect.repeated_lines import repeated_lines
-from dqkit.errors import DqkitError
-from dqkit.io.readers import MAX_EXPANSION, ReadOptions, read_corpus
-from dqkit.io.sources import discover
-from dqkit.normalize.joins import repair_joins
-from dqkit.normalize.unicode import EDIT_SCHEMA, normalise_documents, replacement_edits
+from dqkit import __version__
+from dqkit.cleaning import clean_documents
+from dqkit.dedup.exact import find_exact_duplicates
+from dqkit.dedup.index import Index, IndexLock, open_index, save_index
+from dqkit.dedup.near import find_near_duplicates
+from dqkit.engines import open_engine
+from dqkit.errors import DqkitError, OptionsError
+from dqkit.frames import (
+    AS_READ,
+    BYTES_REPLACED,
+    CHARS,
+    COUNT_COLUMNS,
+    DOC,
+    INTERNAL,
+    KEY,
+    LENGTH,
+    ORDER,
+    ORIGIN,
+    QUALITY,
+    REJECT_COLUMNS,
+    SIGNAL_COLUMNS,
+)
+from dqkit.io.atomic import write_json_atomic
+from dqkit.io.output import StagedOutput, check_output_dir
+from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error
+from dqkit.io.shards import Shard, plan_shards, read_shard
+from dqkit.io.sources import InputFile, discover
+from dqkit.options import CleanOptions, RunSettings
+from dqkit.outputs import (
+    DOCS,
+    DONE,
+    FINAL_CLEAN,
+    FINAL_EDITS,
+    FINAL_PROBLEMS,
+    FINAL_REJECTS,
+    HITS,
+    PROBLEMS,
+    REJECTS,
+    SIGNATURES,
+    SURVIVORS,
+    TEXT_AS_READ,
+    concat_parts,
+    finish_shard,
+    html_examples,
+)
+from dqkit.outputs import EDITS as EDIT_FILE
 from dqkit.progress import Progress
-from dqkit.rules.engine import line_table
-from dqkit.rules.loading import RuleSet
-from dqkit.rules.suggest import Suggestion
+from dqkit.report.html import render_html
+from dqkit.report.markdown import render_markdown
+from dqkit.report.summary import build_report
+from dqkit.rules.config import find_config, load_config
+from dqkit.rules.loading import RuleSet, load_rules
+from dqkit.stages import Stage, default_stages
 
-INTERNAL = ("_doc", "_origin", "_bytes_replaced", "_lang_hint", "_trusted")
-# Columns dqkit writes on clean rows; an input that has them (a cleaned corpus cleaned
-# again) gets them recomputed.
-COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
-SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
-REASONS = {
-    "empty_text": "the document has no text",
-    "too_much_removed": "rules removed more than the allowed share of the text",
-    "empty_after_cleaning": "nothing is left after cleaning",
-    "exact_duplicate": "same cleaned text as an earlier document",
-    "mt_score_above": "machine-translation signals above --drop-mt-above",
-    "near_duplicate": "a near-duplicate of a kept document",
-}
+# The layout of a shard folder: a work folder of another layout is never resumed.
+WORK_LAYOUT = 2
 
 
 @dataclass(frozen=True)
-class CleanOptions:
-    text_field: str = "text"
-    id_field: str = "id"
-    lang_field: str = "lang"
-    on_error: str = "stop"
-    output_format: str | None = None  # jsonl | parquet; None: parquet for parquet input
-    rule_dirs: tuple[str, ...] = ()
-    builtin_rules: bool = True
-    detect_language: bool = True
-    lang_prefix_chars: int = DEFAULT_PREFIX_CHARS
-    max_removed_fraction: float = 0.5
-    dedup: str = "near"  # near | exact | none
-    near: NearDupOptions = field(default_factory=NearDupOptions)
-    overwrite: bool = False
-    config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
-    index: str | None = None  # a persistent near-duplicate index folder
-    batch: str | None = None  # this batch's name in the index (default: the output folder's name)
-    repair_joins: bool = True
-    drop_mt_above: float | None = None  # reject documents whose mt_score is above this
-    max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
+class ShardContext:
+    """What every shard needs, small and picklable: a worker loads the rules itself."""
+
+    options: CleanOptions
+    config: str | None
+    work: str
+    rules_key: tuple = ()  # the rule files with their sizes and times, as the driver loaded them
+    stages: tuple[Stage, ...] = field(default_factory=default_stages)
 
 
-@dataclass
-class CleanResult:
-    clean: pl.DataFrame
-    rejects: pl.DataFrame
-    edits: pl.DataFrame
-    hits: pl.DataFrame  # _doc, line_no, rule_id, action, line (every rule hit, for statistics)
-    ids: pl.DataFrame  # _doc, id of every document read
-    timings: dict[str, float] = field(default_factory=dict)
+_RULES: dict[tuple, RuleSet] = {}
 
 
-def _lang_hint(docs: pl.DataFrame, lang_field: str) -> pl.DataFrame:
-    if lang_field in docs.columns:
-        hint = (
-            pl.col(lang_field)
-            .cast(pl.String)
-            .str.strip_chars()
-            .str.to_lowercase()
-            .str.extract(r"^([a-z]{2,3})(?:[-_].*)?$")
-        )
-    else:
-        hint = pl.lit(None, dtype=pl.String)
-    return docs.with_columns(hint.alias("_lang_hint"))
+def _load_rules(options: CleanOptions, config: str | None) -> RuleSet:
+    return load_rules(
+        [Path(d) for d in options.rule_dirs],
+        include_builtin=options.builtin_rules,
+        config=load_config(Path(config) if config else None),
+    )
 
 
-def mark_rejected(frame: pl.DataFrame, reason: str, detail: pl.Expr | str | None = None) -> pl.DataFrame:
-    """``frame`` with the columns ``reason`` and ``detail`` (the reason's default text unless given)."""
-    detail_expr = pl.lit(detail or REASONS.get(reason, reason)) if not isinstance(detail, pl.Expr) else detail
-    return frame.with_columns(pl.lit(reason).alias("reason"), detail_expr.cast(pl.String).alias("detail"))
+def _rules_key(options: CleanOptions, config: str | None, rules: RuleSet) -> tuple:
+    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in rules.files)
+    return (options.rule_dirs, options.builtin_rules, config, files)
 
 
-def clean_documents(docs: pl.DataFrame, rules: RuleSet, options: CleanOptions, progress: Progress) -> CleanResult:
-    """Clean a documents frame (``_doc, id, text, _origin, _bytes_replaced`` + carried)."""
-    timings: dict[str, float] = {}
+def _shard_rules(context: ShardContext) -> RuleSet:
+    """The run's rules, loaded once per worker process (the driver's copy in its own)."""
+    if context.rules_key not in _RULES:
+        _RULES.clear()
+        _RULES[context.rules_key] = _load_rules(context.options, context.config)
+    return _RULES[context.rules_key]
+
+
+def clean_shard(shard: Shard, context: ShardContext) -> dict:
+    """Clean one shard into ``WORK/shards/<k>/``; return its summary (also ``done.json``)."""
+    folder = Path(context.work) / "shards" / shard.name
+    if (folder / DONE).exists():
+        return json.loads((folder / DONE).read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    options = context.options
+    rules = _shard_rules(context)
+    started = time.perf_counter()
+    corpus = read_shard(
+        shard, ReadOptions(options.text_field, options.id_field, options.on_error, options.max_expansion)
+    )
+    read_seconds = time.perf_counter() - started
+    docs = corpus.documents
+    if options.lang_field != "lang" and "lang" in docs.columns:
+        raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
+    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
+    result = clean_documents(docs, rules, options, context.stages)
+
     clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 4)
-        clock = now
-
-    docs = _lang_hint(docs, options.lang_field)
-    original = docs.select("_doc", pl.col("text").alias("_original_text"))
-    ids = docs.select("_doc", "id")
-
-    progress.stage("normalising unicode")
-    read_edits = replacement_edits(docs)
-    normalised, unicode_edits = normalise_documents(docs.select("_doc", "text"), progress.advance)
-    docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
-    lap("normalise")
-
-    empty = docs.filter(pl.col("text").str.strip_chars() == "")
-    docs = docs.filter(pl.col("text").str.strip_chars() != "")
-    rejected = [mark_rejected(empty, "empty_text")]
-
-    progress.stage(f"matching {len(rules.rules)} rules")
-    outcome = clean_lines(docs, rules.rules)
-    lap("rules")
-
-    progress.stage("detecting language")
-    # On the cleaned text: boilerplate in another language must not decide it.
-    given = (
-        pl.col(options.lang_field).cast(pl.String)
-        if options.lang_field in docs.columns
-        else pl.lit(None, dtype=pl.String)
+    if result.signatures is not None:
+        np.save(folder / SIGNATURES, result.signatures)
+    result.clean.write_parquet(folder / SURVIVORS)
+    result.rejects.write_parquet(folder / REJECTS)
+    corpus.problems.write_parquet(folder / PROBLEMS)
+    result.edits.write_parquet(folder / EDIT_FILE)
+    result.hits.write_parquet(folder / HITS)
+    docs.select(DOC, "id", ORIGIN, BYTES_REPLACED, pl.col("text").str.len_chars().alias(CHARS)).write_parquet(
+        folder / DOCS
     )
-    to_detect = (
-        docs.filter(pl.col("_lang_hint").is_null())
-        .select("_doc")
-        .join(outcome.texts.select("_doc", "text"), on="_doc", how="inner", maintain_order="left")
-    )
-    found: list[tuple[str | None, bool]] = [(None, False)] * to_detect.height
-    if options.detect_language and not to_detect.is_empty():
-        found = detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, progress.advance)
-    detected = pl.DataFrame(
-        {
-            "_doc": to_detect["_doc"],
-            "_detected": [lang for lang, _ in found],
-            "_trusted": [trusted for _, trusted in found],
-        },
-        schema={"_doc": pl.Int64, "_detected": pl.String, "_trusted": pl.Boolean},
-    )
-    docs = (
-        docs.join(detected, on="_doc", how="left", maintain_order="left")
-        .with_columns(pl.when(pl.col("_lang_hint").is_null()).then(pl.col("_detected")).otherwise(given).alias("lang"))
-        .drop("_detected")
-    )
-    docs = docs.with_columns(pl.col("_trusted").fill_null(False))
-    lap("language")
+    docs.select(DOC, pl.col("text").alias(AS_READ)).write_parquet(folder / TEXT_AS_READ)  # for the rejects
+    summary = {
+        "shard": shard.index,
+        "documents": docs.height,
+        "problems": corpus.problems.height,
+        "files": corpus.files,
+        "ids_generated": corpus.ids_generated,
+        "carried": carried,
+        "counters": result.counters,
+        "seconds": {"read": round(read_seconds, 4), **result.timings, "write": round(time.perf_counter() - clock, 4)},
+    }
+    write_json_atomic(folder / DONE, summary)  # last: the shard is complete
+    return summary
 
-    # A rule of another language fired before the language was known: clean those
-    # documents again with it, where the detected language can be trusted.
-    trusted = docs.filter(pl.col("_trusted")).select("_doc", "lang")
-    rescoped = out_of_language(outcome.hits, rules.rules, trusted)
-    if not rescoped.is_empty():
-        again = docs.filter(pl.col("_doc").is_in(rescoped.implode())).with_columns(
-            pl.col("lang").str.extract(r"^([a-z]{2,3})").alias("_lang_hint")
+
+# ---------------------------------------------------------------------------------------- work folder
+
+
+def _plan_record(
+    files: list[InputFile], options: CleanOptions, config: str | None, rules: RuleSet, settings: RunSettings
+) -> dict:
+    """What a resumed run must share with the interrupted one (the shard plan follows from it)."""
+    inputs = [[str(f.path.resolve()), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files]
+    return {
+        "dqkit": __version__,
+        "layout": WORK_LAYOUT,
+        "options": json.loads(json.dumps(asdict(options), default=str)),
+        "config": config,
+        "rules": [[str(p), p.stat().st_mtime_ns] for p in rules.files],
+        "inputs": inputs,
+        "shard_docs": settings.shard_docs,
+    }
+
+
+def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> tuple[Path, int]:
+    """The work folder (fresh, or kept for ``resume``) and how many shards it already holds."""
+    work = out.parent / f".{out.name}.work"
+    finished = 0
+    plan_file = work / "plan.json"
+    if work.exists():
+        same = plan_file.exists() and json.loads(plan_file.read_text(encoding="utf-8")) == json.loads(
+            json.dumps(record)
         )
-        outcome = outcome.replace(clean_lines(again, rules.rules))
-    lap("rescope")
+        if resume and not same:
+            raise OptionsError(
+                f"cannot resume: the interrupted run in {work} had other inputs, rules or options "
+                "(run without --resume to start again)"
+            )
+        if not resume:
+            shutil.rmtree(work)
+        else:
+            finished = len(list(work.glob(f"shards/*/{DONE}")))
+            progress.stage(f"resuming: {finished} shard(s) already done")
+    elif resume:
+        progress.stage("nothing to resume: starting from the beginning")
+    work.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(plan_file, record)
+    return work, finished
 
-    join_edits = pl.DataFrame(schema=EDIT_SCHEMA)
-    if options.repair_joins:
-        progress.stage("repairing missing-space joins")
-        langs = docs.select("_doc", pl.col("lang").fill_null("und"))
-        lines = kept_lines(outcome.texts.select("_doc", "text", "line_nos").join(langs, on="_doc", how="left"))
-        changed, join_edits = repair_joins(lines)
-        outcome.texts = replace_lines(outcome.texts, changed)
-    lap("joins")
 
-    progress.stage("MT signals")
-    # Rules of category "provenance" say a text was generated or translated automatically.
-    notice_rules = [r.id for r in rules.rules if r.category == "provenance"]
-    notices = (
-        outcome.hits.filter(pl.col("rule_id").is_in(notice_rules))
-        .sort("_doc", "line_no")
-        .group_by("_doc")
-        .agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example"))
-    )
-    signals = score_documents(
-        outcome.texts.select("_doc", "text")
-        .join(docs.select("_doc", "lang"), on="_doc", how="left", maintain_order="left")
-        .join(notices, on="_doc", how="left", maintain_order="left")
-    )
-    lap("mt_signals")
+# ---------------------------------------------------------------------------------------- the driver
 
-    dropped_docs = docs.join(outcome.doc_drops, on="_doc", how="inner", maintain_order="left")
-    rejected.append(
-        mark_rejected(
-            dropped_docs, "rule_dropped", pl.format("rule {} hit line {}", pl.col("rule_id"), pl.col("line_no"))
-        ).drop("rule_id", "line_no")
-    )
-    docs = docs.drop("text").join(outcome.texts, on="_doc", how="inner", maintain_order="left")
 
-    # Document guard: too much removed, or nothing left.
-    share = pl.col("chars_removed") / pl.col("chars_in").clip(lower_bound=1)
-    nothing_left = pl.col("text").str.strip_chars() == ""
-    too_much = ~nothing_left & (share > options.max_removed_fraction)
-    rejected.append(mark_rejected(docs.filter(nothing_left), "empty_after_cleaning"))
-    rejected.append(
-        mark_rejected(
-            docs.filter(too_much),
-            "too_much_removed",
-            pl.format(
-                "removed {}% of the text (limit {}%)",
-                (share * 100).round(1),
-                pl.lit(round(options.max_removed_fraction * 100, 1)),
-            ),
+def _scan(work: Path, plan: list[Shard], name: str) -> list[Path]:
+    return [work / "shards" / shard.name / name for shard in plan]
+
+
+def _cross_shard_duplicate_ids(docs_in: pl.DataFrame, on_error: str) -> pl.DataFrame:
+    """``_doc, id, _origin, first_origin`` of documents whose id an earlier shard already
+    used (each shard has checked its own ids while reading)."""
+    repeated = pl.int_range(pl.len()).over("id") > 0
+    firsts = docs_in.group_by("id", maintain_order=True).agg(pl.col(ORIGIN).first().alias("first_origin"))
+    dups = docs_in.filter(repeated).join(firsts, on="id", how="left", maintain_order="left")
+    if not dups.is_empty() and on_error == "stop":
+        row = dups.row(0, named=True)
+        raise problem_error(row[ORIGIN], duplicate_id_detail(row["id"], row["first_origin"]))
+    return dups.select(DOC, "id", ORIGIN, "first_origin")
+
+
+def _deduplicate(
+    work: Path, plan: list[Shard], options: CleanOptions, dropped: pl.Series, index: Index | None, engine: Any
+) -> tuple[pl.DataFrame, tuple | None]:
+    """Duplicates across the whole corpus (and the index): ``id, dup_of, similarity, dup_batch``,
+    and what the index must store."""
+    schema = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
+    columns = [DOC, "id", QUALITY, LENGTH] + ([KEY] if options.dedup == "exact" else [])
+    parts = [pl.read_parquet(path, columns=columns) for path in _scan(work, plan, SURVIVORS)]
+    keep = [~part[DOC].is_in(dropped.implode()) for part in parts]
+    docs = pl.concat([part.filter(mask) for part, mask in zip(parts, keep, strict=True)]) if parts else pl.DataFrame()
+    if options.dedup == "exact":
+        found = find_exact_duplicates(docs).with_columns(
+            pl.lit(1.0).alias("similarity"), pl.lit(None, dtype=pl.String).alias("dup_batch")
         )
-    )
-    survivors = docs.filter(~nothing_left & ~too_much).join(signals, on="_doc", how="left", maintain_order="left")
-    if options.drop_mt_above is not None:
-        too_mt = pl.col("mt_score") > options.drop_mt_above
-        rejected.append(
-            mark_rejected(
-                survivors.filter(too_mt),
-                "mt_score_above",
-                pl.format("mt_score {} > {}", pl.col("mt_score"), pl.lit(options.drop_mt_above)),
-            ).drop("mt_score", "mt_reasons")
-        )
-        survivors = survivors.filter(~too_mt)
-
-    edits = pl.concat([read_edits, unicode_edits, outcome.edits, join_edits])
-    # What dedup's keep policy compares: keep=best takes the copy with the fewest repairs
-    # and MT flags (then the longest).
-    repairs = (
-        edits.filter(~pl.col("kind").is_in(["line_removed", "blank_line_folded", "line_flagged"]))
-        .group_by("_doc")
-        .len(name="_repairs")
-    )
-    survivors = (
-        survivors.join(repairs, on="_doc", how="left", maintain_order="left")
-        .with_columns(
-            (pl.col("_repairs").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64).alias("_quality"),
-            ranking_columns(pl.col("text")),
-        )
-        .drop("_repairs")
-    )
-    lap("guard")
-    return CleanResult(
-        clean=survivors,
-        rejects=_assemble_rejects(rejected, original),
-        edits=edits,
-        hits=outcome.hits.select("_doc", "line_no", "rule_id", "action", "line"),
-        ids=ids,
-        timings=timings,
-    )
+        return found, None
+    if options.dedup != "near":
+        return pl.DataFrame(schema=schema), None
+    # One matrix, filled shard by shard: the signatures are the largest thing the driver holds.
+    matrix = np.empty((docs.height, options.near.num_perm), np.uint32)
+    row = 0
+    for path, mask in zip(_scan(work, plan, SIGNATURES), keep, strict=True):
+        block = np.load(path, mmap_mode="r")[mask.to_numpy()]
+        matrix[row : row + len(block)] = block
+        row += len(block)
+    ranking = docs.select("id", pl.col(DOC).alias(ORDER), QUALITY, LENGTH)
+    found = find_near_duplicates(ranking, matrix, options.near, index, candidates=engine.candidate_pairs)
+    if index is None:
+        return found, None
+    pointers = dict(found.select("id", "dup_of").iter_rows())
+    return found, (ranking["id"].to_list(), [pointers.get(i) for i in ranking["id"]], matrix)
 
 
-def _assemble_rejects(parts: list[pl.DataFrame], original: pl.DataFrame) -> pl.DataFrame:
-    """Rejects carry the document as it was read, so that nothing is lost."""
-    frames = [p for p in parts if not p.is_empty()]
-    if not frames:
-        return pl.DataFrame(schema={"_doc": pl.Int64, "id": pl.String, "reason": pl.String, "detail": pl.String})
-    rejects = pl.concat(frames, how="diagonal_relaxed").drop("text", strict=False)
-    return rejects.join(original, on="_doc", how="left", maintain_order="left").rename({"_original_text": "text"})
+@dataclass(frozen=True)
+class _Run:
+    """What the driver settled before the shards run."""
+
+    files: list[InputFile]
+    skipped: list
+    config: str | None
+    rules: RuleSet
+    rules_key: tuple
 
 
-def read_documents(inputs: list[str], text_field: str = "text", id_field: str = "id") -> pl.DataFrame:
-    """The documents of a corpus for the rule tools (``_doc, id, text, _lang_hint`` + the
-    rest); unreadable records are skipped, as they are no use for counting rule hits."""
+def _prepare_run(inputs: list[str], out: Path, options: CleanOptions) -> _Run:
+    """Inputs found, output folder checked, rules loaded: every mistake stops the run here,
+    before any work."""
     discovery = discover(inputs)
-    corpus = read_corpus(discovery.files, ReadOptions(text_field, id_field, "skip"))
-    if corpus.documents.is_empty():
-        raise DqkitError(f"empty corpus: no documents in {', '.join(inputs)}")
-    docs = corpus.documents.with_row_index("_doc").with_columns(pl.col("_doc").cast(pl.Int64))
-    return _lang_hint(docs, "lang")
+    if not discovery.files:
+        raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
+    check_output_dir(
+        out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files], options.overwrite
+    )
+    if options.output_format not in (None, "jsonl", "parquet"):
+        raise OptionsError(f"unknown output format {options.output_format!r}")
+    found = Path(options.config) if options.config else find_config(Path.cwd())
+    config = str(found.resolve()) if found else None
+    rules = _load_rules(options, config)
+    rules_key = _rules_key(options, config, rules)
+    _RULES.clear()
+    _RULES[rules_key] = rules
+    return _Run(discovery.files, discovery.skipped, config, rules, rules_key)
 
 
-def rule_hits_on_corpus(inputs: list[str], rules: RuleSet, text_field: str = "text") -> dict[str, tuple[int, int]]:
-    """Per rule id: (lines hit, documents hit) on a corpus, before any rescoping."""
-    docs = read_documents(inputs, text_field)
-    normalised, _ = normalise_documents(docs.select("_doc", "text"))
-    docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
-    hits = clean_lines(docs, rules.rules).hits
-    counts = hits.group_by("rule_id").agg(pl.len(), pl.col("_doc").n_unique())
-    return {rule_id: (lines, documents) for rule_id, lines, documents in counts.iter_rows()}
-
-
-def suggest_rules(
-    inputs: list[str], rules: RuleSet, text_field: str = "text", top: int = 20, min_articles: int = 3
-) -> list[Suggestion]:
-    """Lines repeated across different articles of a corpus that no rule covers yet."""
-    docs = read_documents(inputs, text_field)
-    normalised, _ = normalise_documents(docs.select("_doc", "text"))
-    docs = docs.drop("text").join(normalised, on="_doc", how="left", maintain_order="left")
-    lines = line_table(docs.select("_doc", "text", "_lang_hint"))
-    covered = clean_lines(docs, rules.rules).hits.select("_doc", "line_no").unique()
-    sources = docs.select("_doc", pl.col("source").cast(pl.String)) if "source" in docs.columns else None
-    found = repeated_lines(lines, min_articles, covered, sources)
-    repeated = found["_shape"].implode()
-    suggestions = []
-    for row in found.head(top).iter_rows(named=True):
-        # Real body lines of the same documents, the no_match examples: the longest
-        # lines that are not repeated elsewhere, one per document.
-        body = (
-            lines.filter(
-                pl.col("_doc").is_in(row["_docs"])
-                & pl.col("_len").is_between(40, 600)
-                & ~pl.col("_ml").str.replace_all(r"\d+", "0").is_in(repeated)
-            )
-            .sort("_len", "_doc", descending=[True, False])
-            .unique("_doc", keep="first", maintain_order=True)["line"]
-            .head(2)
-            .to_list()
+def run_clean(
+    inputs: list[str],
+    out: Path,
+    options: CleanOptions,
+    progress: Progress,
+    settings: RunSettings = RunSettings(),
+    stages: Sequence[Stage] | None = None,
+) -> dict:
+    """The whole ``dqkit clean`` run; returns report.json's content. ``stages`` replaces the
+    default stages (a test's extra stage must be importable by the workers)."""
+    started = time.perf_counter()
+    run = _prepare_run(inputs, out, options)
+    with contextlib.ExitStack() as stack:
+        index = None
+        if options.index and options.dedup == "near":  # taken first: a second writer fails at once
+            stack.enter_context(IndexLock(Path(options.index)))
+            index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
+        work, reused = _prepare_work(
+            out, _plan_record(run.files, options, run.config, run.rules, settings), settings.resume, progress
         )
-        texts = docs.filter(pl.col("_doc").is_in(row["_docs"][:3]))
-        given = texts["_lang_hint"].drop_nulls().to_list()
-        guesses = given or [lang for lang, trusted in detect_languages(texts["text"].to_list()) if trusted]
-        lang = max(set(guesses), key=guesses.count).split("-")[0] if guesses else "any"
-        suggestions.append(
-            Suggestion(
-                text=row["text"],
-                variants=tuple(v.strip() for v in row["variants"]),
-                body_lines=tuple(body),
-                lang=lang,
-                articles=row["articles"],
-                documents=row["documents"],
-                sources=tuple(row["sources"]),
-            )
+        progress.stage(f"planning shards of {len(run.files)} file(s)")
+        plan = plan_shards(run.files, settings.shard_docs, work / "input", options.max_expansion)
+        total = sum(s.documents for s in plan)
+        progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
+        clock = time.perf_counter()
+        context = ShardContext(
+            replace(options, overwrite=False),
+            run.config,
+            str(work),
+            run.rules_key,
+            tuple(stages) if stages is not None else default_stages(),
         )
-    return suggestions
+        engine = stack.enter_context(open_engine(settings))
+        summaries = engine.map_shards(clean_shard, plan, context, progress)
+        seconds = {"shards_wall": time.perf_counter() - clock}
+
+        clock = time.perf_counter()
+        docs_in = pl.concat([pl.read_parquet(p, columns=[DOC, "id", ORIGIN]) for p in _scan(work, plan, DOCS)])
+        if docs_in.is_empty() and not any(s["problems"] for s in summaries):
+            raise DqkitError(f"empty corpus: the input files hold no documents ({len(run.files)} file(s) read)")
+        dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
+        del docs_in  # ids and origins of every document: not needed any more
+        progress.stage("duplicates across the corpus")
+        duplicates, accepted = _deduplicate(work, plan, options, dropped[DOC], index, engine)
+        seconds["dedup"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        report = _write_outputs(
+            out,
+            work,
+            plan,
+            summaries,
+            run,
+            options,
+            duplicates,
+            dropped,
+            progress,
+            lambda documents: _timings(documents, summaries, plan, reused, settings, seconds, clock, started),
+        )
+        if index is not None and accepted is not None:
+            progress.stage(f"adding {len(accepted[0])} documents to the index {index.folder}")
+            save_index(index, _batch_name(options, out), *accepted)
+        shutil.rmtree(work, ignore_errors=True)
+        return report
+
+
+def _write_outputs(
+    out: Path,
+    work: Path,
+    plan: list[Shard],
+    summaries: list[dict],
+    run: _Run,
+    options: CleanOptions,
+    duplicates: pl.DataFrame,
+    dropped: pl.DataFrame,
+    progress: Progress,
+    timings: Any,
+) -> dict:
+    """Finish every shard, build the report, write OUT in a staging folder and swap it in."""
+    carried = list(dict.fromkeys(c for s in summaries for c in s["carried"]))
+    progress.stage(f"assembling {len(plan)} shard(s)")
+    light = []
+    for k, shard in enumerate(plan):
+        light.append(finish_shard(work / "shards" / shard.name, carried, duplicates, dropped))
+        progress.advance(k + 1, len(plan))
+    frames = {
+        key: pl.concat([part[key] for part in light], how="diagonal_relaxed")
+        for key in ("docs_in", "clean", "rejects", "hits", "edits")
+    }
+    fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in run.files) else "jsonl")
+    report = build_report(
+        version=__version__,
+        options=asdict(options),
+        output_format=fmt,
+        files=_merge_file_summaries(summaries),
+        ids_generated=any(s["ids_generated"] for s in summaries),
+        problems=sum(p["problems"] for p in light),
+        input_paths=[f.path for f in run.files],
+        skipped=run.skipped,
+        rules=run.rules,
+        stage_counters=_sum_counters(summaries),
+        **frames,
+    )
+    progress.stage(f"writing {out}")
+    staged = StagedOutput(out)
+    try:
+        concat_parts(_scan(work, plan, FINAL_CLEAN), staged.path(f"clean.{fmt}"))
+        concat_parts(
+            _scan(work, plan, FINAL_REJECTS) + _scan(work, plan, FINAL_PROBLEMS),
+            staged.path(f"rejects.{fmt}"),
+            [*REJECT_COLUMNS, *carried],
+        )
+        concat_parts(_scan(work, plan, FINAL_EDITS), staged.path("edits.parquet"))
+        staged.write_json("report.json", report)
+        staged.write_text("report.md", render_markdown(report))
+        staged.write_text("report.html", render_html(report, html_examples(staged.path("edits.parquet"))))
+        staged.write_json("timings.json", timings(report["documents"]["in"]))
+        staged.commit()
+    except BaseException:
+        staged.abort()
+        raise
+    return report
+
+
+def _timings(
+    documents: int,
+    summaries: list[dict],
+    plan: list[Shard],
+    reused: int,
+    settings: RunSettings,
+    seconds: dict,
+    assembly_started: float,
+    started: float,
+) -> dict:
+    """timings.json (apart from report.json, so that the rest stays byte-identical)."""
+    stage_totals: dict[str, float] = {}
+    for summary in summaries:
+        for stage, spent in summary["seconds"].items():
+            stage_totals[stage] = round(stage_totals.get(stage, 0.0) + spent, 4)
+    elapsed = time.perf_counter() - started
+    return {
+        "documents": documents,
+        "shards": len(plan),
+        "shards_reused": reused,
+        "workers": settings.workers,
+        "engine": settings.engine,
+        "seconds": {
+            **{k: round(v, 4) for k, v in seconds.items()},
+            "assemble_and_write": round(time.perf_counter() - assembly_started, 4),
+            "total": round(elapsed, 4),
+        },
+        "shard_stage_seconds_summed": stage_totals,
+        "documents_per_second": round(documents / max(elapsed, 1e-9), 1),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _sum_counters(summaries: list[dict]) -> dict[str, dict[str, int]]:
+    """Each stage's counters summed over the shards."""
+    total: dict[str, dict[str, int]] = {}
+    for summary in summaries:
+        for stage, counters in summary.get("counters", {}).items():
+            own = total.setdefault(stage, {})
+            for name, n in counters.items():
+                own[name] = own.get(name, 0) + n
+    return total
+
+
+def _peak_rss_mb() -> dict:
+    """Peak resident memory of this process and of the largest worker process it waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"driver": round(own, 1), "largest_worker": round(children, 1)}
+
+
+def _merge_file_summaries(summaries: list[dict]) -> list[dict]:
+    """One entry per input file (a file split into several shards is summed)."""
+    merged: dict[str, dict] = {}
+    for summary in summaries:
+        for entry in summary["files"]:
+            if entry["name"] in merged:
+                merged[entry["name"]]["documents"] += entry["documents"]
+                merged[entry["name"]]["unreadable"] += entry["unreadable"]
+            else:
+                merged[entry["name"]] = dict(entry)
+    return list(merged.values())
+
+
+def _batch_name(options: CleanOptions, out: Path) -> str:
+    return options.batch or out.resolve().name
+
+
+def _index_params(options: CleanOptions) -> dict:
+    return {**options.near.scheme.as_dict(), "threshold": options.near.threshold}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,9 @@ import polars as pl
 import pytest
 
 from dqkit.cli import main
+
+# Every stage boundary of every run in the tests is checked against dqkit.frames (workers inherit it).
+os.environ["DQKIT_CHECK_FRAMES"] = "1"
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import polars as pl
+
 UNDETERMINED = "und"
 DEFAULT_PREFIX_CHARS = 600
 # langdetect averages 7 random trials by default. 4 trials were as accurate on 3,000 Leipzig
@@ -63,3 +65,19 @@ def detect_languages(
         if on_progress:
             on_progress(index + 1, len(texts))
     return result
+
+
+LANG_CODE = r"^([a-z]{2,3})"
+
+
+def given_language(docs: pl.DataFrame, field: str) -> pl.Expr:
+    """The language ``docs`` give in ``field`` as a 2-3 letter code (``pt-BR`` -> ``pt``;
+    null where the field is missing or holds no code).
+
+    >>> docs = pl.DataFrame({"lang": ["pt-BR", " DE", "?"]})
+    >>> docs.select(given_language(docs, "lang"))["lang"].to_list()
+    ['pt', 'de', None]
+    """
+    if field not in docs.columns:
+        return pl.lit(None, dtype=pl.String)
+    return pl.col(field).cast(pl.String).str.strip_chars().str.to_lowercase().str.extract(LANG_CODE + r"(?:[-_].*)?$")

@@ -30,10 +30,9 @@ from pathlib import Path
 import polars as pl
 
 from dqkit.errors import InputError, OptionsError
+from dqkit.frames import PROBLEMS
 from dqkit.io.sources import InputFile
-
-PROBLEM_SCHEMA = {"id": pl.String, "reason": pl.String, "detail": pl.String, "text": pl.String, "_origin": pl.String}
-
+from dqkit.kinds import RejectReason
 
 MAX_EXPANSION = 100  # decompressed bytes per compressed byte before a file counts as a bomb
 EXPANSION_FLOOR = 256 << 20  # a file may always expand to this much
@@ -71,6 +70,19 @@ class Corpus:
     files: list[dict] = field(default_factory=list)  # per file: name, format, documents, problems
 
 
+SKIP_HINT = "use --on-error skip to reject such records and go on"
+
+
+def duplicate_id_detail(doc_id: str, first_origin: str) -> str:
+    """What a record whose id was used before is told (within a file or across shards)."""
+    return f"id {doc_id!r} was already used at {first_origin}"
+
+
+def problem_error(origin: str, detail: str) -> InputError:
+    """The error that stops a run on an unreadable record (``on_error="stop"``)."""
+    return InputError(f"{origin}: {detail} ({SKIP_HINT})")
+
+
 class _Problems:
     """Collects unreadable records, or raises on the first one when on_error is 'stop'."""
 
@@ -78,15 +90,15 @@ class _Problems:
         self.on_error = on_error
         self.rows: list[dict] = []
 
-    def add(self, origin: str, doc_id: str, reason: str, detail: str, text: str | None) -> None:
+    def add(self, origin: str, doc_id: str, reason: RejectReason, detail: str, text: str | None) -> None:
         """A broken record: stops the run, or becomes a reject with ``--on-error skip``."""
         if self.on_error == "stop":
-            raise InputError(f"{origin}: {detail} (use --on-error skip to reject such records and go on)")
+            raise problem_error(origin, detail)
         self.reject(origin, doc_id, reason, detail, text)
 
-    def reject(self, origin: str, doc_id: str, reason: str, detail: str, text: str | None) -> None:
+    def reject(self, origin: str, doc_id: str, reason: RejectReason, detail: str, text: str | None) -> None:
         """A record that is readable but not a document (a binary file): always a reject."""
-        self.rows.append({"id": doc_id, "reason": reason, "detail": detail, "text": text, "_origin": origin})
+        self.rows.append({"id": doc_id, "reason": reason.value, "detail": detail, "text": text, "_origin": origin})
 
 
 class _Capped(io.RawIOBase):
@@ -180,7 +192,7 @@ def _read_txt(file: InputFile, problems: _Problems, max_expansion: float) -> pl.
     text, replaced = decode_text(data)
     origin = str(file.path)
     if text is None:
-        problems.reject(origin, file.name, "binary_file", "binary file (NUL bytes), not text", None)
+        problems.reject(origin, file.name, RejectReason.BINARY_FILE, "binary file (NUL bytes), not text", None)
         return None
     return pl.DataFrame({"id": [file.name], "text": [text], "_origin": [origin], "_bytes_replaced": [replaced]})
 
@@ -236,7 +248,7 @@ def _read_jsonl(
                 problems.add(
                     origin,
                     fallback_id,
-                    "malformed_record",
+                    RejectReason.MALFORMED_RECORD,
                     f"not valid UTF-8 ({exc.reason})",
                     raw.decode("utf-8", errors="replace"),
                 )
@@ -245,7 +257,7 @@ def _read_jsonl(
                 problems.add(
                     origin,
                     fallback_id,
-                    "malformed_record",
+                    RejectReason.MALFORMED_RECORD,
                     f"malformed JSON at column {exc.colno}: {exc.msg}",
                     raw.decode("utf-8", errors="replace"),
                 )
@@ -254,7 +266,7 @@ def _read_jsonl(
                 problems.add(
                     origin,
                     fallback_id,
-                    "malformed_record",
+                    RejectReason.MALFORMED_RECORD,
                     f"expected a JSON object, found {type(record).__name__}",
                     raw.decode("utf-8", errors="replace"),
                 )
@@ -265,7 +277,7 @@ def _read_jsonl(
                 problems.add(
                     origin,
                     fallback_id,
-                    "missing_text",
+                    RejectReason.MISSING_TEXT,
                     f"text field {opts.text_field!r} is {found}; fields present: "
                     f"{', '.join(sorted(record)) or '(none)'} (choose one with --text-field)",
                     raw.decode("utf-8", errors="replace"),
@@ -275,7 +287,7 @@ def _read_jsonl(
                 problems.add(
                     origin,
                     fallback_id,
-                    "missing_id",
+                    RejectReason.MISSING_ID,
                     f"id field {opts.id_field!r} is {type(record[opts.id_field]).__name__}, not a string or number",
                     raw.decode("utf-8", errors="replace"),
                 )
@@ -377,7 +389,7 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
         )
     )
     documents = _reject_duplicate_ids(documents, problems)
-    problem_frame = pl.DataFrame(problems.rows, schema=PROBLEM_SCHEMA)
+    problem_frame = pl.DataFrame(problems.rows, schema=PROBLEMS)
     return Corpus(documents=documents, problems=problem_frame, ids_generated=stats["ids_generated"], files=summaries)
 
 
@@ -392,8 +404,8 @@ def _reject_duplicate_ids(documents: pl.DataFrame, problems: _Problems) -> pl.Da
         problems.add(
             row["_origin"],
             row["id"],
-            "duplicate_id",
-            f"id {row['id']!r} was already used at {row['first_origin']}",
+            RejectReason.DUPLICATE_ID,
+            duplicate_id_detail(row["id"], row["first_origin"]),
             row["text"],
         )
     return documents.filter(~duplicate)

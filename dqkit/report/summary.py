@@ -211,18 +211,20 @@ def build_report(
     rejects,
     hits,
     edits,
+    stage_counters=None,
 ) -> dict:
     """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
     ``clean`` (``_doc, id, lang, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
     dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``); ``problems``
-    counts the records that could not be read."""
+    counts the records that could not be read. ``stage_counters`` (per stage, per counter)
+    become ``stages`` when a stage counted anything."""
     documents_in = docs_in.height + problems
     kept, rejected = clean.height, rejects.height
     ids = docs_in.select("_doc", "id")
     chars_in = int(docs_in["_chars"].sum() or 0)
     unicode_fixes = edits.filter(pl.col("kind") == "unicode_fixed")
     options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())}
-    return {
+    report = {
         "schema": REPORT_SCHEMA,
         "dqkit_version": version,
         "options": options,
@@ -272,3 +274,6 @@ def build_report(
         "mt": _mt_summary(clean),
         "dedup": _dedup_summary(options, rejects),
     }
+    if stage_counters:
+        report["stages"] = stage_counters
+    return report

@@ -1,0 +1,81 @@
+"""Clean one documents frame: run the stages in order, time each, and collect what they
+produced. Knows nothing about files: :func:`dqkit.pipeline.clean_shard` reads a shard and
+writes what this returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from dqkit.frames import CLEANED, DOCUMENTS, EDITS, HITS, REJECTS, FrameError, check_frame, checks_enabled, empty
+from dqkit.options import CleanOptions
+from dqkit.rules.loading import RuleSet
+from dqkit.stages import Batch, Stage, StageContext, default_stages
+
+
+@dataclass
+class CleanResult:
+    clean: pl.DataFrame  # the surviving documents with their clean text and dedup columns
+    rejects: pl.DataFrame  # dqkit.frames.REJECTS + the documents' other columns (not the text as read)
+    edits: pl.DataFrame  # dqkit.frames.EDITS
+    hits: pl.DataFrame  # dqkit.frames.HITS
+    signatures: np.ndarray | None  # MinHash signatures of ``clean``, row for row (near dedup)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def clean_documents(
+    docs: pl.DataFrame,
+    rules: RuleSet,
+    options: CleanOptions,
+    stages: Sequence[Stage] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CleanResult:
+    """Clean ``docs`` (:data:`dqkit.frames.DOCUMENTS` + carried columns) with ``stages``
+    (default: :func:`dqkit.stages.default_stages`)."""
+    batch = Batch(docs=docs)
+    context = StageContext(rules, options, on_progress)
+    timings = {}
+    check = checks_enabled()
+    for stage in default_stages() if stages is None else stages:
+        edits_before, rejects_before = len(batch.edits), len(batch.rejects)
+        started = time.perf_counter()
+        stage.run(batch, context)
+        timings[stage.name] = round(time.perf_counter() - started, 4)
+        if check:
+            _check_stage(stage, batch, edits_before, rejects_before)
+    parts = [part for part in batch.rejects if not part.is_empty()]
+    rejects = pl.concat(parts, how="diagonal_relaxed").drop("text", strict=False) if parts else empty(REJECTS)
+    return CleanResult(
+        clean=batch.docs,
+        rejects=rejects,
+        edits=pl.concat(batch.edits) if batch.edits else empty(EDITS),
+        hits=batch.hits if batch.hits is not None else empty(HITS),
+        signatures=batch.signatures,
+        counters=batch.counters,
+        timings=timings,
+    )
+
+
+def _check_stage(stage: Stage, batch: Batch, edits_before: int, rejects_before: int) -> None:
+    """What ``stage`` left behind has the declared columns, kinds and reasons (tests only)."""
+    where = f"after stage {stage.name!r}"
+    check_frame(batch.docs, DOCUMENTS, f"{where}: documents")
+    if batch.hits is not None:  # the rules' verdicts are applied: the text is the clean text
+        check_frame(batch.docs, CLEANED, f"{where}: documents")
+        check_frame(batch.hits, HITS, f"{where}: hits", exact=True)
+    for edits in batch.edits[edits_before:]:
+        check_frame(edits, EDITS, f"{where}: edits", exact=True)
+        undeclared = set(edits["kind"].unique()) - set(stage.edit_kinds)
+        if undeclared:
+            raise FrameError(f"{where}: edit kinds {sorted(undeclared)} are not among the stage's edit_kinds")
+    for rejects in batch.rejects[rejects_before:]:
+        check_frame(rejects, REJECTS, f"{where}: rejects")
+        undeclared = set(rejects["reason"].unique()) - set(stage.reject_reasons)
+        if undeclared:
+            raise FrameError(f"{where}: reasons {sorted(undeclared)} are not among the stage's reject_reasons")

@@ -1,0 +1,107 @@
+"""The frames that pass between the stages of a shard: their columns, with polars types,
+and the names of dqkit's internal columns (they start with ``_`` and never reach an output).
+
+A stage boundary can be checked with :func:`check_frame`; the stage runner does it after
+every stage when ``DQKIT_CHECK_FRAMES=1`` (the test suite sets it), never on a normal run.
+
+>>> check_frame(pl.DataFrame({"_doc": [1]}, schema={"_doc": pl.Int64}), {DOC: pl.Int64}, "here")
+>>> check_frame(pl.DataFrame({"_doc": ["1"]}), {DOC: pl.Int64, "id": pl.String}, "stage x")
+Traceback (most recent call last):
+...
+dqkit.frames.FrameError: stage x: column '_doc' is String, expected Int64; column 'id' is missing
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import polars as pl
+
+# --- internal columns ------------------------------------------------------------------------
+DOC = "_doc"  # a document's number in the run: shard index * 2**32 + row; sorts in input order
+ORIGIN = "_origin"  # file:line (or file:row N) where the document was read
+BYTES_REPLACED = "_bytes_replaced"  # undecodable bytes that reading replaced by U+FFFD
+LANG_HINT = "_lang_hint"  # the language the input gave (--lang-field), as a 2-3 letter code
+TRUSTED = "_trusted"  # the detected language rests on enough text to undo other languages' rules
+AS_READ = "_as_read"  # the text as read, for rejects (nothing is lost)
+CHARS = "_chars"  # characters of a text
+QUALITY = "_quality"  # damaged spots of a copy (repairs + MT score), for keep=best
+LENGTH = "_length"  # characters of the clean text, for the keep policies
+KEY = "_key"  # exact-dedup key hash of the clean text
+ORDER = "_order"  # input order, for the keep policy earliest
+
+# --- columns dqkit writes on clean rows; an input that has them gets them recomputed ---------
+COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
+SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
+INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_HINT, TRUSTED)
+
+INTEGER = (pl.Int32, pl.Int64)
+
+# --- the frames ------------------------------------------------------------------------------
+#: Documents as a shard reader gives them (plus the input's other columns, carried along).
+DOCUMENTS: Mapping[str, object] = {
+    DOC: pl.Int64,
+    "id": pl.String,
+    "text": pl.String,
+    ORIGIN: pl.String,
+    BYTES_REPLACED: INTEGER,
+}
+#: Documents after the rules: the clean text, the original number of each kept line, and
+#: the characters of the non-blank lines before and removed.
+CLEANED = {
+    DOC: pl.Int64,
+    "text": pl.String,
+    "line_nos": pl.List(pl.Int32),
+    "chars_in": pl.Int64,
+    "chars_removed": pl.Int64,
+}
+#: One row per edit; edits.parquet is this with the document's id instead of ``_doc``.
+EDITS = {
+    DOC: pl.Int64,
+    "line_no": pl.Int32,
+    "kind": pl.String,
+    "rule_id": pl.String,
+    "before": pl.String,
+    "after": pl.String,
+}
+#: One row per rule hit on a line (also hits that another rule's removal made moot).
+HITS = {DOC: pl.Int64, "line_no": pl.Int32, "rule_id": pl.String, "action": pl.String, "line": pl.String}
+#: A rejected document within a shard; the text as read is joined on when the outputs are written.
+REJECTS = {DOC: pl.Int64, "id": pl.String, "reason": pl.String, "detail": pl.String}
+#: Records a reader could not read (``on_error=skip``), with the raw text of the record.
+PROBLEMS = {"id": pl.String, "reason": pl.String, "detail": pl.String, "text": pl.String, ORIGIN: pl.String}
+#: The columns of rejects.*, in order (the input's carried columns follow).
+REJECT_COLUMNS = ("id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text")
+#: The columns of edits.parquet.
+EDIT_COLUMNS = ("doc_id", "line_no", "kind", "rule_id", "before", "after")
+
+
+class FrameError(AssertionError):
+    """A frame that does not have the columns its stage boundary promises (a bug in dqkit)."""
+
+
+def checks_enabled() -> bool:
+    return os.environ.get("DQKIT_CHECK_FRAMES") == "1"
+
+
+def check_frame(frame: pl.DataFrame, schema: Mapping[str, object], where: str, exact: bool = False) -> None:
+    """Raise :class:`FrameError` unless ``frame`` has every column of ``schema`` with its
+    type (a tuple of types: any of them); with ``exact``, no other column either."""
+    problems = []
+    for name, expected in schema.items():
+        if name not in frame.schema:
+            problems.append(f"column {name!r} is missing")
+            continue
+        allowed = expected if isinstance(expected, tuple) else (expected,)
+        if frame.schema[name] not in allowed:
+            problems.append(f"column {name!r} is {frame.schema[name]}, expected {' or '.join(map(str, allowed))}")
+    if exact:
+        problems += [f"column {name!r} is not expected" for name in frame.columns if name not in schema]
+    if problems:
+        raise FrameError(f"{where}: {'; '.join(problems)}")
+
+
+def empty(schema: Mapping[str, object]) -> pl.DataFrame:
+    """An empty frame of ``schema`` (the first type where several are allowed)."""
+    return pl.DataFrame(schema={k: v[0] if isinstance(v, tuple) else v for k, v in schema.items()})

@@ -1,0 +1,45 @@
+"""What a ``dqkit clean`` run computes (:class:`CleanOptions`, recorded in report.json) and
+how it is carried out (:class:`RunSettings`, which never changes an output)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dqkit.dedup.near import NearDupOptions
+from dqkit.detect.language import DEFAULT_PREFIX_CHARS
+from dqkit.io.readers import MAX_EXPANSION
+from dqkit.io.shards import DEFAULT_SHARD_DOCS
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    lang_field: str = "lang"
+    on_error: str = "stop"
+    output_format: str | None = None  # jsonl | parquet; None: parquet for parquet input
+    rule_dirs: tuple[str, ...] = ()
+    builtin_rules: bool = True
+    detect_language: bool = True
+    lang_prefix_chars: int = DEFAULT_PREFIX_CHARS
+    max_removed_fraction: float = 0.5
+    dedup: str = "near"  # near | exact | none
+    near: NearDupOptions = field(default_factory=NearDupOptions)
+    overwrite: bool = False
+    config: str | None = None  # dqkit.toml / pyproject.toml; None: look in the current folder
+    index: str | None = None  # a persistent near-duplicate index folder
+    batch: str | None = None  # this batch's name in the index (default: the output folder's name)
+    repair_joins: bool = True
+    drop_mt_above: float | None = None  # reject documents whose mt_score is above this
+    max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run is carried out (not what it computes: outputs do not depend on these)."""
+
+    workers: int = 1
+    engine: str = "local"  # local | ray
+    ray_address: str | None = None
+    resume: bool = False
+    shard_docs: int = DEFAULT_SHARD_DOCS

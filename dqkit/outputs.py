@@ -1,0 +1,149 @@
+"""The run's output files, assembled from the shard folders of the work folder one shard at
+a time: kept and rejected documents, edits, and the light frames the report is built from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from dqkit.frames import AS_READ, CHARS, COUNT_COLUMNS, DOC, EDIT_COLUMNS, ORIGIN, SIGNAL_COLUMNS
+from dqkit.io.readers import duplicate_id_detail
+from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
+from dqkit.rejects import reject, reject_rows
+
+HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
+
+# The files of a shard folder, as clean_shard writes them.
+SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, SIGNATURES, DONE = (
+    "survivors.parquet",
+    "rejects.parquet",
+    "problems.parquet",
+    "edits.parquet",
+    "hits.parquet",
+    "docs.parquet",
+    "as_read.parquet",
+    "signatures.npy",
+    "done.json",
+)
+# ... and the parts finish_shard writes next to them, concatenated into OUT.
+FINAL_CLEAN, FINAL_REJECTS, FINAL_PROBLEMS, FINAL_EDITS = (
+    "final_clean.parquet",
+    "final_rejects.parquet",
+    "final_problems.parquet",
+    "final_edits.parquet",
+)
+
+
+def edit_counts(edits: pl.DataFrame) -> pl.DataFrame:
+    """The per-document counts of clean.*, from the groups of :class:`EditKind`."""
+    return edits.group_by(DOC).agg(
+        (pl.col("kind") == EditKind.LINE_REMOVED).sum().alias("dq_lines_removed"),
+        pl.col("kind").is_in(EditKind.in_group(REPAIR)).sum().alias("dq_edits"),
+        pl.col("kind").is_in(EditKind.in_group(FLAG)).sum().alias("dq_flags"),
+    )
+
+
+def _duplicate_id_problems(gone: pl.DataFrame, as_read: pl.DataFrame) -> pl.DataFrame:
+    """Documents whose id an earlier shard used, as read problems (as in one pass)."""
+    rows = gone.join(as_read, on=DOC, how="left", maintain_order="left")
+    details = [duplicate_id_detail(i, first) for i, first in rows.select("id", "first_origin").iter_rows()]
+    return rows.select(
+        "id",
+        pl.lit(RejectReason.DUPLICATE_ID.value).alias("reason"),
+        pl.Series("detail", details, dtype=pl.String),
+        pl.col(AS_READ).alias("text"),
+        ORIGIN,
+    )
+
+
+def _duplicate_rejects(survivors: pl.DataFrame, duplicates: pl.DataFrame) -> pl.DataFrame:
+    dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
+    batch = pl.when(pl.col("dup_batch").is_not_null()).then(pl.format(" (batch {})", pl.col("dup_batch")))
+    detail = pl.format("Jaccard {} with {}{}", pl.col("similarity"), pl.col("dup_of"), batch.otherwise(pl.lit("")))
+    exact = pl.col("similarity") >= 1.0
+    reason = (
+        pl.when(exact)
+        .then(pl.lit(RejectReason.EXACT_DUPLICATE.value))
+        .otherwise(pl.lit(RejectReason.NEAR_DUPLICATE.value))
+    )
+    return (
+        reject(dup_docs, RejectReason.NEAR_DUPLICATE, detail)
+        .with_columns(reason.alias("reason"))
+        .rename({"dup_batch": "dup_of_batch"})
+        .drop("text")
+    )
+
+
+def finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dropped: pl.DataFrame) -> dict:
+    """Split one shard's survivors into kept and duplicate, add the per-document counts,
+    give every frame the columns of its output file and write the shard's final parts;
+    return the light frames the report needs."""
+    survivors, rejects, edits, hits, problems, docs, as_read = (
+        pl.read_parquet(folder / name) for name in (SURVIVORS, REJECTS, EDITS, HITS, PROBLEMS, DOCS, TEXT_AS_READ)
+    )
+    gone = dropped.filter(pl.col(DOC).is_in(docs[DOC].implode()))
+    if not gone.is_empty():
+        problems = pl.concat([problems, _duplicate_id_problems(gone, as_read)], how="diagonal_relaxed")
+        keep = ~pl.col(DOC).is_in(gone[DOC].implode())
+        survivors, rejects, edits, hits, docs = (f.filter(keep) for f in (survivors, rejects, edits, hits, docs))
+
+    kept = survivors.join(duplicates, on="id", how="anti", maintain_order="left")
+    clean = (
+        kept.drop(COUNT_COLUMNS, strict=False)
+        .join(edit_counts(edits), on=DOC, how="left", maintain_order="left")
+        .with_columns(
+            pl.col(*COUNT_COLUMNS).fill_null(0).cast(pl.Int64),
+            *(pl.lit(None).alias(c) for c in carried if c not in kept.columns),
+        )
+        .sort(DOC)
+    )
+    clean.select("id", "text", "lang", *carried, *SIGNAL_COLUMNS, *COUNT_COLUMNS).write_parquet(folder / FINAL_CLEAN)
+    all_rejects = reject_rows(
+        pl.concat([rejects, _duplicate_rejects(survivors, duplicates)], how="diagonal_relaxed").join(
+            as_read.rename({AS_READ: "text"}), on=DOC, how="left", maintain_order="left"
+        ),
+        carried,
+    ).sort(DOC, maintain_order=True)
+    all_rejects.drop(DOC).write_parquet(folder / FINAL_REJECTS)
+    problem_rows = reject_rows(problems, carried)
+    problem_rows.write_parquet(folder / FINAL_PROBLEMS)
+    ids = docs.select(DOC, pl.col("id").alias("doc_id"))
+    (
+        edits.join(ids, on=DOC, how="left", maintain_order="left")
+        .sort(DOC, "line_no", "kind", nulls_last=False)
+        .select(EDIT_COLUMNS)
+        .write_parquet(folder / FINAL_EDITS)
+    )
+    return {
+        "docs_in": docs.select(DOC, "id", CHARS, "_bytes_replaced"),
+        "clean": clean.select(DOC, "id", "lang", *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)),
+        "rejects": pl.concat(
+            [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]
+        ),
+        "hits": hits,
+        "edits": edits.join(ids, on=DOC, how="left", maintain_order="left").select(DOC, "doc_id", "kind", "rule_id"),
+        "problems": problems.height,
+    }
+
+
+def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = None) -> None:
+    """Concatenate part files (in order) into ``target`` (.parquet or .jsonl), streaming."""
+    frame = pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
+    if columns is not None:
+        frame = frame.select(columns)
+    if target.suffix == ".parquet":
+        frame.sink_parquet(target, statistics=True)
+    else:
+        frame.sink_ndjson(target)
+
+
+def html_examples(edits_path: Path) -> pl.DataFrame:
+    """The first edits of each (rule, kind), enough for report.html."""
+    return (
+        pl.scan_parquet(edits_path)
+        .filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED)
+        .filter(pl.int_range(pl.len()).over("rule_id", "kind") < HTML_EXAMPLES)
+        .collect()
+    )

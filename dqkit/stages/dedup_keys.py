@@ -1,0 +1,36 @@
+"""What deduplication across shards needs of each surviving document: its ranking for the
+keep policy, and its MinHash signature (near) or key hash (exact)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dqkit.dedup.exact import key_hashes
+from dqkit.dedup.near import ranking_columns
+from dqkit.dedup.signatures import signatures
+from dqkit.frames import DOC, QUALITY
+from dqkit.kinds import EditKind
+from dqkit.stages.base import Batch, StageContext
+
+
+class DedupKeys:
+    name = "dedup_keys"
+    edit_kinds = ()
+    reject_reasons = ()
+
+    def run(self, batch: Batch, context: StageContext) -> None:
+        # keep=best takes the copy with the fewest damaged spots and MT signals (then the longest).
+        damage = (
+            pl.concat(batch.edits).filter(pl.col("kind").is_in(EditKind.damaging())).group_by(DOC).len(name="_damage")
+        )
+        quality = (pl.col("_damage").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
+        batch.docs = (
+            batch.docs.join(damage, on=DOC, how="left", maintain_order="left")
+            .with_columns(quality.alias(QUALITY), ranking_columns(pl.col("text")))
+            .drop("_damage")
+        )
+        options = context.options
+        if options.dedup == "near":
+            batch.signatures, _ = signatures(batch.docs["text"], options.near.scheme)
+        elif options.dedup == "exact":
+            batch.docs = batch.docs.with_columns(key_hashes(batch.docs["text"]))
