@@ -25,35 +25,36 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dqkit.normalize.unicode import EDIT_SCHEMA
+from dqkit.frames import DOC, EDITS, LANG_HINT
+from dqkit.kinds import EditKind
 from dqkit.rules.engine import line_table, match_lines
 from dqkit.rules.schema import Rule
 
 
 def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
-    marked = lines.join(removed, on=["_doc", "line_no"], how="left", maintain_order="left")
+    marked = lines.join(removed, on=[DOC, "line_no"], how="left", maintain_order="left")
     marked = marked.with_columns(pl.col("rule_id").is_not_null().alias("_removed"))
     content_line = pl.col("line_no").filter(~pl.col("_removed") & ~pl.col("_blank"))
     marked = marked.with_columns(
-        content_line.min().over("_doc").fill_null(2**31 - 1).alias("_first_content"),
-        content_line.max().over("_doc").fill_null(0).alias("_last_content"),
+        content_line.min().over(DOC).fill_null(2**31 - 1).alias("_first_content"),
+        content_line.max().over(DOC).fill_null(0).alias("_last_content"),
     )
     marked = marked.with_columns(
-        (pl.col("_removed") & (pl.col("line_no") < pl.col("_first_content"))).any().over("_doc").alias("_cut_head"),
-        (pl.col("_removed") & (pl.col("line_no") > pl.col("_last_content"))).any().over("_doc").alias("_cut_tail"),
+        (pl.col("_removed") & (pl.col("line_no") < pl.col("_first_content"))).any().over(DOC).alias("_cut_head"),
+        (pl.col("_removed") & (pl.col("line_no") > pl.col("_last_content"))).any().over(DOC).alias("_cut_tail"),
     )
     kept = marked.filter(~pl.col("_removed")).with_columns(
-        pl.col("_blank").shift(1).over("_doc").alias("_prev_blank"),
-        (pl.col("line_no") - pl.col("line_no").shift(1).over("_doc")).alias("_gap"),
+        pl.col("_blank").shift(1).over(DOC).alias("_prev_blank"),
+        (pl.col("line_no") - pl.col("line_no").shift(1).over(DOC)).alias("_gap"),
     )
     fold = pl.col("_blank") & (
         (pl.col("_prev_blank").fill_null(False) & (pl.col("_gap") > 1))
         | ((pl.col("line_no") < pl.col("_first_content")) & pl.col("_cut_head"))
         | ((pl.col("line_no") > pl.col("_last_content")) & pl.col("_cut_tail"))
     )
-    folded = kept.filter(fold).select("_doc", "line_no")
+    folded = kept.filter(fold).select(DOC, "line_no")
     return marked.join(
-        folded.with_columns(pl.lit(True).alias("_folded")), on=["_doc", "line_no"], how="left", maintain_order="left"
+        folded.with_columns(pl.lit(True).alias("_folded")), on=[DOC, "line_no"], how="left", maintain_order="left"
     ).with_columns(pl.col("_folded").fill_null(False))
 
 
@@ -68,16 +69,19 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     marked = _mark(lines, removed)
     keep = ~pl.col("_removed") & ~pl.col("_folded")
     content_chars = pl.when(~pl.col("_blank")).then(pl.col("_len")).otherwise(0)
-    texts = marked.group_by("_doc", maintain_order=True).agg(
+    texts = marked.group_by(DOC, maintain_order=True).agg(
         pl.col("line").filter(keep).str.join("\n").alias("text"),
         pl.col("line_no").filter(keep).alias("line_nos"),
         content_chars.sum().cast(pl.Int64).alias("chars_in"),
         content_chars.filter(pl.col("_removed")).sum().cast(pl.Int64).alias("chars_removed"),
     )
     edits = marked.filter(pl.col("_removed") | pl.col("_folded")).select(
-        "_doc",
+        DOC,
         "line_no",
-        pl.when(pl.col("_removed")).then(pl.lit("line_removed")).otherwise(pl.lit("blank_line_folded")).alias("kind"),
+        pl.when(pl.col("_removed"))
+        .then(pl.lit(EditKind.LINE_REMOVED))
+        .otherwise(pl.lit(EditKind.BLANK_LINE_FOLDED))
+        .alias("kind"),
         "rule_id",
         pl.col("line").alias("before"),
         pl.lit(None, dtype=pl.String).alias("after"),
@@ -94,11 +98,11 @@ class LineOutcome:
 
     def replace(self, other: LineOutcome) -> LineOutcome:
         """This outcome with the documents that ``other`` covers taken from ``other``."""
-        docs = pl.concat([other.texts.select("_doc"), other.doc_drops.select("_doc")]).unique()
+        docs = pl.concat([other.texts.select(DOC), other.doc_drops.select(DOC)]).unique()
 
         def merge(mine: pl.DataFrame, theirs: pl.DataFrame) -> pl.DataFrame:
-            kept = mine.join(docs, on="_doc", how="anti", maintain_order="left")
-            return pl.concat([kept, theirs]).sort("_doc", maintain_order=True)
+            kept = mine.join(docs, on=DOC, how="anti", maintain_order="left")
+            return pl.concat([kept, theirs]).sort(DOC, maintain_order=True)
 
         return LineOutcome(
             *(merge(getattr(self, name), getattr(other, name)) for name in ("hits", "doc_drops", "texts", "edits"))
@@ -108,7 +112,7 @@ class LineOutcome:
 def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
     """Match ``rules`` on the lines of ``docs`` (``_doc, text, _lang_hint``) and remove
     what they drop. A line hit by several rules is credited to the first (rule order)."""
-    lines = line_table(docs.select("_doc", "text", "_lang_hint"))
+    lines = line_table(docs.select(DOC, "text", LANG_HINT))
     rule_table = pl.DataFrame(
         {"rule": range(len(rules)), "rule_id": [r.id for r in rules], "action": [r.action for r in rules]},
         schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String},
@@ -116,38 +120,36 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
     hits = (
         match_lines(lines, rules)
         .join(rule_table, on="rule", how="left", maintain_order="left")
-        .join(lines.select("_doc", "line_no", "line"), on=["_doc", "line_no"], how="left", maintain_order="left")
+        .join(lines.select(DOC, "line_no", "line"), on=[DOC, "line_no"], how="left", maintain_order="left")
     )
     doc_drops = (
         hits.filter(pl.col("action") == "drop_doc")
-        .sort("_doc", "rule", "line_no")
-        .group_by("_doc", maintain_order=True)
+        .sort(DOC, "rule", "line_no")
+        .group_by(DOC, maintain_order=True)
         .agg(pl.col("rule_id").first(), pl.col("line_no").first())
     )
-    lines = lines.join(doc_drops.select("_doc"), on="_doc", how="anti", maintain_order="left")
+    lines = lines.join(doc_drops.select(DOC), on=DOC, how="anti", maintain_order="left")
     removed = (
         hits.filter(pl.col("action") == "drop_line")
-        .sort("_doc", "line_no", "rule")
-        .group_by("_doc", "line_no", maintain_order=True)
+        .sort(DOC, "line_no", "rule")
+        .group_by(DOC, "line_no", maintain_order=True)
         .agg(pl.col("rule_id").first())
     )
     texts, line_edits = assemble(lines, removed)
     flags = (
         hits.filter(pl.col("action") == "flag")
-        .join(removed.select("_doc", "line_no"), on=["_doc", "line_no"], how="anti")
-        .join(lines.select("_doc", "line_no"), on=["_doc", "line_no"], how="semi")
+        .join(removed.select(DOC, "line_no"), on=[DOC, "line_no"], how="anti")
+        .join(lines.select(DOC, "line_no"), on=[DOC, "line_no"], how="semi")
         .select(
-            "_doc",
+            DOC,
             "line_no",
-            pl.lit("line_flagged").alias("kind"),
+            pl.lit(EditKind.LINE_FLAGGED).alias("kind"),
             "rule_id",
             pl.col("line").alias("before"),
             pl.lit(None, dtype=pl.String).alias("after"),
         )
     )
-    edits = pl.concat([line_edits.cast(EDIT_SCHEMA), flags.cast(EDIT_SCHEMA)]).sort(
-        "_doc", "line_no", maintain_order=True
-    )
+    edits = pl.concat([line_edits.cast(EDITS), flags.cast(EDITS)]).sort(DOC, "line_no", maintain_order=True)
     return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
 
 
@@ -161,9 +163,9 @@ def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.D
     )
     scoped = hits.join(rule_langs.select("rule").unique(), on="rule", how="semi")
     known = languages.with_columns(pl.col("lang").str.extract(r"^([a-z]{2,3})")).filter(pl.col("lang").is_not_null())
-    candidates = scoped.join(known, on="_doc", how="inner")
+    candidates = scoped.join(known, on=DOC, how="inner")
     wrong = candidates.join(rule_langs, on=["rule", "lang"], how="anti")
-    return wrong["_doc"].unique().sort()
+    return wrong[DOC].unique().sort()
 
 
 def kept_lines(texts: pl.DataFrame) -> pl.DataFrame:
@@ -182,15 +184,15 @@ def replace_lines(texts: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
     """``texts`` with the lines in ``changed`` (``_doc, line_no, line``) replaced."""
     if changed.is_empty():
         return texts
-    docs = changed.select("_doc").unique()
+    docs = changed.select(DOC).unique()
     lines = (
-        kept_lines(texts.join(docs, on="_doc", how="semi").select("_doc", "text", "line_nos"))
-        .join(changed.rename({"line": "_new"}), on=["_doc", "line_no"], how="left", maintain_order="left")
+        kept_lines(texts.join(docs, on=DOC, how="semi").select(DOC, "text", "line_nos"))
+        .join(changed.rename({"line": "_new"}), on=[DOC, "line_no"], how="left", maintain_order="left")
         .with_columns(pl.col("_new").fill_null(pl.col("line")).alias("line"))
     )
-    rebuilt = lines.group_by("_doc", maintain_order=True).agg(pl.col("line").str.join("\n").alias("_text"))
+    rebuilt = lines.group_by(DOC, maintain_order=True).agg(pl.col("line").str.join("\n").alias("_text"))
     return (
-        texts.join(rebuilt, on="_doc", how="left", maintain_order="left")
+        texts.join(rebuilt, on=DOC, how="left", maintain_order="left")
         .with_columns(pl.col("_text").fill_null(pl.col("text")).alias("text"))
         .drop("_text")
     )

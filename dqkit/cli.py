@@ -413,9 +413,9 @@ def rules_list(corpus, text_field, rule_dirs) -> None:
         [r.id, ",".join(r.langs), r.category, r.action] + ([str(v) for v in counts.get(r.id, (0, 0))] if corpus else [])
         for r in ruleset.rules
     ]
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
     for row in [header, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @rules.command("explain")

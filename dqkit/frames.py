@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import polars as pl
 
@@ -40,7 +41,7 @@ INTEGER = (pl.Int32, pl.Int64)
 
 # --- the frames ------------------------------------------------------------------------------
 #: Documents as a shard reader gives them (plus the input's other columns, carried along).
-DOCUMENTS: Mapping[str, object] = {
+DOCUMENTS: Mapping[str, Any] = {
     DOC: pl.Int64,
     "id": pl.String,
     "text": pl.String,
@@ -49,28 +50,32 @@ DOCUMENTS: Mapping[str, object] = {
 }
 #: Documents after the rules: the clean text, the original number of each kept line, and
 #: the characters of the non-blank lines before and removed.
-CLEANED = {
-    DOC: pl.Int64,
-    "text": pl.String,
-    "line_nos": pl.List(pl.Int32),
-    "chars_in": pl.Int64,
-    "chars_removed": pl.Int64,
-}
+CLEANED = pl.Schema(
+    {
+        DOC: pl.Int64(),
+        "text": pl.String(),
+        "line_nos": pl.List(pl.Int32()),
+        "chars_in": pl.Int64(),
+        "chars_removed": pl.Int64(),
+    }
+)
 #: One row per edit; edits.parquet is this with the document's id instead of ``_doc``.
-EDITS = {
-    DOC: pl.Int64,
-    "line_no": pl.Int32,
-    "kind": pl.String,
-    "rule_id": pl.String,
-    "before": pl.String,
-    "after": pl.String,
-}
+EDITS = pl.Schema(
+    {
+        DOC: pl.Int64,
+        "line_no": pl.Int32,
+        "kind": pl.String,
+        "rule_id": pl.String,
+        "before": pl.String,
+        "after": pl.String,
+    }
+)
 #: One row per rule hit on a line (also hits that another rule's removal made moot).
-HITS = {DOC: pl.Int64, "line_no": pl.Int32, "rule_id": pl.String, "action": pl.String, "line": pl.String}
+HITS = pl.Schema({DOC: pl.Int64, "line_no": pl.Int32, "rule_id": pl.String, "action": pl.String, "line": pl.String})
 #: A rejected document within a shard; the text as read is joined on when the outputs are written.
-REJECTS = {DOC: pl.Int64, "id": pl.String, "reason": pl.String, "detail": pl.String}
+REJECTS = pl.Schema({DOC: pl.Int64, "id": pl.String, "reason": pl.String, "detail": pl.String})
 #: Records a reader could not read (``on_error=skip``), with the raw text of the record.
-PROBLEMS = {"id": pl.String, "reason": pl.String, "detail": pl.String, "text": pl.String, ORIGIN: pl.String}
+PROBLEMS = pl.Schema({"id": pl.String, "reason": pl.String, "detail": pl.String, "text": pl.String, ORIGIN: pl.String})
 #: The columns of rejects.*, in order (the input's carried columns follow).
 REJECT_COLUMNS = ("id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text")
 #: The columns of edits.parquet.
@@ -85,7 +90,7 @@ def checks_enabled() -> bool:
     return os.environ.get("DQKIT_CHECK_FRAMES") == "1"
 
 
-def check_frame(frame: pl.DataFrame, schema: Mapping[str, object], where: str, exact: bool = False) -> None:
+def check_frame(frame: pl.DataFrame, schema: Mapping[str, Any], where: str, exact: bool = False) -> None:
     """Raise :class:`FrameError` unless ``frame`` has every column of ``schema`` with its
     type (a tuple of types: any of them); with ``exact``, no other column either."""
     problems = []
@@ -102,6 +107,6 @@ def check_frame(frame: pl.DataFrame, schema: Mapping[str, object], where: str, e
         raise FrameError(f"{where}: {'; '.join(problems)}")
 
 
-def empty(schema: Mapping[str, object]) -> pl.DataFrame:
+def empty(schema: Mapping[str, Any]) -> pl.DataFrame:
     """An empty frame of ``schema`` (the first type where several are allowed)."""
     return pl.DataFrame(schema={k: v[0] if isinstance(v, tuple) else v for k, v in schema.items()})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dqkit.frames import AS_READ, CHARS, COUNT_COLUMNS, DOC, EDIT_COLUMNS, ORIGIN, SIGNAL_COLUMNS
+from dqkit.frames import AS_READ, BYTES_REPLACED, CHARS, COUNT_COLUMNS, DOC, EDIT_COLUMNS, ORIGIN, SIGNAL_COLUMNS
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
@@ -117,7 +117,7 @@ def finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dro
         .write_parquet(folder / FINAL_EDITS)
     )
     return {
-        "docs_in": docs.select(DOC, "id", CHARS, "_bytes_replaced"),
+        "docs_in": docs.select(DOC, "id", CHARS, BYTES_REPLACED),
         "clean": clean.select(DOC, "id", "lang", *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)),
         "rejects": pl.concat(
             [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]

@@ -298,12 +298,13 @@ def run_clean(
     out: Path,
     options: CleanOptions,
     progress: Progress,
-    settings: RunSettings = RunSettings(),
+    settings: RunSettings | None = None,
     stages: Sequence[Stage] | None = None,
 ) -> dict:
     """The whole ``dqkit clean`` run; returns report.json's content. ``stages`` replaces the
     default stages (a test's extra stage must be importable by the workers)."""
     started = time.perf_counter()
+    settings = settings or RunSettings()
     run = _prepare_run(inputs, out, options)
     with contextlib.ExitStack() as stack:
         index = None

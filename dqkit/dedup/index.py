@@ -4,9 +4,9 @@ The folder holds ``params.json`` (the signature scheme and threshold: a run with
 parameters is refused), ``batches.json`` (the batch names so far) and
 ``signatures.parquet`` (id, batch, signature and ``dup_of`` of every document of every
 batch: the rejected copies stay in the index so that a later copy of a copy still finds
-its cluster, exactly as in one run over all batches). A run takes ``index.lock`` first, so a second writer is refused; the
-new signature file is written beside the old one and renamed over it, so a crash during
-an update leaves the previous index intact. No server: local files only.
+its cluster, exactly as in one run over all batches). A run takes ``index.lock`` first,
+so a second writer is refused; the new signature file is written beside the old one and
+renamed over it, so a crash during an update leaves the previous index intact. No server: local files only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from dqkit.errors import DqkitError
+from dqkit.io.atomic import atomic_path, write_atomic, write_json_atomic
 
 PARAMS = "params.json"
 SIGNATURES = "signatures.parquet"
@@ -40,14 +41,6 @@ class Index:
     @property
     def size(self) -> int:
         return len(self.ids)
-
-
-def _write_atomic(path: Path, write) -> None:
-    partial = path.with_name(path.name + f".partial-{os.getpid()}")
-    write(partial)
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
 
 
 class IndexLock:
@@ -124,11 +117,7 @@ def save_index(index: Index, batch: str, ids: list[str], dup_of: list[str | None
     )
     index.folder.mkdir(parents=True, exist_ok=True)
     if not (index.folder / PARAMS).exists():
-        _write_atomic(
-            index.folder / PARAMS,
-            lambda p: p.write_text(json.dumps(index.params, indent=2, sort_keys=True), encoding="utf-8"),
-        )
-    _write_atomic(index.folder / SIGNATURES, lambda p: frame.write_parquet(p, compression="zstd"))
-    _write_atomic(
-        index.folder / BATCHES, lambda p: p.write_text(json.dumps(index.batch_names + [batch]), encoding="utf-8")
-    )
+        write_json_atomic(index.folder / PARAMS, index.params, indent=2)
+    with atomic_path(index.folder / SIGNATURES) as partial:
+        frame.write_parquet(partial, compression="zstd")
+    write_atomic(index.folder / BATCHES, json.dumps([*index.batch_names, batch]))

@@ -1,13 +1,13 @@
 """Near-duplicates: LSH candidates, each verified, clustered, one copy kept per cluster.
 
 Candidates come from LSH banding with the bands and rows datasketch's ``MinHashLSH``
-chooses for ``threshold`` and ``num_perm``, done in numpy (:func:`candidate_pairs`). Every candidate pair is verified with the Jaccard
-similarity estimated from the two full signatures before it counts, so a pair that only
-shares a band is never a duplicate. (:func:`jaccard`, the exact value on shingle sets, is
-what the benchmark measures the estimate against.) Verified pairs form clusters (union-find); in each cluster
-one document is kept by a deterministic policy and every other names it in ``dup_of``
-with their similarity. With a persistent index (:mod:`dqkit.dedup.index`), documents
-accepted in earlier batches take part too.
+chooses for ``threshold`` and ``num_perm``, done in numpy (:func:`candidate_pairs`).
+Every candidate pair is verified with the Jaccard similarity estimated from the two full
+signatures before it counts, so a pair that only shares a band is never a duplicate.
+Verified pairs form clusters (union-find); in each cluster one document is kept by a
+deterministic policy and every other names it in ``dup_of`` with their similarity. With
+a persistent index (:mod:`dqkit.dedup.index`), documents accepted in earlier batches
+take part too.
 
 Signatures are computed where the texts are (each shard), the clustering where all
 signatures meet; :func:`ranking_columns` gives what the keep policy needs besides.
@@ -36,6 +36,7 @@ from datasketch import MinHashLSH
 
 from dqkit.dedup.index import Index
 from dqkit.dedup.signatures import Scheme
+from dqkit.frames import LENGTH, ORDER, QUALITY
 
 KEEP_POLICIES = ("best", "earliest", "longest")
 
@@ -134,21 +135,21 @@ def candidate_pairs(
 def ranking_columns(text: pl.Expr) -> pl.Expr:
     """``_length``, what the keep policies compare besides order and quality: characters
     with white-space runs counted once (spacing is not content)."""
-    return text.str.replace_all(r"\s+", " ").str.len_chars().alias("_length")
+    return text.str.replace_all(r"\s+", " ").str.len_chars().alias(LENGTH)
 
 
 def _ranking(docs: pl.DataFrame, keep: str) -> list[tuple]:
     """Sort key per document: the smallest key in a cluster is kept."""
-    length = docs["_length"].to_list()
-    order = docs["_order"].to_list()
+    length = docs[LENGTH].to_list()
+    order = docs[ORDER].to_list()
     ids = docs["id"].to_list()
     if keep == "earliest":
-        return list(zip(order, ids))
+        return list(zip(order, ids, strict=True))
     if keep == "longest":
-        return [(-n, o, i) for n, o, i in zip(length, order, ids)]
+        return [(-n, o, i) for n, o, i in zip(length, order, ids, strict=True)]
     # best: the fewest repairs and MT flags, then the longest, then the smallest id
-    quality = docs["_quality"].to_list()
-    return [(q, -n, i) for q, n, i in zip(quality, length, ids)]
+    quality = docs[QUALITY].to_list()
+    return [(q, -n, i) for q, n, i in zip(quality, length, ids, strict=True)]
 
 
 def find_near_duplicates(
@@ -198,13 +199,14 @@ def find_near_duplicates(
             continue
         previous = [m for m in members if m >= n]
         if previous:  # an earlier batch holds this story: its accepted copy stays
+            assert index is not None  # members >= n are the index's documents
             position = {doc: k for k, doc in enumerate(index.ids)}
             targets = {index.dup_of[m - n] or index.ids[m - n] for m in previous}
             kept = n + min(position[t] for t in targets)
         else:
             kept = min(batch_members, key=lambda m: rank[m])
-        kept_id = index.ids[kept - n] if kept >= n else ids[kept]
-        kept_batch = index.batches[kept - n] if kept >= n else None
+        kept_id = index.ids[kept - n] if index is not None and kept >= n else ids[kept]
+        kept_batch = index.batches[kept - n] if index is not None and kept >= n else None
         for member in batch_members:
             if member != kept:
                 value = similarity(min(member, kept), max(member, kept))

@@ -88,7 +88,7 @@ def shingle_hashes(token_lists: pl.Series, ngram: int) -> list[np.ndarray]:
         .fill_null(0)
         .to_numpy()
     )
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths  # where each text's words begin (none for no texts)
     total = len(words)
     # n-gram hash at every position i: sum of words[i + k] * PRIME^(n-1-k), in wrapping uint64.
     combined = np.zeros(total, dtype=np.uint64)
@@ -100,7 +100,7 @@ def shingle_hashes(token_lists: pl.Series, ngram: int) -> list[np.ndarray]:
             combined = combined * PRIME + shifted
     folded = (combined ^ (combined >> np.uint64(32))).astype(np.uint32)
     result = []
-    for start, length in zip(starts, lengths):
+    for start, length in zip(starts, lengths, strict=True):
         if length >= ngram:
             result.append(folded[start : start + length - ngram + 1])
         elif length == 0:

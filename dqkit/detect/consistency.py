@@ -10,8 +10,8 @@ smaller value is in the minority.
 >>> import polars as pl
 >>> story = ("Nordkorea schickt Truppen nach Russland, sagte Selenskyj in Kiew zu Rutte und Lawrow in Moskau. "
 ...          "Auch Pjöngjang, Wladiwostok, Kursk, Yoon und Sullivan werden genannt. ")
->>> docs = pl.DataFrame({"_doc": [0, 1, 2], "text": [story + "Mindestens 12 Soldaten.", story + "Es sind 12.000 Soldaten.",
-...                      story + "Rund 12.000 Soldaten."], "lang": ["de"] * 3})
+>>> texts = [story + "Mindestens 12 Soldaten.", story + "Es sind 12.000 Soldaten.", story + "Rund 12.000 Soldaten."]
+>>> docs = pl.DataFrame({"_doc": [0, 1, 2], "text": texts, "lang": ["de"] * 3})
 >>> number_scale_flags(docs)
 {0: ['12 Soldaten (12.000 Soldaten in 2 other versions)']}
 """
@@ -23,6 +23,7 @@ from collections import defaultdict
 import polars as pl
 import regex
 
+from dqkit.frames import DOC
 from dqkit.normalize.lexicon import zipf
 
 NUMBER_NOUN = r"(?:^|[^\d.,])(\d{1,3}(?:\.\d{3})+|\d+)\s+(\p{Lu}\p{Ll}{2,})"
@@ -43,7 +44,7 @@ def _names(text: str, lang: str) -> set[str]:
 def number_scale_flags(docs: pl.DataFrame) -> dict[int, list[str]]:
     """Per ``_doc`` (of ``_doc, text, lang``), the scale mismatches found, as examples."""
     pairs = (
-        docs.select("_doc", pl.col("text").str.extract_all(NUMBER_NOUN).alias("pair"))
+        docs.select(DOC, pl.col("text").str.extract_all(NUMBER_NOUN).alias("pair"))
         .explode("pair")
         .drop_nulls()
         .with_columns(
@@ -55,10 +56,10 @@ def number_scale_flags(docs: pl.DataFrame) -> dict[int, list[str]]:
     if pairs.is_empty():
         return {}
     by_noun: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for doc, number, noun in pairs.select("_doc", "number", "noun").unique().iter_rows():
+    for doc, number, noun in pairs.select(DOC, "number", "noun").unique().iter_rows():
         by_noun[noun].append((doc, _value(number), number))
     texts = {
-        doc: (text, (lang or "de").split("-")[0]) for doc, text, lang in docs.select("_doc", "text", "lang").iter_rows()
+        doc: (text, (lang or "de").split("-")[0]) for doc, text, lang in docs.select(DOC, "text", "lang").iter_rows()
     }
     names: dict[int, set[str]] = {}
 

@@ -38,6 +38,7 @@ import regex
 
 from dqkit.detect.consistency import number_scale_flags
 from dqkit.detect.language import detect_languages
+from dqkit.frames import DOC
 from dqkit.normalize.lexicon import load_lexicon
 
 WEIGHTS = {
@@ -255,14 +256,14 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
     foreign: dict[int, list[str]] = {}
     if suspects:
         detected = detect_languages([p for _, p in suspects])
-        for (index, paragraph), (found_lang, trusted) in zip(suspects, detected):
+        for (index, paragraph), (found_lang, trusted) in zip(suspects, detected, strict=True):
             own = (rows[index][1] or "").split("-")[0]
             if trusted and found_lang.split("-")[0] != own:
                 foreign.setdefault(index, []).append(paragraph)
-    scale = number_scale_flags(docs.select("_doc", "text", "lang"))
+    scale = number_scale_flags(docs.select(DOC, "text", "lang"))
     scores, reasons = [], []
     for index, (doc, text, lang, notices, example) in enumerate(
-        docs.select("_doc", "text", "lang", "notices", "notice_example").iter_rows()
+        docs.select(DOC, "text", "lang", "notices", "notice_example").iter_rows()
     ):
         found = mt_signals(
             text, lang or "", notices or 0, example or "", tuple(foreign.get(index, ())), tuple(scale.get(doc, ()))
@@ -271,7 +272,7 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
         reasons.append(found)
     return pl.DataFrame(
         {
-            "_doc": docs["_doc"],
+            DOC: docs[DOC],
             "mt_score": pl.Series(scores, dtype=pl.Float64),
             "mt_reasons": pl.Series(reasons, dtype=reason_type),
         }

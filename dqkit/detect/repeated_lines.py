@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from dqkit.frames import DOC
+
 MAX_CHARS = 200  # longer lines are paragraphs, not template text
 
 
@@ -37,33 +39,29 @@ def repeated_lines(
     content = lines.filter(~pl.col("_blank"))
     fingerprint = (
         content.sort("_len", "line_no", descending=[True, False])
-        .group_by("_doc")
+        .group_by(DOC)
         .agg(pl.col("_ml").first().alias("_article"))
     )
     candidates = content.filter((pl.col("_len") <= MAX_CHARS) & pl.col("_ml").str.contains(r"\p{L}.*\p{L}.*\p{L}"))
     if covered is not None and not covered.is_empty():
-        candidates = candidates.join(covered, on=["_doc", "line_no"], how="anti")
+        candidates = candidates.join(covered, on=[DOC, "line_no"], how="anti")
     # A document's longest line is its article text, never a candidate.
     candidates = (
-        candidates.join(fingerprint, on="_doc")
+        candidates.join(fingerprint, on=DOC)
         .filter(pl.col("_ml") != pl.col("_article"))
         .with_columns(pl.col("_ml").str.replace_all(r"\d+", "0").alias("_shape"))
     )
     if sources is not None:
-        candidates = candidates.join(sources, on="_doc", how="left")
+        candidates = candidates.join(sources, on=DOC, how="left")
     else:
         candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias("source"))
-    found = (
-        candidates.group_by("_shape")
-        .agg(
-            pl.col("_article").n_unique().alias("articles"),
-            pl.col("_doc").n_unique().alias("documents"),
-            pl.col("_m").mode().sort().first().alias("text"),
-            pl.col("line").str.strip_chars().unique().sort().head(5).alias("variants"),
-            pl.col("source").drop_nulls().value_counts(sort=True).head(3).struct.field("source").alias("sources"),
-            pl.col("_doc").unique().sort().alias("_docs"),
-        )
-        .with_columns(pl.col("_shape"))
+    found = candidates.group_by("_shape").agg(
+        pl.col("_article").n_unique().alias("articles"),
+        pl.col(DOC).n_unique().alias("documents"),
+        pl.col("_m").mode().sort().first().alias("text"),
+        pl.col("line").str.strip_chars().unique().sort().head(5).alias("variants"),
+        pl.col("source").drop_nulls().value_counts(sort=True).head(3).struct.field("source").alias("sources"),
+        pl.col(DOC).unique().sort().alias("_docs"),
     )
     found = found.filter(pl.col("articles") >= min_articles)
     return found.sort(["articles", "documents", "text"], descending=[True, True, False])

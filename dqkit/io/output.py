@@ -13,8 +13,6 @@ import os
 import shutil
 from pathlib import Path
 
-import polars as pl
-
 from dqkit.errors import OptionsError
 
 
@@ -47,13 +45,6 @@ class StagedOutput:
 
     def path(self, name: str) -> Path:
         return self.staging / name
-
-    def write_frame(self, name: str, frame: pl.DataFrame) -> None:
-        target = self.path(name)
-        if name.endswith(".parquet"):
-            frame.write_parquet(target, statistics=True)
-        else:
-            frame.write_ndjson(target)
 
     def write_text(self, name: str, text: str) -> None:
         self.path(name).write_text(text, encoding="utf-8")

@@ -26,11 +26,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import polars as pl
 
 from dqkit.errors import InputError, OptionsError
-from dqkit.frames import PROBLEMS
+from dqkit.frames import BYTES_REPLACED, ORIGIN, PROBLEMS
 from dqkit.io.sources import InputFile
 from dqkit.kinds import RejectReason
 
@@ -98,22 +99,30 @@ class _Problems:
 
     def reject(self, origin: str, doc_id: str, reason: RejectReason, detail: str, text: str | None) -> None:
         """A record that is readable but not a document (a binary file): always a reject."""
-        self.rows.append({"id": doc_id, "reason": reason.value, "detail": detail, "text": text, "_origin": origin})
+        self.rows.append({"id": doc_id, "reason": reason.value, "detail": detail, "text": text, ORIGIN: origin})
+
+
+class _ByteStream(Protocol):
+    """What :class:`_Capped` needs of a decompressor (gzip, bz2, lzma, zstandard)."""
+
+    def readinto(self, buffer: Any, /) -> int | None: ...
+
+    def close(self) -> None: ...
 
 
 class _Capped(io.RawIOBase):
     """A decompressing stream that stops with :class:`InputError` once it has produced
     more than ``limit`` bytes (a decompression bomb cannot fill memory or disk)."""
 
-    def __init__(self, inner, file: InputFile, limit: int, max_expansion: float):
+    def __init__(self, inner: _ByteStream, file: InputFile, limit: int, max_expansion: float):
         self.inner, self.file, self.limit, self.max_expansion, self.produced = inner, file, limit, max_expansion, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        count = self.inner.readinto(buffer)
-        self.produced += count or 0
+        count = self.inner.readinto(buffer) or 0
+        self.produced += count
         if self.produced > self.limit:
             raise InputError(
                 f"{self.file.path}: expands to more than {self.limit:,} bytes ({self.max_expansion:g} times its "
@@ -133,6 +142,7 @@ def open_input(file: InputFile, max_expansion: float = MAX_EXPANSION):
     path = file.path
     if file.compression is None:
         return open(path, "rb")
+    inner: _ByteStream
     if file.compression == "gz":
         inner = gzip.open(path, "rb")
     elif file.compression == "bz2":
@@ -194,7 +204,7 @@ def _read_txt(file: InputFile, problems: _Problems, max_expansion: float) -> pl.
     if text is None:
         problems.reject(origin, file.name, RejectReason.BINARY_FILE, "binary file (NUL bytes), not text", None)
         return None
-    return pl.DataFrame({"id": [file.name], "text": [text], "_origin": [origin], "_bytes_replaced": [replaced]})
+    return pl.DataFrame({"id": [file.name], "text": [text], ORIGIN: [origin], BYTES_REPLACED: [replaced]})
 
 
 def _jsonl_lines(
@@ -307,7 +317,7 @@ def _read_jsonl(
     if not rows:
         return None
     frame = pl.from_dicts(rows, infer_schema_length=None)
-    return frame.with_columns(pl.Series("_origin", origins), pl.Series("_bytes_replaced", replaced))
+    return frame.with_columns(pl.Series(ORIGIN, origins), pl.Series(BYTES_REPLACED, replaced))
 
 
 def _read_parquet(
@@ -327,8 +337,8 @@ def _read_parquet(
         raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
     rows = pl.int_range(start + 1, start + pl.len() + 1).cast(pl.String)
     frame = frame.with_columns(
-        (pl.lit(f"{file.path}:row ") + rows).alias("_origin"),
-        pl.lit(0).alias("_bytes_replaced"),
+        (pl.lit(f"{file.path}:row ") + rows).alias(ORIGIN),
+        pl.lit(0).alias(BYTES_REPLACED),
     )
     if opts.id_field not in frame.columns:
         frame = frame.with_columns((pl.lit(f"{file.name}:") + rows).alias(opts.id_field))
@@ -384,9 +394,7 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
     documents = (
         pl.concat(frames, how="diagonal_relaxed")
         if frames
-        else pl.DataFrame(
-            schema={"id": pl.String, "text": pl.String, "_origin": pl.String, "_bytes_replaced": pl.Int64}
-        )
+        else pl.DataFrame(schema={"id": pl.String, "text": pl.String, ORIGIN: pl.String, BYTES_REPLACED: pl.Int64})
     )
     documents = _reject_duplicate_ids(documents, problems)
     problem_frame = pl.DataFrame(problems.rows, schema=PROBLEMS)
@@ -398,11 +406,11 @@ def _reject_duplicate_ids(documents: pl.DataFrame, problems: _Problems) -> pl.Da
     dups = documents.filter(duplicate)
     if dups.is_empty():
         return documents
-    firsts = documents.group_by("id").agg(pl.col("_origin").first().alias("first_origin"))
+    firsts = documents.group_by("id").agg(pl.col(ORIGIN).first().alias("first_origin"))
     dups = dups.join(firsts, on="id", how="left", maintain_order="left")
-    for row in dups.select("id", "text", "_origin", "first_origin").iter_rows(named=True):
+    for row in dups.select("id", "text", ORIGIN, "first_origin").iter_rows(named=True):
         problems.add(
-            row["_origin"],
+            row[ORIGIN],
             row["id"],
             RejectReason.DUPLICATE_ID,
             duplicate_id_detail(row["id"], row["first_origin"]),

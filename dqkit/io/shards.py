@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from dqkit.errors import InputError
+from dqkit.frames import DOC
 from dqkit.io.readers import (
     MAX_EXPANSION,
     WHOLE_FILE,
@@ -81,6 +82,7 @@ def _split_jsonl(
                 if line % shard_docs == 0:
                     starts.append((line, offset))
                     if compressed:
+                        assert chunk_dir is not None  # compressed means a chunk folder was given
                         if writer is not None:
                             writer.close()
                         chunks.append(chunk_dir / f"{tag}-{len(chunks):06d}.jsonl")
@@ -102,7 +104,7 @@ def _split_jsonl(
     ends = [start for start, _ in starts[1:]] + [line]
     return [
         RecordRange(start, stop, byte if plain else None, chunks[k] if compressed else None)
-        for k, ((start, byte), stop) in enumerate(zip(starts, ends))
+        for k, ((start, byte), stop) in enumerate(zip(starts, ends, strict=True))
     ]
 
 
@@ -142,7 +144,7 @@ def plan_shards(
         else:
             parts = _split_jsonl(file, shard_docs, chunk_dir, f"{number:06d}", max_expansion) or [WHOLE_FILE]
             sizes = [(p.stop or 0) - p.start for p in parts]
-        for part, size in zip(parts, sizes):
+        for part, size in zip(parts, sizes, strict=True):
             shards.append(Shard(len(shards), (file,), part, documents=size))
     flush()
     return shards
@@ -151,7 +153,7 @@ def plan_shards(
 def read_shard(shard: Shard, opts: ReadOptions) -> Corpus:
     """The documents of one shard, with ``_doc`` numbered in input order across shards."""
     corpus = read_corpus(list(shard.files), opts, shard.part)
-    corpus.documents = corpus.documents.with_row_index("_doc").with_columns(
-        pl.col("_doc").cast(pl.Int64) + shard.index * SHARD_STRIDE
+    corpus.documents = corpus.documents.with_row_index(DOC).with_columns(
+        pl.col(DOC).cast(pl.Int64) + shard.index * SHARD_STRIDE
     )
     return corpus

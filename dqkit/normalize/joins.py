@@ -36,8 +36,9 @@ from dataclasses import dataclass
 import polars as pl
 import regex
 
+from dqkit.frames import DOC, EDITS
+from dqkit.kinds import EditKind
 from dqkit.normalize.lexicon import Lexicon, known, load_lexicon, zipf
-from dqkit.normalize.unicode import EDIT_SCHEMA
 
 CASE_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 PUNCT_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})((?:\.\.\.|…|[.!?])(?=\p{Lu}\p{Ll})|[,;:](?=\p{L}\p{Ll}))")
@@ -171,9 +172,9 @@ def repair_line(line: str, lang: str, spaced_counts: dict, camel_counts: dict) -
             split = core[:position] + " " + core[position:]
             if decision.repair:
                 repaired = repaired[:position] + " " + repaired[position:]
-                changes.append(("join_repaired", decision.reason, core, split))
+                changes.append((EditKind.JOIN_REPAIRED, decision.reason, core, split))
             else:
-                changes.append(("join_flagged", decision.reason, core, split))
+                changes.append((EditKind.JOIN_FLAGGED, decision.reason, core, split))
         if repaired != core:
             pieces.append(line[last:offset])
             pieces.append(repaired)
@@ -211,15 +212,16 @@ def repair_joins(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     lines (``_doc, line_no, line``) and the edits (``join_repaired``, ``join_flagged``)."""
     candidates = lines.filter(pl.col("line").str.contains(MAY_HAVE_JOIN))
     if candidates.is_empty():
-        return candidates.select("_doc", "line_no", "line"), pl.DataFrame(schema=EDIT_SCHEMA)
+        return candidates.select(DOC, "line_no", "line"), pl.DataFrame(schema=EDITS)
     spaced, camel = _corpus_counts(lines, candidates)
-    changed, edits = [], []
-    for doc, line_no, line, lang in candidates.select("_doc", "line_no", "line", "lang").iter_rows():
+    changed: list[tuple[int, int, str]] = []
+    edits: list[tuple] = []
+    for doc, line_no, line, lang in candidates.select(DOC, "line_no", "line", "lang").iter_rows():
         repaired, changes = repair_line(line, (lang or "en").split("-")[0], spaced, camel)
         if repaired != line:
             changed.append((doc, line_no, repaired))
         edits.extend((doc, line_no, kind, f"join.{reason}", before, after) for kind, reason, before, after in changes)
     return (
-        pl.DataFrame(changed, schema={"_doc": pl.Int64, "line_no": pl.Int32, "line": pl.String}, orient="row"),
-        pl.DataFrame(edits, schema=EDIT_SCHEMA, orient="row"),
+        pl.DataFrame(changed, schema={DOC: pl.Int64, "line_no": pl.Int32, "line": pl.String}, orient="row"),
+        pl.DataFrame(edits, schema=EDITS, orient="row"),
     )

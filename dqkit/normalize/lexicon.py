@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from dqkit.errors import RuleFileError
 from dqkit.rules.loading import LEXICON_SCHEMA, builtin_rules_dir
-from dqkit.rules.yamlpos import load_yaml
+from dqkit.rules.yamlpos import LocatedDict, load_yaml
 
 LISTS = ("sentence_starters", "function_words", "capitalised_ok", "camel_case", "first_names")
 
@@ -39,7 +39,7 @@ def _read(folder: str) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     data = load_yaml(path.read_text(encoding="utf-8"), str(path))
-    if not isinstance(data, dict) or data.get("schema") != LEXICON_SCHEMA:
+    if not isinstance(data, LocatedDict) or data.get("schema") != LEXICON_SCHEMA:
         raise RuleFileError(f"{path}: schema must be {LEXICON_SCHEMA!r}")
     unknown = sorted(set(data) - {"schema", "lang", *LISTS})
     if unknown:

@@ -15,6 +15,9 @@ from __future__ import annotations
 import ftfy
 import polars as pl
 
+from dqkit.frames import BYTES_REPLACED, DOC, EDITS
+from dqkit.kinds import EditKind
+
 # Deliberately wider than ftfy's own "is it bad" test: a false alarm costs one ftfy call
 # that changes nothing; a miss leaves mojibake in the corpus.
 MAY_NEED_FTFY = (
@@ -43,15 +46,6 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     explain=True,
 )
 
-EDIT_SCHEMA = {
-    "_doc": pl.Int64,
-    "line_no": pl.Int32,
-    "kind": pl.String,
-    "rule_id": pl.String,
-    "before": pl.String,
-    "after": pl.String,
-}
-
 
 def fix_text_explained(text: str) -> tuple[str, str]:
     """Run ftfy; return the fixed text and what fired (``ftfy:step,step``, or ``NFC``)."""
@@ -66,21 +60,21 @@ def _line_edits(doc: int, before: str, after: str, kind: str, rule_id: str) -> l
     old, new = before.split("\n"), after.split("\n")
     if len(old) != len(new):  # the fix changed the line structure: record the whole text
         return [(doc, None, kind, rule_id, before, after)]
-    return [(doc, number, kind, rule_id, a, b) for number, (a, b) in enumerate(zip(old, new), 1) if a != b]
+    return [(doc, number, kind, rule_id, a, b) for number, (a, b) in enumerate(zip(old, new, strict=True), 1) if a != b]
 
 
 def replacement_edits(docs: pl.DataFrame) -> pl.DataFrame:
     """``bytes_replaced`` edits: each line where reading put U+FFFD for undecodable bytes
     (``docs``: ``_doc, text, _bytes_replaced``; the original bytes are not text, so
     ``before`` is empty and ``after`` shows the line as read)."""
-    affected = docs.filter(pl.col("_bytes_replaced") > 0)
+    affected = docs.filter(pl.col(BYTES_REPLACED) > 0)
     rows = [
-        (doc, number, "bytes_replaced", "utf-8-decode", None, line)
-        for doc, text in affected.select("_doc", "text").iter_rows()
+        (doc, number, EditKind.BYTES_REPLACED, "utf-8-decode", None, line)
+        for doc, text in affected.select(DOC, "text").iter_rows()
         for number, line in enumerate(text.split("\n"), 1)
         if "\ufffd" in line
     ]
-    return pl.DataFrame(rows, schema=EDIT_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=EDITS, orient="row")
 
 
 def normalise_documents(docs: pl.DataFrame, on_progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -93,32 +87,32 @@ def normalise_documents(docs: pl.DataFrame, on_progress=None) -> tuple[pl.DataFr
     """
     edits: list[tuple] = []
     has_cr = docs.filter(pl.col("text").str.contains("\r", literal=True))
-    edits.extend((doc, None, "newlines_normalized", "CRLF/CR->LF", None, None) for doc in has_cr["_doc"])
+    edits.extend((doc, None, EditKind.NEWLINES_NORMALIZED, "CRLF/CR->LF", None, None) for doc in has_cr[DOC])
     staged = docs.with_columns(pl.col("text").str.replace_all("\r\n?", "\n").alias("_lf"))
     staged = staged.with_columns(
         pl.col("_lf").str.normalize("NFC").alias("_nfc"),
         pl.col("_lf").str.contains(MAY_NEED_FTFY).alias("_suspect"),
     )
     fixed_texts: dict[int, str] = {}
-    suspects = staged.filter(pl.col("_suspect")).select("_doc", "_lf")
+    suspects = staged.filter(pl.col("_suspect")).select(DOC, "_lf")
     for index, (doc, text) in enumerate(suspects.iter_rows()):
         fixed, fired = fix_text_explained(text)
         if fixed != text:
             fixed_texts[doc] = fixed
-            edits.extend(_line_edits(doc, text, fixed, "unicode_fixed", fired))
+            edits.extend(_line_edits(doc, text, fixed, EditKind.UNICODE_FIXED, fired))
         if on_progress:
             on_progress(index + 1, suspects.height)
     nfc_changed = staged.filter(~pl.col("_suspect") & (pl.col("_nfc") != pl.col("_lf")))
-    for doc, before, after in nfc_changed.select("_doc", "_lf", "_nfc").iter_rows():
-        edits.extend(_line_edits(doc, before, after, "unicode_normalized", "NFC"))
+    for doc, before, after in nfc_changed.select(DOC, "_lf", "_nfc").iter_rows():
+        edits.extend(_line_edits(doc, before, after, EditKind.UNICODE_NORMALIZED, "NFC"))
     result = staged.with_columns(
         pl.when(pl.col("_suspect"))
         .then(
-            pl.col("_doc").replace_strict(fixed_texts, default=pl.col("_nfc"), return_dtype=pl.String)
+            pl.col(DOC).replace_strict(fixed_texts, default=pl.col("_nfc"), return_dtype=pl.String)
             if fixed_texts
             else pl.col("_nfc")
         )
         .otherwise(pl.col("_nfc"))
         .alias("text")
     ).drop("_lf", "_nfc", "_suspect")
-    return result, pl.DataFrame(edits, schema=EDIT_SCHEMA, orient="row")
+    return result, pl.DataFrame(edits, schema=EDITS, orient="row")

@@ -8,6 +8,8 @@ options, corpus), so a reviewer can tell a rule edit from a corpus edit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dqkit.report.markdown import escape_cell
 from dqkit.report.metrics import RULE_FIELDS, metrics
 
@@ -32,7 +34,7 @@ def _rule_entry(rule_id: str, base: dict, head: dict) -> dict:
     in_head = rule_id in head.get("rules", {}).get("definitions", head.get("rule_hits", {}))
     before = base.get("rule_hits", {}).get(rule_id, {})
     after = head.get("rule_hits", {}).get(rule_id, {})
-    entry = {
+    entry: dict[str, Any] = {
         key: _delta(before.get(key, 0) if in_base else None, after.get(key, 0) if in_head else None)
         for key in RULE_FIELDS
     }
@@ -124,7 +126,7 @@ def render_diff_markdown(diff: dict, base_name: str, head_name: str, max_samples
     changed_inputs = [name for name, p in diff["provenance"].items() if p["changed"]]
     lines += ["Changed inputs: " + (", ".join(changed_inputs) if changed_inputs else "none") + ".", ""]
     if not has_changes(diff):
-        return "\n".join(lines + ["No metric and no rule changed.", ""])
+        return "\n".join([*lines, "No metric and no rule changed.", ""])
     changed = {n: m for n, m in diff["metrics"].items() if m["base"] != m["head"]}
     if changed:
         lines += ["## Metrics", "", "| metric | base | head | Δ |", "|---|---:|---:|---:|"]

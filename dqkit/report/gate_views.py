@@ -2,11 +2,7 @@
 Markdown for a step summary, and JUnit XML.
 
 GitHub shows at most 10 error and 10 warning annotations per step, so ``github`` prints
-the first 10 of each level and one notice counting the rest. Annotation text is escaped
-as the workflow-command syntax requires (``%``, CR, LF; also ``:`` and ``,`` in properties).
-
->>> _escape_data("50% of\\nlines")
-'50%25 of%0Alines'
+the first 10 of each level and one notice counting the rest (escaped by :mod:`dqkit.github`).
 """
 
 from __future__ import annotations
@@ -14,19 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree
 
+from dqkit.github import annotation
+from dqkit.io.atomic import atomic_path
 from dqkit.report.markdown import escape_cell
 
 ANNOTATIONS_PER_LEVEL = 10
 LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR"}
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "error": "🛑"}
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _tally(outcomes) -> str:
@@ -44,7 +34,7 @@ def render_text(outcomes, verdict: int, verbose: bool = False) -> str:
         if verbose or o.status != "pass"
     ]
     word = {0: "passed", 1: "FAILED", 2: "could not be evaluated"}[verdict]
-    return "\n".join(lines + [f"dqkit check {word}: {_tally(outcomes)}"])
+    return "\n".join([*lines, f"dqkit check {word}: {_tally(outcomes)}"])
 
 
 def render_github(outcomes, report_path: str) -> str:
@@ -54,14 +44,15 @@ def render_github(outcomes, report_path: str) -> str:
         chosen = [o for o in outcomes if o.status in statuses]
         for outcome in chosen[:ANNOTATIONS_PER_LEVEL]:
             kind = "could not evaluate" if outcome.status == "error" else "gate"
-            title = _escape_property(f"dqkit {kind} {outcome.name}")
-            lines.append(
-                f"::{level} file={_escape_property(report_path)},title={title}::{_escape_data(outcome.message)}"
-            )
+            lines.append(annotation(level, outcome.message, file=report_path, title=f"dqkit {kind} {outcome.name}"))
         rest += max(0, len(chosen) - ANNOTATIONS_PER_LEVEL)
     if rest:
         lines.append(
-            f"::notice title=dqkit::{rest} more gate annotations; run dqkit check without --format github to see all"
+            annotation(
+                "notice",
+                f"{rest} more gate annotations; run dqkit check without --format github to see all",
+                title="dqkit",
+            )
         )
     lines.append(f"dqkit check: {_tally(outcomes)}")
     return "\n".join(lines)
@@ -108,7 +99,7 @@ def render_check_markdown(outcomes, verdict: int, report_path: str, baseline_pat
             f"| {ICONS['pass']} | {escape_cell(gate_id)} | {escape_cell(gate.metric)} | | | | "
             f"{n} metrics passed | {'informational' if gate.informational else ''} |"
         )
-    return "\n".join(lines + [""])
+    return "\n".join([*lines, ""])
 
 
 def write_junit(outcomes, path) -> None:
@@ -133,7 +124,5 @@ def write_junit(outcomes, path) -> None:
     root = ElementTree.Element("testsuites")
     root.append(suite)
     ElementTree.indent(root)
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")  # a reader never sees half a file
-    ElementTree.ElementTree(root).write(partial, encoding="utf-8", xml_declaration=True)
-    partial.replace(path)
+    with atomic_path(Path(path)) as partial:  # a reader never sees half a file
+        ElementTree.ElementTree(root).write(partial, encoding="utf-8", xml_declaration=True)

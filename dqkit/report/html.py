@@ -19,10 +19,13 @@ import base64
 import difflib
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 
 import jinja2
 import polars as pl
 from markupsafe import Markup, escape
+
+from dqkit.kinds import EditKind
 
 EXAMPLE_CHARS = 500  # characters of an example shown (after diffing)
 CONTEXT_CHARS = 60  # unchanged characters kept around a change in a long line
@@ -106,13 +109,13 @@ def _segments(before: str, after: str) -> list[tuple[str, str]]:
                 pieces.append(("ins", new[j1:j2]))
     pieces.append(("eq", before[len(before) - end :]))
     merged: list[tuple[str, str]] = []
-    for op, text in pieces:
+    for mark, text in pieces:
         if not text:
             continue
-        if merged and merged[-1][0] == op:
-            merged[-1] = (op, merged[-1][1] + text)
+        if merged and merged[-1][0] == mark:
+            merged[-1] = (mark, merged[-1][1] + text)
         else:
-            merged.append((op, text))
+            merged.append((mark, text))
     return merged
 
 
@@ -157,7 +160,6 @@ def diff_markup(before: str, after: str, limit: int = EXAMPLE_CHARS) -> Markup:
 
 # ---------------------------------------------------------------------------- charts
 
-FONT_PX = 12
 CHAR_PX = 7.0  # a generous average glyph width at 12px, to size label columns
 BAR_COLOURS = ("#2563eb", "#059669")  # blue, green: both > 4.5:1 against white
 
@@ -245,7 +247,7 @@ def column_chart(
     top = max(v for _, values in series for v in values)
     parts = [_svg_open(chart, title, width, height)]
     if len(series) > 1:
-        x = left
+        x = float(left)
         for index, (name, _) in enumerate(series):
             parts.append(
                 Markup(
@@ -356,9 +358,9 @@ def charts(report: dict) -> dict[str, Markup]:
 
 
 def _example_markup(kind: str, before, after) -> Markup:
-    if kind == "line_removed":
+    if kind == EditKind.LINE_REMOVED:
         return whole_line_markup(before or "", "del")
-    if kind == "line_flagged":
+    if kind == EditKind.LINE_FLAGGED:
         return whole_line_markup(before or "", "mark")
     if after is not None and after != before:
         return diff_markup(before or "", after)
@@ -375,7 +377,7 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
     for column in ("rule_id", "after"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
-    frame = frame.filter(pl.col("kind") != "blank_line_folded").with_columns(
+    frame = frame.filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED).with_columns(
         pl.coalesce(pl.col("rule_id"), pl.col("kind")).alias("_group")
     )
     if frame.is_empty():
@@ -393,7 +395,7 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
                 "text": _example_markup(kind, before, after),
             }
         )
-    counts = {}
+    counts: dict[str, dict[str, Any]] = {}
     stats = frame.group_by("_group").agg(pl.len().alias("rows"), pl.col("doc_id").n_unique().alias("documents"))
     kinds = frame.group_by("_group", "kind").len().sort("_group", "kind")
     for group, rows, documents in stats.iter_rows():

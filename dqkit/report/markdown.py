@@ -26,7 +26,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows[:MAX_ROWS]]
     if len(rows) > MAX_ROWS:
         lines += ["", f"{len(rows) - MAX_ROWS} more rows in report.json."]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def cap_size(text: str, limit: int = MAX_BYTES) -> str:

@@ -106,7 +106,7 @@ def metrics(report: dict) -> dict[str, float]:
             out[f"dedup.{key}"] = dedup[key]
     lengths = report.get("lengths", {})
     for side in ("before", "after"):
-        for label, n in zip(lengths.get("buckets", []), lengths.get(side, [])):
+        for label, n in zip(lengths.get("buckets", []), lengths.get(side, []), strict=False):
             out[f"lengths.{side}.{label}"] = n
     if "count" in report.get("rules", {}):
         out["rules.count"] = report["rules"]["count"]

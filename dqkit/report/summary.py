@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy
 import polars as pl
 
+from dqkit.frames import BYTES_REPLACED, CHARS, DOC
+from dqkit.kinds import EditKind
+
 SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
 
@@ -110,8 +113,8 @@ def length_histogram(lengths: pl.Series) -> list[int]:
     """
     counts = [0] * (len(LENGTH_EDGES) + 1)
     if len(lengths):
-        lengths = lengths.fill_null(0).to_numpy()
-        for index, n in zip(*numpy.unique(numpy.searchsorted(LENGTH_EDGES, lengths, side="right"), return_counts=True)):
+        buckets = numpy.searchsorted(LENGTH_EDGES, lengths.fill_null(0).to_numpy(), side="right")
+        for index, n in zip(*numpy.unique(buckets, return_counts=True), strict=True):
             counts[int(index)] = int(n)
     return counts
 
@@ -123,10 +126,10 @@ def _counts(frame: pl.DataFrame, column: str) -> dict:
 
 
 def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
-    hits = hits.join(ids, on="_doc", how="left", maintain_order="left")
-    removed = edits.filter(pl.col("kind") == "line_removed").group_by("rule_id").len(name="removed")
-    per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col("_doc").n_unique().alias("documents"))
-    samples = hits.sort("_doc", "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
+    hits = hits.join(ids, on=DOC, how="left", maintain_order="left")
+    removed = edits.filter(pl.col("kind") == EditKind.LINE_REMOVED).group_by("rule_id").len(name="removed")
+    per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col(DOC).n_unique().alias("documents"))
+    samples = hits.sort(DOC, "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
     stats = {}
     table = per_rule.join(removed, on="rule_id", how="left").fill_null(0)
     for rule in rules.rules:
@@ -220,9 +223,9 @@ def build_report(
     become ``stages`` when a stage counted anything."""
     documents_in = docs_in.height + problems
     kept, rejected = clean.height, rejects.height
-    ids = docs_in.select("_doc", "id")
-    chars_in = int(docs_in["_chars"].sum() or 0)
-    unicode_fixes = edits.filter(pl.col("kind") == "unicode_fixed")
+    ids = docs_in.select(DOC, "id")
+    chars_in = int(docs_in[CHARS].sum() or 0)
+    unicode_fixes = edits.filter(pl.col("kind") == EditKind.UNICODE_FIXED)
     options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())}
     report = {
         "schema": REPORT_SCHEMA,
@@ -235,7 +238,7 @@ def build_report(
             "fingerprint": _fingerprint(input_paths),
             "skipped_files": skipped,
             "ids_generated": ids_generated,
-            "bytes_replaced": int(docs_in["_bytes_replaced"].sum() or 0),
+            "bytes_replaced": int(docs_in[BYTES_REPLACED].sum() or 0),
         },
         "rules": {
             "count": len(rules.rules),
@@ -251,9 +254,9 @@ def build_report(
             "rejected_by_reason": _counts(rejects, "reason"),
         },
         "lines": {
-            "removed": int((edits["kind"] == "line_removed").sum()),
-            "flagged": int((edits["kind"] == "line_flagged").sum()),
-            "blank_folded": int((edits["kind"] == "blank_line_folded").sum()),
+            "removed": int((edits["kind"] == EditKind.LINE_REMOVED).sum()),
+            "flagged": int((edits["kind"] == EditKind.LINE_FLAGGED).sum()),
+            "blank_folded": int((edits["kind"] == EditKind.BLANK_LINE_FOLDED).sum()),
         },
         "edits_by_kind": _counts(edits, "kind"),
         "unicode": {
@@ -264,12 +267,12 @@ def build_report(
         "languages": _counts(clean.with_columns(pl.col("lang").fill_null("unknown")), "lang"),
         "characters": {
             "in": chars_in,
-            "out": int(clean["_chars"].sum() or 0),
+            "out": int(clean[CHARS].sum() or 0),
         },
         "lengths": {
             "buckets": LENGTH_BUCKETS,
-            "before": length_histogram(docs_in["_chars"]),
-            "after": length_histogram(clean["_chars"]),
+            "before": length_histogram(docs_in[CHARS]),
+            "after": length_histogram(clean[CHARS]),
         },
         "mt": _mt_summary(clean),
         "dedup": _dedup_summary(options, rejects),

@@ -71,10 +71,21 @@ class Batch:
 
 
 class Stage(Protocol):
-    """One step of cleaning a shard."""
+    """One step of cleaning a shard (a class with these three attributes and ``run``)."""
 
-    name: str  # also its key in timings.json and in report.json's stage counters
-    edit_kinds: tuple[EditKind, ...]  # the kinds of edit this stage may add
-    reject_reasons: tuple[RejectReason, ...]  # the reasons this stage may reject with
+    @property
+    def name(self) -> str:
+        """Its key in timings.json and in report.json's stage counters."""
+        ...
+
+    @property
+    def edit_kinds(self) -> tuple[EditKind, ...]:
+        """The kinds of edit it may add."""
+        ...
+
+    @property
+    def reject_reasons(self) -> tuple[RejectReason, ...]:
+        """The reasons it may reject a document with."""
+        ...
 
     def run(self, batch: Batch, context: StageContext) -> None: ...
