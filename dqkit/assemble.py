@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dqkit.frames import DOC, EDITS, LANG_HINT
+from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS
 from dqkit.kinds import EditKind
 from dqkit.rules.engine import line_table, match_lines
 from dqkit.rules.schema import Rule
@@ -34,7 +34,7 @@ from dqkit.rules.schema import Rule
 def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     marked = lines.join(removed, on=[DOC, "line_no"], how="left", maintain_order="left")
     marked = marked.with_columns(pl.col("rule_id").is_not_null().alias("_removed"))
-    content_line = pl.col("line_no").filter(~pl.col("_removed") & ~pl.col("_blank"))
+    content_line = pl.col("line_no").filter(~pl.col("_removed") & ~pl.col(BLANK))
     marked = marked.with_columns(
         content_line.min().over(DOC).fill_null(2**31 - 1).alias("_first_content"),
         content_line.max().over(DOC).fill_null(0).alias("_last_content"),
@@ -44,10 +44,10 @@ def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
         (pl.col("_removed") & (pl.col("line_no") > pl.col("_last_content"))).any().over(DOC).alias("_cut_tail"),
     )
     kept = marked.filter(~pl.col("_removed")).with_columns(
-        pl.col("_blank").shift(1).over(DOC).alias("_prev_blank"),
+        pl.col(BLANK).shift(1).over(DOC).alias("_prev_blank"),
         (pl.col("line_no") - pl.col("line_no").shift(1).over(DOC)).alias("_gap"),
     )
-    fold = pl.col("_blank") & (
+    fold = pl.col(BLANK) & (
         (pl.col("_prev_blank").fill_null(False) & (pl.col("_gap") > 1))
         | ((pl.col("line_no") < pl.col("_first_content")) & pl.col("_cut_head"))
         | ((pl.col("line_no") > pl.col("_last_content")) & pl.col("_cut_tail"))
@@ -68,7 +68,7 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     """
     marked = _mark(lines, removed)
     keep = ~pl.col("_removed") & ~pl.col("_folded")
-    content_chars = pl.when(~pl.col("_blank")).then(pl.col("_len")).otherwise(0)
+    content_chars = pl.when(~pl.col(BLANK)).then(pl.col(LINE_CHARS)).otherwise(0)
     texts = marked.group_by(DOC, maintain_order=True).agg(
         pl.col("line").filter(keep).str.join("\n").alias("text"),
         pl.col("line_no").filter(keep).alias("line_nos"),

@@ -32,6 +32,12 @@ LENGTH = "_length"  # characters of the clean text, for the keep policies
 KEY = "_key"  # exact-dedup key hash of the clean text
 ORDER = "_order"  # input order, for the keep policy earliest
 
+# --- columns of the line table (dqkit.rules.engine.line_table), one row per line ----------------
+MATCH = "_m"  # the line as rules see it: NFKC, quotes folded, white space collapsed
+MATCH_LOWER = "_ml"  # ... lower-cased, for case-insensitive rules
+LINE_CHARS = "_len"  # characters of the line
+BLANK = "_blank"  # nothing left of the line for the rules to see
+
 # --- columns dqkit writes on clean rows; an input that has them gets them recomputed ---------
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
 SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
@@ -57,6 +63,19 @@ CLEANED = pl.Schema(
         "line_nos": pl.List(pl.Int32()),
         "chars_in": pl.Int64(),
         "chars_removed": pl.Int64(),
+    }
+)
+#: One row per line of a document: what the rules match on.
+LINE_TABLE = pl.Schema(
+    {
+        DOC: pl.Int64(),
+        LANG_HINT: pl.String(),
+        "line": pl.String(),
+        "line_no": pl.Int32(),
+        MATCH: pl.String(),
+        MATCH_LOWER: pl.String(),
+        LINE_CHARS: pl.UInt32(),
+        BLANK: pl.Boolean(),
     }
 )
 #: One row per edit; edits.parquet is this with the document's id instead of ``_doc``.

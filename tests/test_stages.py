@@ -113,3 +113,13 @@ def _readme_table(header: str) -> dict[str, list[str]]:
 def test_readme_tables_of_reasons_and_kinds_match_the_enums():
     assert _readme_table("reason") == {r.value: [r.description] for r in RejectReason}
     assert _readme_table("kind") == {k.value: [k.group, k.description] for k in EditKind}
+
+
+def test_the_line_table_has_the_declared_columns():
+    from dqkit.frames import LINE_TABLE, check_frame
+    from dqkit.rules.engine import line_table
+
+    docs = pl.DataFrame({"_doc": [4], "text": ["Title\n\n  „Quote“ line "], "_lang_hint": ["de"]})
+    lines = line_table(docs)
+    check_frame(lines, LINE_TABLE, "line_table", exact=True)
+    assert lines.select("line_no", "_blank").rows() == [(1, False), (2, True), (3, False)]

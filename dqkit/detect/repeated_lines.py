@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dqkit.frames import DOC
+from dqkit.frames import BLANK, DOC, LINE_CHARS, MATCH, MATCH_LOWER
 
 MAX_CHARS = 200  # longer lines are paragraphs, not template text
 
@@ -36,20 +36,22 @@ def repeated_lines(
     most common ``text``, its ``variants``, ``articles``, ``documents``, ``sources``
     (up to 3, most frequent first), the ``_docs`` holding it and its ``_shape``.
     """
-    content = lines.filter(~pl.col("_blank"))
+    content = lines.filter(~pl.col(BLANK))
     fingerprint = (
-        content.sort("_len", "line_no", descending=[True, False])
+        content.sort(LINE_CHARS, "line_no", descending=[True, False])
         .group_by(DOC)
-        .agg(pl.col("_ml").first().alias("_article"))
+        .agg(pl.col(MATCH_LOWER).first().alias("_article"))
     )
-    candidates = content.filter((pl.col("_len") <= MAX_CHARS) & pl.col("_ml").str.contains(r"\p{L}.*\p{L}.*\p{L}"))
+    candidates = content.filter(
+        (pl.col(LINE_CHARS) <= MAX_CHARS) & pl.col(MATCH_LOWER).str.contains(r"\p{L}.*\p{L}.*\p{L}")
+    )
     if covered is not None and not covered.is_empty():
         candidates = candidates.join(covered, on=[DOC, "line_no"], how="anti")
     # A document's longest line is its article text, never a candidate.
     candidates = (
         candidates.join(fingerprint, on=DOC)
-        .filter(pl.col("_ml") != pl.col("_article"))
-        .with_columns(pl.col("_ml").str.replace_all(r"\d+", "0").alias("_shape"))
+        .filter(pl.col(MATCH_LOWER) != pl.col("_article"))
+        .with_columns(pl.col(MATCH_LOWER).str.replace_all(r"\d+", "0").alias("_shape"))
     )
     if sources is not None:
         candidates = candidates.join(sources, on=DOC, how="left")
@@ -58,7 +60,7 @@ def repeated_lines(
     found = candidates.group_by("_shape").agg(
         pl.col("_article").n_unique().alias("articles"),
         pl.col(DOC).n_unique().alias("documents"),
-        pl.col("_m").mode().sort().first().alias("text"),
+        pl.col(MATCH).mode().sort().first().alias("text"),
         pl.col("line").str.strip_chars().unique().sort().head(5).alias("variants"),
         pl.col("source").drop_nulls().value_counts(sort=True).head(3).struct.field("source").alias("sources"),
         pl.col(DOC).unique().sort().alias("_docs"),

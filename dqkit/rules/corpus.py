@@ -10,7 +10,7 @@ from dqkit.assemble import clean_lines
 from dqkit.detect.language import detect_languages, given_language
 from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError
-from dqkit.frames import DOC, LANG_HINT
+from dqkit.frames import DOC, LANG_HINT, LINE_CHARS, MATCH_LOWER
 from dqkit.io.readers import ReadOptions, read_corpus
 from dqkit.io.sources import discover
 from dqkit.normalize.unicode import normalise_documents
@@ -56,10 +56,10 @@ def suggest_rules(
         body = (
             lines.filter(
                 pl.col(DOC).is_in(row["_docs"])
-                & pl.col("_len").is_between(40, 600)
-                & ~pl.col("_ml").str.replace_all(r"\d+", "0").is_in(repeated)
+                & pl.col(LINE_CHARS).is_between(40, 600)
+                & ~pl.col(MATCH_LOWER).str.replace_all(r"\d+", "0").is_in(repeated)
             )
-            .sort("_len", DOC, descending=[True, False])
+            .sort(LINE_CHARS, DOC, descending=[True, False])
             .unique(DOC, keep="first", maintain_order=True)["line"]
             .head(2)
             .to_list()
