@@ -45,84 +45,100 @@ def cap_size(text: str, limit: int = MAX_BYTES) -> str:
 
 
 def render_markdown(report: dict) -> str:
+    """report.md: the report at a glance, each section only when it has something to say."""
+    lines = _summary(report) + _rules(report) + _dedup(report) + _mt(report) + _stages(report) + _inputs(report)
+    return cap_size("\n".join(lines))
+
+
+def _counts_table(title: str, header: list[str], counts: dict) -> list[str]:
+    return ([f"## {title}", "", *_table(header, [[k, v] for k, v in counts.items()])]) if counts else []
+
+
+def _summary(report: dict) -> list[str]:
     docs = report["documents"]
-    lines = [f"# dqkit clean report (dqkit {report['dqkit_version']})", ""]
     balance = "✅ balanced" if docs["balanced"] else "❌ NOT balanced"
-    lines += [
+    return [
+        f"# dqkit clean report (dqkit {report['dqkit_version']})",
+        "",
         f"**{docs['in']}** documents in · **{docs['kept']}** kept · **{docs['rejected']}** rejected "
         f"({balance}: in = kept + rejected)",
         "",
-    ]
-    lines += [
         f"Lines removed: **{report['lines']['removed']}** · flagged: {report['lines']['flagged']} · "
         f"characters {report['characters']['in']:,} → {report['characters']['out']:,}",
         "",
+        *_counts_table("Rejected documents", ["reason", "documents"], docs["rejected_by_reason"]),
     ]
-    if docs["rejected_by_reason"]:
-        lines += ["## Rejected documents", ""]
-        lines += _table(["reason", "documents"], [[k, v] for k, v in docs["rejected_by_reason"].items()])
-    hits = report["rule_hits"]
-    if hits:
-        lines += ["## Rules that fired", ""]
-        ordered = sorted(hits.items(), key=lambda item: (-item[1]["hits"], item[0]))
-        lines += _table(
-            ["rule", "action", "hits", "documents", "lines removed", "example"],
+
+
+def _rules(report: dict) -> list[str]:
+    lines = []
+    if report["rule_hits"]:
+        ordered = sorted(report["rule_hits"].items(), key=lambda item: (-item[1]["hits"], item[0]))
+        rows = [
             [
-                [
-                    rule_id,
-                    s["action"],
-                    s["hits"],
-                    s["documents"],
-                    s["lines_removed"],
-                    (s["samples"][0]["text"][:SAMPLE_CHARS] if s["samples"] else ""),
-                ]
-                for rule_id, s in ordered
-            ],
-        )
-    if report["edits_by_kind"]:
-        lines += ["## Edits by kind", ""]
-        lines += _table(["kind", "rows"], [[k, v] for k, v in report["edits_by_kind"].items()])
-    if report["unicode"]["fixes"]:
-        lines += ["## Unicode repairs", ""]
-        lines += _table(["fix", "lines"], [[k, v] for k, v in report["unicode"]["fixes"].items()])
-    dedup = report["dedup"]
-    if dedup["clusters"]:
-        lines += [
-            "## Duplicates",
-            "",
-            f"{dedup['exact_duplicates']} exact and {dedup['near_duplicates']} near "
-            f"duplicates in {dedup['clusters']} clusters (mode {dedup['mode']}).",
-            "",
+                rule_id,
+                s["action"],
+                s["hits"],
+                s["documents"],
+                s["lines_removed"],
+                s["samples"][0]["text"][:SAMPLE_CHARS] if s["samples"] else "",
+            ]
+            for rule_id, s in ordered
         ]
-        lines += _table(
+        lines += [
+            "## Rules that fired",
+            "",
+            *_table(["rule", "action", "hits", "documents", "lines removed", "example"], rows),
+        ]
+    lines += _counts_table("Edits by kind", ["kind", "rows"], report["edits_by_kind"])
+    return lines + _counts_table("Unicode repairs", ["fix", "lines"], report["unicode"]["fixes"])
+
+
+def _dedup(report: dict) -> list[str]:
+    dedup = report["dedup"]
+    if not dedup["clusters"]:
+        return []
+    return [
+        "## Duplicates",
+        "",
+        f"{dedup['exact_duplicates']} exact and {dedup['near_duplicates']} near "
+        f"duplicates in {dedup['clusters']} clusters (mode {dedup['mode']}).",
+        "",
+        *_table(
             ["kept", "cluster size", "duplicates"],
             [[c["kept"], c["size"], ", ".join(c["duplicates"])] for c in dedup["largest_clusters"]],
-        )
+        ),
+    ]
+
+
+def _mt(report: dict) -> list[str]:
     mt = report.get("mt", {})
+    lines = []
     if mt.get("signals"):
-        lines += ["## Machine-translation signals", ""]
-        lines += _table(
-            ["signal", "documents", "occurrences"],
-            [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()],
-        )
-        lines += ["mt_score of kept documents: " + ", ".join(f"{k}: {v}" for k, v in mt["score_histogram"].items()), ""]
-    if report["languages"]:
-        lines += ["## Languages of kept documents", ""]
-        lines += _table(["language", "documents"], [[k, v] for k, v in report["languages"].items()])
+        rows = [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()]
+        histogram = ", ".join(f"{k}: {v}" for k, v in mt["score_histogram"].items())
+        lines += [
+            "## Machine-translation signals",
+            "",
+            *_table(["signal", "documents", "occurrences"], rows),
+            "mt_score of kept documents: " + histogram,
+            "",
+        ]
+    return lines + _counts_table("Languages of kept documents", ["language", "documents"], report["languages"])
+
+
+def _stages(report: dict) -> list[str]:
+    rows = [[stage, name, n] for stage, counters in report.get("stages", {}).items() for name, n in counters.items()]
+    return ["## Stage counters", "", *_table(["stage", "counter", "value"], rows)] if rows else []
+
+
+def _inputs(report: dict) -> list[str]:
     inputs = report["inputs"]
-    lines += ["## Inputs", ""]
-    lines += _table(
-        ["file", "format", "documents", "unreadable records"],
-        [
-            [
-                f["name"],
-                f["format"] + (f"+{f['compression']}" if f["compression"] else ""),
-                f["documents"],
-                f["unreadable"],
-            ]
-            for f in inputs["files"]
-        ],
-    )
+    rows = [
+        [f["name"], f["format"] + (f"+{f['compression']}" if f["compression"] else ""), f["documents"], f["unreadable"]]
+        for f in inputs["files"]
+    ]
+    lines = ["## Inputs", "", *_table(["file", "format", "documents", "unreadable records"], rows)]
     notes = []
     if inputs["skipped_files"]:
         notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
@@ -131,9 +147,9 @@ def render_markdown(report: dict) -> str:
     if inputs["ids_generated"]:
         notes.append("Some records had no id: ids were made from file and line.")
     lines += [f"- {escape_cell(n)}" for n in notes] + ([""] if notes else [])
-    lines += [
+    return [
+        *lines,
         f"Rules: {report['rules']['count']} from {len(report['rules']['files'])} file(s), "
         f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, report.html, edits.parquet.",
         "",
     ]
-    return cap_size("\n".join(lines))
