@@ -120,8 +120,8 @@ def _match_expr(rule: Rule) -> pl.Expr:
             insensitive = case == "insensitive"
             target = pl.col("_ml") if insensitive else pl.col("_m")
             return _phrase_match(target, normalise_phrases(phrases, insensitive), anchor)
-        case RepeatMatch():
-            return _repeat_expr(rule.match)
+        case RepeatMatch() as spec:
+            return _repeat_expr(spec)
 
 
 def _exception_expr(rule: Rule) -> pl.Expr | None:
