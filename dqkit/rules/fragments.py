@@ -47,6 +47,15 @@ class Fragment:
     where: Position
 
 
+def placeholder(name: str) -> str:
+    """How a regex uses the fragment ``name``.
+
+    >>> placeholder("sites")
+    '{{sites}}'
+    """
+    return "{{" + name + "}}"
+
+
 def warn_if_long(text: str, where: Position, problems: Problems) -> None:
     """Lint warning for a regex string, alternative or fragment too long to review on one line."""
     if len(text) > LONG_REGEX_CHARS:
@@ -118,10 +127,8 @@ class Fragments:
             opens = _OPENS_ALTERNATIVES.search(before) or (is_alternative and not before)
             closes = _CLOSES_ALTERNATIVES.match(after) or (is_alternative and not after)
             if fragment.alternatives > 1 and not (opens and closes):
-                problems.add(
-                    where,
-                    f"fragment {{{{{name}}}}} is a list of alternatives: put it in a group, e.g. (?:{{{{{name}}}}})",
-                )
+                used = placeholder(name)
+                problems.add(where, f"fragment {used} is a list of alternatives: put it in a group, e.g. (?:{used})")
             pieces.append(fragment.text)
         pieces.append(text[last:])
         if "{{" in PLACEHOLDER_RE.sub("", text):
@@ -131,11 +138,11 @@ class Fragments:
     def _unknown(self, name: str) -> str:
         known = self._names()
         if not NAME_RE.match(name):
-            return f"{{{{{name}}}}} is not a fragment name (lowercase letters, digits and _)"
+            return f"{placeholder(name)} is not a fragment name (lowercase letters, digits and _)"
         hint = difflib.get_close_matches(name, known, n=1)
         if hint:
-            return f"unknown fragment {{{{{name}}}}} (did you mean {{{{{hint[0]}}}}}?)"
-        return f"unknown fragment {{{{{name}}}}} (known here: {', '.join(known) or 'none'})"
+            return f"unknown fragment {placeholder(name)} (did you mean {placeholder(hint[0])}?)"
+        return f"unknown fragment {placeholder(name)} (known here: {', '.join(known) or 'none'})"
 
     def warn_unused(self, problems: Problems) -> None:
         for name, fragment in self.table.items():
