@@ -77,8 +77,10 @@ def test_a_whole_pattern_can_be_a_list_of_forms(tmp_path):
      "mine.yaml:8:15: unknown fragment {{nope}}"),
     ("", "    match:\n      repeat: {min_count: 2}\n      case: insensitive\n",
      "mine.yaml:9:7: case does not apply to a repeat match"),
+    ("", "    match:\n      repeat: {min_count: 0}\n",  # was a TypeError, not a message
+     "mine.yaml:8:16: min_count must be a whole number >= 1"),
 ])
-def test_misused_fragments_are_errors_with_their_position(tmp_path, top, body, expected):
+def test_schema_misuse_is_an_error_at_its_position(tmp_path, top, body, expected):
     write_pack(tmp_path, rule_file(body, top))
     with pytest.raises(RuleFileError) as error:
         load_rules([tmp_path / "rules"], include_builtin=False)
