@@ -30,7 +30,7 @@ from dqkit.report.gates import GateError, evaluate, exit_code, load_gates
 from dqkit.report.metrics import load_report
 from dqkit.rules.config import find_config
 from dqkit.rules.corpus import rule_hits_on_corpus, suggest_rules
-from dqkit.rules.diagnostics import Diagnostic, render
+from dqkit.rules.diagnostics import render
 from dqkit.rules.examples import check_rule
 from dqkit.rules.explain import explain_rule
 from dqkit.rules.loading import collect_rules, load_rules
@@ -390,14 +390,11 @@ def rules_lint(paths, fmt, no_builtin) -> None:
     if missing:
         click.echo(f"dqkit: error: no such rule file or folder: {', '.join(missing)}", err=True)
         sys.exit(2)
-    loaded = collect_rules(_rule_folders(paths), include_builtin=not no_builtin, compile_builtin=True)
-    diagnostics = [Diagnostic.parse(e, "error") for e in loaded.errors] + [
-        Diagnostic.parse(w, "warning") for w in loaded.warnings
-    ]
-    output = render(diagnostics, fmt)
+    problems = collect_rules(_rule_folders(paths), include_builtin=not no_builtin, compile_builtin=True).problems
+    output = render(problems.items + problems.warnings, fmt)
     if output:
         click.echo(output)
-    sys.exit(1 if loaded.errors else 0)
+    sys.exit(1 if problems.items else 0)
 
 
 @rules.command("list")

@@ -115,10 +115,11 @@ def test_guard_threshold_and_no_dedup_options(tmp_path, dqkit):
 
 def test_every_builtin_pattern_compiles():
     """clean skips compiling the built-in patterns at load time; this is where they are checked."""
-    from dqkit.rules.schema import check_regex, regex_pattern
+    from dqkit.rules.model import RegexMatch, regex_pattern
+    from dqkit.rules.schema import check_regex
 
     for rule in BUILTIN.rules:
-        if rule.kind == "regex":
-            assert check_regex(regex_pattern(rule.patterns, rule.anchor, rule.case)) is None, rule.id
+        if isinstance(rule.match, RegexMatch):
+            assert check_regex(regex_pattern(rule.match.patterns, rule.match.anchor, rule.match.case)) is None, rule.id
         for pattern in rule.exception_regex:
             assert check_regex(pattern) is None, rule.id

@@ -7,7 +7,6 @@ samples chosen deterministically (the first hits in input order).
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import numpy
@@ -15,6 +14,7 @@ import polars as pl
 
 from dqkit.frames import BYTES_REPLACED, CHARS, DOC
 from dqkit.kinds import EditKind
+from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
 SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
@@ -34,64 +34,6 @@ def _fingerprint(paths) -> str:
                 digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()[:16]
-
-
-def _short_hash(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def rule_definition_hash(rule) -> str:
-    """Hash of what decides a rule's behaviour (not its examples, prose or file position), so
-    that ``dqkit diff`` can tell a rule whose definition changed from one whose hits moved
-    because the corpus did.
-    """
-    return _short_hash(
-        [
-            rule.id,
-            rule.langs,
-            rule.kind,
-            rule.patterns,
-            rule.case,
-            rule.anchor,
-            repr(rule.repeat),
-            rule.exception_regex,
-            rule.exception_phrases,
-            rule.max_line_chars,
-            rule.min_line_chars,
-            rule.head_lines,
-            rule.tail_lines,
-            rule.max_per_document,
-            rule.action,
-            rule.scope,
-            rule.status,
-        ]
-    )
-
-
-def rules_fingerprint(rules) -> str:
-    """Hash of the rules as loaded, in load order: each rule's definition, prose and
-    examples. Not the files' bytes: rewriting a pack without changing a rule (comments,
-    layout, a long regex split into a list of alternatives) leaves it as it was.
-    """
-    return _short_hash(
-        [
-            [
-                rule.id,
-                rule_definition_hash(rule),
-                rule.title,
-                rule.category,
-                rule.severity,
-                rule.version,
-                rule.message,
-                rule.description,
-                {
-                    kind: [[e.text, e.is_doc, e.lines, e.span] for e in examples]
-                    for kind, examples in sorted(rule.examples.items())
-                },
-            ]
-            for rule in rules.rules
-        ]
-    )
 
 
 def _length_label(index: int) -> str:
@@ -231,7 +173,7 @@ def build_report(
         "schema": REPORT_SCHEMA,
         "dqkit_version": version,
         "options": options,
-        "options_hash": _short_hash(options),
+        "options_hash": short_hash(options),
         "output_format": output_format,
         "inputs": {
             "files": files,

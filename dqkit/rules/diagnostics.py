@@ -1,12 +1,20 @@
-"""Rule-file diagnostics (``file:line:col: message``) rendered for people and for CI."""
+"""Rule-file diagnostics: what loading found wrong, where, rendered for people and for CI.
+
+>>> problems = Problems()
+>>> problems.add(Position("r/de.yaml", 5, 7), "unknown key 'x'")
+>>> problems.items
+[Diagnostic(path='r/de.yaml', line=5, col=7, level='error', message="unknown key 'x'")]
+>>> str(problems.items[0])
+"r/de.yaml:5:7: unknown key 'x'"
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 
-_WHERE = re.compile(r"^(?P<path>.*?)(?::(?P<line>\d+))?(?::(?P<col>\d+))?: (?P<message>.*)$", re.DOTALL)
+from dqkit.github import annotation
+from dqkit.rules.yamlpos import Position
 
 
 @dataclass(frozen=True)
@@ -18,23 +26,37 @@ class Diagnostic:
     message: str
 
     @classmethod
-    def parse(cls, text: str, level: str) -> Diagnostic:
-        """From ``path:line:col: message`` (line and column optional).
-
-        >>> Diagnostic.parse("r/de.yaml:5:7: unknown key 'x'", "error")
-        Diagnostic(path='r/de.yaml', line=5, col=7, level='error', message="unknown key 'x'")
-        """
-        found = _WHERE.match(text)
-        if not found:
-            return cls(text, None, None, level, text)
-        line, col = found.group("line"), found.group("col")
-        return cls(
-            found.group("path"), int(line) if line else None, int(col) if col else None, level, found.group("message")
-        )
+    def at(cls, where: Position, level: str, message: str) -> Diagnostic:
+        return cls(where.path, where.line, where.col, level, message)
 
     @property
-    def where(self) -> str:
-        return ":".join(str(part) for part in (self.path, self.line, self.col) if part is not None)
+    def where(self) -> Position:
+        return Position(self.path, self.line, self.col)
+
+    def __str__(self) -> str:
+        """``file:line:col: message``, as a run that stops on a broken rule file prints it."""
+        return f"{self.where}: {self.message}"
+
+
+class Problems:
+    """The diagnostics of loading: errors (``items``) stop a run, warnings are for ``dqkit
+    rules lint``. ``compile_patterns`` says whether regexes are compiled to check them (see
+    :func:`dqkit.rules.schema.parse_rule_file`)."""
+
+    def __init__(self, compile_patterns: bool = True) -> None:
+        self.items: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
+        self.compile_patterns = compile_patterns
+
+    def add(self, where: Position, message: str) -> None:
+        self.items.append(Diagnostic.at(where, "error", message))
+
+    def warn(self, where: Position, message: str) -> None:
+        self.warnings.append(Diagnostic.at(where, "warning", message))
+
+    def extend(self, other: Problems) -> None:
+        self.items.extend(other.items)
+        self.warnings.extend(other.warnings)
 
 
 def render(diagnostics: list[Diagnostic], fmt: str) -> str:
@@ -43,12 +65,7 @@ def render(diagnostics: list[Diagnostic], fmt: str) -> str:
     if fmt == "json":
         return json.dumps([asdict(d) for d in diagnostics], indent=2, ensure_ascii=False)
     if fmt == "github":
-        lines = []
-        for d in diagnostics:
-            place = ",".join(f"{k}={v}" for k, v in (("file", d.path), ("line", d.line), ("col", d.col)) if v)
-            message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            lines.append(f"::{d.level} {place}::{message}")
-        return "\n".join(lines)
+        return "\n".join(annotation(d.level, d.message, file=d.path, line=d.line, col=d.col) for d in diagnostics)
     errors = sum(d.level == "error" for d in diagnostics)
     lines = [f"{d.where}: {d.level}: {d.message}" for d in diagnostics]
     lines.append(f"{errors} error(s), {len(diagnostics) - errors} warning(s)")

@@ -13,7 +13,6 @@ Positions (``head_lines``/``tail_lines``, ``repeat.within_first_lines``) count n
 lines. A rule never matches a blank line. Rule matching knows nothing about files.
 
 >>> import polars as pl
->>> from dqkit.rules.schema import Rule, Repeat
 >>> docs = pl.DataFrame({"_doc": [0], "text": ["Title\\n\\nBody.\\n-"], "_lang_hint": [None]},
 ...                     schema_overrides={"_lang_hint": pl.String})
 >>> lines = line_table(docs)
@@ -27,8 +26,8 @@ import functools
 
 import polars as pl
 
+from dqkit.rules.model import PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 from dqkit.rules.prefilter import required_literals
-from dqkit.rules.schema import Rule, regex_pattern
 
 QUOTE_FOLDS = {
     "„": '"',
@@ -96,28 +95,33 @@ def with_positions(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _phrase_match(target: pl.Expr, phrases: tuple[str, ...], anchor: str) -> pl.Expr:
-    phrases = list(phrases)
+    listed = list(phrases)
     if anchor == "anywhere":
-        return target.str.contains_any(phrases)
+        return target.str.contains_any(listed)
     if anchor == "line_start":
-        return target.str.contains("^(?:" + "|".join(pl.escape_regex(p) for p in phrases) + ")")
-    remainder = target.str.replace_many(phrases, [""] * len(phrases), leftmost=True)
-    return target.str.contains_any(phrases) & remainder.str.contains(PUNCT_ONLY)
+        return target.str.contains("^(?:" + "|".join(pl.escape_regex(p) for p in listed) + ")")
+    remainder = target.str.replace_many(listed, [""] * len(listed), leftmost=True)
+    return target.str.contains_any(listed) & remainder.str.contains(PUNCT_ONLY)
 
 
-def _match_expr(rule: Rule) -> pl.Expr:
-    if rule.kind == "regex":
-        return pl.col("_m").str.contains(regex_pattern(rule.patterns, rule.anchor, rule.case))
-    if rule.kind == "phrases":
-        insensitive = rule.case == "insensitive"
-        target = pl.col("_ml") if insensitive else pl.col("_m")
-        return _phrase_match(target, normalise_phrases(rule.patterns, insensitive), rule.anchor)
-    spec = rule.repeat
+def _repeat_expr(spec: RepeatMatch) -> pl.Expr:
     in_window = (pl.col("_pos") <= spec.within_first_lines) & (pl.col("_len") >= spec.min_chars)
     key = pl.when(in_window).then(pl.col("_ml"))
     occurrence = pl.int_range(pl.len()).over("_doc", key)
     copies = pl.len().over("_doc", key)
     return in_window & (occurrence >= 1) & (copies >= spec.min_count)
+
+
+def _match_expr(rule: Rule) -> pl.Expr:
+    match rule.match:
+        case RegexMatch(patterns=patterns, case=case, anchor=anchor):
+            return pl.col("_m").str.contains(regex_pattern(patterns, anchor, case))
+        case PhraseMatch(phrases=phrases, case=case, anchor=anchor):
+            insensitive = case == "insensitive"
+            target = pl.col("_ml") if insensitive else pl.col("_m")
+            return _phrase_match(target, normalise_phrases(phrases, insensitive), anchor)
+        case RepeatMatch() as spec:
+            return _repeat_expr(spec)
 
 
 def _exception_expr(rule: Rule) -> pl.Expr | None:
@@ -146,8 +150,8 @@ def candidate_expr(rule: Rule, with_window: bool = True) -> pl.Expr:
         windows.append(pl.col("_pos") <= rule.head_lines)
     if rule.tail_lines is not None:
         windows.append(pl.col("_pos_end") <= rule.tail_lines)
-    if rule.kind == "repeat":
-        windows.append(pl.col("_pos") <= rule.repeat.within_first_lines)
+    if isinstance(rule.match, RepeatMatch):
+        windows.append(pl.col("_pos") <= rule.match.within_first_lines)
     if windows and with_window:
         conditions.append(pl.any_horizontal(windows))
     return pl.all_horizontal(conditions)
@@ -159,7 +163,7 @@ def match_expr(rule: Rule) -> pl.Expr:
     return _match_expr(rule) if exception is None else _match_expr(rule) & ~exception
 
 
-HIT_SCHEMA = {"_doc": pl.Int64, "line_no": pl.Int32, "rule": pl.Int32}
+HIT_SCHEMA = pl.Schema({"_doc": pl.Int64, "line_no": pl.Int32, "rule": pl.Int32})
 
 
 MIN_LITERAL_CHARS = 3  # shorter literals ("." in a date pattern) select nearly every line
@@ -169,15 +173,17 @@ MIN_LITERAL_CHARS = 3  # shorter literals ("." in a date pattern) select nearly 
 def rule_literals(rule: Rule) -> tuple[str, ...] | None:
     """Lowercased literals one of which every line ``rule`` hits contains (None: unknown
     or too weak to be worth a prefilter)."""
-    if rule.kind == "phrases":
-        literals = normalise_phrases(rule.patterns, True)
-    elif rule.kind == "regex":
-        found = [required_literals(p) for p in rule.patterns]
-        if any(f is None for f in found):
+    literals: list[str] | tuple[str, ...]
+    match rule.match:
+        case PhraseMatch(phrases=phrases):
+            literals = normalise_phrases(phrases, True)
+        case RegexMatch(patterns=patterns):
+            found = [required_literals(p) for p in patterns]
+            if any(f is None for f in found):
+                return None
+            literals = sorted({lit for f in found if f is not None for lit in f})
+        case RepeatMatch():
             return None
-        literals = sorted({lit for f in found for lit in f})
-    else:
-        return None
     return tuple(literals) if min(len(lit) for lit in literals) >= MIN_LITERAL_CHARS else None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dqkit.rules.engine import line_table, match_lines, normalise_phrases
-from dqkit.rules.schema import Example, Rule, regex_pattern
+from dqkit.rules.model import Example, PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 
 FAILURES = ("missing", "noisy", "wrong_span", "wrong_lines", "fixed")
 
@@ -36,13 +36,17 @@ class ExampleResult:
 
 
 def _span_pattern(rule: Rule) -> str | None:
-    if rule.kind == "regex":
-        return regex_pattern(rule.patterns, "anywhere", rule.case)
-    if rule.kind == "phrases":
-        phrases = normalise_phrases(rule.patterns, rule.case == "insensitive")
-        flag = "(?i)" if rule.case == "insensitive" else ""
-        return flag + "|".join(pl.escape_regex(p) for p in phrases)
-    return None
+    """The regex whose first match on a hit line is the rule's span (None: a repeat rule
+    hits whole lines)."""
+    match rule.match:
+        case RegexMatch(patterns=patterns, case=case):
+            return regex_pattern(patterns, "anywhere", case)
+        case PhraseMatch(phrases=phrases, case=case):
+            folded = normalise_phrases(phrases, case == "insensitive")
+            flag = "(?i)" if case == "insensitive" else ""
+            return flag + "|".join(pl.escape_regex(p) for p in folded)
+        case RepeatMatch():
+            return None
 
 
 def _run(rule: Rule, example: Example) -> tuple[list[int], pl.DataFrame]:

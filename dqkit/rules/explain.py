@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dqkit.rules.schema import Rule
+from dqkit.rules.model import PhraseMatch, RegexMatch, RepeatMatch, Rule
 
 
 def _where(rule: Rule) -> list[str]:
@@ -19,6 +19,23 @@ def _where(rule: Rule) -> list[str]:
     return [f"where:     {limits}"]
 
 
+def _matches(rule: Rule) -> list[str]:
+    match rule.match:
+        case (
+            RegexMatch(patterns=patterns, case=case, anchor=anchor)
+            | PhraseMatch(phrases=patterns, case=case, anchor=anchor)
+        ):
+            return [
+                f"matches:   {rule.match.kind} ({case}, anchor {anchor}):",
+                *(f"             {p}" for p in patterns),
+            ]
+        case RepeatMatch(min_count=count, within_first_lines=window, min_chars=chars):
+            return [
+                f"matches:   a line of at least {chars} characters repeated (at least {count} times) "
+                f"within the first {window} non-blank lines; every copy after the first"
+            ]
+
+
 def explain_rule(rule: Rule) -> str:
     """A plain-text description of ``rule``.
 
@@ -32,16 +49,7 @@ def explain_rule(rule: Rule) -> str:
     if rule.description:
         lines.append(f"why:       {rule.description.strip()}")
     lines.append(f"languages: {', '.join(rule.langs)}")
-    if rule.kind == "repeat":
-        spec = rule.repeat
-        lines.append(
-            f"matches:   a line of at least {spec.min_chars} characters repeated (at least "
-            f"{spec.min_count} times) within the first {spec.within_first_lines} non-blank lines; "
-            "every copy after the first"
-        )
-    else:
-        lines.append(f"matches:   {rule.kind} ({rule.case}, anchor {rule.anchor}):")
-        lines.extend(f"             {pattern}" for pattern in rule.patterns)
+    lines.extend(_matches(rule))
     lines.extend(_where(rule))
     if rule.exception_regex or rule.exception_phrases:
         lines.append("unless:    " + "; ".join([*rule.exception_regex, *rule.exception_phrases]))

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from dqkit.errors import RuleFileError
 from dqkit.rules.config import RuleConfig
-from dqkit.rules.schema import Rule, parse_rule_file
-from dqkit.rules.yamlpos import load_yaml
+from dqkit.rules.diagnostics import Problems
+from dqkit.rules.model import Rule
+from dqkit.rules.schema import parse_rule_file
+from dqkit.rules.yamlpos import Position, RuleSyntaxError, load_yaml
 
 RULE_SUFFIXES = (".yaml", ".yml")
 LEXICON_SCHEMA = "dqkit/lexicon@1"
@@ -48,8 +50,7 @@ class Loaded:
     """Everything loading found: the rules that are valid, and every problem."""
 
     ruleset: RuleSet
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
 
 
 def _unread_files(folder: Path) -> list[Path]:
@@ -89,25 +90,25 @@ def collect_rules(
         if not folder.exists():
             raise RuleFileError(f"rule folder does not exist: {folder}")
         is_builtin = folder in builtin
-        loaded.warnings.extend(f"{path}: not read: rule files end in .yaml or .yml" for path in _unread_files(folder))
+        for unread in _unread_files(folder):
+            loaded.problems.warn(Position(str(unread)), "not read: rule files end in .yaml or .yml")
         for path in rule_files(folder):
             files.append(path)
             names.append(f"builtin:{path.relative_to(folder).as_posix()}" if is_builtin else str(path))
             try:
                 document = load_yaml(path.read_text(encoding="utf-8"), str(path))
             except UnicodeDecodeError as exc:
-                loaded.errors.append(f"{path}: not UTF-8 text ({exc.reason})")
+                loaded.problems.add(Position(str(path)), f"not UTF-8 text ({exc.reason})")
                 continue
-            except RuleFileError as exc:
-                loaded.errors.append(str(exc))
+            except RuleSyntaxError as exc:
+                loaded.problems.add(exc.where, exc.message)
                 continue
             if isinstance(document, dict) and document.get("schema") == LEXICON_SCHEMA:
                 continue  # a word list (dqkit.normalize.lexicon), not rules
             file_rules, problems = parse_rule_file(
                 document, str(path), compile_patterns=compile_builtin or not is_builtin
             )
-            loaded.errors.extend(problems.items)
-            loaded.warnings.extend(problems.warnings)
+            loaded.problems.extend(problems)
             for rule in file_rules:
                 if rule.id not in seen:
                     seen[rule.id] = (len(rules), rule, is_builtin)
@@ -118,18 +119,18 @@ def collect_rules(
                     seen[rule.id] = (index, rule, False)
                 else:
                     hint = " (add override: true to replace the built-in rule)" if seen[rule.id][2] else ""
-                    loaded.errors.append(
-                        f"{rule.where}: duplicate rule id {rule.id!r} (first defined at {seen[rule.id][1].where}){hint}"
+                    loaded.problems.add(
+                        rule.where, f"duplicate rule id {rule.id!r} (first defined at {seen[rule.id][1].where}){hint}"
                     )
-    rules = _apply_config(rules, config, loaded.warnings)
+    rules = _apply_config(rules, config, loaded)
     loaded.ruleset = RuleSet(rules=tuple(rules), files=tuple(files), names=tuple(names))
     return loaded
 
 
-def _apply_config(rules: list[Rule], config: RuleConfig, warnings: list[str]) -> list[Rule]:
+def _apply_config(rules: list[Rule], config: RuleConfig, loaded: Loaded) -> list[Rule]:
     for pattern in (*config.disable, *config.actions):
         if not any(fnmatch.fnmatchcase(rule.id, pattern) for rule in rules):
-            warnings.append(f"{config.source}: {pattern!r} matches no rule")
+            loaded.problems.warn(Position(config.source), f"{pattern!r} matches no rule")
     kept = [rule for rule in rules if not any(fnmatch.fnmatchcase(rule.id, p) for p in config.disable)]
     for pattern, action in config.actions.items():
         kept = [replace(rule, action=action) if fnmatch.fnmatchcase(rule.id, pattern) else rule for rule in kept]
@@ -139,7 +140,8 @@ def _apply_config(rules: list[Rule], config: RuleConfig, warnings: list[str]) ->
 def load_rules(folders: list[Path], include_builtin: bool = True, config: RuleConfig | None = None) -> RuleSet:
     """Load the rules a run uses; raise one :class:`RuleFileError` listing all errors."""
     loaded = collect_rules(folders, include_builtin, config)
-    if loaded.errors:
-        listing = "\n".join(f"  {p}" for p in loaded.errors)
-        raise RuleFileError(f"{len(loaded.errors)} problem(s) in rule files:\n{listing}")
+    errors = loaded.problems.items
+    if errors:
+        listing = "\n".join(f"  {error}" for error in errors)
+        raise RuleFileError(f"{len(errors)} problem(s) in rule files:\n{listing}")
     return loaded.ruleset

@@ -18,9 +18,10 @@ True
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse
+import re._parser as sre_parse  # type: ignore[import-not-found]  # typeshed has no stubs for re's parser
 import warnings
-from re._constants import (
+from collections.abc import Callable
+from re._constants import (  # type: ignore[import-not-found]
     ANY,
     BRANCH,
     LITERAL,
@@ -32,7 +33,7 @@ from re._constants import (
 
 # Rust-regex syntax Python's parser does not know, replaced by something with the same
 # "no literal here" meaning.
-_RUST_ONLY = [
+_RUST_ONLY: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\\[pP](?:\{[^}]*\}|[A-Za-z])"), r"\\w"),  # Unicode classes
     (re.compile(r"\\x\{([0-9a-fA-F]{1,6})\}"), lambda m: re.escape(chr(int(m.group(1), 16)))),
     (re.compile(r"\(\?-?u\)|\(\?[a-zA-Z]*u[a-zA-Z-]*:"), "(?:"),  # the Unicode flag

@@ -15,19 +15,23 @@ A rule file holds file-level defaults and a list of rules::
           no_match: ["Lesen Sie die Packungsbeilage genau."]
 
 ``rules/README.md`` documents every field. :func:`parse_rule_file` turns a parsed file
-into :class:`Rule` objects and collects every problem with its ``file:line:col``.
+into :class:`~dqkit.rules.model.Rule` objects and collects every problem with its
+``file:line:col`` (:class:`~dqkit.rules.diagnostics.Diagnostic`).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
+from dqkit.rules.diagnostics import Problems
+from dqkit.rules.fragments import Fragments, item_where, warn_if_long
+from dqkit.rules.model import Example, Match, PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 from dqkit.rules.prefilter import has_unbounded_repeat
-from dqkit.rules.yamlpos import LocatedDict, LocatedList
+from dqkit.rules.yamlpos import LocatedDict, LocatedList, Position
 
 SCHEMA_TAG = "dqkit/rules@1"
 ACTIONS = ("drop_line", "drop_doc", "flag")
@@ -38,7 +42,7 @@ ANCHORS = ("anywhere", "line_start", "full_line")
 ID_RE = re.compile(r"^(any|[a-z]{2,3})\.[a-z0-9]+(?:[-_][a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANG_RE = re.compile(r"^(any|[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 
-FILE_KEYS = ("schema", "lang", "defaults", "rules")
+FILE_KEYS = ("schema", "lang", "defaults", "fragments", "rules")
 RULE_KEYS = (
     "id",
     "version",
@@ -47,6 +51,7 @@ RULE_KEYS = (
     "category",
     "lang",
     "scope",
+    "fragments",
     "match",
     "exceptions",
     "where",
@@ -59,7 +64,8 @@ RULE_KEYS = (
     "override",
 )
 DEFAULTABLE_KEYS = ("status", "scope", "action", "severity", "where", "version")
-MATCH_KEYS = ("regex", "phrases", "repeat", "case", "anchor")
+MATCH_KINDS = ("regex", "phrases", "repeat")
+MATCH_KEYS = (*MATCH_KINDS, "case", "anchor")
 REPEAT_KEYS = ("min_count", "within_first_lines", "min_chars")
 WHERE_KEYS = ("max_line_chars", "min_line_chars", "position", "max_per_document")
 POSITION_KEYS = ("head_lines", "tail_lines")
@@ -69,78 +75,14 @@ EXAMPLE_ITEM_KEYS = ("text", "span", "doc", "lines")
 
 
 @dataclass(frozen=True)
-class Example:
-    """One example: a single line (``text``, optional expected ``span``) or a whole
-    document (``doc``) with the exact set of lines the rule must flag (``lines``)."""
+class LineGuards:
+    """The ``where`` of a rule: length guards, position windows, a per-document limit."""
 
-    text: str
-    is_doc: bool
-    lines: tuple[int, ...] | None
-    span: str | None
-    where: str
-
-
-@dataclass(frozen=True)
-class Repeat:
-    min_count: int = 2
-    within_first_lines: int = 6
-    min_chars: int = 20
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    langs: tuple[str, ...]
-    kind: str  # regex | phrases | repeat
-    patterns: tuple[str, ...]
-    case: str
-    anchor: str
-    repeat: Repeat | None
-    exception_regex: tuple[str, ...]
-    exception_phrases: tuple[str, ...]
-    max_line_chars: int | None
-    min_line_chars: int | None
-    head_lines: int | None
-    tail_lines: int | None
-    max_per_document: int | None
-    action: str
-    severity: str
-    status: str
-    version: int
-    scope: str
-    title: str
-    category: str
-    message: str
-    description: str
-    examples: dict[str, tuple[Example, ...]] = field(hash=False, compare=False)
-    where: str = ""  # file:line of the rule
-    override: bool = False  # replaces a built-in rule with the same id
-
-    @property
-    def applies_to_all_languages(self) -> bool:
-        return "any" in self.langs
-
-    @property
-    def positional(self) -> bool:
-        """True when the rule's verdict on a line depends on the lines around it."""
-        return self.kind == "repeat" or self.head_lines is not None or self.tail_lines is not None
-
-
-class Problems:
-    """Validation problems of one file, each ``file:line:col: message``: errors stop a
-    run, warnings are for ``dqkit rules lint``. ``compile_patterns`` says whether regexes
-    are compiled to check them (see :func:`parse_rule_file`)."""
-
-    def __init__(self, compile_patterns: bool = True) -> None:
-        self.items: list[str] = []
-        self.warnings: list[str] = []
-        self.compile_patterns = compile_patterns
-
-    def add(self, where: str, message: str) -> None:
-        self.items.append(f"{where}: {message}")
-
-    def warn(self, where: str, message: str) -> None:
-        self.warnings.append(f"{where}: {message}")
+    max_line_chars: int | None = None
+    min_line_chars: int | None = None
+    head_lines: int | None = None
+    tail_lines: int | None = None
+    max_per_document: int | None = None
 
 
 def _unknown_keys(mapping: LocatedDict, allowed: tuple[str, ...], what: str, problems: Problems) -> None:
@@ -151,7 +93,7 @@ def _unknown_keys(mapping: LocatedDict, allowed: tuple[str, ...], what: str, pro
             problems.add(mapping.where(key), f"unknown key {key!r} in {what}{suggestion}")
 
 
-def _as_str_list(value, where: str, what: str, problems: Problems) -> tuple[str, ...]:
+def _as_str_list(value, where: Position, what: str, problems: Problems) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
         problems.add(where, f"{what} must be a non-empty string or list of non-empty strings")
@@ -177,20 +119,6 @@ def _choice(mapping: LocatedDict, key: str, allowed: tuple[str, ...], default: s
     return value
 
 
-def regex_pattern(patterns: tuple[str, ...], anchor: str, case: str) -> str:
-    """The one regex the matcher runs for a rule's patterns, anchor and case.
-
-    >>> regex_pattern(("PREV", "NEXT"), "line_start", "insensitive")
-    '(?i)^(?:(?:PREV)|(?:NEXT))'
-    """
-    body = "|".join(f"(?:{p})" for p in patterns)
-    if anchor == "line_start":
-        body = f"^(?:{body})"
-    elif anchor == "full_line":
-        body = rf"^[\p{{P}}\p{{S}}\s]*(?:{body})[\p{{P}}\p{{S}}\s]*$"
-    return ("(?i)" if case == "insensitive" else "") + body
-
-
 def check_regex(pattern: str) -> str | None:
     """Compile ``pattern`` with the engine the matcher uses (polars, Rust ``regex``);
     return what is wrong with it, or None. Matching the empty string is wrong too: such a
@@ -212,7 +140,7 @@ def check_regex(pattern: str) -> str | None:
     return "it matches the empty string" if empty_matches else None
 
 
-def _parse_examples(raw, where: str, problems: Problems) -> dict[str, tuple[Example, ...]]:
+def _parse_examples(raw, where: Position, problems: Problems) -> dict[str, tuple[Example, ...]]:
     result: dict[str, tuple[Example, ...]] = {key: () for key in EXAMPLE_KEYS}
     if not isinstance(raw, LocatedDict):
         problems.add(where, "examples must be a mapping with 'match' and 'no_match' lists")
@@ -269,51 +197,71 @@ def _parse_examples(raw, where: str, problems: Problems) -> dict[str, tuple[Exam
     return result
 
 
-def _parse_match(raw, where: str, problems: Problems):
-    """Returns (kind, patterns, case, anchor, repeat)."""
+def _regexes(mapping: LocatedDict, key: str, what: str, fragments: Fragments, problems: Problems) -> tuple[str, ...]:
+    """The patterns of ``mapping[key]`` (a string or a list) with their fragments joined in;
+    a lint warning for each written string too long to review on one line."""
+    value = mapping[key]
+    patterns = []
+    for index, written in enumerate(_as_str_list(value, mapping.where(key), what, problems)):
+        at = item_where(value, index, mapping.where(key))
+        warn_if_long(written, at, problems)
+        patterns.append(fragments.expand(written, at, problems))
+    return tuple(patterns)
+
+
+def _check_compiles(patterns: tuple[str, ...], where: Position, problems: Problems) -> None:
+    for pattern in patterns:
+        error = check_regex(pattern)
+        if error:
+            problems.add(where, f"regex {pattern!r} is not usable: {error}")
+
+
+def _parse_repeat(spec, where: Position, problems: Problems) -> RepeatMatch:
+    if not isinstance(spec, LocatedDict):
+        problems.add(where, "repeat must be a mapping")
+        return RepeatMatch()
+    _unknown_keys(spec, REPEAT_KEYS, "repeat", problems)
+    defaults = RepeatMatch()
+    values = {key: _positive_int(spec, key, problems, getattr(defaults, key)) for key in REPEAT_KEYS}
+    repeat = RepeatMatch(**{key: value or getattr(defaults, key) for key, value in values.items()})
+    if repeat.min_count < 2:
+        problems.add(spec.where("min_count"), "min_count must be at least 2")
+    return repeat
+
+
+def _parse_match(raw, where: Position, fragments: Fragments, problems: Problems) -> Match | None:
     if not isinstance(raw, LocatedDict):
         problems.add(where, "match must be a mapping with one of regex, phrases or repeat")
-        return "regex", (), "sensitive", "anywhere", None
+        return None
     _unknown_keys(raw, MATCH_KEYS, "match", problems)
-    kinds = [k for k in ("regex", "phrases", "repeat") if k in raw]
+    kinds = [k for k in MATCH_KINDS if k in raw]
     if len(kinds) != 1:
         problems.add(raw.where(), "match needs exactly one of regex, phrases or repeat")
-        return "regex", (), "sensitive", "anywhere", None
+        return None
     kind = kinds[0]
+    if kind == "repeat":
+        for key in ("case", "anchor"):
+            if key in raw:
+                problems.add(raw.where(key), f"{key} does not apply to a repeat match (it compares whole lines)")
+        return _parse_repeat(raw["repeat"], raw.where("repeat"), problems)
     case = _choice(raw, "case", CASES, "insensitive" if kind == "phrases" else "sensitive", problems)
     anchor = _choice(raw, "anchor", ANCHORS, "anywhere", problems)
-    if kind == "repeat":
-        spec = raw["repeat"]
-        if not isinstance(spec, LocatedDict):
-            problems.add(raw.where("repeat"), "repeat must be a mapping")
-            return kind, (), case, anchor, Repeat()
-        _unknown_keys(spec, REPEAT_KEYS, "repeat", problems)
-        repeat = Repeat(*(_positive_int(spec, key, problems, default) for key, default in zip(REPEAT_KEYS, (2, 6, 20))))
-        if repeat.min_count < 2:
-            problems.add(spec.where("min_count"), "min_count must be at least 2")
-        return kind, (), case, anchor, repeat
-    patterns = _as_str_list(raw[kind], raw.where(kind), kind, problems)
+    if kind == "phrases":
+        return PhraseMatch(_as_str_list(raw["phrases"], raw.where("phrases"), "phrases", problems), case, anchor)
+    patterns = _regexes(raw, "regex", "regex", fragments, problems)
     # The combined pattern is what matching compiles (and polars caches); only when it
     # fails are the author's patterns checked one by one, for a message about them.
-    if (
-        kind == "regex"
-        and patterns
-        and problems.compile_patterns
-        and check_regex(regex_pattern(patterns, anchor, case))
-    ):
-        for pattern in patterns:
-            error = check_regex(pattern)
-            if error:
-                problems.add(raw.where(kind), f"regex {pattern!r} is not usable: {error}")
-    return kind, patterns, case, anchor, None
+    if patterns and problems.compile_patterns and check_regex(regex_pattern(patterns, anchor, case)):
+        _check_compiles(patterns, raw.where("regex"), problems)
+    return RegexMatch(patterns, case, anchor)
 
 
-def _parse_where(raw, where: str, problems: Problems):
+def _parse_where(raw, where: Position, problems: Problems) -> LineGuards:
     if raw is None:
-        return None, None, None, None, None
+        return LineGuards()
     if not isinstance(raw, LocatedDict):
         problems.add(where, "where must be a mapping")
-        return None, None, None, None, None
+        return LineGuards()
     _unknown_keys(raw, WHERE_KEYS, "where", problems)
     head = tail = None
     position = raw.get("position")
@@ -324,16 +272,16 @@ def _parse_where(raw, where: str, problems: Problems):
             _unknown_keys(position, POSITION_KEYS, "position", problems)
             head = _positive_int(position, "head_lines", problems)
             tail = _positive_int(position, "tail_lines", problems)
-    return (
-        _positive_int(raw, "max_line_chars", problems),
-        _positive_int(raw, "min_line_chars", problems),
-        head,
-        tail,
-        _positive_int(raw, "max_per_document", problems),
+    return LineGuards(
+        max_line_chars=_positive_int(raw, "max_line_chars", problems),
+        min_line_chars=_positive_int(raw, "min_line_chars", problems),
+        head_lines=head,
+        tail_lines=tail,
+        max_per_document=_positive_int(raw, "max_per_document", problems),
     )
 
 
-def _parse_langs(value, where: str, problems: Problems) -> tuple[str, ...]:
+def _parse_langs(value, where: Position, problems: Problems) -> tuple[str, ...]:
     langs = _as_str_list(value, where, "lang", problems)
     for lang in langs:
         if not LANG_RE.match(lang):
@@ -341,32 +289,50 @@ def _parse_langs(value, where: str, problems: Problems) -> tuple[str, ...]:
     return tuple(lang.split("-")[0].lower() if lang != "any" else lang for lang in langs)
 
 
-def _warn_broad(raw, kind, patterns, anchor, action, max_chars, head, tail, problems: Problems) -> None:
+def _warn_broad(raw: LocatedDict, match: Match, action: str, guards: LineGuards, problems: Problems) -> None:
     """Warnings for rules that may hit more than their author meant."""
-    match = raw["match"]
-    for pattern in patterns if kind == "regex" else ():
+    where = raw["match"].where("regex")
+    for pattern in match.patterns if isinstance(match, RegexMatch) else ():
         if has_unbounded_repeat(pattern):
             problems.warn(
-                match.where("regex"),
-                f"unbounded repeat in {pattern!r}: bound it, e.g. .{{0,120}} (boilerplate lines are short)",
+                where, f"unbounded repeat in {pattern!r}: bound it, e.g. .{{0,120}} (boilerplate lines are short)"
             )
         if not re.search(r"[\\^$.|?*+()\[\]{}]", pattern):
-            problems.warn(match.where("regex"), f"{pattern!r} has no regex syntax: use phrases (faster, exact)")
-    if (
-        action != "flag"
-        and kind != "repeat"
-        and anchor != "full_line"
-        and max_chars is None
-        and head is None
-        and tail is None
-    ):
+            problems.warn(where, f"{pattern!r} has no regex syntax: use phrases (faster, exact)")
+    guarded = (
+        isinstance(match, RepeatMatch)
+        or match.anchor == "full_line"
+        or guards.max_line_chars is not None
+        or guards.head_lines is not None
+        or guards.tail_lines is not None
+    )
+    if action != "flag" and not guarded:
         problems.warn(
             raw.where("match"),
             "a removing rule without max_line_chars, position or a full_line anchor can hit long body paragraphs",
         )
 
 
-def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Problems) -> Rule | None:
+def _parse_exceptions(raw, where: Position, fragments: Fragments, problems: Problems):
+    """(regexes, phrases) of a rule's ``exceptions``."""
+    if not isinstance(raw, LocatedDict):
+        problems.add(where, "exceptions must be a mapping with regex and/or phrases")
+        return (), ()
+    _unknown_keys(raw, EXCEPTION_KEYS, "exceptions", problems)
+    regexes: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    if "regex" in raw:
+        regexes = _regexes(raw, "regex", "exceptions.regex", fragments, problems)
+        if problems.compile_patterns:
+            _check_compiles(regexes, raw.where("regex"), problems)
+    if "phrases" in raw:
+        phrases = _as_str_list(raw["phrases"], raw.where("phrases"), "exceptions.phrases", problems)
+    return regexes, phrases
+
+
+def parse_rule(
+    raw: LocatedDict, file_langs, defaults: LocatedDict, file_fragments: Fragments, problems: Problems
+) -> Rule | None:
     where = raw.where()
     _unknown_keys(raw, RULE_KEYS, "a rule", problems)
     merged = LocatedDict({**defaults, **raw})
@@ -385,33 +351,24 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
         problems.add(where, "the rule has no language: set 'lang' on the rule or the file")
     elif ID_RE.match(rule_id) and rule_id.split(".")[0] not in (*langs, "any") and "any" not in langs:
         problems.add(raw.where("id"), f"id prefix {rule_id.split('.')[0]!r} does not fit lang {list(langs)}")
+    fragments = Fragments(parent=file_fragments)
+    if "fragments" in raw:
+        fragments.define(raw["fragments"], raw.where("fragments"), problems)
     if "match" not in raw:
         problems.add(where, "a rule needs 'match'")
-    kind, patterns, case, anchor, repeat = _parse_match(raw.get("match"), raw.where("match"), problems)
+    match = _parse_match(raw.get("match"), raw.where("match"), fragments, problems)
     exc_regex: tuple[str, ...] = ()
     exc_phrases: tuple[str, ...] = ()
     if "exceptions" in raw:
-        exceptions = raw["exceptions"]
-        if not isinstance(exceptions, LocatedDict):
-            problems.add(raw.where("exceptions"), "exceptions must be a mapping with regex and/or phrases")
-        else:
-            _unknown_keys(exceptions, EXCEPTION_KEYS, "exceptions", problems)
-            if "regex" in exceptions:
-                exc_regex = _as_str_list(exceptions["regex"], exceptions.where("regex"), "exceptions.regex", problems)
-                for pattern in exc_regex if problems.compile_patterns else ():
-                    error = check_regex(pattern)
-                    if error:
-                        problems.add(exceptions.where("regex"), f"regex {pattern!r} is not usable: {error}")
-            if "phrases" in exceptions:
-                exc_phrases = _as_str_list(
-                    exceptions["phrases"], exceptions.where("phrases"), "exceptions.phrases", problems
-                )
-    max_chars, min_chars, head, tail, per_doc = _parse_where(merged.get("where"), merged.where("where"), problems)
+        exc_regex, exc_phrases = _parse_exceptions(raw["exceptions"], raw.where("exceptions"), fragments, problems)
+    fragments.warn_unused(problems)
+    guards = _parse_where(merged.get("where"), merged.where("where"), problems)
     action = _choice(merged, "action", ACTIONS, "drop_line", problems)
     status = _choice(merged, "status", STATUSES, "stable", problems)
     severity = _choice(merged, "severity", SEVERITIES, "warning", problems)
-    scope = _choice(merged, "scope", ("line", "document"), "document" if kind == "repeat" else "line", problems)
-    if kind == "repeat" and scope != "document":
+    is_repeat = isinstance(match, RepeatMatch)
+    scope = _choice(merged, "scope", ("line", "document"), "document" if is_repeat else "line", problems)
+    if is_repeat and scope != "document":
         problems.add(raw.where("scope"), "a repeat rule has scope: document")
     version = _positive_int(merged, "version", problems, 1) or 1
     texts = {}
@@ -427,24 +384,20 @@ def parse_rule(raw: LocatedDict, file_langs, defaults: LocatedDict, problems: Pr
     override = raw.get("override", False)
     if not isinstance(override, bool):
         problems.add(raw.where("override"), "override must be true or false")
-    if len(problems.items) > before:
+    if len(problems.items) > before or match is None:
         return None
-    _warn_broad(raw, kind, patterns, anchor, action, max_chars, head, tail, problems)
+    _warn_broad(raw, match, action, guards, problems)
     return Rule(
         id=rule_id,
         langs=langs,
-        kind=kind,
-        patterns=patterns,
-        case=case,
-        anchor=anchor,
-        repeat=repeat,
+        match=match,
         exception_regex=exc_regex,
         exception_phrases=exc_phrases,
-        max_line_chars=max_chars,
-        min_line_chars=min_chars,
-        head_lines=head,
-        tail_lines=tail,
-        max_per_document=per_doc,
+        max_line_chars=guards.max_line_chars,
+        min_line_chars=guards.min_line_chars,
+        head_lines=guards.head_lines,
+        tail_lines=guards.tail_lines,
+        max_per_document=guards.max_per_document,
         # An experimental rule only flags: it reports, it never removes.
         action="flag" if status == "experimental" else action,
         severity=severity,
@@ -469,12 +422,13 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
     """
     problems = Problems(compile_patterns)
     if not isinstance(document, LocatedDict):
-        problems.add(f"{path}:1:1", "a rule file is a mapping with 'schema' and 'rules'")
+        problems.add(Position(path, 1, 1), "a rule file is a mapping with 'schema' and 'rules'")
         return [], problems
     _unknown_keys(document, FILE_KEYS, "a rule file", problems)
     if document.get("schema") != SCHEMA_TAG:
         problems.add(
-            document.where("schema") if "schema" in document else f"{path}:1:1", f"schema must be {SCHEMA_TAG!r}"
+            document.where("schema") if "schema" in document else Position(path, 1, 1),
+            f"schema must be {SCHEMA_TAG!r}",
         )
     file_langs = _parse_langs(document["lang"], document.where("lang"), problems) if "lang" in document else ()
     defaults = document.get("defaults", LocatedDict())
@@ -484,19 +438,23 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
     if not hasattr(defaults, "positions"):
         defaults.positions, defaults.path, defaults.line, defaults.col = {}, path, 1, 1
     _unknown_keys(defaults, DEFAULTABLE_KEYS, "defaults", problems)
+    fragments = Fragments()
+    if "fragments" in document:
+        fragments.define(document["fragments"], document.where("fragments"), problems)
     raw_rules = document.get("rules")
     if not isinstance(raw_rules, LocatedList):
         problems.add(
-            document.where("rules") if "rules" in document else f"{path}:1:1", "'rules' must be a list of rules"
+            document.where("rules") if "rules" in document else Position(path, 1, 1),
+            "'rules' must be a list of rules",
         )
         return [], problems
     rules = []
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, Position] = {}
     for index, raw in enumerate(raw_rules):
         if not isinstance(raw, LocatedDict):
             problems.add(raw_rules.where(index), "a rule must be a mapping")
             continue
-        rule = parse_rule(raw, file_langs, defaults, problems)
+        rule = parse_rule(raw, file_langs, defaults, fragments, problems)
         rule_id = raw.get("id")
         if isinstance(rule_id, str) and rule_id in first_seen:  # reported even when the rule is broken too
             problems.add(raw.where(), f"duplicate rule id {rule_id!r} (first defined at {first_seen[rule_id]})")
@@ -505,4 +463,5 @@ def parse_rule_file(document, path: str, compile_patterns: bool = True) -> tuple
             first_seen[rule_id] = raw.where()
         if rule is not None:
             rules.append(rule)
+    fragments.warn_unused(problems)
     return rules, problems

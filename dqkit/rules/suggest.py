@@ -43,7 +43,7 @@ def _pattern(suggestion: Suggestion) -> tuple[str, str]:
     if len(forms) <= 1:
         return "phrases", suggestion.text
     escaped = pl.escape_regex(suggestion.text)
-    return "regex", "(?i)" + re.sub(r"\d+", lambda m: r"\d{1,%d}" % max(4, len(m.group())), escaped)
+    return "regex", "(?i)" + re.sub(r"\d+", lambda m: rf"\d{{1,{max(4, len(m.group()))}}}", escaped)
 
 
 def _q(text: str) -> str:

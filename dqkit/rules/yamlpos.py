@@ -4,15 +4,42 @@ Rule files are data, never code: only the safe YAML constructors run. Mappings a
 sequences come back as :class:`Located` containers, so an error can name ``file:line:col``.
 
 >>> doc = load_yaml("a: 1\\nb:\\n  - x\\n", "r.yaml")
->>> doc["b"][0], doc.where("b"), doc["b"].where(0)
+>>> doc["b"][0], str(doc.where("b")), str(doc["b"].where(0))
 ('x', 'r.yaml:2:1', 'r.yaml:3:5')
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import yaml
 
 from dqkit.errors import RuleFileError
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a file; line and column are 1-based and may be unknown.
+
+    >>> str(Position("r.yaml", 3, 5)), str(Position("r.yaml", 3)), str(Position("notes.txt"))
+    ('r.yaml:3:5', 'r.yaml:3', 'notes.txt')
+    """
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        return ":".join(str(part) for part in (self.path, self.line, self.col) if part is not None)
+
+
+class RuleSyntaxError(RuleFileError):
+    """A rule file that is not valid YAML, with the place the parser stopped."""
+
+    def __init__(self, where: Position, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
 
 
 class Located:
@@ -23,9 +50,9 @@ class Located:
     col: int
     positions: dict
 
-    def where(self, key=None) -> str:
+    def where(self, key=None) -> Position:
         line, col = self.positions.get(key, (self.line, self.col)) if key is not None else (self.line, self.col)
-        return f"{self.path}:{line}:{col}"
+        return Position(self.path, line, col)
 
 
 class LocatedDict(dict, Located):
@@ -37,16 +64,18 @@ class LocatedList(list, Located):
 
 
 def _convert(node: yaml.Node, loader, path: str):
+    result: LocatedDict | LocatedList
     if isinstance(node, yaml.MappingNode):
         result = LocatedDict()
         result.positions = {}
         for key_node, value_node in node.value:
             key = _convert(key_node, loader, path)
             if isinstance(key, (dict, list)):
-                raise RuleFileError(f"{path}:{key_node.start_mark.line + 1}: a key must be a plain value")
+                raise RuleSyntaxError(Position(path, key_node.start_mark.line + 1), "a key must be a plain value")
             if key in result:
-                raise RuleFileError(
-                    f"{path}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}: key {key!r} appears twice"
+                raise RuleSyntaxError(
+                    Position(path, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                    f"key {key!r} appears twice",
                 )
             result[key] = _convert(value_node, loader, path)
             result.positions[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -66,16 +95,16 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str, path: str):
-    """Parse one YAML document; syntax errors become :class:`RuleFileError` with a position."""
+    """Parse one YAML document; syntax errors become :class:`RuleSyntaxError` with a position."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         return None if node is None else _convert(node, loader, path)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise RuleFileError(f"{where}: YAML syntax error: {exc.problem or exc}") from exc
+        where = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path)
+        raise RuleSyntaxError(where, f"YAML syntax error: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
-        raise RuleFileError(f"{path}: YAML error: {exc}") from exc
+        raise RuleSyntaxError(Position(path), f"YAML error: {exc}") from exc
     finally:
         loader.dispose()
