@@ -26,6 +26,7 @@ import functools
 
 import polars as pl
 
+from dqkit.frames import BLANK, DOC, LANG_HINT, LINE_CHARS, MATCH, MATCH_LOWER
 from dqkit.rules.model import PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 from dqkit.rules.prefilter import required_literals
 
@@ -71,26 +72,26 @@ def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> tuple[str, .
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:
     """Split documents (``_doc``, ``text``, ``_lang_hint``) into the line table."""
     lines = (
-        docs.select("_doc", "_lang_hint", pl.col("text").str.split("\n").alias("line"))
+        docs.select(DOC, LANG_HINT, pl.col("text").str.split("\n").alias("line"))
         .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
         .explode("line", "line_no")
     )
     match = normalise_for_match(pl.col("line"))
     return lines.with_columns(
         pl.col("line_no").cast(pl.Int32),
-        match.alias("_m"),
-        match.str.to_lowercase().alias("_ml"),
-        pl.col("line").str.len_chars().alias("_len"),
-    ).with_columns((pl.col("_m") == "").alias("_blank"))
+        match.alias(MATCH),
+        match.str.to_lowercase().alias(MATCH_LOWER),
+        pl.col("line").str.len_chars().alias(LINE_CHARS),
+    ).with_columns((pl.col(MATCH) == "").alias(BLANK))
 
 
 def with_positions(lines: pl.DataFrame) -> pl.DataFrame:
     """Add ``_pos`` and ``_pos_end``: 1-based rank among the non-blank lines of the
     document, from the start and from the end (lines must be sorted by _doc, line_no)."""
-    content = (~pl.col("_blank")).cast(pl.Int32)
+    content = (~pl.col(BLANK)).cast(pl.Int32)
     return lines.with_columns(
-        content.cum_sum().over("_doc").alias("_pos"),
-        content.sum().over("_doc").alias("_total"),
+        content.cum_sum().over(DOC).alias("_pos"),
+        content.sum().over(DOC).alias("_total"),
     ).with_columns((pl.col("_total") - pl.col("_pos") + 1).alias("_pos_end"))
 
 
@@ -105,20 +106,20 @@ def _phrase_match(target: pl.Expr, phrases: tuple[str, ...], anchor: str) -> pl.
 
 
 def _repeat_expr(spec: RepeatMatch) -> pl.Expr:
-    in_window = (pl.col("_pos") <= spec.within_first_lines) & (pl.col("_len") >= spec.min_chars)
-    key = pl.when(in_window).then(pl.col("_ml"))
-    occurrence = pl.int_range(pl.len()).over("_doc", key)
-    copies = pl.len().over("_doc", key)
+    in_window = (pl.col("_pos") <= spec.within_first_lines) & (pl.col(LINE_CHARS) >= spec.min_chars)
+    key = pl.when(in_window).then(pl.col(MATCH_LOWER))
+    occurrence = pl.int_range(pl.len()).over(DOC, key)
+    copies = pl.len().over(DOC, key)
     return in_window & (occurrence >= 1) & (copies >= spec.min_count)
 
 
 def _match_expr(rule: Rule) -> pl.Expr:
     match rule.match:
         case RegexMatch(patterns=patterns, case=case, anchor=anchor):
-            return pl.col("_m").str.contains(regex_pattern(patterns, anchor, case))
+            return pl.col(MATCH).str.contains(regex_pattern(patterns, anchor, case))
         case PhraseMatch(phrases=phrases, case=case, anchor=anchor):
             insensitive = case == "insensitive"
-            target = pl.col("_ml") if insensitive else pl.col("_m")
+            target = pl.col(MATCH_LOWER) if insensitive else pl.col(MATCH)
             return _phrase_match(target, normalise_phrases(phrases, insensitive), anchor)
         case RepeatMatch() as spec:
             return _repeat_expr(spec)
@@ -127,9 +128,9 @@ def _match_expr(rule: Rule) -> pl.Expr:
 def _exception_expr(rule: Rule) -> pl.Expr | None:
     parts = []
     if rule.exception_regex:
-        parts.append(pl.col("_m").str.contains("|".join(f"(?:{p})" for p in rule.exception_regex)))
+        parts.append(pl.col(MATCH).str.contains("|".join(f"(?:{p})" for p in rule.exception_regex)))
     if rule.exception_phrases:
-        parts.append(pl.col("_ml").str.contains_any(list(normalise_phrases(rule.exception_phrases, True))))
+        parts.append(pl.col(MATCH_LOWER).str.contains_any(list(normalise_phrases(rule.exception_phrases, True))))
     if not parts:
         return None
     return pl.any_horizontal(parts)
@@ -138,13 +139,13 @@ def _exception_expr(rule: Rule) -> pl.Expr | None:
 def candidate_expr(rule: Rule, with_window: bool = True) -> pl.Expr:
     """The cheap conditions of ``rule`` (blank line, language, length, position window):
     a line failing them cannot be hit (needs :func:`with_positions`)."""
-    conditions = [~pl.col("_blank")]
+    conditions = [~pl.col(BLANK)]
     if not rule.applies_to_all_languages:
-        conditions.append(pl.col("_lang_hint").is_null() | pl.col("_lang_hint").is_in(list(rule.langs)))
+        conditions.append(pl.col(LANG_HINT).is_null() | pl.col(LANG_HINT).is_in(list(rule.langs)))
     if rule.max_line_chars is not None:
-        conditions.append(pl.col("_len") <= rule.max_line_chars)
+        conditions.append(pl.col(LINE_CHARS) <= rule.max_line_chars)
     if rule.min_line_chars is not None:
-        conditions.append(pl.col("_len") >= rule.min_line_chars)
+        conditions.append(pl.col(LINE_CHARS) >= rule.min_line_chars)
     windows = []
     if rule.head_lines is not None:
         windows.append(pl.col("_pos") <= rule.head_lines)
@@ -163,7 +164,7 @@ def match_expr(rule: Rule) -> pl.Expr:
     return _match_expr(rule) if exception is None else _match_expr(rule) & ~exception
 
 
-HIT_SCHEMA = pl.Schema({"_doc": pl.Int64, "line_no": pl.Int32, "rule": pl.Int32})
+HIT_SCHEMA = pl.Schema({DOC: pl.Int64, "line_no": pl.Int32, "rule": pl.Int32})
 
 
 MIN_LITERAL_CHARS = 3  # shorter literals ("." in a date pattern) select nearly every line
@@ -200,7 +201,7 @@ def _literal_candidates(
     found = (
         lines.select(
             "_row",
-            pl.col("_ml")
+            pl.col(MATCH_LOWER)
             .str.extract_many(table["_literal"].unique().sort().to_list(), overlapping=True)
             .alias("_literal"),
         )
@@ -240,9 +241,9 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
             continue
         hits = subset.filter(match_expr(rule))
         if limited:
-            hits = hits.filter((pl.len().over("_doc") <= rule.max_per_document) & candidate_expr(rule))
-        parts.append(hits.select("_doc", "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
-    return pl.concat(parts).sort("_doc", "line_no", "rule")
+            hits = hits.filter((pl.len().over(DOC) <= rule.max_per_document) & candidate_expr(rule))
+        parts.append(hits.select(DOC, "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
+    return pl.concat(parts).sort(DOC, "line_no", "rule")
 
 
 def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 5) -> pl.DataFrame:
@@ -259,13 +260,13 @@ def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 
     all_hits = [hits]
     current = lines
     for _ in range(max_rounds):
-        removed = hits.filter(pl.col("rule").is_in(drop_rules)).select("_doc", "line_no").unique()
+        removed = hits.filter(pl.col("rule").is_in(drop_rules)).select(DOC, "line_no").unique()
         if removed.is_empty() or not positional:
             break
-        current = current.join(removed, on=["_doc", "line_no"], how="anti", maintain_order="left")
-        touched = current.filter(pl.col("_doc").is_in(removed["_doc"].unique().implode()))
+        current = current.join(removed, on=[DOC, "line_no"], how="anti", maintain_order="left")
+        touched = current.filter(pl.col(DOC).is_in(removed[DOC].unique().implode()))
         seen = pl.concat(all_hits)
-        hits = evaluate(touched, rules, positional).join(seen, on=["_doc", "line_no", "rule"], how="anti")
+        hits = evaluate(touched, rules, positional).join(seen, on=[DOC, "line_no", "rule"], how="anti")
         if hits.is_empty():
             break
         all_hits.append(hits)

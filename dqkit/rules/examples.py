@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dqkit.frames import DOC, LANG_HINT, MATCH
 from dqkit.rules.engine import line_table, match_lines, normalise_phrases
 from dqkit.rules.model import Example, PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 
@@ -51,8 +52,8 @@ def _span_pattern(rule: Rule) -> str | None:
 
 def _run(rule: Rule, example: Example) -> tuple[list[int], pl.DataFrame]:
     docs = pl.DataFrame(
-        {"_doc": [0], "text": [example.text], "_lang_hint": [None]},
-        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String},
+        {DOC: [0], "text": [example.text], LANG_HINT: [None]},
+        schema={DOC: pl.Int64, "text": pl.String, LANG_HINT: pl.String},
     )
     lines = line_table(docs)
     hits = match_lines(lines, (rule,))
@@ -69,7 +70,7 @@ def check_example(rule: Rule, group: str, example: Example) -> ExampleResult:
     if ok and want_hit and example.span is not None:
         pattern = _span_pattern(rule)
         first = lines.filter(pl.col("line_no") == hit_lines[0])
-        found = first.select(pl.col("_m").str.extract(pattern, 0)).item() if pattern else None
+        found = first.select(pl.col(MATCH).str.extract(pattern, 0)).item() if pattern else None
         if found != example.span:
             ok, detail = False, f"expected span {example.span!r}, matched {found!r}"
     if group.startswith("todo_"):
