@@ -7,9 +7,8 @@ import json
 
 import polars as pl
 import pytest
-
+from cluster_scores import pair_scores
 from conftest import SEEDS, SHARED, read_outputs, write_jsonl
-from dqkit.dedup.evaluate import pair_scores
 
 STORY = ("Die Stadtverwaltung hat am Dienstag beschlossen, die alte Brücke über den Fluss bis zum Herbst "
          "vollständig zu sanieren. Die Arbeiten sollen im Mai beginnen und rund zwölf Millionen Euro kosten. "

@@ -1,4 +1,4 @@
-"""Cluster quality against a truth: pairwise precision, recall, F1 and the adjusted Rand index.
+"""Cluster quality against a truth, for the tests: pairwise precision, recall, F1 and the adjusted Rand index.
 
 >>> scores = pair_scores({"a": "1", "b": "1", "c": "2"}, {"a": "x", "b": "x", "c": "y"})
 >>> scores["f1"], scores["ari"]
