@@ -170,10 +170,18 @@ class Section:
     def heading(self, title: str) -> None:
         self.lines += ["", f"### {title}"]
 
-    def table(self, headers: Sequence[str], rows: Iterable[Sequence], left: int = 1) -> None:
-        """A markdown table; the first ``left`` columns are labels, the others right-aligned."""
+    def table(self, headers: Sequence[str] | str, rows: Iterable[Sequence], left: int = 1) -> None:
+        """A markdown table; the first ``left`` columns are labels, the others right-aligned.
+        ``headers`` may be one string, the column names separated by " | "."""
+        headers = headers.split(" | ") if isinstance(headers, str) else headers
         align = ["---"] * left + ["---:"] * (len(headers) - left)
         self.lines += ["", _row(headers), _row(align), *(_row(row) for row in rows)]
+
+    def listing(self, title: str, headers: str, rows: list[Sequence], limit: int, left: int = 2) -> None:
+        """ "TITLE: N." and a table of the first ``limit`` rows (none when there are none)."""
+        self.text(f"{title}: {len(rows):,}" + (f" (the first {limit} listed)" if len(rows) > limit else "") + ".")
+        if rows:
+            self.table(headers, rows[:limit], left=left)
 
     def goal(self, goal: str, measured: str, met: bool) -> None:
         """A goal line; ``met`` is computed by the caller from figures of a table above."""
