@@ -2,12 +2,12 @@
 
     python benchmarks/bench_extremes.py [--big-mb 50] [--tiny 1000000] [--malformed 100000]
 
-Each case runs at two sizes, the second ten times the first, and reports the time ratio
-(10 is linear): one single-line document of 5 and 50 MB; 100k and 1M tiny documents;
-JSONL with 10k and 100k malformed lines (every other line) under ``--on-error skip``.
-Also an empty file (must stop at once with "empty corpus"). ``--workers 2 --no-langid``;
-inputs are generated into a temporary folder. Writes the ``bench_extremes`` section of
-benchmarks/RESULTS.md.
+Each case runs at two sizes, the second ten times the first, one run each, and reports
+the time ratio (10 is linear): one single-line document of 5 and 50 MB; 100k and 1M tiny
+documents; JSONL with 10k and 100k malformed lines (every other line) under ``--on-error
+skip``. Also an empty file, which must stop at once with "empty corpus". Every run is
+``--workers 2 --no-langid``, wall time including Python start-up; the inputs are
+generated into a temporary folder.
 """
 
 from __future__ import annotations
@@ -16,28 +16,16 @@ import argparse
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from results import replace_section
+from results import ONE_THREAD, Section, timed_clean
 
-ROOT = Path(__file__).resolve().parent.parent
-WORDS = "die der und Regierung Stadt Bericht sagte am Montag nach einem Jahr mit neuen Zahlen".split()
-
-
-def run(inputs: Path, out: Path, *extra: str) -> tuple[float, int, str]:
-    shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "POLARS_MAX_THREADS": "1"}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "dqkit", "clean", str(inputs), "-o", str(out), "-q",
-                           "--workers", "2", "--no-langid", *extra], env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    shutil.rmtree(out, ignore_errors=True)
-    return seconds, done.returncode, done.stderr.strip()[-200:]
+WORDS_TEXT = "die der und Regierung Stadt Bericht sagte am Montag nach einem Jahr mit neuen Zahlen"
+OPTIONS = ["--workers", "2", "--no-langid"]
 
 
 def big_line(folder: Path, megabytes: int) -> Path:
@@ -46,7 +34,7 @@ def big_line(folder: Path, megabytes: int) -> Path:
     with open(path, "w", encoding="utf-8") as handle:
         written = 0
         while written < megabytes * 1_000_000:
-            chunk = " ".join(rng.choices(WORDS, k=10_000)) + " "
+            chunk = " ".join(rng.choices(WORDS_TEXT.split(), k=10_000)) + " "
             handle.write(chunk)
             written += len(chunk.encode())
     return path
@@ -69,49 +57,53 @@ def malformed(folder: Path, bad: int) -> Path:
     return path
 
 
+def empty_corpus(folder: Path) -> tuple[float, int, str]:
+    """Seconds, exit code and the last of stderr of a run on one empty file."""
+    empty = folder / "empty"
+    empty.mkdir()
+    (empty / "nothing.jsonl").write_text("")
+    command = [sys.executable, "-m", "dqkit", "clean", str(empty), "-o", str(folder / "out"), "-q", *OPTIONS]
+    started = time.perf_counter()
+    done = subprocess.run(command, env={**os.environ, **ONE_THREAD}, capture_output=True, text=True)
+    return time.perf_counter() - started, done.returncode, done.stderr.strip()[-200:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--big-mb", type=int, default=50)
     parser.add_argument("--tiny", type=int, default=1_000_000)
     parser.add_argument("--malformed", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args()
+    section = Section("bench_extremes", "Size extremes", timing=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        folder = Path(tmp)
         cases = [
-            ("one single-line document", "MB", args.big_mb, lambda n: big_line(tmp, n), ()),
-            ("tiny documents", "documents", args.tiny, lambda n: tiny(tmp, n), ()),
-            ("malformed JSONL lines, --on-error skip", "malformed lines", args.malformed,
-             lambda n: malformed(tmp, n), ("--on-error", "skip")),
+            ("one single-line document", "MB", args.big_mb, big_line, []),
+            ("tiny documents", "documents", args.tiny, tiny, []),
+            (
+                "malformed JSONL lines, --on-error skip",
+                "malformed lines",
+                args.malformed,
+                malformed,
+                ["--on-error", "skip"],
+            ),
         ]
         for name, unit, large, make, extra in cases:
-            timings = []
+            row, times = [name], []
             for size in (large // 10, large):
-                path = make(size)
-                seconds, code, err = run(path, tmp / "out", *extra)
-                if code != 0:
-                    raise SystemExit(f"{name} {size}: exit {code}: {err}")
-                timings.append((size, seconds))
+                path = make(folder, size)
+                seconds = timed_clean(path, folder / "out", [*OPTIONS, *extra])["seconds"]
                 path.unlink()
+                times.append(seconds)
+                row += [f"{size:,} {unit}", f"{seconds:.1f}"]
                 print(f"{name} {size:,} {unit}: {seconds:.1f} s", flush=True)
-            rows.append((name, unit, timings))
-        empty = tmp / "empty"
-        empty.mkdir()
-        (empty / "nothing.jsonl").write_text("")
-        seconds, code, err = run(empty, tmp / "out")
-        print(f"empty file: exit {code} in {seconds:.1f} s: {err}")
-    lines = ["## Size extremes", "",
-             f"Command: `python benchmarks/bench_extremes.py --big-mb {args.big_mb} --tiny {args.tiny} "
-             f"--malformed {args.malformed}` (one run each, `--workers 2 --no-langid`, wall time including "
-             "Python start-up; a ratio of 10 is linear).", "",
-             "| case | smaller | seconds | larger | seconds | time ratio |", "|---|---:|---:|---:|---:|---:|"]
-    for name, unit, ((small, t_small), (big, t_big)) in rows:
-        lines.append(f"| {name} | {small:,} {unit} | {t_small:.1f} | {big:,} {unit} | {t_big:.1f} | "
-                     f"{t_big / t_small:.1f} |")
-    lines += ["", f"An empty file: exit {code} after {seconds:.1f} s with `{err}`.", ""]
-    replace_section(args.out, "bench_extremes", "\n".join(lines))
-    print(f"wrote {args.out}")
+            rows.append([*row, f"{times[1] / times[0]:.1f}"])
+        seconds, code, message = empty_corpus(folder)
+    section.text("One run per size (a ratio of 10 is linear).")
+    section.table(["case", "smaller", "seconds", "larger", "seconds", "time ratio"], rows)
+    section.text(f"An empty file: exit {code} after {seconds:.1f} s with `{message}`.")
+    section.write()
 
 
 if __name__ == "__main__":

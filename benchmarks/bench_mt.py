@@ -1,210 +1,97 @@
 """MT-artefact signals and missing-space join repair: recall, false positives on human German, speed.
 
-    python benchmarks/bench_mt.py [--out benchmarks/RESULTS.md] [--per-type 3000] [--seed 20241028] [--repeats 3]
+    python benchmarks/bench_mt.py [--per-type 3000] [--seed 20241028] [--repeats 3]
 
-1. Seed gold (../shared/eval/seed_gold.jsonl over seeds/*.txt): recall per (kind, subkind)
-   of ``missing_space_join`` (a ``join_repaired`` edit on the gold line whose ``before``
-   holds the gold text) and of the MT-artefact spans (an ``mt_reasons`` example that
-   overlaps the gold span; the matching rule is written into the section), by confidence;
-   the gold negatives (WhatsApp, LinkedIn, Elite-„Sturmkorps“) must stay untouched.
+1. Seed gold (../shared/eval/seed_gold.jsonl over seeds/*.txt): recall per (kind,
+   subkind) and by confidence. A ``missing_space_join`` is recalled by a ``join_repaired``
+   edit on its line whose ``before`` holds the gold text. An ``mt_artefact`` (and the
+   syndication notice) is recalled by an ``mt_reasons`` example that overlaps the gold
+   span; examples are located in the article as read, white space ignored (one that is
+   not verbatim text, like ``number_scale``'s, by its longest leading run of words found).
+   ``unbalanced_quotes`` and ``paragraph_language`` name a paragraph, not a span: they
+   recall only quote subkinds or ``untranslated_english`` in that paragraph;
+   ``mixed_quote_styles`` is a document signal and recalls quote subkinds anywhere. A
+   signal's example is its first occurrence only, and the document-level gold record has
+   no span. The gold negatives must stay untouched (``repair_line`` also runs on their
+   raw lines, which the rules may remove first).
 2. Human German (no MT): 10kGNAD test, German Wikinews, and the human translations and
-   German originals of WMT22 (wmt-de-dev), each cleaned on its own with ``lang=de``: every
-   join repair (reviewed by hand, see ``REVIEW``), join flags and MT-signal occurrences
-   per 10,000 words (whitespace tokens of the input), every MT-flagged span.
-3. wmt-de-dev: how well ``mt_score`` separates MT output from human translation (AUROC,
-   Mann-Whitney, ties count half), share of documents with a score above 0, signals per
-   10,000 words in each group.
-4. Joins injected into Wikinews paragraphs (seeded): lost sentence boundaries
-   ("Ende.Der", "EndeDer") and in-sentence joins ("derPräsident"), each cleaned by
-   ``dqkit clean`` among the untouched human German news (so corpus evidence is there)
-   and by ``repair_line`` alone (a document on its own).
-5. Speed: Wikinews + 10kGNAD with and without ``--no-join-repair``, median of N runs,
-   ``joins`` and ``mt_signals`` stage seconds from timings.json.
+   German originals of WMT22, each cleaned on its own with ``lang=de`` and
+   ``--no-dedup``: every join repair, reviewed by hand (join_review.csv: *real* = the
+   source lacks the space, *wrong* = the repair changed correct text), join flags, and MT
+   flags (signal occurrences, the sum of ``count``) per 10,000 words (whitespace tokens).
+   Goals: no wrong repair (and none unreviewed); at most 1 MT flag per 10,000 words.
+3. wmt-de-dev cleaned in one run: AUROC of ``mt_score`` for MT output against human
+   translation (Mann-Whitney, ties half), per language pair and domain, signals per
+   10,000 words per group, and AUROC with each signal left out of ``mt_score``.
+4. Joins injected at random into Wikinews paragraphs: lost sentence boundaries with
+   the period kept (``Ende.Der``) or lost (``EndeDer``) after a word, acronym or closing
+   quote (not ordinals, initials or abbreviations), and in-sentence joins
+   (``derPräsident``). In corpus: one ``dqkit clean --no-dedup`` per type over the cases
+   plus the untouched 10kGNAD and Wikinews articles (corpus evidence); alone:
+   ``repair_line(line, "de", {}, {})``. Repaired correctly = a ``join_repaired`` on the
+   glued token that puts the space back exactly where it was lost. Goal: at least 60 %
+   per type, in corpus.
+5. Speed: Wikinews + 10kGNAD (``lang=de``) with and without ``--no-join-repair``, runs
+   alternating and pinned to one core, stage seconds from timings.json; and the time
+   wordfreq takes to load its lists in a fresh process.
 
-Every run is a fresh ``python -m dqkit clean TMP.jsonl -o OUT -q`` in a temporary folder
-(built-in rules only, no ``dqkit.toml``). The data is read from ../shared and never
-copied into the repository; the script exits with a message when it is absent.
+Every run is a fresh ``python -m dqkit clean`` in a temporary folder (built-in rules only).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
+import bisect
+import csv
 import os
-import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex
+from results import (
+    DATA,
+    ONE_THREAD,
+    ROOT,
+    CleanOutputs,
+    Section,
+    clean_outputs,
+    md,
+    pct,
+    pin_to_one_core,
+    read_jsonl,
+    require,
+    seconds_cell,
+    timed_clean,
+    write_jsonl,
+)
 
-from results import replace_section
+from dqkit.detect.mt_signals import mt_score
+from dqkit.normalize.joins import OUTER, repair_line
+from dqkit.normalize.lexicon import load_lexicon
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DATA = SHARED / "data"
-GOLD = SHARED / "eval" / "seed_gold.jsonl"
+GOLD = ROOT.parent / "shared" / "eval" / "seed_gold.jsonl"
 SEEDS = ROOT / "seeds"
 GNAD = DATA / "german-news-human" / "10kgnad_test.jsonl.gz"
 WIKI = DATA / "german-news-human" / "dewikinews_1k.jsonl.gz"
 WMT = DATA / "wmt-de-dev" / "wmt22_de_docs.jsonl.gz"
-HUMAN = {  # corpus name -> (file, predicate on the record)
-    "10kGNAD test (DER STANDARD)": (GNAD, lambda r: True),
-    "German Wikinews": (WIKI, lambda r: True),
-    "WMT22 human translations (refA/refB)": (WMT, lambda r: r["text_type"] == "human_translation"),
-    "WMT22 German originals": (WMT, lambda r: r["text_type"] == "original"),
+REVIEW_FILE = Path(__file__).with_name("join_review.csv")
+HUMAN = {  # corpus -> (file, text_type of the records taken, or None for all)
+    "10kGNAD test": (GNAD, None),
+    "German Wikinews": (WIKI, None),
+    "WMT22 human translations": (WMT, "human_translation"),
+    "WMT22 German originals": (WMT, "original"),
 }
-GOAL_WRONG_REPAIRS = 0
 GOAL_MT_FLAGS_PER_10K = 1.0
 GOAL_JOIN_RECALL = 0.60
-MAX_SPANS = 60  # MT-flagged spans listed per corpus
-MAX_MISSES = 12  # missed injected joins listed per type
-# What repair_line strips from a token (dqkit.normalize.joins.OUTER).
-OUTER = "\"'„“”‚‘’«»‹›()[]{}<>*.,;:!?…"
-
-# Hand review of every join repair on the human German sets (doc id, glued token) ->
-# (verdict, note). "real": the human source really lacks the space, the repair is right;
-# "wrong": the repair changed correct text. A repair not listed here shows as "not reviewed".
-REVIEW: dict[tuple[str, str], tuple[str, str]] = {}
-for _doc, _token in [
-    ("10kgnad-test-0015", "HansNiessl"), ("10kgnad-test-0094", "kommt,muss"), ("10kgnad-test-0094", "gilt:Wer"),
-    ("10kgnad-test-0424", "Valley,in"), ("10kgnad-test-0512", "geboren.Noch"), ("10kgnad-test-0842", "dt.Spion"),
-    ("10kgnad-test-0911", "dieSuche"), ("10kgnad-test-0911", "derMessenger-App"),
-    ("10kgnad-test-0969", "DeutscheTelekom"), ("10kgnad-test-0994", "imInternet"), ("10kgnad-test-1021", "treten.Ein"),
-    ("dewikinews-23741", "verschwunden.Der"), ("dewikinews-8014", "werden.Befristete"),
-    ("dewikinews-8014", "werden.Das"), ("dewikinews-84324", "zurückzuziehen.Wir"), ("dewikinews-84324", "Lügen.Wir"),
-    ("dewikinews-84324", "bewegen.Wir"),
-    ("dewikinews-84324", "Vorrang.Die"), ("dewikinews-58846", "befinden.Im"), ("dewikinews-82834", "haben.Auch"),
-    ("dewikinews-82834", "haben.Das"), ("dewikinews-82834", "melden.Das"), ("dewikinews-82834", "installiert.Die"),
-    ("dewikinews-51123", "US-Dollar.Die"), ("dewikinews-72379", "deutlich.Der"), ("dewikinews-71489", "wurden.Das"),
-    ("dewikinews-72118", "kann.Bereits"), ("dewikinews-68535", "haben.Nur"), ("dewikinews-52796", "Wahl.Unterdessen"),
-    ("dewikinews-81706", "kommen.Bei"), ("dewikinews-54568", "Rentner.Unterschiede"),
-    ("dewikinews-63051", "werden.Erst"),
-    ("dewikinews-9093", "Struck.Gleichzeitig"), ("dewikinews-70653", "Prozent.Bundeskanzlerin"),
-    ("dewikinews-63107", "zufrieden.Beide"), ("dewikinews-84585", "Regelungen.Das"),
-    ("dewikinews-84585", "aufgenommen.Die"), ("dewikinews-29688", "bekommen.Lazio"), ("dewikinews-74899", "Papst.Der"),
-    ("dewikinews-74899", "Merkel.Als"), ("dewikinews-71448", "geschickt.Die"), ("dewikinews-46269", "Geburtstag.Oscar"),
-    ("dewikinews-75280", "könnten.Wie"), ("dewikinews-75280", "vernetzt.Ist"),
-    ("dewikinews-75280", "schlagen.Nordkorea"),
-    ("dewikinews-75280", "ist.Man"), ("dewikinews-83244", "gekommen.Bereits"), ("dewikinews-71466", "gestartet.Markus"),
-    ("dewikinews-71466", "übernommen.Ralph"), ("dewikinews-47872", "Bundesliga-TabelleDer"),
-    ("dewikinews-27603", "folgen.Eine"), ("dewikinews-69492", "kam.Bilder"), ("dewikinews-59410", "ruhen.Hartmann"),
-    ("dewikinews-70712", "waren.Ein"), ("dewikinews-40716", "ausdrücklich.Der"),
-    ("wmt22.fr-de.refA.en_fr_CLIENT-02_default_2020-12-20-24_doc009", "bestellen.Woher"),
-    ("wmt22.en-de.refA.cnn.81799", "Mann,der"),
-    ("wmt22.de-fr.source.en_de_CLIENT-01_default_2020-12-27-28_second_batch_doc07", "geschrieben,haben"),
-    ("wmt22.de-fr.source.en_de_CLIENT-01_default_2021-01-31-18_doc0", "gerne,hatte"),
-    ("wmt22.de-fr.source.en_de_CLIENT-01_default_2021-01-17-2_second_batch_doc08", "nicht?Schreibe"),
-]:
-    REVIEW[(_doc, _token)] = ("real", "")
-REVIEW[("10kgnad-test-0911", "bestimmtenMerkmalen")] = ("real", "")
-REVIEW[("dewikinews-33855", "thumbAm")] = ("real", "wiki image markup glued to the next sentence")
-REVIEW[("dewikinews-71466", "HRS.freie.Woche")] = (
-    "wrong", "name of a Facebook page (''HRS.freie.Woche''), written with dots on purpose")
-REVIEW[("10kgnad-test-0584", "Giga...wer")] = (
-    "wrong", "a headline pun quoted as written (\"Giga...wer?, wird sich ... der Leser ob der Überschrift fragen\")")
-REVIEW[("wmt22.en-de.refB.ecommerce_en_28", "HydraRadiance")] = (
-    "real", "product \"Oriflame Optimals Hydra Radiance\": every other version of the document spells it with a space "
-    "(corpus evidence comes from the MT outputs only when they are cleaned together; alone it is flagged)")
-
-
-# --- running dqkit ---------------------------------------------------------------------------
-
-@dataclass
-class Run:
-    clean: dict[str, dict]  # id -> clean row
-    rejects: dict[str, dict]  # id -> reject row
-    joins: dict[str, list[tuple]]  # id -> [(line_no, kind, rule_id, before, after)] (join edits)
-    removed: dict[str, set[int]]  # id -> removed line numbers
-    timings: dict[str, float]
-    report: dict = field(default_factory=dict)
-
-
-def dqkit_env() -> dict:
-    return {**os.environ, "POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-
-
-def write_jsonl(records: list[dict], path: Path) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def run_dqkit(source: Path | str, workdir: Path, name: str, extra: list[str] = (), pin: bool = False) -> Run:
-    """``python -m dqkit clean SOURCE -o OUT -q EXTRA`` in ``workdir``; the outputs read back."""
-    import polars as pl
-
-    out = workdir / f"{name}-out"
-    shutil.rmtree(out, ignore_errors=True)
-    taskset = ["taskset", "-c", "0"] if pin and shutil.which("taskset") else []
-    command = [*taskset, sys.executable, "-m", "dqkit", "clean", str(source), "-o", out.name, "-q", *extra]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=dqkit_env())
-    if done.returncode != 0:
-        raise SystemExit(f"dqkit failed ({done.returncode}): {' '.join(command)}\n{done.stderr}")
-    rows = lambda f: [json.loads(line) for line in (out / f).read_text("utf-8").splitlines() if line.strip()]
-    clean = {row["id"]: row for row in rows("clean.jsonl")}
-    rejects = {row["id"]: row for row in rows("rejects.jsonl")}
-    joins: dict[str, list[tuple]] = defaultdict(list)
-    removed: dict[str, set[int]] = defaultdict(set)
-    edits = pl.read_parquet(out / "edits.parquet")
-    for doc_id, line_no, kind, rule_id, before, after in edits.iter_rows():
-        if kind in ("join_repaired", "join_flagged"):
-            joins[doc_id].append((line_no, kind, rule_id, before, after))
-        elif kind == "line_removed":
-            removed[doc_id].add(line_no)
-    timings = json.loads((out / "timings.json").read_text("utf-8"))["seconds"]
-    report = json.loads((out / "report.json").read_text("utf-8"))
-    shutil.rmtree(out, ignore_errors=True)
-    return Run(clean, rejects, joins, removed, timings, report)
-
-
-def read_gz(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def words(text: str) -> int:
-    return len(text.split())
-
-
-# --- formatting ----------------------------------------------------------------------------
-
-def pct(part: int, whole: int, digits: int = 1) -> str:
-    return f"{100 * part / whole:.{digits}f} % ({part:,}/{whole:,})" if whole else "– (0/0)"
-
-
-def per10k(count: int, n_words: int) -> str:
-    return f"{count / n_words * 1e4:.2f} ({count:,})" if n_words else "–"
-
-
-def md(text: str, limit: int = 140) -> str:
-    """Corpus text for a markdown table cell: escaped, one line, bounded."""
-    text = " ".join(str(text).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    for char in "\\`*_[]<>|#~":
-        text = text.replace(char, "\\" + char)
-    return text or "(blank)"
-
-
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**not met**"
-
-
-# --- 1. seed gold ------------------------------------------------------------------------------
-
-# Signals whose example is not a span of text but a paragraph (its first 120 characters) or
-# the whole document: they recall only gold records of the subkinds they are about, in the
-# paragraph (or document) they name. Every other signal recalls by overlap.
+MAX_SPANS, MAX_MISSES = 60, 12  # MT-flagged spans listed per corpus; missed injected joins per type
+# Signals whose example names a paragraph or the document, not a span: the gold they can recall.
 PARAGRAPH_SIGNALS = {
     "unbalanced_quotes": lambda g: "quote" in g["subkind"],
     "paragraph_language": lambda g: g["subkind"] == "untranslated_english",
@@ -212,20 +99,67 @@ PARAGRAPH_SIGNALS = {
 DOCUMENT_SIGNALS = {"mixed_quote_styles": lambda g: "quote" in g["subkind"]}
 
 
-def squeeze(text: str) -> tuple[str, list[int]]:
-    """``text`` without white space, and for each kept character its index in ``text``."""
+@dataclass
+class Run:
+    """One dqkit run, with its join edits and removed lines by document."""
+
+    outputs: CleanOutputs
+    joins: dict[str, list[tuple]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # (line, kind, rule, before, after)
+    removed: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def __post_init__(self):
+        for e in self.outputs.edits:
+            if e["kind"] in ("join_repaired", "join_flagged"):
+                self.joins[e["doc_id"]].append((e["line_no"], e["kind"], e["rule_id"], e["before"], e["after"]))
+            elif e["kind"] == "line_removed":
+                self.removed[e["doc_id"]].add(e["line_no"])
+
+    @property
+    def clean(self) -> dict[str, dict]:
+        return self.outputs.clean
+
+
+def run(records: list[dict], workdir: Path, name: str, extra: list[str] = ()) -> Run:
+    return Run(clean_outputs(write_jsonl(records, workdir / f"{name}.jsonl"), workdir, ["--no-dedup", *extra]))
+
+
+def german(records: list[dict]) -> list[dict]:
+    return [{"id": r["id"], "text": r["text"], "lang": "de"} for r in records]
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def per10k(count: int, n_words: int) -> str:
+    return f"{count / n_words * 1e4:.2f} ({count:,})" if n_words else "–"
+
+
+def signal_counts(rows) -> tuple[Counter, Counter]:
+    """Occurrences (sum of count) and documents per signal."""
+    occurrences, docs = Counter(), Counter()
+    for row in rows:
+        for reason in row.get("mt_reasons") or []:
+            occurrences[reason["signal"]] += reason["count"]
+            docs[reason["signal"]] += 1
+    return occurrences, docs
+
+
+# --- 1. seed gold -----------------------------------------------------------------------------
+
+
+def locate(example: str, text: str) -> list[tuple[int, int]]:
+    """Every (start, end) in ``text`` where the example occurs, white space ignored; an
+    example that is not verbatim text is located by its longest leading run of words (at
+    least 6 characters) that is."""
     kept = [(i, c) for i, c in enumerate(text) if not c.isspace()]
-    return "".join(c for _, c in kept), [i for i, _ in kept]
-
-
-def locate(example: str, squeezed: str, index: list[int]) -> list[tuple[int, int]]:
-    """Every place (start, end in the raw text) where the example occurs, white space ignored.
-    An example that is not verbatim text ("12 Soldaten (12.000 Soldaten in 1 other version)")
-    is located by its longest leading run of words that is (at least 6 characters)."""
-    words_ = unicodedata.normalize("NFC", example).split()
-    for k in range(len(words_), 0, -1):
-        needle = squeeze(" ".join(words_[:k]))[0]
-        if len(needle) < 6 and k < len(words_):
+    squeezed, index = "".join(c for _, c in kept), [i for i, _ in kept]
+    tokens = unicodedata.normalize("NFC", example).split()
+    for k in range(len(tokens), 0, -1):
+        needle = "".join(tokens[:k])
+        if len(needle) < 6 and k < len(tokens):
             break
         spans, at = [], squeezed.find(needle) if needle else -1
         while at >= 0:
@@ -236,383 +170,348 @@ def locate(example: str, squeezed: str, index: list[int]) -> list[tuple[int, int
     return []
 
 
-def seed_eval(run: Run) -> dict:
-    gold = [json.loads(line) for line in GOLD.read_text("utf-8").splitlines() if line.strip()]
-    texts = {path.name: unicodedata.normalize("NFC", path.read_text("utf-8").replace("\r\n", "\n"))
-             for path in sorted(SEEDS.glob("*.txt"))}
-    line_starts = {}
-    for name, text in texts.items():
-        starts, at = [], 0
-        for line in text.split("\n"):
-            starts.append(at)
-            at += len(line) + 1
-        line_starts[name] = starts
-    signals: dict[str, list[dict]] = {}  # file -> [{signal, count, example, spans}]
-    unlocated = []
-    for name, text in texts.items():
-        row = run.clean.get(name)
-        found = []
-        squeezed, index = squeeze(text)
-        for reason in (row or {}).get("mt_reasons") or []:
-            spans = locate(reason["example"], squeezed, index)
-            if not spans and reason["signal"] not in DOCUMENT_SIGNALS:
-                unlocated.append((name, reason))
-            found.append({**reason, "spans": spans})
-        signals[name] = found
+def recalling_signals(g: dict, signals: list[dict], starts: list[int]) -> list[str]:
+    """The signals of the gold record's file that recall it (the matching rules are in the docstring)."""
+    start = starts[g["line"] - 1]
+    span = (start + g["start"], start + g["end"])
+    found = []
+    for s in signals:
+        if s["signal"] in DOCUMENT_SIGNALS:
+            hit = DOCUMENT_SIGNALS[s["signal"]](g)
+        elif s["signal"] in PARAGRAPH_SIGNALS:
+            hit = PARAGRAPH_SIGNALS[s["signal"]](g) and any(
+                bisect.bisect_right(starts, a) == bisect.bisect_right(starts, span[0]) for a, _ in s["spans"]
+            )
+        else:
+            hit = any(a < span[1] and span[0] < b for a, b in s["spans"])
+        found += [s["signal"]] if hit else []
+    return found
 
-    def paragraph_of(name: str, pos: int) -> tuple[int, int]:
-        starts = line_starts[name]
-        line = max(i for i, s in enumerate(starts) if s <= pos)
-        return starts[line], starts[line] + len(texts[name].split("\n")[line])
 
-    records, used = [], defaultdict(set)  # used: file -> indexes of signals that recalled something
+def score_gold(g: dict, seeds: Run, texts: dict[str, str], signals: dict, starts: dict) -> None:
+    """Add to a gold record what recalled it (``how``) or, for a negative, what touched it."""
+    line_no = g["line"] if isinstance(g["line"], int) else None  # "doc": a document-level record
+    g["how"], g["line_removed"] = [], line_no in seeds.removed.get(g["file"], set())
+    joins = [j for j in seeds.joins.get(g["file"], []) if j[0] == line_no and g["text"] in j[3]]
+    if line_no is None:
+        return
+    if g["kind"] == "negative":
+        raw_line = texts[g["file"]].split("\n")[line_no - 1]
+        g["touched"] = [f"{kind} {before} → {after}" for _, kind, _, before, after in joins]
+        g["alone"] = [f"{k} {b} → {a}" for k, _, b, a in repair_line(raw_line, "de", {}, {})[1] if g["text"] in b]
+        spans_only = [s for s in signals[g["file"]] if s["signal"] not in PARAGRAPH_SIGNALS | DOCUMENT_SIGNALS]
+        g["flagged"] = recalling_signals(g, spans_only, starts[g["file"]])
+    elif g["kind"] == "missing_space_join":
+        g["how"] = [f"{rule} {before} → {after}" for _, kind, rule, before, after in joins if kind == "join_repaired"]
+    else:
+        g["how"] = recalling_signals(g, signals[g["file"]], starts[g["file"]])
+
+
+def recall_share(records: list[dict]) -> str:
+    return pct(sum(bool(g["how"]) for g in records), len(records), 0)
+
+
+def seed_part(section: Section, workdir: Path) -> dict:
+    """Writes part 1; returns the seeds' report.json (dqkit version and rules)."""
+    seeds = Run(clean_outputs(SEEDS, workdir))
+    texts = {
+        p.name: unicodedata.normalize("NFC", p.read_text("utf-8").replace("\r\n", "\n"))
+        for p in sorted(SEEDS.glob("*.txt"))
+    }
+    starts = {name: [0, *(i + 1 for i, c in enumerate(text) if c == "\n")] for name, text in texts.items()}
+    signals = {
+        name: [
+            {**r, "spans": locate(r["example"], texts[name])}
+            for r in (seeds.clean.get(name) or {}).get("mt_reasons") or []
+        ]
+        for name in texts
+    }
+    kinds = ("missing_space_join", "mt_artefact", "negative")
+    gold = [g for g in read_jsonl(GOLD) if g["kind"] in kinds or g["subkind"] == "syndication_notice"]
     for g in gold:
-        if not (g["kind"] in ("missing_space_join", "mt_artefact", "negative") or g["subkind"] == "syndication_notice"):
-            continue
-        name = g["file"]
-        line_no = g["line"] if isinstance(g["line"], int) else None
-        how = []
-        if g["kind"] == "missing_space_join":
-            how = [f"{rule} {before} → {after}" for ln, kind, rule, before, after in run.joins.get(name, [])
-                   if kind == "join_repaired" and ln == line_no and g["text"] in before]
-        elif g["kind"] == "negative":
-            touched = [f"{kind} {before} → {after}" for ln, kind, rule, before, after in run.joins.get(name, [])
-                       if ln == line_no and g["text"] in before]
-            raw_line = texts[name].split("\n")[line_no - 1]
-            from dqkit.normalize.joins import repair_line
-            alone = [f"{kind} {before} → {after}"
-                     for kind, _r, before, after in repair_line(raw_line, "de", {}, {})[1] if g["text"] in before]
-            gstart = line_starts[name][line_no - 1] + g["start"]
-            flagged = [s["signal"] for s in signals[name] if s["signal"] not in PARAGRAPH_SIGNALS
-                       and any(a < gstart + len(g["text"]) and gstart < b for a, b in s["spans"])]
-            g = {**g, "touched": touched, "alone": alone, "flagged": flagged,
-                 "line_removed": line_no in run.removed.get(name, set())}
-            records.append(g)
-            continue
-        elif line_no is not None:
-            gstart = line_starts[name][line_no - 1] + g["start"]
-            gend = line_starts[name][line_no - 1] + g["end"]
-            para = paragraph_of(name, gstart)
-            for i, s in enumerate(signals[name]):
-                if s["signal"] in DOCUMENT_SIGNALS:
-                    ok = DOCUMENT_SIGNALS[s["signal"]](g)
-                elif s["signal"] in PARAGRAPH_SIGNALS:
-                    ok = PARAGRAPH_SIGNALS[s["signal"]](g) and any(paragraph_of(name, a) == para for a, _ in s["spans"])
-                else:
-                    ok = any(a < gend and gstart < b for a, b in s["spans"])
-                if ok:
-                    how.append(s["signal"])
-                    used[name].add(i)
-        records.append({**g, "recalled": bool(how), "how": how,
-                        "line_removed": line_no in run.removed.get(name, set()) if line_no else False})
-    unmatched = [(name, s) for name, found in signals.items() for i, s in enumerate(found) if i not in used[name]]
-    return {"records": records, "signals": signals, "unlocated": unlocated, "unmatched": unmatched,
-            "docs": len(texts)}
+        score_gold(g, seeds, texts, signals, starts)
+    records = [g for g in gold if g["kind"] != "negative"]
+    section.heading("1. Seed gold: recall per artefact class")
+    groups = defaultdict(list)
+    for g in records:
+        groups[(g["kind"], g["subkind"])].append(g)
+    rows = []
+    for (kind, subkind), gs in sorted(
+        groups.items(),
+        key=lambda kv: (kv[0][0] != "missing_space_join", kv[0][0] != "mt_artefact", -len(kv[1]), kv[0][1]),
+    ):
+        how = Counter(h.split(" ")[0] for g in gs for h in g["how"])
+        rows.append(
+            [
+                f"{kind} / {subkind}",
+                len(gs),
+                recall_share(gs),
+                ", ".join(f"`{h}` {n}" for h, n in how.most_common()) or "–",
+            ]
+        )
+    section.table("kind / subkind | n | recalled | by signal", rows)
+    mt = [g for g in records if g["kind"] == "mt_artefact"]
+    by_confidence = {c: [g for g in mt if g["confidence"] == c] for c in ("high", "medium", "low")}
+    rows = [[c, len(gs), recall_share(gs)] for c, gs in [*by_confidence.items(), ("**all**", mt)]]
+    section.table("MT artefacts by confidence | n | recalled", rows)
+    gone = ", ".join(f"{g['file'][:3]}:{g['line']} {g['subkind']}" for g in mt if g["line_removed"]) or "none"
+    section.text(f"MT-artefact gold spans on lines the rules removed (no signal can see them): {gone}.")
+    section.text(
+        "Every signal dqkit reported on the seeds and the gold it recalled (nothing: an artefact the gold "
+        "does not name, or a false positive):"
+    )
+    rows = [
+        [
+            name[:3],
+            f"`{s['signal']}`",
+            s["count"],
+            md(s["example"], 90),
+            ", ".join(f"{g['line']}:{g['subkind']}" for g in records if g["file"] == name and s["signal"] in g["how"])
+            or "**nothing**",
+        ]
+        for name, found in signals.items()
+        for s in found
+    ]
+    section.table("file | signal | count | example | recalled", rows, left=2)
+    unlocated = [
+        f"{name[:3]} `{s['signal']}`"
+        for name, found in signals.items()
+        for s in found
+        if not s["spans"] and s["signal"] not in DOCUMENT_SIGNALS
+    ]
+    section.text(f"Examples not found in the article as read: {', '.join(unlocated) or 'none'}.")
+    negatives = [g for g in gold if g["kind"] == "negative"]
+    rows = [
+        [
+            f"{g['file'][:3]}:{g['line']}",
+            g["subkind"],
+            md(g["text"]),
+            "yes" if g["line_removed"] else "no",
+            md("; ".join(g["touched"])) if g["touched"] else "none",
+            md("; ".join(g["alone"])) if g["alone"] else "unchanged",
+            ", ".join(g["flagged"]) or "none",
+        ]
+        for g in negatives
+    ]
+    section.table(
+        "gold negative | subkind | text | line removed by a rule | join edits in `clean` | "
+        "`repair_line` on the raw line | span MT signal",
+        rows,
+        left=7,
+    )
+    joins = [g for g in records if g["kind"] == "missing_space_join"]
+    untouched = all(not (g["touched"] or g["alone"] or g["flagged"]) for g in negatives)
+    section.text(
+        f"Seed gold joins repaired: {recall_share(joins)}; MT artefacts recalled: "
+        f"{pct(sum(bool(g['how']) for g in mt), len(mt))}; gold negatives untouched: "
+        f"{'yes' if untouched else '**no**'}."
+    )
+    return seeds.outputs.report
 
 
-def render_seed(result: dict, run: Run) -> list[str]:
-    recs = [r for r in result["records"] if r["kind"] != "negative"]
-    out = ["### 1. Seed gold: recall per artefact class", "",
-           f"`../shared/eval/seed_gold.jsonl` over `seeds/*.txt` ({result['docs']} articles), cleaned by "
-           "`python -m dqkit clean <repo>/seeds -o OUT -q` (language detected, German for all five).", "",
-           "Matching rules (0-based character spans; white space is ignored when an example is located):",
-           "",
-           "- **missing_space_join**: recalled when a `join_repaired` edit on the gold file and line has a `before` "
-           "(the glued token) that contains the gold text.",
-           "- **mt_artefact** (and the syndication notice, as evidence of MT): each `mt_reasons` example is located "
-           "in the article as read (every place it occurs, white space ignored). A span signal "
-           "recalls a gold span that its example overlaps by at least one character (an example that is not "
-           "verbatim text, like `number_scale`'s \"12 Soldaten (12.000 Soldaten in 1 other version)\", is located by "
-           "its longest leading run of words found in the article). `mt_notice` works the same way: "
-           "its example is the notice line, which the rules removed. Two signals name a paragraph, not a span "
-           "(their example is the paragraph's first 120 characters): `unbalanced_quotes` recalls only quote "
-           "subkinds and `paragraph_language` only `untranslated_english`, and only in the paragraph they name. "
-           "`mixed_quote_styles` is a document signal (its example is not text): it recalls quote subkinds anywhere "
-           "in the document. A signal's example is its first occurrence only, so a second occurrence (count > 1) "
-           "cannot be located and recalls nothing. The document-level gold record (`reporting_verb_monotony`, "
-           "line `doc`) has no span: no signal can recall it.",
-           "",
-           "| kind / subkind | n | recalled | by signal |", "|---|---:|---:|---|"]
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in recs:
-        groups[(r["kind"], r["subkind"])].append(r)
-    order = sorted(groups, key=lambda k: (k[0] != "missing_space_join", k[0] != "mt_artefact",
-                                          -len(groups[k]), k[1]))
-    for key in order:
-        rs = groups[key]
-        how = Counter(h.split(" ")[0] if key[0] == "missing_space_join" else h for r in rs for h in r["how"])
-        out.append(f"| {key[0]} / {key[1]} | {len(rs)} | {pct(sum(r['recalled'] for r in rs), len(rs), 0)} | "
-                   f"{', '.join(f'`{h}` {n}' for h, n in how.most_common()) or '–'} |")
-    mt = [r for r in recs if r["kind"] == "mt_artefact"]
-    out += ["", "MT artefacts by annotator confidence:", "", "| confidence | n | recalled |", "|---|---:|---:|"]
-    for conf in ("high", "medium", "low"):
-        rs = [r for r in mt if r["confidence"] == conf]
-        out.append(f"| {conf} | {len(rs)} | {pct(sum(r['recalled'] for r in rs), len(rs))} |")
-    out.append(f"| **all mt_artefact** | {len(mt)} | {pct(sum(r['recalled'] for r in mt), len(mt))} |")
-    joins = [r for r in recs if r["kind"] == "missing_space_join"]
-    out += ["", f"Joins: {pct(sum(r['recalled'] for r in joins), len(joins), 0)} repaired "
-            f"({'; '.join(h for r in joins for h in r['how']) or 'none'})."]
-    gone = [r for r in mt if r["line_removed"]]
-    if gone:
-        out.append("MT-artefact gold spans on lines the rules removed (no signal can see them): "
-                   + ", ".join(f"{r['file'][:3]}:{r['line']} {r['subkind']} ({md(r['text'], 40)})" for r in gone) + ".")
-    out += ["", "Recalled gold spans:", "", "| file:line | subkind | conf | gold text | signal(s) |",
-            "|---|---|---|---|---|"]
-    for r in recs:
-        if r["recalled"]:
-            out.append(f"| {r['file'][:3]}:{r['line']} | {r['subkind']} | {r['confidence']} | {md(r['text'], 70)} | "
-                       f"{', '.join(f'`{h}`' for h in r['how'])} |")
-    out += ["", "Every signal dqkit reported on the seeds, and the gold records it recalled (a signal that "
-            "recalls nothing either found an artefact the gold does not name or is a false positive):", "",
-            "| file | signal | count | example | recalled |", "|---|---|---:|---|---|"]
-    for name, found in result["signals"].items():
-        for s in found:
-            hits = [f"{r['line']}:{r['subkind']}" for r in recs if r["file"] == name and s["signal"] in r["how"]]
-            out.append(f"| {name[:3]} | `{s['signal']}` | {s['count']} | {md(s['example'], 90)} | "
-                       f"{', '.join(hits) or '**nothing**'} |")
-    if result["unlocated"]:
-        out.append("")
-        out.append("Examples not found in the article as read: " + "; ".join(
-            f"{n[:3]} `{s['signal']}` {md(s['example'], 60)}" for n, s in result["unlocated"]) + ".")
-    negs = [r for r in result["records"] if r["kind"] == "negative"]
-    out += ["", "Gold negatives (must stay untouched):", "",
-            "| file:line | subkind | text | line removed by a rule | join edits in `clean` | `repair_line` on the raw "
-            "line alone | span MT signal on it |", "|---|---|---|---|---|---|---|"]
-    for r in negs:
-        out.append(f"| {r['file'][:3]}:{r['line']} | {r['subkind']} | {md(r['text'])} | "
-                   f"{'yes' if r['line_removed'] else 'no'} | "
-                   f"{md('; '.join(r['touched'])) if r['touched'] else 'none'} | "
-                   f"{md('; '.join(r['alone'])) if r['alone'] else 'unchanged'} | "
-                   f"{', '.join(r['flagged']) or 'none'} |")
-    untouched = all(not r["touched"] and not r["alone"] and not r["flagged"] for r in negs)
-    out += ["", f"Negatives untouched: {'yes' if untouched else '**no**'} ({len(negs)} records). The WhatsApp and "
-            "LinkedIn lines are social-media boilerplate that the rules remove before join repair runs, so "
-            "`repair_line` is also run on those raw lines directly (German, no corpus counts)."]
-    return out
+# --- 2. human German ---------------------------------------------------------------------------
 
 
-# --- 2. human German ------------------------------------------------------------------------
-
-@dataclass
-class CorpusResult:
-    name: str
-    docs: int
-    words: int
-    run: Run
-    records: list[dict]
+def read_review() -> dict[tuple[str, str], tuple[str, str]]:
+    with REVIEW_FILE.open(encoding="utf-8", newline="") as handle:
+        return {(r["document"], r["glued token"]): (r["verdict"], r["note"]) for r in csv.DictReader(handle)}
 
 
-def human_eval(workdir: Path) -> dict[str, CorpusResult]:
-    results = {}
-    cache: dict[Path, list[dict]] = {}
-    for i, (name, (path, keep)) in enumerate(HUMAN.items()):
-        records = [r for r in cache.setdefault(path, read_gz(path)) if keep(r)]
-        source = workdir / f"human-{i}.jsonl"
-        write_jsonl([{"id": r["id"], "text": r["text"], "lang": "de"} for r in records], source)
-        run = run_dqkit(source.name, workdir, f"human-{i}", ["--no-dedup"])
-        results[name] = CorpusResult(name, len(records), sum(words(r["text"]) for r in records), run, records)
-        print(f"human German: {name}: {len(records)} docs", flush=True)
-    return results
+def corpus_counts(result: Run, records: list[dict], review: dict) -> Counter:
+    """What part 2 counts in one corpus."""
+    repairs = [(doc, e[3]) for doc, es in result.joins.items() for e in es if e[1] == "join_repaired"]
+    verdicts = Counter(review.get(repair, ("unreviewed",))[0] for repair in repairs)
+    return Counter(
+        docs=len(records),
+        words=sum(words(r["text"]) for r in records),
+        rejected=len(result.outputs.rejects),
+        repairs=len(repairs),
+        wrong=verdicts["wrong"],
+        real=verdicts["real"],
+        unreviewed=verdicts["unreviewed"],
+        flags=sum(e[1] == "join_flagged" for es in result.joins.values() for e in es),
+        mt=signal_counts(result.clean.values())[0].total(),
+        scored=sum(row["mt_score"] > 0 for row in result.clean.values()),
+        kept=len(result.clean),
+    )
 
 
-def signal_counts(rows) -> tuple[Counter, Counter]:
-    """Occurrences (sum of count) and documents per signal."""
-    occ, docs = Counter(), Counter()
-    for row in rows:
-        for reason in row.get("mt_reasons") or []:
-            occ[reason["signal"]] += reason["count"]
-            docs[reason["signal"]] += 1
-    return occ, docs
+def counts_row(name: str, c: Counter) -> list:
+    return [
+        name,
+        f"{c['docs']:,}",
+        f"{c['words']:,}",
+        c["rejected"],
+        c["repairs"],
+        c["wrong"],
+        c["real"],
+        c["unreviewed"],
+        per10k(c["flags"], c["words"]),
+        per10k(c["mt"], c["words"]),
+        pct(c["scored"], c["kept"]),
+    ]
 
 
-def render_human(results: dict[str, CorpusResult]) -> tuple[list[str], dict]:
-    out = ["### 2. Human German: wrong repairs and MT flags", "",
-           "Each corpus cleaned on its own: `id`, `text`, `lang=de`, `--no-dedup` (every document gets scored). "
-           "Words = whitespace tokens of the input text. MT flags = signal occurrences, the sum of `count` over "
-           "documents (a document with 3 capitalised function words counts 3). Sources: "
-           "`german-news-human/10kgnad_test.jsonl.gz` (title and body joined into one line by the dataset), "
-           "`german-news-human/dewikinews_1k.jsonl.gz`, and from `wmt-de-dev/wmt22_de_docs.jsonl.gz` the records "
-           "with `text_type` `human_translation` (refA/refB, en→de and fr→de) and `original` (German-written "
-           "source side of de→fr). WMT22 text is one sentence per line (PROVENANCE.md).", ""]
-    signals = sorted({s for r in results.values() for s in signal_counts(r.run.clean.values())[0]})
-    total_words = sum(r.words for r in results.values())
-    all_repairs = []
-    out += ["| corpus | docs | words | rejected | join repairs | of them wrong | real missing spaces repaired | "
-            "not reviewed | join flags per 10k words (n) | MT flags per 10k words (n) | docs with mt_score > 0 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    totals = Counter()
-    for name, r in results.items():
-        repairs = [(name, doc, *e) for doc, es in r.run.joins.items() for e in es if e[1] == "join_repaired"]
-        flags = sum(1 for es in r.run.joins.values() for e in es if e[1] == "join_flagged")
-        occ, _ = signal_counts(r.run.clean.values())
-        verdicts = Counter(REVIEW.get((doc, before), ("unreviewed", ""))[0]
-                           for _, doc, _l, _k, _r, before, _a in repairs)
-        scored = sum(1 for row in r.run.clean.values() if row["mt_score"] > 0)
-        out.append(f"| {name} | {r.docs:,} | {r.words:,} | {len(r.run.rejects)} | {len(repairs)} | "
-                   f"{verdicts['wrong']} | "
-                   f"{verdicts['real']} | {verdicts['unreviewed']} | {per10k(flags, r.words)} | "
-                   f"{per10k(sum(occ.values()), r.words)} | {pct(scored, len(r.run.clean))} |")
-        all_repairs += repairs
-        totals.update({"docs": r.docs, "rejected": len(r.run.rejects), "repairs": len(repairs), "flags": flags,
-                       "mt": sum(occ.values()), "scored": scored, "kept": len(r.run.clean), **{
-                           k: verdicts[k] for k in ("wrong", "real", "unreviewed")}})
-    out.append(f"| **all** | {totals['docs']:,} | {total_words:,} | {totals['rejected']} | {totals['repairs']} | "
-               f"{totals['wrong']} | {totals['real']} | {totals['unreviewed']} | "
-               f"{per10k(totals['flags'], total_words)} | "
-               f"{per10k(totals['mt'], total_words)} | {pct(totals['scored'], totals['kept'])} |")
-    mt_rate = {name: signal_counts(r.run.clean.values())[0].total() / r.words * 1e4 for name, r in results.items()}
-    out += ["", f"Goal: {GOAL_WRONG_REPAIRS} wrong repairs — {totals['wrong']} wrong of {totals['repairs']} repairs "
-            f"({totals['unreviewed']} not reviewed): "
-            f"{verdict(totals['wrong'] <= GOAL_WRONG_REPAIRS and not totals['unreviewed'])}. "
-            f"Goal ≤ {GOAL_MT_FLAGS_PER_10K:g} MT flag per 10,000 words: all {totals['mt'] / total_words * 1e4:.2f} "
-            f"({totals['mt']:,} in {total_words:,} words) "
-            f"{verdict(totals['mt'] / total_words * 1e4 <= GOAL_MT_FLAGS_PER_10K)}; "
-            + "; ".join(f"{name} {rate:.2f} {'met' if rate <= GOAL_MT_FLAGS_PER_10K else '**not met**'}"
-                        for name, rate in mt_rate.items()) + "."]
-
-    out += ["", "MT signal occurrences per 10,000 words (occurrences; documents in brackets):", "",
-            "| signal | " + " | ".join(results) + " | all |", "|---|" + "---:|" * (len(results) + 1)]
-    for signal in signals:
-        cells, total = [], 0
-        for r in results.values():
-            occ, docs = signal_counts(r.run.clean.values())
-            cells.append(f"{per10k(occ[signal], r.words)} [{docs[signal]}]")
-            total += occ[signal]
-        out.append(f"| `{signal}` | " + " | ".join(cells) + f" | {per10k(total, total_words)} |")
-
-    out += ["", "Join flags (left unchanged) by reason:", "",
-            "| corpus | " + " | ".join(["flags", "by reason"]) + " |", "|---|---:|---|"]
-    for name, r in results.items():
-        reasons = Counter(e[2] for es in r.run.joins.values() for e in es if e[1] == "join_flagged")
-        listed = ", ".join(f"`{k}` {n}" for k, n in reasons.most_common()) or "–"
-        out.append(f"| {name} | {reasons.total()} | {listed} |")
-
-    out += ["", f"Every join repair on human German, reviewed by hand ({len(all_repairs)}): *real* = the source "
-            "really lacks the space (the repair is right), *wrong* = the repair changed correct text.", "",
-            "| corpus | document | line | rule | before → after | review |", "|---|---|---:|---|---|---|"]
-    for name, doc, line_no, _kind, rule, before, after in sorted(
-            all_repairs, key=lambda x: (REVIEW.get((x[1], x[5]), ("unreviewed",))[0] != "wrong", x[0], x[1], x[2])):
-        review, note = REVIEW.get((doc, before), ("**not reviewed**", ""))
-        review = f"**{review}**" if review == "wrong" else review
-        out.append(f"| {name.split(' (')[0]} | {md(doc, 70)} | {line_no} | `{rule}` | {md(before)} → {md(after)} | "
-                   f"{review}{': ' + md(note, 200) if note else ''} |")
-
-    for name, r in results.items():
-        spans = [(reason["signal"], doc_id, reason["count"], reason["example"])
-                 for doc_id, row in r.run.clean.items() for reason in row.get("mt_reasons") or []]
-        occ, docs = signal_counts(r.run.clean.values())
-        more = f", first {MAX_SPANS}" if len(spans) > MAX_SPANS else ""
-        out += ["", f"MT-flagged spans, {name}: {len(spans)} (document, signal) pairs, {occ.total()} occurrences in "
-                f"{len({s[1] for s in spans})} documents "
-                f"({', '.join(f'`{k}` {n}' for k, n in occ.most_common()) or 'none'})"
-                f"{more}. The example is the first occurrence in the document."]
-        if spans:
-            out += ["", "| signal | document | count | example |", "|---|---|---:|---|"]
-            for signal, doc_id, count, example in spans[:MAX_SPANS]:
-                out.append(f"| `{signal}` | {md(doc_id, 70)} | {count} | {md(example)} |")
-    return out, {"wrong": totals["wrong"], "repairs": totals["repairs"], "unreviewed": totals["unreviewed"],
-                 "mt_rate": totals["mt"] / total_words * 1e4, "mt": totals["mt"], "words": total_words,
-                 "rates": mt_rate}
+def human_part(section: Section, workdir: Path) -> None:
+    review, cache, results = read_review(), {}, {}
+    for i, (name, (path, text_type)) in enumerate(HUMAN.items()):
+        records = [r for r in cache.setdefault(path, read_jsonl(path)) if text_type in (None, r.get("text_type"))]
+        result = run(german(records), workdir, f"human-{i}")
+        results[name] = (result, corpus_counts(result, records, review))
+        print(f"human German: {name}", flush=True)
+    total = sum((c for _, c in results.values()), Counter())
+    section.heading("2. Human German: wrong repairs and MT flags")
+    headers = (
+        "corpus | docs | words | rejected | join repairs | of them wrong | real missing spaces | not reviewed | "
+        "join flags per 10k words (n) | MT flags per 10k words (n) | docs with mt_score > 0"
+    )
+    section.table(headers, [*(counts_row(name, c) for name, (_, c) in results.items()), counts_row("**all**", total)])
+    section.goal(
+        "no wrong join repair on human German",
+        f"{total['wrong']} wrong of {total['repairs']}, {total['unreviewed']} not reviewed",
+        total["wrong"] == 0 and total["unreviewed"] == 0,
+    )
+    rate = total["mt"] / total["words"] * 1e4
+    section.goal(
+        f"≤ {GOAL_MT_FLAGS_PER_10K:g} MT flag per 10,000 words of human German, all",
+        f"{rate:.2f}",
+        rate <= GOAL_MT_FLAGS_PER_10K,
+    )
+    counts = {name: (signal_counts(result.clean.values()), c["words"]) for name, (result, c) in results.items()}
+    section.text("MT signal occurrences per 10,000 words (documents in brackets):")
+    rows = [
+        [
+            f"`{signal}`",
+            *(f"{per10k(occ[signal], n)} [{docs[signal]}]" for (occ, docs), n in counts.values()),
+            per10k(sum(occ[signal] for (occ, _), _ in counts.values()), total["words"]),
+        ]
+        for signal in sorted({s for (occ, _), _ in counts.values() for s in occ})
+    ]
+    section.table(["signal", *results, "all"], rows)
+    flags = {
+        n: Counter(e[2] for es in r.joins.values() for e in es if e[1] == "join_flagged")
+        for n, (r, _) in results.items()
+    }
+    rows = [[n, f.total(), ", ".join(f"`{k}` {c}" for k, c in f.most_common()) or "–"] for n, f in flags.items()]
+    section.table("corpus | join flags | by reason", rows)
+    repairs = sorted(
+        (review.get((doc, e[3]), ("**not reviewed**", "")), name, doc, e)
+        for name, (r, _) in results.items()
+        for doc, es in r.joins.items()
+        for e in es
+        if e[1] == "join_repaired"
+    )
+    section.text(f"Every join repair on human German ({len(repairs)}), with its hand review:")
+    rows = [
+        [
+            name,
+            md(doc, 70),
+            line_no,
+            f"`{rule}`",
+            f"{md(before)} → {md(after)}",
+            f"**{verdict}**" if verdict == "wrong" else verdict,
+            md(note, 200) if note else "",
+        ]
+        for (verdict, note), name, doc, (line_no, _, rule, before, after) in repairs
+    ]
+    section.table("corpus | document | line | rule | before → after | review | note", rows, left=2)
+    for name, (result, _) in results.items():
+        rows = [
+            [f"`{r['signal']}`", md(doc, 70), r["count"], md(r["example"])]
+            for doc, row in result.clean.items()
+            for r in row.get("mt_reasons") or []
+        ]
+        title = f"MT-flagged (document, signal) pairs, {name} (the example is the first occurrence)"
+        section.listing(title, "signal | document | count | example", rows, MAX_SPANS)
 
 
 # --- 3. AUROC ----------------------------------------------------------------------------------
 
+
 def auroc(positives: list[float], negatives: list[float]) -> float:
     """P(score of a random positive > a random negative), ties count half (Mann-Whitney U / n1 n2)."""
-    import bisect
-
     ranked = sorted(negatives)
-    wins = 0.0
-    for p in positives:
-        below, upto = bisect.bisect_left(ranked, p), bisect.bisect_right(ranked, p)
-        wins += below + 0.5 * (upto - below)
+    wins = sum(
+        bisect.bisect_left(ranked, p) + 0.5 * (bisect.bisect_right(ranked, p) - bisect.bisect_left(ranked, p))
+        for p in positives
+    )
     return wins / (len(positives) * len(negatives))
 
 
-def render_auroc(run: Run, records: list[dict]) -> tuple[list[str], float]:
-    meta = {r["id"]: r for r in records}
-    rows = [(meta[i], row) for i, row in run.clean.items()]
-    groups = {"machine_translation": "MT output", "human_translation": "human translation",
-              "original": "German original"}
-    score = lambda t, pred=lambda m: True: [row["mt_score"] for m, row in rows if m["text_type"] == t and pred(m)]
-    comparisons = [("all", lambda m: True)]
-    comparisons += [(f"langpair {lp}", (lambda lp: lambda m: m["langpair"] == lp)(lp))
-                    for lp in sorted({m["langpair"] for m, _ in rows if m["text_type"] == "human_translation"})]
-    comparisons += [(f"domain {d}", (lambda d: lambda m: m["domain"] == d)(d))
-                    for d in sorted({m["domain"] for m, _ in rows})]
-    out = ["### 3. wmt-de-dev: does mt_score separate MT output from human translation?", "",
-           f"`wmt-de-dev/wmt22_de_docs.jsonl.gz` ({len(records):,} documents) cleaned in one run: `id`, `text`, "
-           "`lang=de`, `--no-dedup` (identical short MT outputs must each keep their score); "
-           f"{len(run.rejects)} rejected. Positives: `machine_translation` documents; negatives: "
-           "`human_translation` (the same source documents, translated by professionals). AUROC = probability that "
-           "a random MT document scores higher than a random human translation, ties counting half "
-           "(Mann-Whitney U / n₁n₂); 0.5 is chance. Reported as measured.", "",
-           "| documents | MT n | human n | AUROC | MT with score > 0 | human with score > 0 |",
-           "|---|---:|---:|---:|---:|---:|"]
-    headline = None
-    for label, pred in comparisons:
-        pos, neg = score("machine_translation", pred), score("human_translation", pred)
-        if not pos or not neg:
-            continue
-        value = auroc(pos, neg)
-        headline = value if headline is None else headline
-        out.append(f"| {label} | {len(pos):,} | {len(neg):,} | {value:.3f} | "
-                   f"{pct(sum(s > 0 for s in pos), len(pos))} | "
-                   f"{pct(sum(s > 0 for s in neg), len(neg))} |")
-    pos, orig = score("machine_translation"), score("original")
-    out += ["", f"For comparison, MT output vs German originals (different source documents, de→fr source side): "
-            f"AUROC {auroc(pos, orig):.3f} (MT n={len(pos):,}, originals n={len(orig):,}; originals with score > 0: "
-            f"{pct(sum(s > 0 for s in orig), len(orig))})."]
-    out += ["", "Signals per 10,000 words (occurrences; share of documents with the signal in brackets):", "",
-            "| signal | " + " | ".join(groups.values()) + " |", "|---|" + "---:|" * len(groups)]
-    stats = {}
-    for t in groups:
-        members = [(m, row) for m, row in rows if m["text_type"] == t]
-        stats[t] = (sum(words(m["text"]) for m, _ in members), len(members), *signal_counts(row for _, row in members))
-    for signal in sorted(set().union(*(s[2] for s in stats.values()))):
-        out.append(f"| `{signal}` | " + " | ".join(
-            f"{per10k(s[2][signal], s[0])} [{pct(s[3][signal], s[1])}]" for s in stats.values()) + " |")
-    out.append("| words, documents | " + " | ".join(f"{s[0]:,} words, {s[1]:,} docs" for s in stats.values()) + " |")
-
-    from dqkit.detect.mt_signals import mt_score
-
-    out += ["", "AUROC (MT output vs human translation, all) with one signal left out of `mt_score` "
-            "(`dqkit.detect.mt_signals.mt_score` on the remaining `mt_reasons`), to see which signals help:", "",
-            "| left out | AUROC | change |", "|---|---:|---:|"]
-    pos_rows = [row for m, row in rows if m["text_type"] == "machine_translation"]
-    neg_rows = [row for m, row in rows if m["text_type"] == "human_translation"]
-    base = auroc([r["mt_score"] for r in pos_rows], [r["mt_score"] for r in neg_rows])
-    present = sorted({x["signal"] for r in pos_rows + neg_rows for x in r.get("mt_reasons") or []})
-    for signal in present:
-        rescore = lambda r: mt_score([x for x in r.get("mt_reasons") or [] if x["signal"] != signal])
-        value = auroc([rescore(r) for r in pos_rows], [rescore(r) for r in neg_rows])
-        out.append(f"| `{signal}` | {value:.3f} | {value - base:+.3f} |")
-    return out, headline
+def scores(rows: list[dict], leave_out: str = "") -> list[float]:
+    """``mt_score`` of each row, or re-scored without one signal."""
+    if not leave_out:
+        return [row["mt_score"] for row in rows]
+    return [mt_score([x for x in row.get("mt_reasons") or [] if x["signal"] != leave_out]) for row in rows]
 
 
-# --- 4. injected joins -----------------------------------------------------------------------
+def auroc_row(label: str, positives: list[dict], negatives: list[dict]) -> list[str]:
+    pos, neg = scores(positives), scores(negatives)
+    above = [pct(sum(s > 0 for s in group), len(group)) for group in (pos, neg)]
+    return [label, f"{len(pos):,}", f"{len(neg):,}", f"{auroc(pos, neg):.3f}", *above]
 
-ABBREVIATIONS = {
-    "bzw", "usw", "etc", "mio", "mrd", "str", "chr", "vgl", "evtl", "ggf", "inkl", "zzgl", "prof", "abs", "geb",
-    "gest", "sog", "jhd", "hrsg", "tel", "dipl", "ing", "mag", "min", "std", "sek", "jan", "feb", "apr", "aug",
-    "sept", "okt", "nov", "dez", "allg", "betr", "engl", "franz", "lat", "griech", "ital", "österr", "ehem",
-    "verh", "bspw", "insb", "ders", "dies", "zit", "bearb", "aufl", "anm", "orig", "ebd", "vs", "ca", "dr", "nr",
-}
+
+def auroc_part(section: Section, workdir: Path) -> None:
+    records = read_jsonl(WMT)
+    result = run(german(records), workdir, "wmt")
+    by_type = defaultdict(list)  # text_type -> [(record, clean row)]
+    for record in records:
+        if record["id"] in result.clean:
+            by_type[record["text_type"]].append((record, result.clean[record["id"]]))
+    mt, human = by_type["machine_translation"], by_type["human_translation"]
+    section.heading("3. wmt-de-dev: does mt_score separate MT output from human translation?")
+    section.text(f"{len(records):,} documents, {len(result.outputs.rejects)} rejected; AUROC 0.5 is chance.")
+    rows = [auroc_row("all", [r for _, r in mt], [r for _, r in human])]
+    for key in ("langpair", "domain"):
+        for value in sorted({m[key] for m, _ in human}):
+            rows.append(
+                auroc_row(
+                    f"{key} {value}", [r for m, r in mt if m[key] == value], [r for m, r in human if m[key] == value]
+                )
+            )
+    rows.append(
+        auroc_row("MT vs German originals (other documents)", [r for _, r in mt], [r for _, r in by_type["original"]])
+    )
+    section.table("documents | MT n | human (or original) n | AUROC | MT with score > 0 | human with score > 0", rows)
+    section.text("Signals per 10,000 words (share of documents with the signal in brackets):")
+    groups = {"MT output": mt, "human translation": human, "German original": by_type["original"]}
+    stats = {
+        name: (sum(words(m["text"]) for m, _ in g), len(g), *signal_counts(r for _, r in g))
+        for name, g in groups.items()
+    }
+    signals = sorted({s for _, _, occurrences, _ in stats.values() for s in occurrences})
+    rows = [
+        [f"`{s}`", *(f"{per10k(occ[s], n_words)} [{pct(docs[s], n)}]" for n_words, n, occ, docs in stats.values())]
+        for s in signals
+    ]
+    section.table(["signal", *groups], rows)
+    positives, negatives = [r for _, r in mt], [r for _, r in human]
+    base = auroc(scores(positives), scores(negatives))
+    section.text("AUROC (MT vs human translation, all) with one signal left out of `mt_score`:")
+    rows = []
+    for signal in signals:
+        value = auroc(scores(positives, signal), scores(negatives, signal))
+        rows.append([f"`{signal}`", f"{value:.3f}", f"{value - base:+.3f}"])
+    section.table("left out | AUROC | change", rows)
+
+
+# --- 4. injected joins ---------------------------------------------------------------------------
+
+ABBREVIATIONS_TEXT = (  # sentence ends they are not
+    "bzw usw etc mio mrd str chr vgl evtl ggf inkl zzgl prof abs geb gest sog jhd hrsg tel dipl ing mag min std sek "
+    "jan feb apr aug sept okt nov dez allg betr engl franz lat griech ital österr ehem verh bspw insb ders dies zit "
+    "bearb aufl anm orig ebd vs ca dr nr"
+)
 SENTENCE_END = regex.compile(r"(?<=\S)\. (?=\p{Lu}\p{Ll})")
 IN_SENTENCE = regex.compile(r"(?<=\p{Ll}) (?=\p{Lu}\p{Ll})")
-TYPES = {
-    "lost_boundary_period": "lost sentence boundary, period kept (`Ende. Der` → `Ende.Der`)",
-    "lost_boundary_no_period": "lost sentence boundary, period lost too (`Ende. Der` → `EndeDer`)",
-    "in_sentence": "in-sentence join (`der Präsident` → `derPräsident`)",
-}
+TYPES = ("lost_boundary_period", "lost_boundary_no_period", "in_sentence")
+OUTCOMES = ("repaired correctly", "flagged only", "missed", "wrongly repaired")
 
 
 @dataclass
 class Case:
-    type: str
     stratum: str
-    paragraph: str  # as in the source
-    line: str  # with the join injected
+    line: str  # the paragraph with the join injected
     core: str  # the glued token as repair_line sees it
     expected: str  # the glued token split where the space was lost
 
@@ -620,15 +519,19 @@ class Case:
 def boundary_stratum(left: str) -> str | None:
     """What ends the sentence before the period; None for an ordinal, abbreviation or initial."""
     word = left.lstrip(OUTER)
-    if regex.search(r"[”“\"'»«)\]]$", word) and regex.search(r"[\p{L}\d][”“\"'»«)\]]+$", word):
+    if regex.search(r"[\p{L}\d][”“\"'»«)\]]+$", word):
         return "after a closing quote or bracket"
     if "." in word:
         return None
     if regex.fullmatch(r"\p{Lu}{2,}", word):
         return "after an acronym (USA.)"
     letters = regex.search(r"\p{L}+$", word)
-    if letters and regex.search(r"\p{Ll}{2}$", word) and len(letters.group()) >= 3 \
-            and letters.group().lower() not in ABBREVIATIONS:
+    if (
+        letters
+        and regex.search(r"\p{Ll}{2}$", word)
+        and len(letters.group()) >= 3
+        and letters.group().lower() not in ABBREVIATIONS_TEXT.split()
+    ):
         return "after a word (Ende.)"
     return None
 
@@ -642,352 +545,222 @@ def join_stratum(left: str, function_words: frozenset) -> str:
     return "left piece a capitalised word (BundeskanzlerinMerkel)"
 
 
-def make_case(type_: str, stratum: str, paragraph: str, line: str, cut: int) -> Case | None:
+def make_case(stratum: str, line: str, cut: int) -> Case | None:
     """The glued token around position ``cut`` of ``line`` and its expected split."""
-    for token in regex.finditer(r"\S+", line):
-        if token.start() < cut < token.end():
-            core = token.group().strip(OUTER)
-            if not core:
-                return None
-            offset = token.start() + token.group().index(core)
-            position = cut - offset
-            if not 0 < position < len(core):
-                return None
-            return Case(type_, stratum, paragraph, line, core, core[:position] + " " + core[position:])
-    return None
+    token = next((t for t in regex.finditer(r"\S+", line) if t.start() < cut < t.end()), None)
+    core = token.group().strip(OUTER) if token else ""
+    position = cut - token.start() - token.group().index(core) if core else 0
+    if not 0 < position < len(core):
+        return None
+    return Case(stratum, line, core, core[:position] + " " + core[position:])
 
 
-def inject(paragraphs: list[str], per_type: int, seed: int) -> dict[str, list[Case]]:
-    """Per type, up to ``per_type`` cases drawn at random; each glued token occurs once per type."""
-    from dqkit.normalize.lexicon import load_lexicon
-
+def inject(paragraphs: list[str], per_type: int, seed: int) -> tuple[dict[str, list[Case]], dict[str, int]]:
+    """Per type, up to ``per_type`` cases drawn at random, each glued token once; and the population sizes."""
     function_words = load_lexicon("de").function_words
     population: dict[str, list[tuple]] = defaultdict(list)
-    for p_index, line in enumerate(paragraphs):
+    for p, line in enumerate(paragraphs):
         for match in SENTENCE_END.finditer(line):
-            at = match.start()  # the period
-            left = regex.search(r"\S+$", line[: at + 1]).group()[:-1]
-            stratum = boundary_stratum(left)
+            stratum = boundary_stratum(regex.search(r"\S+$", line[: match.start() + 1]).group()[:-1])
             if stratum:
-                population["lost_boundary_period"].append((p_index, at, stratum))
-                population["lost_boundary_no_period"].append((p_index, at, stratum))
+                population["lost_boundary_period"].append((p, match.start(), stratum))
+                population["lost_boundary_no_period"].append((p, match.start(), stratum))
         for match in IN_SENTENCE.finditer(line):
-            at = match.start()  # the space
-            left = regex.search(r"\S+$", line[:at]).group()
-            population["in_sentence"].append((p_index, at, join_stratum(left, function_words)))
-    rng = random.Random(seed)
-    cases: dict[str, list[Case]] = {}
+            population["in_sentence"].append(
+                (p, match.start(), join_stratum(regex.search(r"\S+$", line[: match.start()]).group(), function_words))
+            )
+    rng, cases = random.Random(seed), {}
     for type_ in TYPES:
         pool = sorted(population[type_])
         rng.shuffle(pool)
-        seen, chosen = set(), []
-        for p_index, at, stratum in pool:
-            line = paragraphs[p_index]
-            if type_ == "lost_boundary_period":
-                injected, cut = line[: at + 1] + line[at + 2:], at + 1
-            elif type_ == "lost_boundary_no_period":
-                injected, cut = line[:at] + line[at + 2:], at
-            else:
-                injected, cut = line[:at] + line[at + 1:], at
-            case = make_case(type_, stratum, line, injected, cut)
-            if case is None or case.core in seen:
-                continue
-            seen.add(case.core)
-            chosen.append(case)
-            if len(chosen) == per_type:
-                break
-        cases[type_] = chosen
-    cases["_population"] = {t: len(population[t]) for t in TYPES}
-    return cases
+        seen, cases[type_] = set(), []
+        for p, at, stratum in pool:
+            line = paragraphs[p]
+            injected, cut = {
+                "lost_boundary_period": (line[: at + 1] + line[at + 2 :], at + 1),
+                "lost_boundary_no_period": (line[:at] + line[at + 2 :], at),
+                "in_sentence": (line[:at] + line[at + 1 :], at),
+            }[type_]
+            case = make_case(stratum, injected, cut)
+            if case and case.core not in seen:
+                seen.add(case.core)
+                cases[type_].append(case)
+                if len(cases[type_]) == per_type:
+                    break
+    return cases, {t: len(population[t]) for t in TYPES}
 
 
 def classify(changes: list[tuple], case: Case) -> tuple[str, int]:
-    """Outcome of one case from its (kind, before, after) changes; and how many other repairs the line got."""
-    on_token = [c for c in changes if c[1] == case.core]
-    others = sum(1 for c in changes if c[0] == "join_repaired" and c[1] != case.core)
-    if any(k == "join_repaired" and a == case.expected for k, _b, a in on_token):
+    """The outcome of one case from its (kind, before, after) changes, and how many other repairs the line got."""
+    on_token = [(k, a) for k, b, a in changes if b == case.core]
+    others = sum(1 for k, b, _ in changes if k == "join_repaired" and b != case.core)
+    if ("join_repaired", case.expected) in on_token:
         return "repaired correctly", others
-    if any(k == "join_repaired" for k, _b, _a in on_token):
+    if any(k == "join_repaired" for k, _ in on_token):
         return "wrongly repaired", others
-    if any(k == "join_flagged" and a == case.expected for k, _b, a in on_token):
-        return "flagged only", others
-    return "missed", others
+    return ("flagged only" if ("join_flagged", case.expected) in on_token else "missed"), others
 
 
-OUTCOMES = ("repaired correctly", "flagged only", "missed", "wrongly repaired")
+def injection_outcomes(cases: list[Case], context: list[dict], workdir: Path, name: str) -> dict[str, list[tuple]]:
+    """The outcome of every case in corpus (one ``dqkit clean`` over cases and context) and alone."""
+    ids = [f"inj-{name}-{i:05d}" for i in range(len(cases))]
+    records = [{"id": d, "text": c.line, "lang": "de"} for d, c in zip(ids, cases, strict=True)]
+    result = run(context + records, workdir, f"inject-{name}")
+    corpus = []
+    for doc, case in zip(ids, cases, strict=True):
+        if doc in result.outputs.rejects or 1 in result.removed.get(doc, set()):
+            corpus.append(("line removed", 0))
+        else:
+            corpus.append(classify([(k, b, a) for ln, k, _, b, a in result.joins.get(doc, []) if ln == 1], case))
+    alone = [classify([(k, b, a) for k, _, b, a in repair_line(c.line, "de", {}, {})[1]], c) for c in cases]
+    return {"in corpus": corpus, "alone": alone}
 
 
-def injection_eval(cases: dict[str, list[Case]], context: list[dict], workdir: Path) -> dict:
-    from dqkit.normalize.joins import repair_line
-
-    results = {}
-    for type_ in TYPES:
-        chosen = cases[type_]
-        records = context + [{"id": f"inj-{type_}-{i:05d}", "text": c.line, "lang": "de"} for i, c in enumerate(chosen)]
-        source = workdir / f"inject-{type_}.jsonl"
-        write_jsonl(records, source)
-        run = run_dqkit(source.name, workdir, f"inject-{type_}", ["--no-dedup"])
-        corpus, alone = [], []
-        for i, case in enumerate(chosen):
-            doc_id = f"inj-{type_}-{i:05d}"
-            if doc_id in run.rejects or 1 in run.removed.get(doc_id, set()):
-                corpus.append(("line removed", 0))
-            else:
-                corpus.append(classify([(k, b, a) for ln, k, _r, b, a in run.joins.get(doc_id, []) if ln == 1], case))
-            alone.append(classify([(k, b, a) for k, _r, b, a in repair_line(case.line, "de", {}, {})[1]], case))
-        results[type_] = {"corpus": corpus, "alone": alone}
-        print(f"injected {type_}: {len(chosen)} cases", flush=True)
-    return results
+def outcome_rows(type_: str, cases: list[Case], outcomes: dict[str, list[tuple]]) -> list[list]:
+    """One row per stratum (all first, then the largest) and mode."""
+    strata = Counter(c.stratum for c in cases)
+    rows = []
+    for stratum in ["all", *(s for s, _ in strata.most_common())]:
+        index = [i for i, c in enumerate(cases) if stratum in ("all", c.stratum)]
+        for mode, results in outcomes.items():
+            got = Counter(results[i][0] for i in index)
+            extra = f" (+{got['line removed']} line removed)" if got["line removed"] else ""
+            label = f"**{type_}**" if stratum == "all" else type_
+            rows.append([label, stratum + extra, f"{len(index):,}", mode, *(pct(got[o], len(index)) for o in OUTCOMES)])
+    return rows
 
 
-def render_injection(cases: dict, results: dict, context_docs: int, paragraphs: int, per_type: int,
-                     seed: int) -> tuple[list[str], dict]:
-    out = ["### 4. Join repair recall on joins injected into human German", "",
-           f"Source: the {paragraphs:,} non-blank paragraphs (lines) of German Wikinews "
-           "(`german-news-human/dewikinews_1k.jsonl.gz`, NFC). One join per case, at a real word boundary, "
-           f"drawn at random (`random.Random({seed})`), up to {per_type:,} per type, each glued token at most once per "
-           "type:", "",
-           f"- **{TYPES['lost_boundary_period']}** and **{TYPES['lost_boundary_no_period']}**: a `. ` followed by a "
-           "capitalised word, after a word of 3+ letters ending in 2 lowercase letters that is not a common "
-           "abbreviation (`Ende.`), an all-caps acronym (`USA.`) or a closing quote or bracket (`“.`, `).`). "
-           "Ordinals (`18. Oktober`), initials and dotted abbreviations are not sentence ends and are left out.",
-           f"- **{TYPES['in_sentence']}**: a single space between a word ending in a lowercase letter (no "
-           "punctuation) and a capitalised word, inside a sentence.", "",
-           "Each case is one document (the injected paragraph, `lang=de`). **In corpus**: one `dqkit clean "
-           f"--no-dedup` run per type over the cases plus the {context_docs:,} untouched 10kGNAD and Wikinews "
-           "articles (where corpus evidence, the spaced form's frequency, comes from). **Alone**: `repair_line(line, "
-           "\"de\", {}, {})`, a document on its own without corpus counts. *Repaired correctly* = a `join_repaired` "
-           "change on the glued token that inserts the space exactly where it was lost (for `EndeDer`: `Ende Der`, "
-           "the period cannot come back); *flagged only* = a `join_flagged` change with that split; *wrongly "
-           "repaired* = the glued token repaired at another place; *missed* = nothing on the glued token.", "",
-           "Population (candidate places in the paragraphs): " + ", ".join(
-               f"{t} {n:,}" for t, n in cases["_population"].items()) + ".", "",
-           "| type | stratum | n | mode | repaired correctly | flagged only | missed | wrongly repaired |",
-           "|---|---|---:|---|---:|---:|---:|---:|"]
-    goals = {}
-    for type_ in TYPES:
-        chosen = cases[type_]
-        strata = ["all", *sorted({c.stratum for c in chosen}, key=lambda s: -sum(c.stratum == s for c in chosen))]
-        for stratum in strata:
-            index = [i for i, c in enumerate(chosen) if stratum == "all" or c.stratum == stratum]
-            for mode in ("corpus", "alone"):
-                got = Counter(results[type_][mode][i][0] for i in index)
-                label = f"**{type_}**" if stratum == "all" else type_
-                cells = " | ".join(pct(got[o], len(index)) for o in OUTCOMES)
-                extra = f" (+{got['line removed']} line removed)" if got["line removed"] else ""
-                where = "in corpus" if mode == "corpus" else "alone"
-                out.append(f"| {label} | {stratum}{extra} | {len(index):,} | {where} | {cells} |")
-                if stratum == "all" or stratum.startswith(("after a word", "left piece a function")):
-                    goals[(type_, stratum, mode)] = (got["repaired correctly"], len(index))
-    collateral = {t: (sum(o[1] for o in results[t]["corpus"]), sum(o[1] for o in results[t]["alone"])) for t in TYPES}
-    out += ["", "Other repairs in the injected paragraphs (not at the injected join; joins the source itself has, "
-            "or wrong repairs): " + ", ".join(f"{t} {c[0]} in corpus / {c[1]} alone" for t, c in collateral.items())
-            + "."]
-    out += ["", f"Goal ≥ {GOAL_JOIN_RECALL:.0%} repaired correctly, per type (in corpus, the way `dqkit clean` "
-            "runs):", ""]
-    for type_ in TYPES:
-        part, whole = goals[(type_, "all", "corpus")]
-        line = f"- {type_}: {pct(part, whole)} {verdict(whole and part / whole >= GOAL_JOIN_RECALL)}"
-        sub = [(k[1], v) for k, v in goals.items() if k[0] == type_ and k[1] != "all" and k[2] == "corpus"]
-        for stratum, (p, w) in sub:
-            line += f"; {stratum}: {pct(p, w)} {'met' if w and p / w >= GOAL_JOIN_RECALL else 'not met'}"
-        out.append(line + ".")
-    out += ["", "Not repaired in corpus (missed or only flagged), by the word after the lost space (the 8 most "
-            "frequent) — a word that recurs here points at a rule rather than at chance:", "",
-            "| type | not repaired | most frequent right pieces (not repaired / cases with that right piece) |",
-            "|---|---:|---|"]
-    for type_ in TYPES:
-        chosen = cases[type_]
-        right = [regex.match(r"\p{L}*", c.expected.split(" ", 1)[1]).group() for c in chosen]
-        failed = [i for i, c in enumerate(chosen) if results[type_]["corpus"][i][0] != "repaired correctly"]
-        per_word, all_words = Counter(right[i] for i in failed), Counter(right)
-        out.append(f"| {type_} | {len(failed):,} | " + ", ".join(
-            f"`{w}` {n}/{all_words[w]}" for w, n in per_word.most_common(8)) + " |")
-    for type_ in TYPES:
-        chosen = cases[type_]
-        misses = [(c, results[type_]["corpus"][i][0]) for i, c in enumerate(chosen)
-                  if results[type_]["corpus"][i][0] in ("missed", "wrongly repaired")]
-        if not misses:
-            continue
-        rng = random.Random(seed)
-        sample = sorted(rng.sample(range(len(misses)), min(MAX_MISSES, len(misses))))
-        out += ["", f"{type_}: {len(misses):,} missed or wrongly repaired in corpus; {len(sample)} drawn at random:",
-                "",
-                "| outcome | stratum | glued token | expected |", "|---|---|---|---|"]
-        for i in sample:
-            c, outcome = misses[i]
-            out.append(f"| {outcome} | {c.stratum} | {md(c.core)} | {md(c.expected)} |")
-    summary = {t: goals[(t, "all", "corpus")] for t in TYPES}
-    return out, summary
+def injection_part(section: Section, workdir: Path, per_type: int, seed: int) -> None:
+    context = german(read_jsonl(GNAD) + read_jsonl(WIKI))
+    lines = (line.strip() for r in read_jsonl(WIKI) for line in r["text"].replace("\r\n", "\n").split("\n"))
+    paragraphs = [unicodedata.normalize("NFC", line) for line in lines if line]
+    cases, population = inject(paragraphs, per_type, seed)
+    outcomes = {t: injection_outcomes(cases[t], context, workdir, t) for t in TYPES}
+    section.heading("4. Join repair recall on joins injected into human German")
+    section.text(
+        f"{len(paragraphs):,} Wikinews paragraphs, `random.Random({seed})`, up to {per_type:,} cases per type "
+        f"among (population) "
+        + ", ".join(f"{t} {n:,}" for t, n in population.items())
+        + f"; in corpus with {len(context):,} untouched articles."
+    )
+    rows = [row for t in TYPES for row in outcome_rows(t, cases[t], outcomes[t])]
+    section.table(["type", "stratum", "n", "mode", *OUTCOMES], rows, left=4)
+    for t in TYPES:
+        repaired, n = sum(o[0] == "repaired correctly" for o in outcomes[t]["in corpus"]), len(cases[t])
+        section.goal(
+            f"≥ {GOAL_JOIN_RECALL:.0%} of injected {t} joins repaired correctly, in corpus",
+            pct(repaired, n),
+            n > 0 and repaired >= GOAL_JOIN_RECALL * n,
+        )
+    others = {t: [sum(o[1] for o in outcomes[t][mode]) for mode in ("in corpus", "alone")] for t in TYPES}
+    section.text(
+        "Other repairs on the injected lines (in corpus / alone): "
+        + ", ".join(f"{t} {a} / {b}" for t, (a, b) in others.items())
+        + "."
+    )
+    rows = []
+    for t in TYPES:
+        right = [regex.match(r"\p{L}*", c.expected.split(" ", 1)[1]).group() for c in cases[t]]
+        failed = Counter(
+            w for w, o in zip(right, outcomes[t]["in corpus"], strict=True) if o[0] != "repaired correctly"
+        )
+        rows.append(
+            [t, f"{failed.total():,}", ", ".join(f"`{w}` {n}/{right.count(w)}" for w, n in failed.most_common(8))]
+        )
+    section.table(
+        "type | not repaired in corpus | most frequent words after the lost space (not repaired / cases)", rows
+    )
+    for t in TYPES:
+        misses = [
+            (c, o[0])
+            for c, o in zip(cases[t], outcomes[t]["in corpus"], strict=True)
+            if o[0] in ("missed", "wrongly repaired")
+        ]
+        sample = sorted(random.Random(seed).sample(misses, min(MAX_MISSES, len(misses))), key=misses.index)
+        if sample:
+            section.text(f"{t}: {len(misses):,} missed or wrongly repaired in corpus; {len(sample)} drawn at random:")
+            rows = [[outcome, c.stratum, md(c.core), md(c.expected)] for c, outcome in sample]
+            section.table("outcome | stratum | glued token | expected", rows, left=4)
 
 
-# --- 5. speed --------------------------------------------------------------------------------
+# --- 5. speed ------------------------------------------------------------------------------------
 
-def speed_eval(source: Path, workdir: Path, repeats: int) -> dict[str, list[dict]]:
-    runs = {"join repair on (default)": [], "--no-join-repair": []}
+MODES = {"join repair on (default)": [], "--no-join-repair": ["--no-join-repair"]}
+WORDFREQ_PROBE = (
+    "import time; from dqkit.normalize.lexicon import zipf; t = time.perf_counter(); "
+    "zipf('haus', 'de'); zipf('house', 'en'); print(time.perf_counter() - t)"
+)
+
+
+def wordfreq_load_seconds(repeats: int) -> float:
+    """Median time wordfreq takes to load its German and English lists in a fresh process."""
+    probe = [sys.executable, "-c", WORDFREQ_PROBE]
+    env = {**os.environ, **ONE_THREAD}
+    return statistics.median(
+        float(subprocess.run(probe, capture_output=True, text=True, check=True, env=env).stdout) for _ in range(repeats)
+    )
+
+
+def speed_part(section: Section, workdir: Path, repeats: int) -> None:
+    records = german(read_jsonl(GNAD) + read_jsonl(WIKI))
+    source = write_jsonl(records, workdir / "speed.jsonl")
+    runs = {mode: [] for mode in MODES}
     for _ in range(repeats):
-        for mode, extra in (("join repair on (default)", []), ("--no-join-repair", ["--no-join-repair"])):
-            started = time.perf_counter()
-            run = run_dqkit(source.name, workdir, "speed", extra, pin=True)
-            runs[mode].append({"wall": time.perf_counter() - started, **run.timings})
-    probe = ("import time; from dqkit.normalize.lexicon import zipf; t = time.perf_counter(); "
-             "zipf('haus', 'de'); zipf('house', 'en'); print(time.perf_counter() - t)")
-    loads = [float(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                                  env=dqkit_env()).stdout) for _ in range(repeats)]
-    runs["_wordfreq_load"] = statistics.median(loads)
-    return runs
-
-
-def render_speed(runs: dict[str, list[dict]], docs: int, repeats: int) -> list[str]:
-    cpu = "?"
-    if Path("/proc/cpuinfo").exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), platform.processor() or "?")
-    import polars
-
-    out = ["### 5. Speed of the join and MT-signal stages", "",
-           f"German Wikinews + 10kGNAD test ({docs:,} documents, `lang=de` given, so no language detection; default "
-           "options otherwise), each run a fresh `python -m dqkit clean` pinned with `taskset -c 0`, "
-           f"`POLARS_MAX_THREADS=1`; {repeats} runs per mode, alternating, median (min–max). Stage seconds from "
-           "timings.json; docs/s = documents / stage seconds. MT signals always run.",
-           f"Machine: {cpu}, {os.cpu_count()} cores (one used); Python {platform.python_version()}, "
-           f"polars {polars.__version__}. The machine is shared: expect ±10–25 % between runs.", "",
-           "| mode | `joins` s | `joins` docs/s | `mt_signals` s | `mt_signals` docs/s | `total` s | total docs/s | "
-           "wall s |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    load = runs.pop("_wordfreq_load")
-    med = lambda rs, k: statistics.median(r.get(k, 0.0) for r in rs)
-    rng = lambda rs, k: f"{min(r.get(k, 0.0) for r in rs):.2f}–{max(r.get(k, 0.0) for r in rs):.2f}"
-    rate = lambda s: f"{docs / s:,.0f}" if s > 0.0005 else "–"
-    for mode, rs in runs.items():
-        out.append(f"| {mode} | {med(rs, 'joins'):.3f} ({rng(rs, 'joins')}) | {rate(med(rs, 'joins'))} | "
-                   f"{med(rs, 'mt_signals'):.3f} ({rng(rs, 'mt_signals')}) | {rate(med(rs, 'mt_signals'))} | "
-                   f"{med(rs, 'total'):.2f} ({rng(rs, 'total')}) | {rate(med(rs, 'total'))} | "
-                   f"{med(rs, 'wall'):.2f} |")
-    stages = [k for k in runs["join repair on (default)"][0] if k not in ("wall", "total")]
-    out += ["", "Median seconds of every stage:", "", "| mode | " + " | ".join(f"`{k}`" for k in stages) + " |",
-            "|---|" + "---:|" * len(stages)]
-    for mode, rs in runs.items():
-        out.append(f"| {mode} | " + " | ".join(f"{med(rs, k):.3f}" for k in stages) + " |")
-    on, off = runs["join repair on (default)"], runs["--no-join-repair"]
-    both = med(on, "joins") + med(on, "mt_signals")
-    cost = med(on, "total") - med(off, "total")
-    out += ["", f"Join repair and MT signals together: {both:.2f} s of a {med(on, 'total'):.2f} s run "
-            f"({both / med(on, 'total'):.0%}), {rate(both)} docs/s for the two stages. Without join repair the run "
-            f"takes {med(off, 'total'):.2f} s: join repair costs {cost:.2f} s in all "
-            f"({rate(cost) if cost > 0 else '–'} "
-            "docs/s), less than its stage time, because wordfreq loads its German and English lists on first use "
-            f"({load:.2f} s, median of {repeats} fresh processes) — in `joins` when it runs, otherwise in "
-            "`mt_signals` (the number-scale check looks words up too)."]
-    return out
-
-
-# --- main ------------------------------------------------------------------------------------
-
-def git_state() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "dqkit", "rules"], cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout.strip()
-        return f"`{commit}`" + (" with uncommitted changes in dqkit/ or rules/" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        for mode, extra in MODES.items():
+            result = timed_clean(source, workdir / "out", ["--no-dedup", *extra], prefix=pin_to_one_core())
+            timings = result["timings"]  # the shard stages summed over the shards, then the driver's phases
+            runs[mode].append(
+                {**timings["shard_stage_seconds_summed"], **timings["seconds"], "wall": result["seconds"]}
+            )
+    section.heading("5. Speed of the join and MT-signal stages")
+    section.text(
+        f"German Wikinews + 10kGNAD test ({len(records):,} documents, `lang=de`: no language detection, "
+        f"`--no-dedup`), pinned to one core, {repeats} runs per mode, alternating; median seconds of each stage "
+        "(timings.json), of `total` and of the whole process (wall) with [min–max]."
+    )
+    stages = [k for k in runs["join repair on (default)"][0] if k not in ("total", "wall")]
+    median = {
+        mode: {k: statistics.median(r.get(k, 0.0) for r in rs) for k in [*stages, "total"]} for mode, rs in runs.items()
+    }
+    rows = [
+        [
+            mode,
+            *(f"{median[mode][k]:.3f}" for k in stages),
+            seconds_cell([r["total"] for r in rs]),
+            seconds_cell([r["wall"] for r in rs]),
+            f"{len(records) / median[mode]['total']:,.0f}",
+        ]
+        for mode, rs in runs.items()
+    ]
+    section.table(["mode", *(f"`{k}`" for k in stages), "`total`", "wall", "docs/s (total)"], rows)
+    on, off = median["join repair on (default)"], median["--no-join-repair"]
+    section.text(
+        f"Join repair costs {on['total'] - off['total']:.2f} s of a {on['total']:.2f} s run (median totals side "
+        f"by side); wordfreq loads its lists in {wordfreq_load_seconds(repeats):.2f} s (median of {repeats} fresh "
+        "processes), in `joins` when join repair runs, otherwise in `mt_signals`."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     parser.add_argument("--per-type", type=int, default=3000, help="injected joins per type")
     parser.add_argument("--seed", type=int, default=20241028)
     parser.add_argument("--repeats", type=int, default=3, help="speed runs per mode")
     args = parser.parse_args()
-    missing = [str(p) for p in (GOLD, GNAD, WIKI, WMT) if not p.exists()]
-    if missing:
-        raise SystemExit(f"evaluation data not found ({', '.join(missing)}): nothing measured. "
-                         f"It is expected in {SHARED} (outside the repository).")
-    if not any(SEEDS.glob("*.txt")):
-        raise SystemExit(f"no seed articles in {SEEDS}: nothing measured")
-
-    state = git_state()  # before the runs: the code they measured
-    with tempfile.TemporaryDirectory(prefix="dqkit-bench-mt-") as tmp:
-        work = Path(tmp)
-        seed_run = run_dqkit(SEEDS, work, "seeds")
-        seeds = seed_eval(seed_run)
-        print("seed gold: done", flush=True)
-
-        human = human_eval(work)
-
-        wmt_records = read_gz(WMT)
-        write_jsonl([{"id": r["id"], "text": r["text"], "lang": "de"} for r in wmt_records], work / "wmt.jsonl")
-        wmt_run = run_dqkit("wmt.jsonl", work, "wmt", ["--no-dedup"])
-        print("wmt-de-dev: done", flush=True)
-
-        news = read_gz(GNAD) + read_gz(WIKI)
-        context = [{"id": r["id"], "text": r["text"], "lang": "de"} for r in news]
-        paragraphs = [unicodedata.normalize("NFC", line.strip()) for r in read_gz(WIKI)
-                      for line in r["text"].replace("\r\n", "\n").split("\n") if line.strip()]
-        cases = inject(paragraphs, args.per_type, args.seed)
-        injected = injection_eval(cases, context, work)
-
-        write_jsonl(context, work / "speed.jsonl")
-        speed = speed_eval(work / "speed.jsonl", work, args.repeats)
-        print("speed: done", flush=True)
-
-    report = seed_run.report
-    head = [
-        "## MT-artefact signals and missing-space join repair",
-        "",
-        f"Command: `python benchmarks/bench_mt.py --per-type {args.per_type} --seed {args.seed} --repeats "
-        f"{args.repeats}` — every corpus is written to a temporary JSONL outside the repository and cleaned by "
-        "`python -m dqkit clean TMP.jsonl -o OUT -q [--no-dedup]`, run in that temporary folder (built-in rules "
-        "only, no `dqkit.toml`); the script reads `OUT/clean.jsonl` (`mt_score`, `mt_reasons`), "
-        "`OUT/edits.parquet` (`join_repaired` / `join_flagged`) and `OUT/timings.json`. Join recall on injected "
-        "joins also calls `dqkit.normalize.joins.repair_line` directly.",
-        f"dqkit {report['dqkit_version']} at commit {state}"
-        f"{'' if git_state() == state else ' (the repository changed while the script ran: now ' + git_state() + ')'}, "
-        f"{report['rules']['count']} rules (fingerprint "
-        f"`{report['rules']['fingerprint']}`).",
-        "",
-    ]
-    seed_lines = render_seed(seeds, seed_run)
-    human_lines, human_summary = render_human(human)
-    auroc_lines, headline_auroc = render_auroc(wmt_run, wmt_records)
-    inject_lines, inject_summary = render_injection(cases, injected, len(context), len(paragraphs),
-                                                    args.per_type, args.seed)
-    speed_lines = render_speed(speed, len(context), args.repeats)
-
-    mt_recs = [r for r in seeds["records"] if r["kind"] == "mt_artefact"]
-    join_recs = [r for r in seeds["records"] if r["kind"] == "missing_space_join"]
-    goals = [
-        "### Goals at a glance", "",
-        "| goal | measured | verdict |", "|---|---|---|",
-        f"| 0 wrong join repairs on human German | {human_summary['wrong']} wrong of "
-        f"{human_summary['repairs']} repairs "
-        f"({human_summary['unreviewed']} not reviewed) | "
-        f"{verdict(human_summary['wrong'] <= GOAL_WRONG_REPAIRS and not human_summary['unreviewed'])} |",
-        f"| ≤ {GOAL_MT_FLAGS_PER_10K:g} MT flag per 10,000 words of human German | {human_summary['mt_rate']:.2f} "
-        f"({human_summary['mt']:,} in {human_summary['words']:,} words); "
-        + ", ".join(f"{name.split(' (')[0]} {rate:.2f}" for name, rate in human_summary["rates"].items())
-        + f" | {verdict(human_summary['mt_rate'] <= GOAL_MT_FLAGS_PER_10K)} |",
-    ]
-    for type_, (part, whole) in inject_summary.items():
-        goals.append(f"| ≥ {GOAL_JOIN_RECALL:.0%} join recall, {type_} (injected) | {pct(part, whole)} | "
-                     f"{verdict(whole and part / whole >= GOAL_JOIN_RECALL)} |")
-    goals += [
-        "",
-        "Also measured (no goal): seed gold joins repaired "
-        f"{pct(sum(r['recalled'] for r in join_recs), len(join_recs), 0)}, "
-        f"MT-artefact spans recalled {pct(sum(r['recalled'] for r in mt_recs), len(mt_recs))}; AUROC of `mt_score`, "
-        f"MT output vs human translation in wmt-de-dev: {headline_auroc:.3f}.",
-        "",
-    ]
-    section = "\n".join(head + goals + seed_lines + [""] + human_lines + [""] + auroc_lines + [""] + inject_lines
-                        + [""] + speed_lines)
-    replace_section(args.out, "bench_mt", section)
-    print(f"wrong repairs {human_summary['wrong']}/{human_summary['repairs']}, MT flags per 10k words "
-          f"{human_summary['mt_rate']:.2f}, AUROC {headline_auroc:.3f}, injected recall "
-          + ", ".join(f"{t} {p / w:.1%}" for t, (p, w) in inject_summary.items() if w))
-    print(f"wrote {args.out}")
+    require(GOLD, GNAD, WIKI, WMT, *SEEDS.glob("*.txt"))
+    section = Section("bench_mt", "MT-artefact signals and missing-space join repair", timing=True)
+    section.text("Only part 5 is a timing; parts 1–4 are deterministic.")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = seed_part(section, Path(tmp))
+        human_part(section, Path(tmp))
+        auroc_part(section, Path(tmp))
+        injection_part(section, Path(tmp), args.per_type, args.seed)
+        speed_part(section, Path(tmp), args.repeats)
+    section.text(
+        f"dqkit {report['dqkit_version']}, {report['rules']['count']} rules (fingerprint "
+        f"`{report['rules']['fingerprint']}`)."
+    )
+    section.write()
 
 
 if __name__ == "__main__":
