@@ -77,8 +77,9 @@ def main() -> int:
     unknown = set(args.corpora) - set(CORPORA)
     if unknown:
         parser.error(f"unknown corpus {', '.join(sorted(unknown))}; choose from {', '.join(CORPORA)}")
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", args.base], check=True, capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", args.base], check=True, capture_output=True, text=True
+    ).stdout.strip()
     tree = export_tree(commit)
     failed = False
     for name in args.corpora or CORPORA:

@@ -17,6 +17,7 @@ from dqkit.cli import main
 os.environ["DQKIT_CHECK_FRAMES"] = "1"
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))  # reference implementations shared with the benchmarks
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
 

@@ -53,14 +53,6 @@ class NearDupOptions:
         return Scheme(num_perm=self.num_perm, ngram=self.ngram)
 
 
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.unique(a), np.unique(b)
-    if not len(a) and not len(b):
-        return 1.0
-    shared = len(np.intersect1d(a, b, assume_unique=True))
-    return shared / (len(a) + len(b) - shared)
-
-
 class UnionFind:
     def __init__(self, n: int):
         self.parent = list(range(n))
@@ -80,19 +72,6 @@ class UnionFind:
 LSH_MARGIN = 0.1  # candidates are collected below the threshold, so LSH misses fewer true pairs
 
 
-def query_pairs(lsh: MinHashLSH, sketches: list) -> set[tuple[int, int]]:
-    """Insert every sketch into ``lsh``, then query each: the candidate pairs (i < j)."""
-    with lsh.insertion_session() as session:
-        for index, sketch in enumerate(sketches):
-            session.insert(index, sketch, check_duplication=False)
-    pairs = set()
-    for index, sketch in enumerate(sketches):
-        for other in lsh.query(sketch):
-            if other != index:
-                pairs.add((min(index, other), max(index, other)))
-    return pairs
-
-
 BIG_BUCKET = 64  # documents sharing one band value beyond this are paired with its first member only
 
 
@@ -109,8 +88,8 @@ def candidate_pairs(
     subset, so that bands can be shared out between workers; default all).
 
     The banding is datasketch's (:func:`lsh_bands`), done in numpy: the same candidates as
-    inserting and querying a ``MinHashLSH`` (:func:`query_pairs`, which the benchmark
-    runs side by side), about ten times faster.
+    inserting and querying a ``MinHashLSH`` (tested; benchmarks/bench_dedup.py runs both
+    side by side), about ten times faster.
     """
     count, rows = lsh_bands(options)
     pairs: set[tuple[int, int]] = set()
