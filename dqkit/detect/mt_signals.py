@@ -243,9 +243,10 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
     return suspects
 
 
-def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
+def score_documents(docs: pl.DataFrame, scale_docs: pl.DataFrame | None = None) -> pl.DataFrame:
     """``mt_score`` and ``mt_reasons`` per document. ``docs`` has ``_doc, text, lang``,
-    ``notices`` and ``notice_example`` (MT-notice rule hits)."""
+    ``notices`` and ``notice_example`` (MT-notice rule hits); the number-scale check compares
+    the documents of ``scale_docs`` (``_doc, text, lang``; default: all)."""
     reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
     rows = list(docs.select("text", "lang").iter_rows())
     suspects = [
@@ -260,7 +261,7 @@ def score_documents(docs: pl.DataFrame) -> pl.DataFrame:
             own = (rows[index][1] or "").split("-")[0]
             if trusted and found_lang.split("-")[0] != own:
                 foreign.setdefault(index, []).append(paragraph)
-    scale = number_scale_flags(docs.select(DOC, "text", "lang"))
+    scale = number_scale_flags((docs if scale_docs is None else scale_docs).select(DOC, "text", "lang"))
     scores, reasons = [], []
     for index, (doc, text, lang, notices, example) in enumerate(
         docs.select(DOC, "text", "lang", "notices", "notice_example").iter_rows()

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 
 from dqkit.errors import RuleFileError
@@ -32,6 +33,11 @@ class Lexicon:
     capitalised_ok: tuple[str, ...] = ()
     camel_case: frozenset[str] = frozenset()  # lowercased
     first_names: frozenset[str] = frozenset()
+
+
+# wordfreq says on stderr when it answers for a related language (Afrikaans from Dutch):
+# the fallback is what dqkit wants, and a line per language is noise in a cleaning run.
+logging.getLogger("wordfreq").setLevel(logging.ERROR)
 
 
 def _read(folder: str) -> dict[str, list[str]]:
@@ -64,13 +70,36 @@ def load_lexicon(lang: str) -> Lexicon:
 
 @functools.lru_cache(maxsize=200_000)
 def zipf(word: str, lang: str) -> float:
-    """wordfreq's Zipf frequency of ``word`` in ``lang`` (0 for an unknown word or language)."""
+    """wordfreq's Zipf frequency of ``word`` in ``lang`` (0 for an unknown word or language,
+    and for a language whose tokenizer is not installed: see :func:`has_word_frequencies`)."""
     from wordfreq import zipf_frequency
 
     try:
         return zipf_frequency(word, lang)
-    except (LookupError, ValueError):
+    except (LookupError, ValueError, ImportError):
         return 0.0
+
+
+@functools.cache
+def has_word_frequencies(lang: str) -> bool:
+    """Whether the words of ``lang`` can be weighed here. wordfreq needs an optional
+    tokenizer for some languages (MeCab for Japanese and Korean, jieba for Chinese); where
+    it is not installed, the stages that weigh words skip the language and count it. A
+    language wordfreq has no list for stays in: its words weigh 0, and the stages rest on
+    English evidence, as they always did.
+
+    >>> has_word_frequencies("de"), has_word_frequencies("und")
+    (True, True)
+    """
+    from wordfreq import zipf_frequency
+
+    try:
+        zipf_frequency("a", lang)
+    except ImportError:
+        return False
+    except (LookupError, ValueError):
+        pass
+    return True
 
 
 def known(word: str, lang: str) -> float:

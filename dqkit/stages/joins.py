@@ -9,6 +9,7 @@ from dqkit.frames import DOC
 from dqkit.kinds import EditKind
 from dqkit.normalize.joins import repair_joins
 from dqkit.stages.base import Batch, StageContext
+from dqkit.stages.language import skip_languages_without_word_frequencies
 
 
 class RepairJoins:
@@ -19,7 +20,8 @@ class RepairJoins:
     def run(self, batch: Batch, context: StageContext) -> None:
         if not context.options.repair_joins:
             return
-        lines = kept_lines(batch.docs.select(DOC, "text", "line_nos", pl.col("lang").fill_null("und")))
-        changed, edits = repair_joins(lines)
+        docs = batch.docs.select(DOC, "text", "line_nos", pl.col("lang").fill_null("und"))
+        docs = skip_languages_without_word_frequencies(docs, batch, self.name)
+        changed, edits = repair_joins(kept_lines(docs))
         batch.docs = replace_lines(batch.docs, changed)
         batch.edits.append(edits)

@@ -8,6 +8,7 @@ import polars as pl
 from dqkit.assemble import clean_lines, out_of_language
 from dqkit.detect.language import LANG_CODE, detect_languages, given_language
 from dqkit.frames import DOC, LANG_HINT, TRUSTED
+from dqkit.normalize.lexicon import has_word_frequencies
 from dqkit.stages.base import Batch, StageContext
 
 
@@ -79,3 +80,20 @@ class Rescope:
             pl.col("lang").str.extract(LANG_CODE).alias(LANG_HINT)
         )
         batch.lines = batch.lines.replace(clean_lines(again, rules))
+
+
+def skip_languages_without_word_frequencies(
+    docs: pl.DataFrame, batch: Batch, stage: str, counter: str = "skipped_language", fallback: str = "und"
+) -> pl.DataFrame:
+    """``docs`` (with ``lang``; null read as ``fallback``) less those in a language whose
+    words cannot be weighed here, counted per language as the stage's ``<counter>.<lang>``:
+    a missing optional tokenizer skips a language for a stage, it never stops the run."""
+    base = pl.col("lang").fill_null(fallback).str.split("-").list.first()
+    languages = docs.select(base.unique())["lang"].to_list()
+    unavailable = [lang for lang in languages if not has_word_frequencies(lang)]
+    if not unavailable:
+        return docs
+    skipped = base.is_in(unavailable)
+    for lang, n in docs.filter(skipped).group_by(base).len().sort("lang").iter_rows():
+        batch.count(stage, f"{counter}.{lang}", n)
+    return docs.filter(~skipped)

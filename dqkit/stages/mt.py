@@ -9,6 +9,7 @@ from dqkit.frames import DOC, SIGNAL_COLUMNS
 from dqkit.kinds import RejectReason
 from dqkit.rejects import reject
 from dqkit.stages.base import Batch, StageContext
+from dqkit.stages.language import skip_languages_without_word_frequencies
 
 # Rules of this category say that a text was generated or translated automatically.
 PROVENANCE = "provenance"
@@ -28,8 +29,11 @@ class MtSignals:
             .group_by(DOC)
             .agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example"))
         )
+        docs = batch.docs.select(DOC, "text", "lang")
+        # The number-scale check weighs words (names); it compares the documents it can weigh.
+        weighable = skip_languages_without_word_frequencies(docs, batch, self.name, "number_scale_skipped", "de")
         batch.signals = score_documents(
-            batch.docs.select(DOC, "text", "lang").join(notices, on=DOC, how="left", maintain_order="left")
+            docs.join(notices, on=DOC, how="left", maintain_order="left"), scale_docs=weighable
         )
 
 
