@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -35,6 +36,19 @@ from dqkit.rules.examples import check_rule
 from dqkit.rules.explain import explain_rule
 from dqkit.rules.loading import collect_rules, load_rules
 from dqkit.rules.suggest import render_rule_file
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option in a range that also refuses NaN and infinities (a NaN passes every
+    range check, and would turn dedup off or write NaN into report.json)."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,7 +118,7 @@ def cli() -> None:
 )
 @click.option(
     "--max-removed",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloat(0, 1),
     default=0.5,
     show_default=True,
     help="Reject a document when rules removed more than this share of its characters.",
@@ -113,7 +127,7 @@ def cli() -> None:
 @click.option("--exact-only", is_flag=True, help="Remove exact duplicates only (no MinHash near-dedup).")
 @click.option(
     "--threshold",
-    type=click.FloatRange(0.05, 1.0),
+    type=FiniteFloat(0.05, 1.0),
     default=0.5,
     show_default=True,
     help="Near-duplicate threshold: Jaccard similarity of word n-gram sets, verified per pair.",
@@ -138,13 +152,13 @@ def cli() -> None:
 @click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
 @click.option(
     "--drop-mt-above",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloat(0, 1),
     default=None,
     help="Reject documents whose mt_score is above this (default: flag only, never drop).",
 )
 @click.option(
     "--max-expansion",
-    type=click.FloatRange(1, None),
+    type=FiniteFloat(1, None),
     default=MAX_EXPANSION,
     show_default=True,
     help="Refuse a compressed input that expands to more than this many times its size "

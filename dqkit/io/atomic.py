@@ -44,4 +44,4 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 def write_json_atomic(path: Path, data: Any, indent: int = 1) -> None:
     """``data`` as JSON with sorted keys into ``path``, atomically."""
-    write_atomic(path, json.dumps(data, indent=indent, sort_keys=True))
+    write_atomic(path, json.dumps(data, indent=indent, sort_keys=True, allow_nan=False))

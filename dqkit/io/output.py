@@ -50,7 +50,7 @@ class StagedOutput:
         self.path(name).write_text(text, encoding="utf-8")
 
     def write_json(self, name: str, data) -> None:
-        self.write_text(name, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        self.write_text(name, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
 
     def commit(self) -> None:
         for entry in self.staging.iterdir():  # durable before the swap

@@ -40,9 +40,11 @@ def load_report(path: str | Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportError(f"{path}: cannot read the report ({exc})") from None
     try:
-        report = json.loads(text)
+        report = json.loads(text, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except ValueError as exc:
+        raise ReportError(f"{path}: {exc}") from None
     if not isinstance(report, dict) or not isinstance(report.get("documents"), dict):
         raise ReportError(f"{path}: not a dqkit report (no 'documents' section)")
     schema = report.get("schema", REPORT_SCHEMA_FAMILY)
@@ -51,6 +53,10 @@ def load_report(path: str | Path) -> dict:
             f"{path}: report schema {schema!r} is not supported (this dqkit reads {REPORT_SCHEMA_FAMILY})"
         )
     return report
+
+
+def _not_a_number(name: str) -> float:
+    raise ValueError(f"not strict JSON: {name} is not a number a report can hold")
 
 
 def _percent(part, whole) -> float:
@@ -71,9 +77,9 @@ def metrics(report: dict) -> dict[str, float]:
     if "in" in docs:
         out["documents.kept_pct"] = _percent(docs.get("kept", 0), docs["in"])
         out["documents.rejected_pct"] = _percent(docs.get("rejected", 0), docs["in"])
-        out["documents.balanced"] = int(
-            bool(docs.get("balanced", docs["in"] == docs.get("kept", 0) + docs.get("rejected", 0)))
-        )
+        # Recomputed: a report whose flag says balanced while its counts do not add up is not.
+        counted = docs["in"] == docs.get("kept", 0) + docs.get("rejected", 0)
+        out["documents.balanced"] = int(bool(counted and docs.get("balanced", True)))
     for reason, n in docs.get("rejected_by_reason", {}).items():
         out[f"documents.rejected_by_reason.{reason}"] = n
         out[f"documents.rejected_by_reason_pct.{reason}"] = _percent(n, docs.get("in", 0))
