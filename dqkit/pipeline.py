@@ -137,6 +137,8 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     docs = corpus.documents
     if options.lang_field != "lang" and "lang" in docs.columns:
         raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
+    # Columns dqkit writes itself (a cleaned corpus cleaned again): recomputed, never read.
+    docs = docs.drop(*COUNT_COLUMNS, *SIGNAL_COLUMNS, strict=False)
     carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
     result = clean_documents(docs, rules, options, context.stages)
 

@@ -79,6 +79,26 @@ def test_cleaning_the_cleaned_output_changes_nothing(tmp_path, dqkit):
     assert twice["report"]["documents"]["rejected"] == 0
 
 
+def test_a_cleaned_corpus_without_any_mt_signal_cleans_again(tmp_path, dqkit):
+    """Issue 13: every mt_reasons of clean.jsonl is [] (read back as list[null]) and the
+    second run failed in polars; dqkit's own columns are now recomputed, never read."""
+    write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "The harbour authority said on Tuesday that ferry "
+                                        "services would resume after the storm passed."}])
+    assert dqkit("clean", tmp_path / "a.jsonl", "-o", tmp_path / "o1").code == 0
+    run = dqkit("clean", tmp_path / "o1" / "clean.jsonl", "-o", tmp_path / "o2")
+    assert run.code == 0, run.err
+    assert (tmp_path / "o2" / "clean.jsonl").read_bytes() == (tmp_path / "o1" / "clean.jsonl").read_bytes()
+
+
+def test_stale_scores_and_counts_in_the_input_are_recomputed(tmp_path, dqkit):
+    write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "text": "The harbour authority said on Tuesday that ferry "
+                                        "services would resume after the storm passed.", "mt_score": 0.99,
+                                        "dq_flags": 7, "mt_reasons": [{"signal": "x", "count": 1, "example": "e"}]}])
+    assert dqkit("clean", tmp_path / "a.jsonl", "-o", tmp_path / "o", "--drop-mt-above", "0.5").code == 0
+    row = read_outputs(tmp_path / "o")["clean"].row(0, named=True)
+    assert (row["mt_score"], row["dq_flags"], row["mt_reasons"]) == (0.0, 0, [])
+
+
 def test_inputs_are_never_modified(mixed_corpus, tmp_path, dqkit):
     before = _digest(mixed_corpus)
     assert dqkit("clean", mixed_corpus, "-o", tmp_path / "out", "--on-error", "skip").code == 0
