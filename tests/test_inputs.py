@@ -203,3 +203,20 @@ def test_null_ids_and_texts_name_the_line_or_row(tmp_path, dqkit):
     pl.DataFrame({"id": ["a", "b"], "text": [BODY, None]}).write_parquet(tmp_path / "c.parquet")
     run = dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out")
     assert run.code == 1 and "c.parquet: row 2 has no 'id' or no 'text' value" in run.err
+
+
+def test_a_fifo_is_refused_before_it_is_opened(tmp_path, dqkit):
+    """Issue 13: a FIFO named as input blocked for ever; in a folder it is passed over."""
+    import os
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    result = dqkit("clean", fifo, "-o", tmp_path / "out")
+    assert result.code == 2 and "not a regular file" in result.err and str(fifo) in result.err
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.mkfifo(folder / "also.jsonl")
+    write_jsonl(folder / "docs.jsonl", [{"id": "a", "text": BODY}])
+    assert dqkit("clean", folder, "-o", tmp_path / "out2", "--no-dedup").code == 0
+    report = read_outputs(tmp_path / "out2")["report"]
+    assert report["documents"]["in"] == 1 and report["inputs"]["skipped_files"] == [str(folder / "also.jsonl")]

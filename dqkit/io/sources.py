@@ -74,9 +74,12 @@ def discover(args: list[str]) -> Discovery:
             if not path.exists():
                 raise OptionsError(f"input path does not exist: {path}")
             if path.is_dir():
-                for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                for child in sorted(p for p in path.rglob("*") if not p.is_dir()):
                     rel = child.relative_to(path)
                     if _is_hidden(rel):
+                        continue
+                    if not child.is_file():  # a FIFO, socket or device: never opened
+                        skipped.append(str(child))
                         continue
                     fmt, comp = classify(child)
                     if fmt is None:
@@ -84,6 +87,8 @@ def discover(args: list[str]) -> Discovery:
                         continue
                     files.setdefault(child.resolve(), InputFile(child, rel.as_posix(), fmt, comp))
             else:
+                if not path.is_file():  # opening a FIFO would block for ever
+                    raise OptionsError(f"{path}: not a regular file (a FIFO, socket or device); dqkit reads files")
                 fmt, comp = classify(path)
                 if fmt is None:
                     raise OptionsError(
