@@ -220,3 +220,16 @@ def test_a_fifo_is_refused_before_it_is_opened(tmp_path, dqkit):
     assert dqkit("clean", folder, "-o", tmp_path / "out2", "--no-dedup").code == 0
     report = read_outputs(tmp_path / "out2")["report"]
     assert report["documents"]["in"] == 1 and report["inputs"]["skipped_files"] == [str(folder / "also.jsonl")]
+
+
+@pytest.mark.parametrize("column", ["_original_text", "_as_read"])
+def test_a_column_named_like_the_text_as_read_is_carried_not_taken(tmp_path, dqkit, column):
+    """Issue 13: an input column `_original_text` replaced a near-duplicate's text in rejects."""
+    text = "The harbour authority said on Tuesday that ferry services would resume after the storm passed the coast."
+    write_jsonl(tmp_path / "t.jsonl", [{"id": "a", "text": text, column: "X"},
+                                       {"id": "b", "text": text + " Extra.", column: "Y"}])
+    assert dqkit("clean", tmp_path / "t.jsonl", "-o", tmp_path / "out", "--no-langid").code == 0
+    outputs = read_outputs(tmp_path / "out")
+    rejected = outputs["rejects"].row(0, named=True)
+    assert rejected["reason"] == "near_duplicate" and rejected["text"] == text and rejected[column] == "X"
+    assert outputs["clean"][column].to_list() == ["Y"]
