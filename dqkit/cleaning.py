@@ -6,7 +6,7 @@ writes what this returns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,12 +34,11 @@ def clean_documents(
     rules: RuleSet,
     options: CleanOptions,
     stages: Sequence[Stage] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
 ) -> CleanResult:
     """Clean ``docs`` (:data:`dqkit.frames.DOCUMENTS` + carried columns) with ``stages``
     (default: :func:`dqkit.stages.default_stages`)."""
     batch = Batch(docs=docs)
-    context = StageContext(rules, options, on_progress)
+    context = StageContext(rules, options)
     timings = {}
     check = checks_enabled()
     for stage in default_stages() if stages is None else stages:

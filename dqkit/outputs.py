@@ -109,13 +109,8 @@ def finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dro
     all_rejects.drop(DOC).write_parquet(folder / FINAL_REJECTS)
     problem_rows = reject_rows(problems, carried)
     problem_rows.write_parquet(folder / FINAL_PROBLEMS)
-    ids = docs.select(DOC, pl.col("id").alias("doc_id"))
-    (
-        edits.join(ids, on=DOC, how="left", maintain_order="left")
-        .sort(DOC, "line_no", "kind", nulls_last=False)
-        .select(EDIT_COLUMNS)
-        .write_parquet(folder / FINAL_EDITS)
-    )
+    edits = edits.join(docs.select(DOC, pl.col("id").alias("doc_id")), on=DOC, how="left", maintain_order="left")
+    edits.sort(DOC, "line_no", "kind", nulls_last=False).select(EDIT_COLUMNS).write_parquet(folder / FINAL_EDITS)
     return {
         "docs_in": docs.select(DOC, "id", CHARS, BYTES_REPLACED),
         "clean": clean.select(DOC, "id", "lang", *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)),
@@ -123,7 +118,7 @@ def finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dro
             [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]
         ),
         "hits": hits,
-        "edits": edits.join(ids, on=DOC, how="left", maintain_order="left").select(DOC, "doc_id", "kind", "rule_id"),
+        "edits": edits.select(DOC, "doc_id", "kind", "rule_id"),
         "problems": problems.height,
     }
 

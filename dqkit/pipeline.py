@@ -20,7 +20,7 @@ import json
 import resource
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -372,7 +372,7 @@ def _write_outputs(
     duplicates: pl.DataFrame,
     dropped: pl.DataFrame,
     progress: Progress,
-    timings: Any,
+    timings: Callable[[int], dict],
 ) -> dict:
     """Finish every shard, build the report, write OUT in a staging folder and swap it in."""
     carried = list(dict.fromkeys(c for s in summaries for c in s["carried"]))

@@ -32,6 +32,12 @@ def test_report_json_is_strict_json(seeds_report):
         raise AssertionError(f"{name} in report.json")
 
     json.loads(seeds_report.read_text(), parse_constant=refuse)
+    from dqkit.io.output import StagedOutput
+
+    staged = StagedOutput(seeds_report.parent.parent / "staged")
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        staged.write_json("report.json", {"documents": {"in": float("nan")}})  # never written, not even once
+    staged.abort()
 
 
 def test_check_refuses_a_report_that_holds_nan(seeds_report, dqkit):

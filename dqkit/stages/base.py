@@ -20,7 +20,6 @@ the runner (:func:`dqkit.cleaning.clean_documents`) times it and, with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,11 +36,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StageContext:
-    """What every stage of a run may read: the rules, the options, progress callbacks."""
+    """What every stage of a run may read: the rules and the options."""
 
     rules: RuleSet
     options: CleanOptions
-    on_progress: Callable[[int, int], None] | None = None
 
 
 @dataclass

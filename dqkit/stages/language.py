@@ -48,7 +48,7 @@ class DetectLanguage:
         )
         found: list[tuple[str | None, bool]] = [(None, False)] * to_detect.height
         if options.detect_language and not to_detect.is_empty():
-            found = list(detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars, context.on_progress))
+            found = list(detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars))
         detected = pl.DataFrame(
             {DOC: to_detect[DOC], "_detected": [lang for lang, _ in found], TRUSTED: [t for _, t in found]},
             schema={DOC: pl.Int64, "_detected": pl.String, TRUSTED: pl.Boolean},

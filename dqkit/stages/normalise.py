@@ -24,7 +24,7 @@ class Normalise:
 
     def run(self, batch: Batch, context: StageContext) -> None:
         batch.edits.append(replacement_edits(batch.docs))
-        normalised, edits = normalise_documents(batch.docs.select(DOC, "text"), context.on_progress)
+        normalised, edits = normalise_documents(batch.docs.select(DOC, "text"))
         batch.docs = batch.docs.drop("text").join(normalised, on=DOC, how="left", maintain_order="left")
         batch.edits.append(edits)
 
