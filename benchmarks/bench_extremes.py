@@ -79,7 +79,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         cases = [
-            ("one single-line document", "MB", args.big_mb, big_line, []),
+            # beyond the default --max-record-bytes: raised, so that the document is cleaned
+            ("one single-line document", "MB", args.big_mb, big_line, ["--max-record-bytes", str((args.big_mb + 1) << 20)]),
             ("tiny documents", "documents", args.tiny, tiny, []),
             (
                 "malformed JSONL lines, --on-error skip",

@@ -15,7 +15,7 @@ from dqkit import __version__
 from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
-from dqkit.io.readers import MAX_EXPANSION
+from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
 from dqkit.options import CleanOptions, RunSettings
 from dqkit.pipeline import run_clean
@@ -164,6 +164,14 @@ def cli() -> None:
     help="Refuse a compressed input that expands to more than this many times its size "
     "(and more than 256 MiB): a decompression bomb.",
 )
+@click.option(
+    "--max-record-bytes",
+    type=click.IntRange(1, None),
+    default=MAX_RECORD_BYTES,
+    show_default=True,
+    help="A record bigger than this (a JSONL line, a .txt file, a Parquet text) is not cleaned: it is a "
+    "record_too_large reject holding its text.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
 @click.option(
     "--workers",
@@ -213,6 +221,7 @@ def clean(
     no_join_repair,
     drop_mt_above,
     max_expansion,
+    max_record_bytes,
     overwrite,
     workers,
     engine,
@@ -245,6 +254,7 @@ def clean(
         index=index,
         batch=batch,
         max_expansion=max_expansion,
+        max_record_bytes=max_record_bytes,
     )
     progress = Progress.for_terminal(quiet)
     settings = RunSettings(

@@ -23,6 +23,7 @@ import polars as pl
 DOC = "_doc"  # a document's number in the run: shard index * 2**32 + row; sorts in input order
 ORIGIN = "_origin"  # file:line (or file:row N) where the document was read
 BYTES_REPLACED = "_bytes_replaced"  # undecodable bytes that reading replaced by U+FFFD
+LANG_GIVEN = "_lang_given"  # the --lang-field value as read
 LANG_HINT = "_lang_hint"  # the language the input gave (--lang-field), as a 2-3 letter code
 TRUSTED = "_trusted"  # the detected language rests on enough text to undo other languages' rules
 AS_READ = "_as_read"  # the text as read, for rejects (nothing is lost)
@@ -31,6 +32,7 @@ QUALITY = "_quality"  # damaged spots of a copy (repairs + MT score), for keep=b
 LENGTH = "_length"  # characters of the clean text, for the keep policies
 KEY = "_key"  # exact-dedup key hash of the clean text
 ORDER = "_order"  # input order, for the keep policy earliest
+CARRIED = "_carried"  # the input's other columns, in one struct that no stage reads (dqkit.io.columns)
 
 # --- columns of the line table (dqkit.rules.engine.line_table), one row per line ----------------
 MATCH = "_m"  # the line as rules see it: NFKC, quotes folded, white space collapsed
@@ -41,18 +43,19 @@ BLANK = "_blank"  # nothing left of the line for the rules to see
 # --- columns dqkit writes on clean rows; an input that has them gets them recomputed ---------
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
 SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
-INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_HINT, TRUSTED)
+INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_HINT, TRUSTED, CARRIED)
 
 INTEGER = (pl.Int32, pl.Int64)
 
 # --- the frames ------------------------------------------------------------------------------
-#: Documents as a shard reader gives them (plus the input's other columns, carried along).
+#: Documents as the stages see them (the input's other columns are set aside, see CARRIED).
 DOCUMENTS: Mapping[str, Any] = {
     DOC: pl.Int64,
     "id": pl.String,
     "text": pl.String,
     ORIGIN: pl.String,
     BYTES_REPLACED: INTEGER,
+    LANG_GIVEN: pl.String,
 }
 #: Documents after the rules: the clean text, the original number of each kept line, and
 #: the characters of the non-blank lines before and removed.

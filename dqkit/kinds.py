@@ -104,3 +104,4 @@ class RejectReason(StrEnum):
     MISSING_TEXT = "missing_text", "a record without a string in the text field (--on-error skip)"
     MISSING_ID = "missing_id", "a record whose id is neither a string nor a number (--on-error skip)"
     DUPLICATE_ID = "duplicate_id", "a record whose id an earlier record already used (--on-error skip)"
+    RECORD_TOO_LARGE = "record_too_large", "a record bigger than --max-record-bytes (its text is kept here, uncleaned)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from dqkit.dedup.near import NearDupOptions
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
-from dqkit.io.readers import MAX_EXPANSION
+from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
 
 
@@ -32,6 +32,7 @@ class CleanOptions:
     repair_joins: bool = True
     drop_mt_above: float | None = None  # reject documents whose mt_score is above this
     max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
+    max_record_bytes: int = MAX_RECORD_BYTES  # a bigger record is a reject (record_too_large)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,18 @@ from pathlib import Path
 
 import polars as pl
 
-from dqkit.frames import AS_READ, BYTES_REPLACED, CHARS, COUNT_COLUMNS, DOC, EDIT_COLUMNS, ORIGIN, SIGNAL_COLUMNS
+from dqkit.frames import (
+    AS_READ,
+    BYTES_REPLACED,
+    CARRIED,
+    CHARS,
+    COUNT_COLUMNS,
+    DOC,
+    EDIT_COLUMNS,
+    ORIGIN,
+    SIGNAL_COLUMNS,
+)
+from dqkit.io.columns import CarriedPlan, carried_frame
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
@@ -16,7 +27,7 @@ from dqkit.rejects import reject, reject_rows
 HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
 
 # The files of a shard folder, as clean_shard writes them.
-SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, SIGNATURES, DONE = (
+SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, CARRIED_FILE, SIGNATURES, DONE = (
     "survivors.parquet",
     "rejects.parquet",
     "problems.parquet",
@@ -24,6 +35,7 @@ SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, SIGNATURES, DONE 
     "hits.parquet",
     "docs.parquet",
     "as_read.parquet",
+    "carried.parquet",  # the input's other columns (only when it has some)
     "signatures.npy",
     "done.json",
 )
@@ -50,6 +62,7 @@ def _duplicate_id_problems(gone: pl.DataFrame, as_read: pl.DataFrame) -> pl.Data
     rows = gone.join(as_read, on=DOC, how="left", maintain_order="left")
     details = [duplicate_id_detail(i, first) for i, first in rows.select("id", "first_origin").iter_rows()]
     return rows.select(
+        DOC,
         "id",
         pl.lit(RejectReason.DUPLICATE_ID.value).alias("reason"),
         pl.Series("detail", details, dtype=pl.String),
@@ -76,13 +89,35 @@ def _duplicate_rejects(survivors: pl.DataFrame, duplicates: pl.DataFrame) -> pl.
     )
 
 
-def finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dropped: pl.DataFrame) -> dict:
-    """Split one shard's survivors into kept and duplicate, add the per-document counts,
-    give every frame the columns of its output file and write the shard's final parts;
-    return the light frames the report needs."""
+def finish_shard(
+    folder: Path,
+    carried: CarriedPlan,
+    own: dict[str, dict],
+    jsonl_output: bool,
+    duplicates: pl.DataFrame,
+    dropped: pl.DataFrame,
+) -> dict:
+    """Split one shard's survivors into kept and duplicate, add the per-document counts and
+    the input's carried columns (``own`` says how this shard holds them), give every frame
+    the columns of its output file and write the shard's final parts; return the light
+    frames the report needs."""
     survivors, rejects, edits, hits, problems, docs, as_read = (
         pl.read_parquet(folder / name) for name in (SURVIVORS, REJECTS, EDITS, HITS, PROBLEMS, DOCS, TEXT_AS_READ)
     )
+    aside = pl.read_parquet(folder / CARRIED_FILE) if (folder / CARRIED_FILE).exists() else None
+
+    def with_carried(frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` without ``_doc``, and the carried columns of its documents (by ``_doc``; a
+        null one has none) as the run carries them."""
+        if not carried.names:
+            return frame.drop(DOC)
+        values = None
+        if aside is not None:
+            values = frame.select(DOC).join(aside, on=DOC, how="left", maintain_order="left")[CARRIED]
+        return pl.concat(
+            [frame.drop(DOC), carried_frame(values, frame.height, carried, own, jsonl_output)], how="horizontal"
+        )
+
     gone = dropped.filter(pl.col(DOC).is_in(docs[DOC].implode()))
     if not gone.is_empty():
         problems = pl.concat([problems, _duplicate_id_problems(gone, as_read)], how="diagonal_relaxed")
@@ -93,22 +128,20 @@ def finish_shard(folder: Path, carried: list[str], duplicates: pl.DataFrame, dro
     clean = (
         kept.drop(COUNT_COLUMNS, strict=False)
         .join(edit_counts(edits), on=DOC, how="left", maintain_order="left")
-        .with_columns(
-            pl.col(*COUNT_COLUMNS).fill_null(0).cast(pl.Int64),
-            *(pl.lit(None).alias(c) for c in carried if c not in kept.columns),
-        )
+        .with_columns(pl.col(*COUNT_COLUMNS).fill_null(0).cast(pl.Int64))
         .sort(DOC)
     )
-    clean.select("id", "text", "lang", *carried, *SIGNAL_COLUMNS, *COUNT_COLUMNS).write_parquet(folder / FINAL_CLEAN)
+    with_carried(clean.select(DOC, "id", "text", "lang")).hstack(
+        clean.select(*SIGNAL_COLUMNS, *COUNT_COLUMNS)
+    ).write_parquet(folder / FINAL_CLEAN)
     all_rejects = reject_rows(
         pl.concat([rejects, _duplicate_rejects(survivors, duplicates)], how="diagonal_relaxed").join(
             as_read.rename({AS_READ: "text"}), on=DOC, how="left", maintain_order="left"
-        ),
-        carried,
+        )
     ).sort(DOC, maintain_order=True)
-    all_rejects.drop(DOC).write_parquet(folder / FINAL_REJECTS)
-    problem_rows = reject_rows(problems, carried)
-    problem_rows.write_parquet(folder / FINAL_PROBLEMS)
+    with_carried(all_rejects).write_parquet(folder / FINAL_REJECTS)
+    problem_rows = reject_rows(problems)
+    with_carried(problem_rows).write_parquet(folder / FINAL_PROBLEMS)
     edits = edits.join(docs.select(DOC, pl.col("id").alias("doc_id")), on=DOC, how="left", maintain_order="left")
     edits.sort(DOC, "line_no", "kind", nulls_last=False).select(EDIT_COLUMNS).write_parquet(folder / FINAL_EDITS)
     return {

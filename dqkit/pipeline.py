@@ -38,25 +38,25 @@ from dqkit.errors import DqkitError, OptionsError
 from dqkit.frames import (
     AS_READ,
     BYTES_REPLACED,
+    CARRIED,
     CHARS,
-    COUNT_COLUMNS,
     DOC,
-    INTERNAL,
     KEY,
     LENGTH,
     ORDER,
     ORIGIN,
     QUALITY,
     REJECT_COLUMNS,
-    SIGNAL_COLUMNS,
 )
 from dqkit.io.atomic import write_json_atomic
+from dqkit.io.columns import CarriedPlan, plan_carried
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error
 from dqkit.io.shards import Shard, plan_shards, read_shard
 from dqkit.io.sources import InputFile, discover
 from dqkit.options import CleanOptions, RunSettings
 from dqkit.outputs import (
+    CARRIED_FILE,
     DOCS,
     DONE,
     FINAL_CLEAN,
@@ -83,7 +83,7 @@ from dqkit.rules.loading import RuleSet, load_rules
 from dqkit.stages import Stage, default_stages
 
 # The layout of a shard folder: a work folder of another layout is never resumed.
-WORK_LAYOUT = 2
+WORK_LAYOUT = 3
 
 
 @dataclass(frozen=True)
@@ -130,16 +130,12 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     options = context.options
     rules = _shard_rules(context)
     started = time.perf_counter()
-    corpus = read_shard(
-        shard, ReadOptions(options.text_field, options.id_field, options.on_error, options.max_expansion)
-    )
+    corpus = read_shard(shard, _read_options(options))
     read_seconds = time.perf_counter() - started
     docs = corpus.documents
-    if options.lang_field != "lang" and "lang" in docs.columns:
-        raise OptionsError("the input has a column 'lang' besides --lang-field; dqkit writes its own 'lang'")
-    # Columns dqkit writes itself (a cleaned corpus cleaned again): recomputed, never read.
-    docs = docs.drop(*COUNT_COLUMNS, *SIGNAL_COLUMNS, strict=False)
-    carried = [c for c in docs.columns if c not in ("id", "text", "lang", *INTERNAL, *COUNT_COLUMNS, *SIGNAL_COLUMNS)]
+    if CARRIED in docs.columns:  # the input's own columns wait aside, out of every stage's reach
+        docs.select(DOC, CARRIED).write_parquet(folder / CARRIED_FILE)
+        docs = docs.drop(CARRIED)
     result = clean_documents(docs, rules, options, context.stages)
 
     clock = time.perf_counter()
@@ -160,12 +156,25 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
         "problems": corpus.problems.height,
         "files": corpus.files,
         "ids_generated": corpus.ids_generated,
-        "carried": carried,
+        "carried": corpus.carried,
+        "renamed": corpus.names.renamed,
+        "recomputed": corpus.names.recomputed,
         "counters": result.counters,
         "seconds": {"read": round(read_seconds, 4), **result.timings, "write": round(time.perf_counter() - clock, 4)},
     }
     write_json_atomic(folder / DONE, summary)  # last: the shard is complete
     return summary
+
+
+def _read_options(options: CleanOptions) -> ReadOptions:
+    return ReadOptions(
+        options.text_field,
+        options.id_field,
+        options.on_error,
+        options.max_expansion,
+        options.lang_field,
+        options.max_record_bytes,
+    )
 
 
 # ---------------------------------------------------------------------------------------- work folder
@@ -375,17 +384,19 @@ def _write_outputs(
     timings: Callable[[int], dict],
 ) -> dict:
     """Finish every shard, build the report, write OUT in a staging folder and swap it in."""
-    carried = list(dict.fromkeys(c for s in summaries for c in s["carried"]))
+    fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in run.files) else "jsonl")
+    carried = plan_carried([s["carried"] for s in summaries])
+    columns = _column_notes(summaries, carried, progress)
     progress.stage(f"assembling {len(plan)} shard(s)")
     light = []
-    for k, shard in enumerate(plan):
-        light.append(finish_shard(work / "shards" / shard.name, carried, duplicates, dropped))
+    for k, (shard, summary) in enumerate(zip(plan, summaries, strict=True)):
+        folder = work / "shards" / shard.name
+        light.append(finish_shard(folder, carried, summary["carried"], fmt == "jsonl", duplicates, dropped))
         progress.advance(k + 1, len(plan))
     frames = {
         key: pl.concat([part[key] for part in light], how="diagonal_relaxed")
         for key in ("docs_in", "clean", "rejects", "hits", "edits")
     }
-    fmt = options.output_format or ("parquet" if all(f.format == "parquet" for f in run.files) else "jsonl")
     report = build_report(
         version=__version__,
         options=asdict(options),
@@ -397,6 +408,7 @@ def _write_outputs(
         skipped=run.skipped,
         rules=run.rules,
         stage_counters=_sum_counters(summaries),
+        columns=columns,
         **frames,
     )
     progress.stage(f"writing {out}")
@@ -406,7 +418,7 @@ def _write_outputs(
         concat_parts(
             _scan(work, plan, FINAL_REJECTS) + _scan(work, plan, FINAL_PROBLEMS),
             staged.path(f"rejects.{fmt}"),
-            [*REJECT_COLUMNS, *carried],
+            [*REJECT_COLUMNS, *carried.names],
         )
         concat_parts(_scan(work, plan, FINAL_EDITS), staged.path("edits.parquet"))
         staged.write_json("report.json", report)
@@ -451,6 +463,28 @@ def _timings(
         "documents_per_second": round(documents / max(elapsed, 1e-9), 1),
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _column_notes(summaries: list[dict], carried: CarriedPlan, progress: Progress) -> dict:
+    """What happened to the input's column names and types (report.json ``inputs.columns``),
+    each also said once on stderr."""
+    renamed = {old: new for s in summaries for old, new in s["renamed"].items()}
+    recomputed = list(dict.fromkeys(c for s in summaries for c in s["recomputed"]))
+    notes: dict[str, Any] = {}
+    if renamed:
+        notes["renamed"] = dict(sorted(renamed.items()))
+        pairs = ", ".join(f"{old!r} as {new!r}" for old, new in sorted(renamed.items()))
+        progress.warn(f"input columns named like columns dqkit writes are carried as {pairs}")
+    if recomputed:
+        notes["recomputed"] = sorted(recomputed)
+        progress.warn(f"dqkit's own columns in the input were computed afresh: {', '.join(sorted(recomputed))}")
+    if carried.as_json:
+        notes["as_json_text"] = sorted(carried.as_json)
+        progress.warn(
+            "input columns whose values no single type holds (mixed types, NaN, big integers, ...) are "
+            f"carried as JSON text: {', '.join(map(repr, sorted(carried.as_json)))}"
+        )
+    return notes
 
 
 def _sum_counters(summaries: list[dict]) -> dict[str, dict[str, int]]:

@@ -10,15 +10,22 @@ import time
 
 
 class Progress:
-    def __init__(self, enabled: bool, stream=None):
+    def __init__(self, enabled: bool, stream=None, warnings: bool = True):
         self.stream = stream or sys.stderr
         self.enabled = enabled
+        self.warnings = warnings  # warn() writes even when stderr is not a terminal
         self._started = 0.0
         self._last_draw = 0.0
 
     @classmethod
     def for_terminal(cls, quiet: bool) -> Progress:
-        return cls(enabled=not quiet and sys.stderr.isatty())
+        return cls(enabled=not quiet and sys.stderr.isatty(), warnings=not quiet)
+
+    def warn(self, message: str) -> None:
+        """One line that the user should see (also in CI logs), unless ``--quiet``."""
+        if self.warnings:
+            self.stream.write(f"dqkit: warning: {message}\n")
+            self.stream.flush()
 
     def stage(self, label: str) -> None:
         self._last_draw = 0.0

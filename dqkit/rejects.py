@@ -22,9 +22,10 @@ def reject(frame: pl.DataFrame, reason: RejectReason, detail: pl.Expr | None = N
     return frame.with_columns(pl.lit(reason.value).alias("reason"), detail.cast(pl.String).alias("detail"))
 
 
-def reject_rows(frame: pl.DataFrame, carried: list[str]) -> pl.DataFrame:
-    """Rejects in the columns of rejects.* (``_doc`` first while it is there), the missing
-    ones empty: a document reject has no ``dup_of``, a read problem no ``_doc``."""
+def reject_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rejects in the columns of rejects.*, after ``_doc`` (the input's carried columns are
+    added by the caller), the missing ones empty: a document reject has no ``dup_of``, a
+    record that could not be read no ``_doc``."""
     frame = frame.with_columns(
         *(
             pl.lit(None, dtype=pl.String).alias(c)
@@ -32,6 +33,6 @@ def reject_rows(frame: pl.DataFrame, carried: list[str]) -> pl.DataFrame:
             if c not in frame.columns
         ),
         *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("similarity",) if c not in frame.columns),
-        *(pl.lit(None).alias(c) for c in carried if c not in frame.columns),
+        *(pl.lit(None, dtype=pl.Int64).alias(c) for c in (DOC,) if c not in frame.columns),
     ).rename({ORIGIN: "origin"})
-    return frame.select(*([DOC] if DOC in frame.columns else []), *REJECT_COLUMNS, *carried)
+    return frame.select(DOC, *REJECT_COLUMNS)

@@ -179,3 +179,33 @@ def test_a_corpus_with_fewer_words_than_one_ngram_still_gets_signatures():
     matrix, shingles = signatures(["0:0", "Wort"], Scheme(num_perm=16, ngram=5))
     assert matrix.shape == (2, 16) and [len(s) for s in shingles] == [1, 1]
     assert not (matrix[0] == matrix[1]).all()
+
+
+def test_a_document_longer_than_a_chunk_gets_the_same_signature_a_slice_at_a_time(monkeypatch):
+    """A long document's shingles are permuted a slice at a time (memory stays bounded by the
+    slice, not the document); the signature is the one computed in one go."""
+    from dqkit.dedup import signatures as module
+
+    texts = [" ".join(f"w{i % 997} x{i % 13}" for i in range(5000)), "short text of a few words here", ""]
+    whole, _ = module.signatures(texts)
+    monkeypatch.setattr(module, "CHUNK_SHINGLES", 64)
+    sliced, shingles = module.signatures(texts)
+    assert len(shingles[0]) > 64 * 10  # really sliced
+    assert (whole == sliced).all()
+
+
+def test_minhash_memory_is_bounded_by_a_slice_not_the_document():
+    """200k shingles x 128 permutations would be 100 MB in one go; sliced it stays small
+    (numpy reports its arrays to tracemalloc)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from dqkit.dedup.signatures import minhash
+
+    shingles = [np.arange(200_000, dtype=np.uint32)]
+    tracemalloc.start()
+    minhash(shingles, 128)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40 << 20, peak

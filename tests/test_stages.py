@@ -96,7 +96,8 @@ def test_stage_names_are_unique_and_declare_only_enum_members():
     assert set(kinds) == set(EditKind)
     assert set(RejectReason) - set(reasons) == {
         RejectReason.EXACT_DUPLICATE, RejectReason.NEAR_DUPLICATE, RejectReason.BINARY_FILE,
-        RejectReason.MALFORMED_RECORD, RejectReason.MISSING_TEXT, RejectReason.MISSING_ID, RejectReason.DUPLICATE_ID}
+        RejectReason.MALFORMED_RECORD, RejectReason.MISSING_TEXT, RejectReason.MISSING_ID, RejectReason.DUPLICATE_ID,
+        RejectReason.RECORD_TOO_LARGE}
 
 
 def _readme_table(header: str) -> dict[str, list[str]]:

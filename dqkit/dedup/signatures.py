@@ -120,8 +120,19 @@ def minhash(shingles: list[np.ndarray], num_perm: int) -> np.ndarray:
     signatures = np.full((len(shingles), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     doc = 0
     while doc < len(shingles):
+        if len(shingles[doc]) > CHUNK_SHINGLES:  # one long document: a slice of its shingles at a time
+            values = _fmix32(shingles[doc])
+            for start in range(0, len(values), CHUNK_SHINGLES):
+                part = values[start : start + CHUNK_SHINGLES]
+                with np.errstate(over="ignore"):
+                    permuted = a[:, None] * part[None, :] + b[:, None]
+                signatures[doc] = np.minimum(signatures[doc], permuted.min(axis=1))
+            doc += 1
+            continue
         end, rows = doc, 0
-        while end < len(shingles) and (rows == 0 or rows + len(shingles[end]) <= CHUNK_SHINGLES):
+        while (
+            end < len(shingles) and len(shingles[end]) <= CHUNK_SHINGLES and rows + len(shingles[end]) <= CHUNK_SHINGLES
+        ):
             rows += len(shingles[end])
             end += 1
         chunk = [s for s in shingles[doc:end]]

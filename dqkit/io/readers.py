@@ -8,7 +8,12 @@ order), with the columns
 * ``text`` (str): from ``--text-field``;
 * ``_origin`` (str): where the document came from, for messages and rejects;
 * ``_bytes_replaced`` (int): undecodable bytes replaced by U+FFFD while reading;
-* every other input column, unchanged.
+* ``_lang_given`` (str): the ``--lang-field`` value (a value that is not text as its JSON);
+* ``_carried`` (struct), when the input has other columns: all of them, each with its own
+  type and value (see :mod:`dqkit.io.columns`), out of every stage's reach.
+
+A record bigger than ``max_record_bytes`` is always a reject (``record_too_large``) with its
+text as read.
 
 Records that cannot be read become rows of a separate *problems* frame (id, reason,
 detail, text, _origin) when ``on_error="skip"``; with ``on_error="stop"`` the first one
@@ -30,13 +35,27 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from dqkit.errors import InputError, OptionsError
-from dqkit.frames import BYTES_REPLACED, ORIGIN, PROBLEMS
+from dqkit.errors import InputError
+from dqkit.frames import BYTES_REPLACED, CARRIED, LANG_GIVEN, ORIGIN, PROBLEMS
+from dqkit.io.columns import (
+    CarriedNames,
+    carried_frame,
+    carried_names,
+    describe,
+    exact_column,
+    json_text,
+    pack,
+    plan_carried,
+)
 from dqkit.io.sources import InputFile
 from dqkit.kinds import RejectReason
 
 MAX_EXPANSION = 100  # decompressed bytes per compressed byte before a file counts as a bomb
 EXPANSION_FLOOR = 256 << 20  # a file may always expand to this much
+MAX_RECORD_BYTES = 16 << 20  # a record (JSONL line, .txt file, Parquet text) beyond this is a reject
+
+#: The documents frame's own columns (the input's other columns ride in ``CARRIED``).
+CORE = {"id": pl.String, "text": pl.String, ORIGIN: pl.String, BYTES_REPLACED: pl.Int64, LANG_GIVEN: pl.String}
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,8 @@ class ReadOptions:
     id_field: str = "id"
     on_error: str = "stop"  # stop | skip
     max_expansion: float = MAX_EXPANSION  # see open_input
+    lang_field: str = "lang"  # read into _lang_given; "lang" is dqkit's own column, others are carried too
+    max_record_bytes: int = MAX_RECORD_BYTES
 
 
 @dataclass(frozen=True)
@@ -65,10 +86,12 @@ WHOLE_FILE = RecordRange()
 
 @dataclass
 class Corpus:
-    documents: pl.DataFrame
+    documents: pl.DataFrame  # CORE, and CARRIED when the input has other columns
     problems: pl.DataFrame
     ids_generated: bool
     files: list[dict] = field(default_factory=list)  # per file: name, format, documents, problems
+    carried: dict[str, dict] = field(default_factory=dict)  # dqkit.io.columns.describe of CARRIED
+    names: CarriedNames = field(default_factory=CarriedNames)  # input columns renamed or recomputed
 
 
 SKIP_HINT = "use --on-error skip to reject such records and go on"
@@ -157,16 +180,27 @@ def open_input(file: InputFile, max_expansion: float = MAX_EXPANSION):
     return io.BufferedReader(_Capped(inner, file, limit, max_expansion), buffer_size=1 << 20)
 
 
+def read_error(file: InputFile, exc: Exception) -> Exception:
+    """What a failure to read or decompress ``file`` is told as: an :class:`InputError`
+    naming the file; any other exception is returned as it is (a bug, not bad input)."""
+    if isinstance(exc, (OSError, EOFError, lzma.LZMAError)):
+        return InputError(f"{file.path}: cannot read ({exc})")
+    if type(exc).__name__ == "ZstdError":  # zstandard's own error type
+        return InputError(f"{file.path}: cannot decompress ({exc})")
+    return exc
+
+
 def _read_bytes(file: InputFile, max_expansion: float) -> bytes:
     try:
         with open_input(file, max_expansion) as handle:
             return handle.read()
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise InputError(f"{file.path}: cannot read ({exc})") from exc
-    except Exception as exc:  # zstandard raises its own ZstdError
-        if type(exc).__name__ == "ZstdError":
-            raise InputError(f"{file.path}: cannot decompress ({exc})") from exc
+    except InputError:
         raise
+    except Exception as exc:
+        error = read_error(file, exc)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 def decode_text(data: bytes) -> tuple[str | None, int]:
@@ -197,14 +231,28 @@ def decode_text(data: bytes) -> tuple[str | None, int]:
         return text, text.count("\ufffd") - before
 
 
-def _read_txt(file: InputFile, problems: _Problems, max_expansion: float) -> pl.DataFrame | None:
-    data = _read_bytes(file, max_expansion)
+def _too_large(size: int, opts: ReadOptions) -> str | None:
+    if size <= opts.max_record_bytes:
+        return None
+    return f"the record is {size:,} bytes, more than --max-record-bytes ({opts.max_record_bytes:,})"
+
+
+def _read_txt(file: InputFile, problems: _Problems, opts: ReadOptions) -> _FileFrame | None:
+    data = _read_bytes(file, opts.max_expansion)
     text, replaced = decode_text(data)
     origin = str(file.path)
     if text is None:
         problems.reject(origin, file.name, RejectReason.BINARY_FILE, "binary file (NUL bytes), not text", None)
         return None
-    return pl.DataFrame({"id": [file.name], "text": [text], ORIGIN: [origin], BYTES_REPLACED: [replaced]})
+    too_large = _too_large(len(data), opts)
+    if too_large:
+        problems.reject(origin, file.name, RejectReason.RECORD_TOO_LARGE, too_large, text)
+        return None
+    core = pl.DataFrame(
+        {"id": [file.name], "text": [text], ORIGIN: [origin], BYTES_REPLACED: [replaced], LANG_GIVEN: [None]},
+        schema_overrides={LANG_GIVEN: pl.String},
+    )
+    return _FileFrame(core, None, frozenset(), CarriedNames())
 
 
 def _jsonl_lines(
@@ -240,89 +288,134 @@ def _strip_surrogates(text: str) -> tuple[str, int]:
     return LONE_SURROGATE.subn("\ufffd", text)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a \\uD800-style escape: maybe a lone surrogate
+
+
+def _without_surrogates(value: Any) -> tuple[Any, int]:
+    """A JSON value with lone surrogates in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _strip_surrogates(value)
+    if isinstance(value, list):
+        pairs = [_without_surrogates(v) for v in value]
+        return [v for v, _ in pairs], sum(n for _, n in pairs)
+    if isinstance(value, dict):
+        out, total = {}, 0
+        for key, item in value.items():
+            key, n = _strip_surrogates(key)
+            out[key], m = _without_surrogates(item)
+            total += n + m
+        return out, total
+    return value, 0
+
+
+def _parse_record(raw: bytes) -> tuple[Any, str | None]:
+    """The JSON value of one line, or why it is not one."""
+    try:
+        return json.loads(raw), None
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 ({exc.reason})"
+    except json.JSONDecodeError as exc:
+        return None, f"malformed JSON at column {exc.colno}: {exc.msg}"
+    except RecursionError:
+        return None, "JSON nested too deeply to read"
+
+
+_MISSING = object()
+
+
+def _raw_text(raw: bytes) -> str:
+    """A JSONL line as the text of its reject: without its line ending, bad bytes as U+FFFD."""
+    return raw.rstrip(b"\r\n").decode("utf-8", "replace")
+
+
 def _read_jsonl(
     file: InputFile, opts: ReadOptions, problems: _Problems, stats: dict, part: RecordRange = WHOLE_FILE
-) -> pl.DataFrame | None:
-    rows: list[dict] = []
+) -> _FileFrame | None:
+    ids: list[str] = []
+    texts: list[str] = []
+    langs: list[str | None] = []
     origins: list[str] = []
     replaced: list[int] = []
+    extras: list[dict] = []
+    consumes_lang = opts.lang_field == "lang"  # dqkit's own lang column; another field is carried too
     try:
         for number, raw in _jsonl_lines(file, part, opts.max_expansion):
             if not raw.strip():
                 continue
             origin = f"{file.path}:{number}"
             fallback_id = f"{file.name}:{number}"
-            try:
-                record = json.loads(raw)
-            except UnicodeDecodeError as exc:
-                problems.add(
-                    origin,
-                    fallback_id,
-                    RejectReason.MALFORMED_RECORD,
-                    f"not valid UTF-8 ({exc.reason})",
-                    raw.decode("utf-8", errors="replace"),
-                )
+            too_large = _too_large(len(raw), opts)
+            if too_large:
+                problems.reject(origin, fallback_id, RejectReason.RECORD_TOO_LARGE, too_large, _raw_text(raw))
                 continue
-            except json.JSONDecodeError as exc:
-                problems.add(
-                    origin,
-                    fallback_id,
-                    RejectReason.MALFORMED_RECORD,
-                    f"malformed JSON at column {exc.colno}: {exc.msg}",
-                    raw.decode("utf-8", errors="replace"),
-                )
+            record, error = _parse_record(raw)
+            if error is None and not isinstance(record, dict):
+                error = f"expected a JSON object, found {type(record).__name__}"
+            if error is not None:
+                problems.add(origin, fallback_id, RejectReason.MALFORMED_RECORD, error, _raw_text(raw))
                 continue
-            if not isinstance(record, dict):
-                problems.add(
-                    origin,
-                    fallback_id,
-                    RejectReason.MALFORMED_RECORD,
-                    f"expected a JSON object, found {type(record).__name__}",
-                    raw.decode("utf-8", errors="replace"),
-                )
-                continue
-            text = record.get(opts.text_field)
+            bad = 0
+            if _SURROGATE_ESCAPE.search(raw):
+                record, bad = _without_surrogates(record)
+            text = record.pop(opts.text_field, _MISSING)
             if not isinstance(text, str):
-                found = "missing" if opts.text_field not in record else f"not a string ({type(text).__name__})"
+                found = "missing" if text is _MISSING else f"not a string ({type(text).__name__})"
                 problems.add(
                     origin,
                     fallback_id,
                     RejectReason.MISSING_TEXT,
                     f"text field {opts.text_field!r} is {found}; fields present: "
-                    f"{', '.join(sorted(record)) or '(none)'} (choose one with --text-field)",
-                    raw.decode("utf-8", errors="replace"),
+                    f"{', '.join(sorted([*record, *([] if text is _MISSING else [opts.text_field])])) or '(none)'} "
+                    "(choose one with --text-field)",
+                    _raw_text(raw),
                 )
                 continue
-            if opts.id_field in record and not isinstance(record[opts.id_field], (str, int)):
+            doc_id = record.pop(opts.id_field, _MISSING)
+            if doc_id is _MISSING:
+                doc_id = fallback_id
+                stats["ids_generated"] = True
+            elif isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
                 problems.add(
                     origin,
                     fallback_id,
                     RejectReason.MISSING_ID,
-                    f"id field {opts.id_field!r} is {type(record[opts.id_field]).__name__}, not a string or number",
-                    raw.decode("utf-8", errors="replace"),
+                    f"id field {opts.id_field!r} is {type(doc_id).__name__}, not a string or number",
+                    _raw_text(raw),
                 )
                 continue
-            text, bad = _strip_surrogates(text)
-            record[opts.text_field] = text
-            if opts.id_field not in record:
-                record[opts.id_field] = fallback_id
-                stats["ids_generated"] = True
-            rows.append(record)
+            lang = record.pop(opts.lang_field, None) if consumes_lang else record.get(opts.lang_field)
+            ids.append(str(doc_id))
+            texts.append(text)
+            langs.append(lang if lang is None or isinstance(lang, str) else json_text(lang))
             origins.append(origin)
             replaced.append(bad)
+            extras.append(record)
     except InputError:
         raise
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise InputError(f"{file.path}: cannot read ({exc})") from exc
-    if not rows:
+    except Exception as exc:
+        failure = read_error(file, exc)
+        if failure is exc:
+            raise
+        raise failure from exc
+    if not ids:
         return None
-    frame = pl.from_dicts(rows, infer_schema_length=None)
-    return frame.with_columns(pl.Series(ORIGIN, origins), pl.Series(BYTES_REPLACED, replaced))
+    core = pl.DataFrame(
+        {"id": ids, "text": texts, ORIGIN: origins, BYTES_REPLACED: replaced, LANG_GIVEN: langs},
+        schema={"id": pl.String, "text": pl.String, ORIGIN: pl.String, BYTES_REPLACED: pl.Int64, LANG_GIVEN: pl.String},
+    )
+    mapping, names = carried_names(dict.fromkeys(k for record in extras for k in record), (), str(file.path))
+    columns, as_json = [], set()
+    for name, carried_as in mapping.items():
+        column, encoded = exact_column(carried_as, [record.get(name) for record in extras])
+        columns.append(column)
+        if encoded:
+            as_json.add(carried_as)
+    return _FileFrame(core, pack(columns), frozenset(as_json), names)
 
 
 def _read_parquet(
-    file: InputFile, opts: ReadOptions, stats: dict, part: RecordRange = WHOLE_FILE
-) -> pl.DataFrame | None:
+    file: InputFile, opts: ReadOptions, problems: _Problems, stats: dict, part: RecordRange = WHOLE_FILE
+) -> _FileFrame | None:
     start, stop = part.start, part.stop
     try:
         frame = pl.scan_parquet(file.path).slice(start, None if stop is None else stop - start).collect()
@@ -336,69 +429,122 @@ def _read_parquet(
     if frame.schema[opts.text_field] != pl.String:
         raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
     rows = pl.int_range(start + 1, start + pl.len() + 1).cast(pl.String)
-    frame = frame.with_columns(
-        (pl.lit(f"{file.path}:row ") + rows).alias(ORIGIN),
-        pl.lit(0).alias(BYTES_REPLACED),
-    )
-    if opts.id_field not in frame.columns:
-        frame = frame.with_columns((pl.lit(f"{file.name}:") + rows).alias(opts.id_field))
+    if opts.id_field in frame.columns:
+        id_type = frame.schema[opts.id_field]
+        if not (id_type == pl.String or id_type.is_integer() or id_type == pl.Categorical):
+            raise InputError(f"{file.path}: id column {opts.id_field!r} holds {id_type}, not text or integers")
+        ids = pl.col(opts.id_field).cast(pl.String)
+    else:
+        ids = pl.lit(f"{file.name}:") + rows
         stats["ids_generated"] = True
-    nulls = frame.select(pl.arg_where(pl.col(opts.id_field).is_null() | pl.col(opts.text_field).is_null()))
+    consumes_lang = opts.lang_field == "lang"
+    core = frame.select(
+        ids.alias("id"),
+        pl.col(opts.text_field).alias("text"),
+        (pl.lit(f"{file.path}:row ") + rows).alias(ORIGIN),
+        pl.lit(0, dtype=pl.Int64).alias(BYTES_REPLACED),
+        _given_language_column(frame, opts.lang_field).alias(LANG_GIVEN),
+    )
+    nulls = core.select(pl.arg_where(pl.col("id").is_null() | pl.col("text").is_null()))
     if not nulls.is_empty():
         raise InputError(
             f"{file.path}: row {start + nulls.item(0, 0) + 1} has no {opts.id_field!r} or no {opts.text_field!r} value"
         )
-    return frame
+    consumed = (opts.text_field, opts.id_field, *([opts.lang_field] if consumes_lang else []))
+    mapping, names = carried_names(frame.columns, consumed, str(file.path))
+    carried = pack([frame[name].alias(carried_as) for name, carried_as in mapping.items()])
+    too_large = core.select((pl.col("text").str.len_bytes() > opts.max_record_bytes).alias("big"))["big"]
+    if too_large.any():
+        for doc_id, origin, text in core.filter(too_large).select("id", ORIGIN, "text").iter_rows():
+            detail = _too_large(len(text.encode("utf-8")), opts)
+            problems.reject(origin, doc_id, RejectReason.RECORD_TOO_LARGE, detail or "", text)
+        core = core.filter(~too_large)
+        carried = None if carried is None else carried.filter(~too_large)
+    return _FileFrame(core, carried, frozenset(), names)
 
 
-def _standardise(frame: pl.DataFrame, opts: ReadOptions) -> pl.DataFrame:
-    """Rename the text and id fields to ``text``/``id`` (ids as strings)."""
-    for reserved, field_name in (("text", opts.text_field), ("id", opts.id_field)):
-        if field_name != reserved and reserved in frame.columns:
-            raise OptionsError(
-                f"the input has a column {reserved!r} besides the chosen field {field_name!r}; "
-                f"dqkit writes its own {reserved!r} column, so rename one of them"
-            )
-    frame = frame.rename({opts.text_field: "text", opts.id_field: "id"})
-    return frame.with_columns(pl.col("id").cast(pl.String))
+def _given_language_column(frame: pl.DataFrame, lang_field: str) -> pl.Expr:
+    """The language field as text (a value of another type as its JSON text)."""
+    if lang_field not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    dtype = frame.schema[lang_field]
+    if dtype == pl.String or dtype.is_numeric() or dtype == pl.Categorical or dtype == pl.Null:
+        return pl.col(lang_field).cast(pl.String)
+    return pl.lit(pl.Series([json_text(v) for v in frame[lang_field].to_list()], dtype=pl.String))
+
+
+@dataclass
+class _FileFrame:
+    """One file's documents: the core columns, the carried struct (row for row), which
+    carried columns hold JSON text, and what happened to the input's column names."""
+
+    core: pl.DataFrame
+    carried: pl.Series | None
+    as_json: frozenset[str]
+    names: CarriedNames
 
 
 def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = WHOLE_FILE) -> Corpus:
     """Read every file into one documents frame (see the module docstring); of a single
     JSONL or Parquet file, only the lines or rows of ``part`` may be read."""
     problems = _Problems(opts.on_error)
-    frames: list[pl.DataFrame] = []
+    frames: list[_FileFrame] = []
     summaries: list[dict] = []
     stats = {"ids_generated": False}
     for file in files:
         before = len(problems.rows)
+        read: _FileFrame | None
         if file.format == "txt":
-            frame = _read_txt(file, problems, opts.max_expansion)
+            read = _read_txt(file, problems, opts)
         elif file.format == "jsonl":
-            frame = _read_jsonl(file, opts, problems, stats, part)
+            read = _read_jsonl(file, opts, problems, stats, part)
         else:
-            frame = _read_parquet(file, opts, stats, part)
-        if frame is not None and file.format != "txt":
-            frame = _standardise(frame, opts)
+            read = _read_parquet(file, opts, problems, stats, part)
         summaries.append(
             {
                 "name": str(file.path),
                 "format": file.format,
                 "compression": file.compression,
-                "documents": 0 if frame is None else frame.height,
+                "documents": 0 if read is None else read.core.height,
                 "unreadable": len(problems.rows) - before,
             }
         )
-        if frame is not None:
-            frames.append(frame)
-    documents = (
-        pl.concat(frames, how="diagonal_relaxed")
-        if frames
-        else pl.DataFrame(schema={"id": pl.String, "text": pl.String, ORIGIN: pl.String, BYTES_REPLACED: pl.Int64})
-    )
+        if read is not None:
+            frames.append(read)
+    documents, as_json = _documents(frames)
     documents = _reject_duplicate_ids(documents, problems)
     problem_frame = pl.DataFrame(problems.rows, schema=PROBLEMS)
-    return Corpus(documents=documents, problems=problem_frame, ids_generated=stats["ids_generated"], files=summaries)
+    names = CarriedNames()
+    for read in frames:
+        names.renamed.update(read.names.renamed)
+        names.recomputed.extend(c for c in read.names.recomputed if c not in names.recomputed)
+    return Corpus(
+        documents=documents,
+        problems=problem_frame,
+        ids_generated=stats["ids_generated"],
+        files=summaries,
+        carried=describe(documents[CARRIED] if CARRIED in documents.columns else None, as_json),
+        names=names,
+    )
+
+
+def _documents(frames: list[_FileFrame]) -> tuple[pl.DataFrame, frozenset[str]]:
+    """The files' documents in one frame, and the carried columns that hold JSON text
+    (also those that files hold with different types: JSON text in all of them, as
+    across shards)."""
+    if not frames:
+        return pl.DataFrame(schema=CORE), frozenset()
+    if len(frames) == 1 or all(read.carried is None for read in frames):
+        merged = pl.concat([read.core for read in frames])
+        carried = frames[0].carried if len(frames) == 1 else None
+        return merged if carried is None else merged.with_columns(carried), frames[0].as_json
+    own = [describe(read.carried, read.as_json) for read in frames]
+    plan = plan_carried(own)
+    parts = [carried_frame(read.carried, read.core.height, plan, mine) for read, mine in zip(frames, own, strict=True)]
+    carried_parts = pl.concat(parts, how="diagonal_relaxed")
+    merged = pl.concat([read.core for read in frames])
+    packed = pack(list(carried_parts.iter_columns()))
+    return (merged if packed is None else merged.with_columns(packed)), plan.as_json
 
 
 def _reject_duplicate_ids(documents: pl.DataFrame, problems: _Problems) -> pl.DataFrame:

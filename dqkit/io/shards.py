@@ -19,7 +19,6 @@ sorting by them gives input order across shards.
 
 from __future__ import annotations
 
-import lzma
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from dqkit.io.readers import (
     RecordRange,
     open_input,
     read_corpus,
+    read_error,
 )
 from dqkit.io.sources import InputFile
 
@@ -96,9 +96,10 @@ def _split_jsonl(
             writer.close()
         for chunk in chunks:
             chunk.unlink(missing_ok=True)
-        if isinstance(exc, (OSError, EOFError, lzma.LZMAError)):
-            raise InputError(f"{file.path}: cannot read ({exc})") from exc
-        raise
+        failure = read_error(file, exc) if isinstance(exc, Exception) else exc
+        if failure is exc:
+            raise
+        raise failure from exc
     if writer is not None:
         writer.close()
     ends = [start for start, _ in starts[1:]] + [line]

@@ -146,6 +146,12 @@ def _inputs(report: dict) -> list[str]:
         notes.append(f"{inputs['bytes_replaced']} undecodable byte(s) were replaced by U+FFFD.")
     if inputs["ids_generated"]:
         notes.append("Some records had no id: ids were made from file and line.")
+    columns = inputs.get("columns", {})
+    notes += [f"Input column {old} is carried as {new}." for old, new in columns.get("renamed", {}).items()]
+    if columns.get("recomputed"):
+        notes.append(f"dqkit's own columns in the input were computed afresh: {', '.join(columns['recomputed'])}.")
+    if columns.get("as_json_text"):
+        notes.append(f"Carried as JSON text (no single type holds their values): {', '.join(columns['as_json_text'])}.")
     lines += [f"- {escape_cell(n)}" for n in notes] + ([""] if notes else [])
     return [
         *lines,

@@ -157,12 +157,14 @@ def build_report(
     hits,
     edits,
     stage_counters=None,
+    columns=None,
 ) -> dict:
     """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
     ``clean`` (``_doc, id, lang, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
     dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``); ``problems``
     counts the records that could not be read. ``stage_counters`` (per stage, per counter)
-    become ``stages`` when a stage counted anything."""
+    become ``stages`` when a stage counted anything; ``columns`` (input columns renamed,
+    recomputed or carried as JSON text) becomes ``inputs.columns`` when it says anything."""
     documents_in = docs_in.height + problems
     kept, rejected = clean.height, rejects.height
     ids = docs_in.select(DOC, "id")
@@ -181,6 +183,7 @@ def build_report(
             "skipped_files": skipped,
             "ids_generated": ids_generated,
             "bytes_replaced": int(docs_in[BYTES_REPLACED].sum() or 0),
+            **({"columns": columns} if columns else {}),
         },
         "rules": {
             "count": len(rules.rules),

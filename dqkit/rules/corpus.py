@@ -10,7 +10,7 @@ from dqkit.assemble import clean_lines
 from dqkit.detect.language import detect_languages, given_language
 from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError
-from dqkit.frames import DOC, LANG_HINT, LINE_CHARS, MATCH_LOWER
+from dqkit.frames import CARRIED, DOC, LANG_GIVEN, LANG_HINT, LINE_CHARS, MATCH_LOWER
 from dqkit.io.readers import ReadOptions, read_corpus
 from dqkit.io.sources import discover
 from dqkit.normalize.unicode import normalise_documents
@@ -20,14 +20,20 @@ from dqkit.rules.suggest import Suggestion
 
 
 def read_documents(inputs: list[str], text_field: str = "text", id_field: str = "id") -> pl.DataFrame:
-    """The normalised documents of a corpus (``_doc, id, text, _lang_hint`` + the rest);
+    """The normalised documents of a corpus (``_doc, id, text, _lang_hint``, and the input's
+    ``source`` column when it has one);
     unreadable records are skipped, as they are no use for counting rule hits."""
     discovery = discover(inputs)
     corpus = read_corpus(discovery.files, ReadOptions(text_field, id_field, "skip"))
     if corpus.documents.is_empty():
         raise DqkitError(f"empty corpus: no documents in {', '.join(inputs)}")
     docs = corpus.documents.with_row_index(DOC).with_columns(pl.col(DOC).cast(pl.Int64))
-    docs = docs.with_columns(given_language(docs, "lang").alias(LANG_HINT))
+    docs = docs.with_columns(given_language(docs, LANG_GIVEN).alias(LANG_HINT))
+    if CARRIED in docs.columns:
+        fields = [f.name for f in docs.schema[CARRIED].fields]  # type: ignore[attr-defined]
+        if "source" in fields:
+            docs = docs.with_columns(pl.col(CARRIED).struct.field("source"))
+        docs = docs.drop(CARRIED)
     normalised, _ = normalise_documents(docs.select(DOC, "text"))
     return docs.drop("text").join(normalised, on=DOC, how="left", maintain_order="left")
 

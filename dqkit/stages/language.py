@@ -7,7 +7,7 @@ import polars as pl
 
 from dqkit.assemble import clean_lines, out_of_language
 from dqkit.detect.language import LANG_CODE, detect_languages, given_language
-from dqkit.frames import DOC, LANG_HINT, TRUSTED
+from dqkit.frames import DOC, LANG_GIVEN, LANG_HINT, TRUSTED
 from dqkit.normalize.lexicon import has_word_frequencies
 from dqkit.stages.base import Batch, StageContext
 
@@ -21,7 +21,7 @@ class GivenLanguage:
     reject_reasons = ()
 
     def run(self, batch: Batch, context: StageContext) -> None:
-        hint = given_language(batch.docs, context.options.lang_field)
+        hint = given_language(batch.docs, LANG_GIVEN)
         batch.docs = batch.docs.with_columns(hint.alias(LANG_HINT))
 
 
@@ -36,11 +36,7 @@ class DetectLanguage:
     def run(self, batch: Batch, context: StageContext) -> None:
         assert batch.lines is not None, "the rules run before language detection"
         options, docs = context.options, batch.docs
-        given = (
-            pl.col(options.lang_field).cast(pl.String)
-            if options.lang_field in docs.columns
-            else pl.lit(None, dtype=pl.String)
-        )
+        given = pl.col(LANG_GIVEN)
         to_detect = (
             docs.filter(pl.col(LANG_HINT).is_null())
             .select(DOC)
@@ -55,7 +51,14 @@ class DetectLanguage:
         )
         batch.docs = (
             docs.join(detected, on=DOC, how="left", maintain_order="left")
-            .with_columns(pl.when(pl.col(LANG_HINT).is_null()).then(pl.col("_detected")).otherwise(given).alias("lang"))
+            # The input's value where it names a language, else the detected one; a value that
+            # names none stays when nothing was detected (--no-langid keeps it as it was).
+            .with_columns(
+                pl.when(pl.col(LANG_HINT).is_null())
+                .then(pl.coalesce("_detected", given))
+                .otherwise(given)
+                .alias("lang")
+            )
             .drop("_detected")
             .with_columns(pl.col(TRUSTED).fill_null(False))
         )
