@@ -65,6 +65,23 @@ def write_jsonl(path: Path, records: list) -> Path:
     return path
 
 
+# Six short German news paragraphs, distinct enough that dedup keeps each apart.
+BODIES = [
+    "Der Stadtrat hat am Montag den Haushalt für das kommende Jahr beschlossen. Die Mehrheit stimmte nach "
+    "langer Debatte für höhere Ausgaben bei Schulen und Straßen.",
+    "In der Nacht zum Dienstag hat ein Sturm zahlreiche Bäume entwurzelt. Die Feuerwehr war bis zum Morgen "
+    "im Einsatz, verletzt wurde nach Angaben der Polizei niemand.",
+    "Das Museum zeigt ab Freitag eine Ausstellung über die Geschichte der Eisenbahn in der Region. Zu sehen "
+    "sind alte Fahrpläne, Uniformen und ein restaurierter Waggon.",
+    "Die Bäckerei am Marktplatz schließt nach vierzig Jahren. Die Inhaberin geht in den Ruhestand und hat "
+    "keinen Nachfolger gefunden, sagte sie der Zeitung.",
+    "Der Fußballverein hat einen neuen Trainer vorgestellt. Er soll die Mannschaft nach drei Niederlagen in "
+    "Folge wieder in die Erfolgsspur führen, hieß es.",
+    "Die Bibliothek verlängert ihre Öffnungszeiten im Winter. Künftig können Besucher auch am "
+    "Samstagnachmittag Bücher ausleihen und im Lesesaal arbeiten.",
+]
+
+
 PROMO_RULE = """\
 schema: dqkit/rules@1
 lang: [de]

@@ -20,7 +20,7 @@ import pytest
 from markupsafe import escape
 
 from browser import browser_session, require_browser
-from conftest import REPO, write_jsonl, write_pack
+from conftest import BODIES, REPO, write_jsonl, write_pack
 from dqkit.report.html import diff_markup, render_html
 
 CHARTS = ("rules", "languages", "mt", "lengths", "clusters")
@@ -72,20 +72,6 @@ rules:
       no_match: ["Der Stadtrat tagt am Montag."]
 """
 
-BODIES = [
-    "Der Stadtrat hat am Montag den Haushalt für das kommende Jahr beschlossen. Die Mehrheit stimmte nach "
-    "langer Debatte für höhere Ausgaben bei Schulen und Straßen.",
-    "In der Nacht zum Dienstag hat ein Sturm zahlreiche Bäume entwurzelt. Die Feuerwehr war bis zum Morgen "
-    "im Einsatz, verletzt wurde nach Angaben der Polizei niemand.",
-    "Das Museum zeigt ab Freitag eine Ausstellung über die Geschichte der Eisenbahn in der Region. Zu sehen "
-    "sind alte Fahrpläne, Uniformen und ein restaurierter Waggon.",
-    "Die Bäckerei am Marktplatz schließt nach vierzig Jahren. Die Inhaberin geht in den Ruhestand und hat "
-    "keinen Nachfolger gefunden, sagte sie der Zeitung.",
-    "Der Fußballverein hat einen neuen Trainer vorgestellt. Er soll die Mannschaft nach drei Niederlagen in "
-    "Folge wieder in die Erfolgsspur führen, hieß es.",
-    "Die Bibliothek verlängert ihre Öffnungszeiten im Winter. Künftig können Besucher auch am "
-    "Samstagnachmittag Bücher ausleihen und im Lesesaal arbeiten.",
-]
 FLAGGED_LINE = 'FLAGME <b>bold</b> &amp; "quoted"'
 DROPPED_LINE = "DROPDOC <img src=y onerror=alert(2)>"  # drop_doc leaves no edit row: a report sample
 MOJIBAKE_LINE = "Die GrÃ¶ÃŸe <iframe srcdoc=x> zählt für alle Menschen in der Stadt."

@@ -4,6 +4,10 @@ Every metric and every rule with its value before and after and the delta; rules
 appeared or vanished; rules whose definition changed (their hash in ``rules.definitions``);
 sample lines that are new in HEAD; and which inputs changed (dqkit version, rule packs,
 options, corpus), so a reviewer can tell a rule edit from a corpus edit.
+
+The Markdown is meant for a pull-request comment: every name, id and sample line in it
+goes through :func:`dqkit.report.markdown.escape_cell`, so two reports' contents show as
+text and make no link, image or markup there; the numbers are formatted by dqkit.
 """
 
 from __future__ import annotations
@@ -124,7 +128,7 @@ def render_diff_markdown(diff: dict, base_name: str, head_name: str, max_samples
     """The comparison for a pull-request comment: only what changed, with a count of the rest."""
     lines = [f"# dqkit diff: {escape_cell(base_name)} → {escape_cell(head_name)}", ""]
     changed_inputs = [name for name, p in diff["provenance"].items() if p["changed"]]
-    lines += ["Changed inputs: " + (", ".join(changed_inputs) if changed_inputs else "none") + ".", ""]
+    lines += ["Changed inputs: " + (escape_cell(", ".join(changed_inputs)) if changed_inputs else "none") + ".", ""]
     if not has_changes(diff):
         return "\n".join([*lines, "No metric and no rule changed.", ""])
     changed = {n: m for n, m in diff["metrics"].items() if m["base"] != m["head"]}
@@ -149,16 +153,16 @@ def render_diff_markdown(diff: dict, base_name: str, head_name: str, max_samples
                 f"{_plain(e[k]['base'])} → {_plain(e[k]['head'])} ({_signed(e[k].get('delta'))})" for k in RULE_FIELDS
             ]
             lines.append(
-                f"| {escape_cell(rule_id)} | {e['status']} | {'changed' if e['definition_changed'] else ''} | "
-                + " | ".join(cells)
-                + " |"
+                f"| {escape_cell(rule_id)} | {escape_cell(e['status'])} | "
+                f"{'changed' if e['definition_changed'] else ''} | " + " | ".join(cells) + " |"
             )
         lines.append("")
     samples = [(r, s) for r, e in sorted(diff["rules"].items()) for s in e["new_samples"]]
     if samples:
         lines += ["## New sample lines", "", "| rule | document | line | text |", "|---|---|---:|---|"]
         lines += [
-            f"| {escape_cell(r)} | {escape_cell(s['doc_id'])} | {s['line_no']} | {escape_cell(s['text'][:200])} |"
+            f"| {escape_cell(r)} | {escape_cell(s['doc_id'])} | {escape_cell(s['line_no'])} | "
+            f"{escape_cell(s['text'][:200])} |"
             for r, s in samples[:max_samples]
         ]
         if len(samples) > max_samples:

@@ -3,6 +3,9 @@ Markdown for a step summary, and JUnit XML.
 
 GitHub shows at most 10 error and 10 warning annotations per step, so ``github`` prints
 the first 10 of each level and one notice counting the rest (escaped by :mod:`dqkit.github`).
+In ``md`` the report and baseline paths, gate ids, metric names, conditions and messages go
+through :func:`dqkit.report.markdown.escape_cell` (plain text, no code spans: inside one a
+backslash escape would show); the numbers are formatted by dqkit.
 """
 
 from __future__ import annotations
@@ -62,11 +65,11 @@ def render_check_markdown(outcomes, verdict: int, report_path: str, baseline_pat
     """A table for ``$GITHUB_STEP_SUMMARY``: failures first, then warnings, then the rest."""
     order = {"error": 0, "fail": 1, "warn": 2, "pass": 3}
     word = {0: "✅ passed", 1: "❌ failed", 2: "🛑 could not be evaluated"}[verdict]
-    against = f" against `{escape_cell(baseline_path)}`" if baseline_path else ""
+    against = f" against {escape_cell(baseline_path)}" if baseline_path else ""
     lines = [
         f"## dqkit check {word}",
         "",
-        f"`{escape_cell(report_path)}`{against}: {_tally(outcomes)}",
+        f"{escape_cell(report_path)}{against}: {_tally(outcomes)}",
         "",
         "| | gate | metric | value | baseline | Δ | condition | |",
         "|---|---|---|---:|---:|---:|---|---|",

@@ -1,24 +1,70 @@
 """report.md: the run at a glance, rendered from report.json alone.
 
-Corpus text is escaped (HTML special characters, table pipes, backticks, line breaks),
-so a document cannot inject markup into a pull-request comment or a CI summary.
+Everything in report.md, in ``dqkit diff``'s Markdown and in ``dqkit check --format md``
+that dqkit did not write literally (corpus text, ids, rule ids, file names, languages,
+reasons, gate names and messages, report values) goes through :func:`escape_cell`, which
+makes it inert text in GitHub-flavoured Markdown wherever it stands: in a table cell, in
+running text, at the start of a list item or in a heading. No image, link, HTML tag,
+emphasis, code span, list, quote or heading can come from the data, and GFM's bare-URL
+and e-mail autolinks do not form (tests/test_markdown_escaping.py renders with cmark-gfm).
+An invisible word joiner after ``@`` and ``#`` is meant to keep github.com's own filters,
+which no local renderer has, from making @mentions and #123 references. These outputs
+link nowhere: the files dqkit writes (report.json, report.html) are named as plain text.
 
->>> escape_cell("<script>|`x`")
-'&lt;script&gt;\\\\|\\\\`x\\\\`'
+>>> escape_cell("![x](http://evil.example/x.png) <b>|`x`")
+'!\\\\[x\\\\](http\\\\://evil.example/x.png) &lt;b&gt;\\\\|\\\\`x\\\\`'
 """
 
 from __future__ import annotations
 
-import html
+import re
 
 SAMPLE_CHARS = 120
 MAX_ROWS = 50  # per table; the rest is counted with a pointer to report.json
 MAX_BYTES = 900 * 1024  # GitHub refuses a step summary over 1 MiB
 
+LINE_BREAK = " ⏎ "  # what a line break in a value shows as (a value never spans lines)
+WORD_JOINER = "\u2060"  # invisible; after @ and # it keeps GitHub from making a mention or an issue link
+_ESCAPES = str.maketrans(
+    {
+        **{c: "\\" + c for c in "\\`*~[]|$"},  # code, emphasis, strikethrough, links, table cells, math
+        "#": "\\#" + WORD_JOINER,  # heading (at the start or closing it), GitHub's #123 references
+        "@": "@" + WORD_JOINER,  # GitHub's @mentions and GFM's e-mail autolinks (x@y.z, mailto:, xmpp:)
+        "&": "&amp;",  # entities
+        "<": "&lt;",  # HTML, <autolinks>
+        ">": "&gt;",  # HTML, quotes
+        "\x00": "\ufffd",  # what a Markdown renderer shows for NUL anyway
+    }
+)
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # emphasis; within a word (doc_id) it is none
+_AUTOLINK = re.compile(r":(?=//)|(?<=www)\.", re.IGNORECASE)  # GFM links http://, ftp://, www. bare
+_BLOCK_START = re.compile(r"^(?:[-+=](?=[-+=\s]|$)|[0-9]{1,9}(?=[.)](?:\s|$)))")  # a list item, a rule
+_EDGE_SPACE = re.compile(r"^\s+|\s+$")  # indentation makes code; a cell or a heading trims it
 
-def escape_cell(text: str) -> str:
-    text = html.escape(str(text), quote=False)
-    return text.replace("|", "\\|").replace("`", "\\`").replace("\r", " ").replace("\n", " ⏎ ")
+
+def escape_cell(value: object) -> str:
+    """``value`` as inert Markdown text that shows exactly its characters, on one line.
+
+    Backslash escapes for the punctuation that can open inline markup anywhere (``_`` only
+    where it could be emphasis: ``doc_id`` stays as it is) and for a list or rule marker at
+    the start (``- ``, ``+ ``, ``1. ``, ``---``); entities for ``&``, ``<``, ``>`` and for
+    leading and trailing white space (kept, and never indentation); ``\\:`` in ``://`` and
+    ``\\.`` in ``www.`` so GFM makes no bare-URL link; a word joiner after ``@`` and ``#``;
+    line breaks as ``⏎``. ``(``, ``)``, ``!``, ``{``, ``}`` and ``:`` elsewhere open nothing
+    once ``[`` and ``]`` are escaped, and stay. Truncate before escaping, never after.
+    tests/test_markdown_escaping.py renders the result with cmark-gfm in every place dqkit
+    puts a value.
+
+    >>> escape_cell("1. item")
+    '1\\\\. item'
+    >>> escape_cell("  www.evil.example\\n")
+    '&#32;&#32;www\\\\.evil.example ⏎&#32;'
+    """
+    text = _LINE_BREAKS.sub(LINE_BREAK, str(value)).translate(_ESCAPES)
+    text = _AUTOLINK.sub(lambda m: "\\" + m.group(), _UNDERSCORE.sub(r"\\_", text))
+    text = _BLOCK_START.sub(lambda m: m.group() + "\\" if m.group()[0].isdigit() else "\\" + m.group(), text)
+    return _EDGE_SPACE.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
@@ -55,16 +101,17 @@ def _counts_table(title: str, header: list[str], counts: dict) -> list[str]:
 
 
 def _summary(report: dict) -> list[str]:
-    docs = report["documents"]
+    docs, lines, chars = report["documents"], report["lines"], report["characters"]
     balance = "✅ balanced" if docs["balanced"] else "❌ NOT balanced"
+    e = escape_cell
     return [
-        f"# dqkit clean report (dqkit {report['dqkit_version']})",
+        f"# dqkit clean report (dqkit {e(report['dqkit_version'])})",
         "",
-        f"**{docs['in']}** documents in · **{docs['kept']}** kept · **{docs['rejected']}** rejected "
+        f"**{e(docs['in'])}** documents in · **{e(docs['kept'])}** kept · **{e(docs['rejected'])}** rejected "
         f"({balance}: in = kept + rejected)",
         "",
-        f"Lines removed: **{report['lines']['removed']}** · flagged: {report['lines']['flagged']} · "
-        f"characters {report['characters']['in']:,} → {report['characters']['out']:,}",
+        f"Lines removed: **{e(lines['removed'])}** · flagged: {e(lines['flagged'])} · "
+        f"characters {e(format(chars['in'], ','))} → {e(format(chars['out'], ','))}",
         "",
         *_counts_table("Rejected documents", ["reason", "documents"], docs["rejected_by_reason"]),
     ]
@@ -101,8 +148,8 @@ def _dedup(report: dict) -> list[str]:
     return [
         "## Duplicates",
         "",
-        f"{dedup['exact_duplicates']} exact and {dedup['near_duplicates']} near "
-        f"duplicates in {dedup['clusters']} clusters (mode {dedup['mode']}).",
+        f"{escape_cell(dedup['exact_duplicates'])} exact and {escape_cell(dedup['near_duplicates'])} near "
+        f"duplicates in {escape_cell(dedup['clusters'])} clusters (mode {escape_cell(dedup['mode'])}).",
         "",
         *_table(
             ["kept", "cluster size", "duplicates"],
@@ -121,7 +168,7 @@ def _mt(report: dict) -> list[str]:
             "## Machine-translation signals",
             "",
             *_table(["signal", "documents", "occurrences"], rows),
-            "mt_score of kept documents: " + histogram,
+            "mt_score of kept documents: " + escape_cell(histogram),
             "",
         ]
     return lines + _counts_table("Languages of kept documents", ["language", "documents"], report["languages"])
@@ -141,21 +188,28 @@ def _inputs(report: dict) -> list[str]:
     lines = ["## Inputs", "", *_table(["file", "format", "documents", "unreadable records"], rows)]
     notes = []
     if inputs["skipped_files"]:
-        notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
+        notes.append(f"{escape_cell(len(inputs['skipped_files']))} file(s) with an unknown suffix were not read.")
     if inputs["bytes_replaced"]:
-        notes.append(f"{inputs['bytes_replaced']} undecodable byte(s) were replaced by U+FFFD.")
+        notes.append(f"{escape_cell(inputs['bytes_replaced'])} undecodable byte(s) were replaced by U+FFFD.")
     if inputs["ids_generated"]:
         notes.append("Some records had no id: ids were made from file and line.")
     columns = inputs.get("columns", {})
-    notes += [f"Input column {old} is carried as {new}." for old, new in columns.get("renamed", {}).items()]
+    notes += [
+        f"Input column {escape_cell(old)} is carried as {escape_cell(new)}."
+        for old, new in columns.get("renamed", {}).items()
+    ]
     if columns.get("recomputed"):
-        notes.append(f"dqkit's own columns in the input were computed afresh: {', '.join(columns['recomputed'])}.")
+        notes.append(
+            f"dqkit's own columns in the input were computed afresh: {escape_cell(', '.join(columns['recomputed']))}."
+        )
     if columns.get("as_json_text"):
-        notes.append(f"Carried as JSON text (no single type holds their values): {', '.join(columns['as_json_text'])}.")
-    lines += [f"- {escape_cell(n)}" for n in notes] + ([""] if notes else [])
+        names = escape_cell(", ".join(columns["as_json_text"]))
+        notes.append(f"Carried as JSON text (no single type holds their values): {names}.")
+    lines += [f"- {n}" for n in notes] + ([""] if notes else [])
+    rules = report["rules"]
     return [
         *lines,
-        f"Rules: {report['rules']['count']} from {len(report['rules']['files'])} file(s), "
-        f"fingerprint `{report['rules']['fingerprint']}`. Full detail: report.json, report.html, edits.parquet.",
+        f"Rules: {escape_cell(rules['count'])} from {escape_cell(len(rules['files']))} file(s), "
+        f"fingerprint {escape_cell(rules['fingerprint'])}. Full detail: report.json, report.html, edits.parquet.",
         "",
     ]
