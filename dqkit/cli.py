@@ -15,6 +15,7 @@ from dqkit import __version__
 from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
+from dqkit.github import annotation
 from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
 from dqkit.options import CleanOptions, RunSettings
@@ -343,7 +344,7 @@ def check(report, baseline, config, fmt, junit, fail_on, verbose) -> None:
         outcomes = evaluate(gates, load_report(report), load_report(baseline) if baseline else None)
     except DqkitError as exc:
         if fmt == "github":
-            click.echo(f"::error title=dqkit check::{exc}")
+            click.echo(annotation("error", str(exc), title="dqkit check"))
         raise GateError(str(exc)) from None
     verdict = exit_code(outcomes, fail_on)
     if fmt == "github":

@@ -263,3 +263,15 @@ def test_report_md_tables_are_capped_with_a_pointer_to_the_full_report(tmp_path,
     assert "10 more rows in report.json." in markdown
     assert "doc049.txt" in markdown and "doc050.txt" not in markdown
     assert len(json.loads((out / "report.json").read_text())["inputs"]["files"]) == 60
+
+
+def test_a_check_error_in_github_format_cannot_inject_a_workflow_command(tmp_path, dqkit):
+    """The error of an unreadable report names its path; a path with a line break and ``::``
+    stays inside the one ``::error`` command (escaped as GitHub asks)."""
+    report = tmp_path / "bad\n::warning::injected"
+    report.write_text("not json")
+    result = dqkit("check", report, "--format", "github")
+    assert result.code == 2
+    commands = [line for line in result.out.splitlines() if line.startswith("::")]
+    assert len(commands) == 1 and commands[0].startswith("::error title=dqkit check::")
+    assert "%0A::warning::injected" in commands[0]
