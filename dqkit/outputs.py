@@ -19,6 +19,7 @@ from dqkit.frames import (
     ORIGIN,
     SIGNAL_COLUMNS,
 )
+from dqkit.io.atomic import disk_errors
 from dqkit.io.columns import CarriedPlan, carried_frame
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
@@ -161,10 +162,11 @@ def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = No
     frame = pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
     if columns is not None:
         frame = frame.select(columns)
-    if target.suffix == ".parquet":
-        frame.sink_parquet(target, statistics=True)
-    else:
-        frame.sink_ndjson(target)
+    with disk_errors(target):
+        if target.suffix == ".parquet":
+            frame.sink_parquet(target, statistics=True)
+        else:
+            frame.sink_ndjson(target)
 
 
 def html_examples(edits_path: Path) -> pl.DataFrame:

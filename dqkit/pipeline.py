@@ -48,7 +48,7 @@ from dqkit.frames import (
     QUALITY,
     REJECT_COLUMNS,
 )
-from dqkit.io.atomic import write_json_atomic
+from dqkit.io.atomic import disk_errors, write_json_atomic
 from dqkit.io.columns import CarriedPlan, plan_carried
 from dqkit.io.output import StagedOutput, check_output_dir
 from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error
@@ -134,22 +134,24 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     read_seconds = time.perf_counter() - started
     docs = corpus.documents
     if CARRIED in docs.columns:  # the input's own columns wait aside, out of every stage's reach
-        docs.select(DOC, CARRIED).write_parquet(folder / CARRIED_FILE)
+        with disk_errors(folder):
+            docs.select(DOC, CARRIED).write_parquet(folder / CARRIED_FILE)
         docs = docs.drop(CARRIED)
     result = clean_documents(docs, rules, options, context.stages)
 
     clock = time.perf_counter()
-    if result.signatures is not None:
-        np.save(folder / SIGNATURES, result.signatures)
-    result.clean.write_parquet(folder / SURVIVORS)
-    result.rejects.write_parquet(folder / REJECTS)
-    corpus.problems.write_parquet(folder / PROBLEMS)
-    result.edits.write_parquet(folder / EDIT_FILE)
-    result.hits.write_parquet(folder / HITS)
-    docs.select(DOC, "id", ORIGIN, BYTES_REPLACED, pl.col("text").str.len_chars().alias(CHARS)).write_parquet(
-        folder / DOCS
-    )
-    docs.select(DOC, pl.col("text").alias(AS_READ)).write_parquet(folder / TEXT_AS_READ)  # for the rejects
+    with disk_errors(folder):
+        if result.signatures is not None:
+            np.save(folder / SIGNATURES, result.signatures)
+        result.clean.write_parquet(folder / SURVIVORS)
+        result.rejects.write_parquet(folder / REJECTS)
+        corpus.problems.write_parquet(folder / PROBLEMS)
+        result.edits.write_parquet(folder / EDIT_FILE)
+        result.hits.write_parquet(folder / HITS)
+        docs.select(DOC, "id", ORIGIN, BYTES_REPLACED, pl.col("text").str.len_chars().alias(CHARS)).write_parquet(
+            folder / DOCS
+        )
+        docs.select(DOC, pl.col("text").alias(AS_READ)).write_parquet(folder / TEXT_AS_READ)  # for the rejects
     summary = {
         "shard": shard.index,
         "documents": docs.height,
@@ -391,7 +393,8 @@ def _write_outputs(
     light = []
     for k, (shard, summary) in enumerate(zip(plan, summaries, strict=True)):
         folder = work / "shards" / shard.name
-        light.append(finish_shard(folder, carried, summary["carried"], fmt == "jsonl", duplicates, dropped))
+        with disk_errors(folder):
+            light.append(finish_shard(folder, carried, summary["carried"], fmt == "jsonl", duplicates, dropped))
         progress.advance(k + 1, len(plan))
     frames = {
         key: pl.concat([part[key] for part in light], how="diagonal_relaxed")

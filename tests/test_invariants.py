@@ -180,3 +180,31 @@ def test_progress_goes_to_a_terminal_only(tmp_path, monkeypatch):
     assert not Progress.for_terminal(quiet=False).enabled
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert Progress.for_terminal(quiet=False).enabled and not Progress.for_terminal(quiet=True).enabled
+
+
+@pytest.mark.parametrize("where", ["shards/", "final_", "clean."])
+def test_a_full_disk_while_polars_writes_is_one_line_and_resumable(tmp_path, dqkit, monkeypatch, where):
+    """polars tells a full disk as its own error type ("... (os error 28)"): in a shard, while
+    the shards are assembled, or while OUT is streamed, it is one line naming the folder, exit 1."""
+    real_write, real_sink = pl.DataFrame.write_parquet, pl.LazyFrame.sink_ndjson
+
+    def full(path):
+        if where in str(path):
+            raise pl.exceptions.ComputeError("parquet: underlying IO error: No space left on device (os error 28)")
+
+    def write(self, path, *args, **kwargs):
+        full(path)
+        return real_write(self, path, *args, **kwargs)
+
+    def sink(self, path, *args, **kwargs):
+        full(path)
+        return real_sink(self, path, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pl.DataFrame, "write_parquet", write)
+        patched.setattr(pl.LazyFrame, "sink_ndjson", sink)
+        failed = dqkit("clean", SEEDS, "-o", tmp_path / "out", "--workers", "1")
+    assert failed.code == 1 and "Traceback" not in failed.err, failed.err
+    assert failed.err.count("\n") == 1 and "No space left on device" in failed.err
+    assert not (tmp_path / "out").exists()
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out", "--resume", "-q").code == 0

@@ -17,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 
 @contextlib.contextmanager
@@ -45,3 +48,28 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 def write_json_atomic(path: Path, data: Any, indent: int = 1) -> None:
     """``data`` as JSON with sorted keys into ``path``, atomically."""
     write_atomic(path, json.dumps(data, indent=indent, sort_keys=True, allow_nan=False))
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+@contextlib.contextmanager
+def disk_errors(where: Path) -> Iterator[None]:
+    """polars reports a failed write (a full disk) as its own error type with the OS error
+    in the text: raise it as the :class:`OSError` it is, naming ``where``, so that it is told
+    like any other failed write (one line, no traceback).
+
+    >>> with disk_errors(Path("out")):
+    ...     raise pl.exceptions.ComputeError("parquet: underlying IO error: No space left on device (os error 28)")
+    Traceback (most recent call last):
+    ...
+    OSError: [Errno 28] No space left on device: 'out'
+    """
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        found = _OS_ERROR.search(str(exc))
+        if found is None:
+            raise
+        number = int(found.group(1))
+        raise OSError(number, os.strerror(number), str(where)) from exc
