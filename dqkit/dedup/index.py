@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from dqkit.errors import DqkitError, InputError
-from dqkit.io.atomic import atomic_path, read_json, write_atomic, write_json_atomic
+from dqkit.io.atomic import atomic_path, json_kind, read_json, write_atomic, write_json_atomic
 
 PARAMS = "params.json"
 SIGNATURES = "signatures.parquet"
@@ -77,25 +77,15 @@ def _corrupt(path: Path, what: str) -> InputError:
     return InputError(f"{path}: the index is corrupt ({what}); restore it or start a new one")
 
 
-def _kind(value) -> str:
-    """What a JSON value is, in words (a number is int or float alike, never a boolean)."""
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    for types, name in (((int, float), "a number"), (str, "a string"), (list, "a list"), (dict, "an object")):
-        if isinstance(value, types):
-            return name
-    return type(value).__name__
-
-
 def _read_params(path: Path, params: dict) -> dict:
     stored = read_json(path, InputError)
     if not isinstance(stored, dict):
-        raise _corrupt(path, f"{_kind(stored)} where an object of parameters belongs")
+        raise _corrupt(path, f"{json_kind(stored)} where an object of parameters belongs")
     for key, value in params.items():
         if key not in stored:
             raise _corrupt(path, f"no {key!r}")
-        if _kind(stored[key]) != _kind(value):
-            raise _corrupt(path, f"{key!r} is {_kind(stored[key])}, not {_kind(value)}")
+        if json_kind(stored[key]) != json_kind(value):
+            raise _corrupt(path, f"{key!r} is {json_kind(stored[key])}, not {json_kind(value)}")
     return stored
 
 
@@ -141,10 +131,10 @@ def open_index(folder: Path, params: dict, batch: str) -> Index:
         )
     batch_names = read_json(folder / BATCHES, InputError)
     if not isinstance(batch_names, list):
-        raise _corrupt(folder / BATCHES, f"{_kind(batch_names)} where a list of batch names belongs")
+        raise _corrupt(folder / BATCHES, f"{json_kind(batch_names)} where a list of batch names belongs")
     odd = [name for name in batch_names if not isinstance(name, str)]
     if odd:
-        raise _corrupt(folder / BATCHES, f"a batch name that is {_kind(odd[0])}, not a string")
+        raise _corrupt(folder / BATCHES, f"a batch name that is {json_kind(odd[0])}, not a string")
     if batch in batch_names:
         raise DqkitError(f"the index {folder} already holds a batch named {batch!r}: name this one with --batch")
     frame = _read_signatures(folder / SIGNATURES, params["num_perm"], batch_names)

@@ -78,5 +78,19 @@ def read_json(path: Path, error: type[Exception]) -> Any:
         raise error(f"{path}: {exc}") from None
 
 
+def json_kind(value) -> str:
+    """What a JSON value is, in words, for a message (int and float are both a number).
+
+    >>> json_kind([1]), json_kind("1"), json_kind(True), json_kind(None), json_kind(1.5)
+    ('a list', 'a string', 'true', 'null', 'a number')
+    """
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    for types, name in (((int, float), "a number"), (str, "a string"), (list, "a list"), (dict, "an object")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
 def _not_a_number(name: str) -> float:
     raise ValueError(f"not strict JSON: {name} is not a number")
