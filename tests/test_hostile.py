@@ -7,7 +7,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import resource
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +19,7 @@ import zstandard
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import SEEDS, read_outputs, write_jsonl, write_pack
+from conftest import REPO, SEEDS, read_outputs, write_jsonl, write_pack
 from dqkit.io import readers
 
 
@@ -89,6 +92,57 @@ rules:
     (corpus / "a.txt").write_text("Ein Text.", encoding="utf-8")
     run = dqkit("clean", corpus, "-o", tmp_path / "out", "--rules", pack.parent, "-q")
     assert run.code == 1 and not marker.exists() and not (tmp_path / "out").exists()
+
+
+def _dqkit_in_2_gb(*args, cwd: Path) -> subprocess.CompletedProcess:
+    """dqkit in a subprocess that may map at most 2 GB: a regression fails there instead
+    of eating the machine."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    return subprocess.run([sys.executable, "-m", "dqkit", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300, preexec_fn=limit, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    """Each level lists the one below ten times: 10**9 leaves once expanded, 600 bytes of YAML."""
+    lines = ["schema: dqkit/rules@1", "lang: [de]", 'l0: &l0 ["Jetzt", "im", "Shop", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    lines += ["rules:", "  - id: de.evil.laughs", "    message: m", f"    match: {{phrases: *l{levels - 1}}}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("where", ["rule file", "inline"])
+def test_a_yaml_alias_bomb_is_refused_before_it_grows(tmp_path, where):
+    text = _alias_bomb()
+    if where == "inline":  # a bomb inside one flow collection, anchors defined as they are used
+        text = "schema: dqkit/rules@1\nlang: [de]\nrules: [" + ", ".join(
+            f"&n{i} [{', '.join([f'*n{i - 1}' if i else 'x'] * 10)}]" for i in range(9)) + "]\n"
+    pack = write_pack(tmp_path, text)
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Ein Text.", encoding="utf-8")
+    lint = _dqkit_in_2_gb("rules", "lint", pack.parent, "--no-builtin", cwd=tmp_path)
+    clean = _dqkit_in_2_gb("clean", corpus, "-o", tmp_path / "out", "--rules", pack.parent, "-q", cwd=tmp_path)
+    assert lint.returncode == 1 and clean.returncode == 1, (lint.stderr[-2000:], clean.stderr[-2000:])
+    for run in (lint, clean):
+        output = run.stdout + run.stderr
+        assert "Traceback" not in output and "MemoryError" not in output
+        assert f"{pack}:" in output and "aliases may add at most 100,000 nodes" in output
+    assert lint.stdout.startswith(f"{pack}:") and "alias *" in lint.stdout
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("yaml_text, message", [
+    ("a: &a [1, *a]\n", "alias *a refers to a collection it is in"),
+    ("a: " + "[" * 150 + "]" * 150 + "\n", "nested more than 100 levels deep"),
+])
+def test_cyclic_and_deeply_nested_yaml_is_refused(tmp_path, dqkit, yaml_text, message):
+    pack = write_pack(tmp_path, "schema: dqkit/rules@1\nlang: [de]\n" + yaml_text + "rules: []\n")
+    result = dqkit("rules", "lint", pack.parent, "--no-builtin")
+    assert result.code == 1 and f"{pack}:3:" in result.out and message in result.out
+    assert "Traceback" not in result.out + result.err
 
 
 @pytest.mark.parametrize("where", ["a-file/out", "/proc/dqkit-out"])

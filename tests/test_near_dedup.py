@@ -119,6 +119,56 @@ def test_a_corrupt_index_is_refused_and_left_alone(tmp_path, dqkit):
 
 
 @pytest.mark.skipif(not SYNDICATION.exists(), reason="../shared/data/syndication-dev is not available")
+def _rewrite_signatures(index, change):
+    frame = pl.read_parquet(index / "signatures.parquet")
+    change(frame).write_parquet(index / "signatures.parquet")
+
+
+def _edit_json(index, name, change):
+    path = index / name
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda i: (i / "signatures.parquet").unlink(), "is incomplete: signatures.parquet is missing"),
+    (lambda i: (i / "batches.json").unlink(), "is incomplete: batches.json is missing"),
+    (lambda i: (i / "params.json").unlink(), "is incomplete: params.json is missing"),
+    (lambda i: _edit_json(i, "batches.json", lambda b: {"batches": b}), "batches.json: the index is corrupt (an object"),
+    (lambda i: _edit_json(i, "batches.json", lambda b: [1, 2]), "batches.json: the index is corrupt (a batch name that"),
+    (lambda i: (i / "batches.json").write_text('["one", NaN]'), "batches.json: not strict JSON: NaN"),
+    (lambda i: (i / "batches.json").write_bytes(b'["caf\xe9"]'), "batches.json: not UTF-8 text"),
+    (lambda i: (i / "batches.json").write_text(""), "batches.json: an empty file"),
+    (lambda i: (i / "batches.json").write_text("[" * 100_000), "batches.json: JSON nested too deeply"),
+    (lambda i: _edit_json(i, "params.json", lambda p: list(p)), "params.json: the index is corrupt (a list where"),
+    (lambda i: _edit_json(i, "params.json", lambda p: {**p, "num_perm": "128"}), "('num_perm' is a string, not a number"),
+    (lambda i: _edit_json(i, "params.json", lambda p: {k: v for k, v in p.items() if k != "ngram"}), "(no 'ngram')"),
+    (lambda i: (i / "params.json").write_text((i / "params.json").read_text().replace("0.5", "NaN")), "NaN"),
+    (lambda i: _rewrite_signatures(i, lambda f: f.with_columns(pl.lit(1).alias("id"))), "columns id: Int32"),
+    (lambda i: _rewrite_signatures(i, lambda f: f.with_columns(pl.col("signature").list.head(5))),
+     "a signature not of 128"),
+    (lambda i: _rewrite_signatures(i, lambda f: f.with_columns(pl.lit("nobody").alias("dup_of"))),
+     "a dup_of that is no document of it"),
+    (lambda i: _rewrite_signatures(i, lambda f: f.with_columns(pl.lit("zero").alias("batch"))),
+     "a batch that batches.json does not list"),
+])
+def test_a_damaged_index_is_refused_before_any_work(tmp_path, dqkit, damage, message):
+    """A part missing or of the wrong shape is found when the index is opened: the run stops
+    before any work (it used to take a missing part for an empty index and keep the copies, or
+    fail after OUT was written), and the index stays as it was."""
+    records = _records()
+    write_jsonl(tmp_path / "b1.jsonl", records[:1])
+    write_jsonl(tmp_path / "b2.jsonl", records[1:])
+    index = tmp_path / "index"
+    assert dqkit("clean", tmp_path / "b1.jsonl", "-o", tmp_path / "out1", "--index", index, "--batch", "one").code == 0
+    damage(index)
+    before = {p.name: p.read_bytes() for p in index.iterdir()}
+    run = dqkit("clean", tmp_path / "b2.jsonl", "-o", tmp_path / "out2", "--index", index, "--batch", "two")
+    assert run.code == 1 and message in run.err and "Traceback" not in run.err
+    assert run.err.startswith("dqkit: error: ") and len(run.err.strip().splitlines()) == 1 and str(index) in run.err
+    assert {p.name: p.read_bytes() for p in index.iterdir()} == before
+    assert not (tmp_path / "out2").exists() and not (tmp_path / ".out2.work").exists()
+
+
 def test_two_batches_with_an_index_cluster_like_one_run(tmp_path, dqkit):
     records = [json.loads(line) for line in gzip.open(SYNDICATION / "docs.jsonl.gz", "rt", encoding="utf-8")]
     half = len(records) // 2

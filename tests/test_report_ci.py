@@ -216,6 +216,90 @@ def test_gates_that_cannot_be_evaluated_exit_2_with_the_reason(rejecting_runs, t
     assert message in result.out + result.err
 
 
+def _set(path: str, value):
+    """A change to a report: the value at a dotted path (None: the key removed)."""
+    def change(report: dict) -> dict:
+        *parents, last = path.split(".")
+        target = report
+        for key in parents:
+            target = target[key]
+        if value is None:
+            del target[last]
+        else:
+            target[last] = value
+        return report
+    return change
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: [r], "not a dqkit report: the report is a list, not an object"),
+    (_set("documents", "five"), "documents is a string, not an object"),
+    (_set("rules", None), "rules is missing"),
+    (_set("documents.in", "5"), "documents.in is a string, not a number"),
+    (_set("documents.kept", True), "documents.kept is true, not a number"),
+    (_set("documents.in", 10 ** 400), "documents.in is a number too large"),
+    (_set("documents.balanced", "yes"), "documents.balanced is a string, not true or false"),
+    (_set("lines", True), "lines is true, not an object"),
+    (_set("documents.rejected_by_reason", [1]), "documents.rejected_by_reason is a list, not an object"),
+    (_set("mt.signals", {"doubled_quote": 3}), "mt.signals.doubled_quote is a number, not an object"),
+    (lambda r: {**r, "rule_hits": {"de.custom.x": {"hits": 1, "samples": [{"text": "a"}]}}},
+     "rule_hits.de.custom.x.samples[0].doc_id is missing"),
+    (_set("lengths.before", "abc"), "lengths.before is a string, not a list"),
+    (_set("rules.definitions", ["a"]), "rules.definitions is a list, not an object"),
+    (_set("inputs", []), "inputs is a list, not an object"),
+    (lambda r: "[" * 100_000 + "]" * 100_000, "JSON nested too deeply to read"),
+    (lambda r: "", "an empty file, not JSON"),
+    (lambda r: b'{"documents": "caf\xe9"}', "not UTF-8 text"),
+    (lambda r: "directory", ("report.json/report.json: no such report", "report.json: cannot read it (Is a directory)")),
+])
+def test_a_report_of_the_wrong_shape_is_one_clear_error(rejecting_runs, tmp_path, dqkit, change, message):
+    """Every key check, diff and the gates read is checked for its type when the report is
+    read: a wrong one is ``dqkit: error: FILE: ...`` and exit 2, in every place a report goes."""
+    base, head = rejecting_runs
+    report = json.loads((head / "report.json").read_text())
+    content = change(report)
+    bad = tmp_path / "bad" / "report.json"
+    bad.parent.mkdir()
+    if content == "directory":
+        bad.mkdir()
+    elif isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        bad.write_text(content if isinstance(content, str) else json.dumps(content))
+    for args in (("check", bad), ("check", head, "--baseline", bad), ("diff", base, bad),
+                 ("diff", bad, head, "--format", "json"), ("check", bad.parent)):
+        result = dqkit(*args)
+        assert result.code == 2, (args, result)
+        expected = message if isinstance(message, tuple) else (message,)
+        assert result.err.startswith(f"dqkit: error: {bad}") and any(m in result.err for m in expected), result.err
+        assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err + result.out
+
+
+@pytest.mark.parametrize("settings, message", [
+    ('gate = []\n', "unknown setting(s) gate (known: rules, gates)"),
+    ('[[gates]]\nid = "x"\nmetric = "documents.in"\nerror_if = 5\n', ":1: gate 1 (x): error_if must be a string"),
+    ('[[gates]]\nid = "x"\nmetric = "documents.in"\nerror_if = "> 1"\ninformational = "no"\n',
+     ":1: gate 1 (x): informational must be a boolean such as true, not 'no'"),
+    ('[[gates]]\nid = "x"\nmetric = "documents.in"\nerror_if = "> 1"\ndescription = 5\n',
+     "description must be a string"),
+    ('[[gates]]\nid = "a"\nmetric = "documents.in"\nerror_if = "> 1"\n\n[[gates]]\nid = ""\n'
+     'metric = "documents.in"\nerror_if = "> 1"\n', ":6: gate 2 (): 'id' and 'metric' are required, non-empty"),
+    ('[[gates]]\nid = "x"\nmetric = "documents.in"\n[gates.error_if]\nop = ">"\n', "error_if must be a string"),
+    ('[[gates]]\nid = "x"\nmetric = "documents.in"\nerror_if = "> 1 and"\n', "cannot read condition '> 1 and'"),
+    ('[[gates]]\nid = "x"\nmetric = "documents.in"\nerror_if = "> ' + "9" * 400 + '"\n', "is too large a number"),
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML (nested too deeply)"),
+    (b'[[gates]]\nid = "caf\xe9"\n', "not UTF-8 text"),
+    ('[tool]\ndqkit = "x"\n', "tool.dqkit must be a table"),
+])
+def test_a_settings_file_of_the_wrong_shape_is_one_clear_error(rejecting_runs, tmp_path, dqkit, settings, message):
+    _, head = rejecting_runs
+    path = tmp_path / ("pyproject.toml" if "[tool]" in str(settings) else "gates.toml")
+    path.write_bytes(settings if isinstance(settings, bytes) else settings.encode())
+    result = dqkit("check", head, "--config", path)
+    assert result.code == 2 and result.err.startswith(f"dqkit: error: {path}") and message in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err + result.out
+
+
 def test_github_annotations_are_capped_with_a_count_of_the_rest(rejecting_runs, tmp_path, dqkit):
     base, head = rejecting_runs
     _settings(tmp_path, '[[gates]]\nid = "every-metric"\nmetric = "*"\nerror_if = ">= 0"\n'

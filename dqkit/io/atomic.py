@@ -4,6 +4,7 @@ Every file dqkit writes outside a staging folder (a shard's ``done.json``, the r
 ``plan.json``, the dedup index, a JUnit file) goes through :func:`atomic_path`: it is
 written under a temporary name in the same folder, flushed to disk, and renamed over the
 target, so a reader never sees half a file and a crash leaves the old file in place.
+:func:`read_json` reads such a JSON file back, strictly, with one clear error.
 
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())
@@ -73,3 +74,51 @@ def disk_errors(where: Path) -> Iterator[None]:
             raise
         number = int(found.group(1))
         raise OSError(number, os.strerror(number), str(where)) from exc
+
+
+def read_json(path: Path, error: type[Exception]) -> Any:
+    """The JSON in ``path`` as dqkit writes it: UTF-8, strict (no NaN or infinities). A file
+    that cannot be read, is empty, not UTF-8, not strict JSON or nested too deeply raises
+    ``error`` with one line naming the file (and the line of a syntax error).
+
+    >>> import tempfile
+    >>> bad = Path(tempfile.mkdtemp()) / "bad.json"
+    >>> _ = bad.write_text('{"in": NaN}')
+    >>> read_json(bad, ValueError)
+    Traceback (most recent call last):
+    ValueError: .../bad.json: not strict JSON: NaN is not a number
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if not text.strip():
+        raise error(f"{path}: an empty file, not JSON")
+    try:
+        return json.loads(text, parse_constant=_not_a_number)
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise error(f"{path}: JSON nested too deeply to read") from None
+    except ValueError as exc:  # NaN or Infinity, an integer of more than 4300 digits
+        raise error(f"{path}: {exc}") from None
+
+
+def json_kind(value) -> str:
+    """What a JSON value is, in words, for a message (int and float are both a number).
+
+    >>> json_kind([1]), json_kind("1"), json_kind(True), json_kind(None), json_kind(1.5)
+    ('a list', 'a string', 'true', 'null', 'a number')
+    """
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    for types, name in (((int, float), "a number"), (str, "a string"), (list, "a list"), (dict, "an object")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def _not_a_number(name: str) -> float:
+    raise ValueError(f"not strict JSON: {name} is not a number")

@@ -35,6 +35,7 @@ that the baseline lacks counts as 0 there (a rule that is new, a new rejection r
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +85,10 @@ class Condition:
                     f"cannot read condition {text!r}: write e.g. '> 10', 'delta > 2' or "
                     f"'delta_pct > 25 and abs_delta >= 20' (variables: {', '.join(VARIABLES)})"
                 )
-            parts.append((match[1] or "value", match[2], float(match[3])))
+            number = float(match[3])
+            if not math.isfinite(number):
+                raise ValueError(f"cannot read condition {text!r}: {match[3][:20]}... is too large a number")
+            parts.append((match[1] or "value", match[2], number))
         return cls(str(text), tuple(parts))
 
     @property
@@ -144,6 +148,38 @@ class Outcome:
         return self.gate.id if self.metric == self.gate.metric else f"{self.gate.id}[{self.metric}]"
 
 
+_GATES_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*(?:tool[ \t]*\.[ \t]*dqkit[ \t]*\.[ \t]*)?gates[ \t]*\]\]", re.M)
+
+
+def _entry_places(path: Path, count: int) -> list[str]:
+    """``file:line`` of each ``[[gates]]`` entry, where its header can be found (else the file)."""
+    text = path.read_text(encoding="utf-8")
+    lines = [text.count("\n", 0, match.start()) + 1 for match in _GATES_HEADER.finditer(text)]
+    return [f"{path}:{line}" for line in lines] if len(lines) == count else [str(path)] * count
+
+
+def _entry_problem(entry: dict, known: set[str]) -> str | None:
+    """What is wrong with one ``[[gates]]`` entry before its conditions are read, or None."""
+    unknown = sorted(set(entry) - GATE_KEYS)
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(GATE_KEYS))})"
+    if not all(isinstance(entry.get(key), str) and entry[key].strip() for key in ("id", "metric")):
+        return "'id' and 'metric' are required, non-empty strings"
+    if entry["id"] in known:
+        return f"a gate with id {entry['id']!r} is already defined"
+    if "error_if" not in entry and "warn_if" not in entry:
+        return "give error_if, warn_if or both"
+    for key, kind, example in (
+        ("error_if", str, "'> 10'"),
+        ("warn_if", str, "'> 10'"),
+        ("informational", bool, "true"),
+        ("description", str, "'why'"),
+    ):
+        if key in entry and not isinstance(entry[key], kind):
+            return f"{key} must be a {'string' if kind is str else 'boolean'} such as {example}, not {entry[key]!r}"
+    return None
+
+
 def load_gates(path: Path | None) -> tuple[Gate, ...]:
     """The built-in gates and those of the settings file ``path`` (None: built-ins only)."""
     if path is None:
@@ -156,17 +192,11 @@ def load_gates(path: Path | None) -> tuple[Gate, ...]:
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise GateError(f"{path}: gates must be an array of tables ([[gates]] entries)")
     gates = list(BUILTIN_GATES)
-    for number, entry in enumerate(entries, 1):
-        where = f"{path}: gate {number}" + (f" ({entry['id']})" if "id" in entry else "")
-        unknown = sorted(set(entry) - GATE_KEYS)
-        if unknown:
-            raise GateError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(GATE_KEYS))})")
-        if not isinstance(entry.get("id"), str) or not isinstance(entry.get("metric"), str):
-            raise GateError(f"{where}: 'id' and 'metric' are required strings")
-        if entry["id"] in {g.id for g in gates}:
-            raise GateError(f"{where}: a gate with id {entry['id']!r} is already defined")
-        if "error_if" not in entry and "warn_if" not in entry:
-            raise GateError(f"{where}: give error_if, warn_if or both")
+    for number, (entry, place) in enumerate(zip(entries, _entry_places(path, len(entries)), strict=True), 1):
+        where = f"{place}: gate {number}" + (f" ({entry['id']})" if "id" in entry else "")
+        problem = _entry_problem(entry, {g.id for g in gates})
+        if problem:
+            raise GateError(f"{where}: {problem}")
         try:
             conditions = {key: Condition.parse(entry[key]) if key in entry else None for key in ("error_if", "warn_if")}
         except ValueError as exc:
@@ -175,8 +205,8 @@ def load_gates(path: Path | None) -> tuple[Gate, ...]:
             Gate(
                 entry["id"],
                 entry["metric"],
-                informational=bool(entry.get("informational", False)),
-                description=str(entry.get("description", "")),
+                informational=entry.get("informational", False),
+                description=entry.get("description", ""),
                 source=str(path),
                 **conditions,
             )

@@ -13,10 +13,12 @@ documents read that were rejected, in percent, so "rises by 2 points" is a delta
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from dqkit.errors import DqkitError
+from dqkit.io.atomic import json_kind, read_json
 
 REPORT_SCHEMA_FAMILY = "dqkit/report@1"
 RULE_FIELDS = ("hits", "documents", "lines_removed")
@@ -28,35 +30,107 @@ class ReportError(DqkitError):
     exit_code = 2
 
 
+_LARGEST = sys.float_info.max  # an integer beyond it cannot become a percentage
+
+
+class _Required(NamedTuple):
+    shape: Any
+
+
+_COUNTS = {"*": float}
+# What dqkit check, dqkit diff and the gates read of a report, and the type each must have
+# (float: any number; {"*": shape}: an object whose every value has that shape; [shape]: a
+# list). Keys that are not read are not checked; a key not marked required may be absent.
+REPORT_SHAPE = {
+    "schema": str,
+    "dqkit_version": str,
+    "options_hash": str,
+    "inputs": {"fingerprint": str},
+    "documents": _Required(
+        {
+            "in": _Required(float),
+            "kept": _Required(float),
+            "rejected": _Required(float),
+            "balanced": bool,
+            "rejected_by_reason": _COUNTS,
+        }
+    ),
+    "lines": _COUNTS,
+    "edits_by_kind": _COUNTS,
+    "characters": {"in": float, "out": float},
+    "unicode": {"documents_fixed": float, "fixes": _COUNTS},
+    "languages": _COUNTS,
+    "mt": {"score_histogram": _COUNTS, "signals": {"*": _COUNTS}},
+    "dedup": {"exact_duplicates": float, "near_duplicates": float, "clusters": float},
+    "lengths": {"buckets": [str], "before": [float], "after": [float]},
+    "rules": _Required({"count": float, "definitions": {"*": str}, "fingerprint": str}),
+    "rule_hits": _Required(
+        {
+            "*": {
+                "hits": float,
+                "documents": float,
+                "lines_removed": float,
+                "samples": [{"doc_id": _Required(str), "line_no": _Required(float), "text": _Required(str)}],
+            }
+        }
+    ),
+}
+
+
+def shape_problem(value, shape, where: str = "") -> str | None:
+    """What is wrong with ``value`` for ``shape`` (see :data:`REPORT_SHAPE`), or None.
+
+    >>> shape_problem({"documents": {"in": "5", "kept": 5, "rejected": 0}}, REPORT_SHAPE)
+    'documents.in is a string, not a number'
+    >>> shape_problem({"documents": {"in": 5, "kept": 5, "rejected": 0}, "rules": {}}, REPORT_SHAPE)
+    'rule_hits is missing'
+    """
+    name = where or "the report"
+    if isinstance(shape, _Required):
+        shape = shape.shape
+    if shape is float:
+        if not _number(value):
+            return f"{name} is {json_kind(value)}, not a number"
+        return None if abs(value) <= _LARGEST else f"{name} is a number too large to compute with"
+    if shape in (str, bool):
+        expected = "a string" if shape is str else "true or false"
+        return None if isinstance(value, shape) else f"{name} is {json_kind(value)}, not {expected}"
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{name} is {json_kind(value)}, not a list"
+        problems = (shape_problem(item, shape[0], f"{where}[{i}]") for i, item in enumerate(value))
+    else:
+        if not isinstance(value, dict):
+            return f"{name} is {json_kind(value)}, not an object"
+        if "*" in shape:
+            problems = (shape_problem(item, shape["*"], f"{where}.{key}".lstrip(".")) for key, item in value.items())
+        else:
+            problems = (
+                (f"{where}.{key}".lstrip(".") + " is missing" if isinstance(sub, _Required) else None)
+                if key not in value
+                else shape_problem(value[key], sub, f"{where}.{key}".lstrip("."))
+                for key, sub in shape.items()
+            )
+    return next((problem for problem in problems if problem), None)
+
+
 def load_report(path: str | Path) -> dict:
-    """Read a report.json written by ``dqkit clean`` (or the folder holding one)."""
+    """Read a report.json written by ``dqkit clean`` (or the folder holding one): strict
+    JSON, with every key that check, diff and the gates read of the type they need."""
     path = Path(path)
     if path.is_dir():
         path = path / "report.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no such report") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path}: cannot read the report ({exc})") from None
-    try:
-        report = json.loads(text, parse_constant=_not_a_number)
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    except ValueError as exc:
-        raise ReportError(f"{path}: {exc}") from None
-    if not isinstance(report, dict) or not isinstance(report.get("documents"), dict):
-        raise ReportError(f"{path}: not a dqkit report (no 'documents' section)")
-    schema = report.get("schema", REPORT_SCHEMA_FAMILY)
-    if schema != REPORT_SCHEMA_FAMILY:
+    if not path.exists():
+        raise ReportError(f"{path}: no such report")
+    report = read_json(path, ReportError)
+    if isinstance(report, dict) and report.get("schema", REPORT_SCHEMA_FAMILY) != REPORT_SCHEMA_FAMILY:
         raise ReportError(
-            f"{path}: report schema {schema!r} is not supported (this dqkit reads {REPORT_SCHEMA_FAMILY})"
+            f"{path}: report schema {report['schema']!r} is not supported (this dqkit reads {REPORT_SCHEMA_FAMILY})"
         )
+    problem = shape_problem(report, REPORT_SHAPE)
+    if problem:
+        raise ReportError(f"{path}: not a dqkit report: {problem}")
     return report
-
-
-def _not_a_number(name: str) -> float:
-    raise ValueError(f"not strict JSON: {name} is not a number a report can hold")
 
 
 def _percent(part, whole) -> float:
