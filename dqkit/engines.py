@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -48,20 +49,25 @@ def _run_shard(shard_function, shard, context):
 
 def _worker_died(plan, running, processes: dict) -> WorkerDied:
     """What happened to the worker whose death broke the pool, and which shard it held."""
+    deadline = time.monotonic() + 2  # its pipe closes a moment before it can be waited for
     dead = {pid: process.exitcode for pid, process in processes.items() if not process.is_alive()}
-    held = [(k, pid) for k, pid in enumerate(running) if pid in dead]
-    # the pool terminates the other workers (SIGTERM) once one has died: prefer another cause
-    held.sort(key=lambda item: dead[item[1]] == -signal.SIGTERM)
-    if not held:
-        return WorkerDied("a worker process died; the finished shards are kept: run again with --resume")
-    k, pid = held[0]
-    code = dead[pid]
+    while not dead and time.monotonic() < deadline:
+        time.sleep(0.01)
+        dead = {pid: process.exitcode for pid, process in processes.items() if not process.is_alive()}
+    held = {pid: k for k, pid in enumerate(running) if pid in dead}
+    # the pool terminates the other workers (SIGTERM) once one has died: prefer another cause,
+    # then a worker that held a shard
+    culprits = sorted(dead, key=lambda pid: (dead[pid] == -signal.SIGTERM, pid not in held))
+    kept = "the finished shards are kept: run again with --resume"
+    if not culprits:
+        return WorkerDied(f"a worker process died; {kept}")
+    code = dead[culprits[0]]
     how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    if culprits[0] not in held:
+        return WorkerDied(f"a worker process died ({how}) while starting or between shards; {kept}")
+    k = held[culprits[0]]
     files = ", ".join(f.name for f in plan[k].files[:3]) + (", ..." if len(plan[k].files) > 3 else "")
-    return WorkerDied(
-        f"a worker process died ({how}) while cleaning shard {k} ({files}); "
-        "the finished shards are kept: run again with --resume"
-    )
+    return WorkerDied(f"a worker process died ({how}) while cleaning shard {k} ({files}); {kept}")
 
 
 def _stop_workers(pool: ProcessPoolExecutor, processes: dict) -> None:

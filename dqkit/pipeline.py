@@ -58,7 +58,14 @@ from dqkit.frames import (
 )
 from dqkit.interrupts import Interrupted
 from dqkit.io.atomic import write_json_atomic
-from dqkit.io.output import StagedOutput, check_output_dir, output_lock, sweep_leftovers, work_folder
+from dqkit.io.output import (
+    StagedOutput,
+    check_output_dir,
+    check_output_empty,
+    output_lock,
+    sweep_leftovers,
+    work_folder,
+)
 from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error
 from dqkit.io.shards import Shard, plan_shards, read_shard
 from dqkit.io.sources import InputFile, discover
@@ -179,9 +186,9 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
 
 
 def content_hash(path: Path) -> str:
-    """BLAKE2b of the file's bytes, read in blocks (the plan compares inputs by content)."""
+    """SHA-256 of the file's bytes, read in blocks (the plan compares inputs by content)."""
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=20)).hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _plan_record(
@@ -381,13 +388,12 @@ def _prepare_run(inputs: list[str], out: Path, options: CleanOptions, stack: con
     discovery = discover(inputs)
     if not discovery.files:
         raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
-    check_output_dir(
-        out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files], options.overwrite
-    )
+    check_output_dir(out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files])
     if options.output_format not in (None, "jsonl", "parquet"):
         raise OptionsError(f"unknown output format {options.output_format!r}")
     stack.enter_context(output_lock(out))  # before the work folder is touched: one run per OUT
     sweep_leftovers(out)
+    check_output_empty(out, options.overwrite)
     found = Path(options.config) if options.config else find_config(Path.cwd())
     config = str(found.resolve()) if found else None
     rules = _load_rules(options, config)

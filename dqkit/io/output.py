@@ -71,10 +71,9 @@ def _check_replaceable(out: Path) -> None:
         )
 
 
-def check_output_dir(out: Path, inputs: list[Path], overwrite: bool) -> None:
-    """Refuse an OUT that cannot be replaced by a rename (:func:`_check_replaceable`), an
-    OUT that is, or is inside, an input (or holds one), and a non-empty OUT without
-    ``overwrite``."""
+def check_output_dir(out: Path, inputs: list[Path]) -> None:
+    """Refuse an OUT that cannot be replaced by a rename (:func:`_check_replaceable`) and an
+    OUT that is, or is inside, an input (or holds one)."""
     _check_replaceable(out)
     target = out.resolve()
     for source in inputs:
@@ -85,7 +84,12 @@ def check_output_dir(out: Path, inputs: list[Path], overwrite: bool) -> None:
             raise OptionsError(f"the input {source} is inside the output folder {out}: choose another -o")
     if target.exists() and not target.is_dir():
         raise OptionsError(f"the output path {out} exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
+
+
+def check_output_empty(out: Path, overwrite: bool) -> None:
+    """Refuse a non-empty OUT without ``overwrite`` (checked under the lock, after
+    :func:`sweep_leftovers` may have put an old OUT back)."""
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise OptionsError(f"the output folder {out} is not empty: use --overwrite to replace it")
 
 
