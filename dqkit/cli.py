@@ -16,6 +16,7 @@ from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.github import annotation
+from dqkit.interrupts import Interrupted, stop_on_signals
 from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
 from dqkit.options import CleanOptions, RunSettings
@@ -265,7 +266,8 @@ def clean(
         resume=resume,
         shard_docs=shard_docs,
     )
-    report = run_clean(list(inputs), out, options, progress, settings)
+    with stop_on_signals():  # SIGINT, SIGTERM: workers stopped, finished shards kept, one line, 130/143
+        report = run_clean(list(inputs), out, options, progress, settings)
     docs = report["documents"]
     if not quiet:
         click.echo(
@@ -509,6 +511,9 @@ def main() -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         click.echo(f"dqkit: error: {where}{exc.strerror or exc} (the output folder was not changed)", err=True)
         sys.exit(1)
+    except Interrupted as exc:  # dqkit clean stopped by SIGINT or SIGTERM
+        click.echo(exc.message(), err=True)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted: the output folder was not changed", err=True)
         sys.exit(130)

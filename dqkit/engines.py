@@ -7,6 +7,10 @@ itself, and the results come back in shard order. Under Ray the LSH banding of n
 is shared out too: the signature matrix goes to the object store once, each task finds
 the candidate pairs of its own bands (a shuffle by band key), the driver unions them.
 Outputs do not depend on the engine or on the number of workers.
+
+Local worker processes ignore Ctrl-C, die with the driver and are killed when the run
+stops (:mod:`dqkit.interrupts`); a worker that dies under the pool (killed, out of
+memory) ends the run with :class:`~dqkit.errors.WorkerDied`, naming the shard it held.
 """
 
 from __future__ import annotations
@@ -14,10 +18,67 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
+import signal
+import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from dqkit.dedup.near import candidate_pairs, lsh_bands
-from dqkit.errors import OptionsError
+from dqkit.errors import OptionsError, WorkerDied
+from dqkit.interrupts import signals_blocked, worker_init
+
+_RUNNING: Any = None  # in a worker process: the shared array of who cleans which shard
+
+
+def _worker_init(parent: int, running: Any) -> None:
+    global _RUNNING
+    _RUNNING = running
+    worker_init(parent)
+
+
+def _run_shard(shard_function, shard, context):
+    """A worker's task: ``shard_function(shard, context)``, noting which shard it cleans."""
+    _RUNNING[shard.index] = os.getpid()
+    try:
+        return shard_function(shard, context)
+    finally:
+        _RUNNING[shard.index] = 0
+
+
+def _worker_died(plan, running, processes: dict) -> WorkerDied:
+    """What happened to the worker whose death broke the pool, and which shard it held."""
+    deadline = time.monotonic() + 2  # its pipe closes a moment before it can be waited for
+    dead = {pid: process.exitcode for pid, process in processes.items() if not process.is_alive()}
+    while not dead and time.monotonic() < deadline:
+        time.sleep(0.01)
+        dead = {pid: process.exitcode for pid, process in processes.items() if not process.is_alive()}
+    held = {pid: k for k, pid in enumerate(running) if pid in dead}
+    # the pool terminates the other workers (SIGTERM) once one has died: prefer another cause,
+    # then a worker that held a shard
+    culprits = sorted(dead, key=lambda pid: (dead[pid] == -signal.SIGTERM, pid not in held))
+    kept = "the finished shards are kept: run again with --resume"
+    if not culprits:
+        return WorkerDied(f"a worker process died; {kept}")
+    code = dead[culprits[0]]
+    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    if culprits[0] not in held:
+        return WorkerDied(f"a worker process died ({how}) while starting or between shards; {kept}")
+    k = held[culprits[0]]
+    files = ", ".join(f.name for f in plan[k].files[:3]) + (", ..." if len(plan[k].files) > 3 else "")
+    return WorkerDied(f"a worker process died ({how}) while cleaning shard {k} ({files}); {kept}")
+
+
+def _stop_workers(pool: ProcessPoolExecutor, processes: dict) -> None:
+    """End the pool now: queued shards are dropped, running ones are killed (a shard folder
+    without done.json is cleaned again by --resume)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes.values():
+        if process.is_alive():
+            process.kill()
+    for process in processes.values():
+        process.join(timeout=5)
 
 
 def _report(progress, done_shards: list[dict], plan) -> None:
@@ -41,21 +102,32 @@ class LocalEngine:
                 _report(progress, list(results.values()), plan)
             return [results[s.index] for s in plan]
         # spawn, not fork: polars' thread pool does not survive a fork safely
-        with ProcessPoolExecutor(
-            max_workers=min(self.workers, len(plan)), mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
-            pending = {pool.submit(shard_function, shard, context): shard for shard in plan}
-            try:
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
-                    for future in finished:
-                        shard = pending.pop(future)
+        spawn = multiprocessing.get_context("spawn")
+        running = spawn.RawArray("q", len(plan))  # the pid cleaning each shard, 0 when none
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(plan)),
+            mp_context=spawn,
+            initializer=_worker_init,
+            initargs=(os.getpid(), running),
+        )
+        processes: dict[int, Any] = {}
+        try:
+            with signals_blocked():  # the workers start with SIGINT and SIGTERM blocked
+                pending = {pool.submit(_run_shard, shard_function, shard, context): shard for shard in plan}
+                processes = dict(getattr(pool, "_processes", None) or {})
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    shard = pending.pop(future)
+                    try:
                         results[shard.index] = future.result()  # re-raises a worker's error here
-                    _report(progress, list(results.values()), plan)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
+                    except BrokenProcessPool:
+                        raise _worker_died(plan, running, processes) from None
+                _report(progress, list(results.values()), plan)
+        except BaseException:
+            _stop_workers(pool, processes)
+            raise
+        pool.shutdown(wait=True)
         return [results[s.index] for s in plan]
 
     def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:

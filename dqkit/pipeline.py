@@ -8,17 +8,23 @@ engine and the Ray engine both call it (:mod:`dqkit.engines`). The driver then r
 what it needs from the shard folders: ids, rankings and signatures for dedup; one shard at
 a time for the outputs (:mod:`dqkit.outputs`).
 
-An interrupted run leaves the work folder; ``--resume`` reuses every shard that has its
-``done.json`` when the inputs, rules and options are the same (``plan.json``), and gives
-the same outputs as an uninterrupted run. A finished run removes it.
+A run holds ``.OUT.lock`` for its whole length (a second run into OUT is refused). An
+interrupted run (a signal, a dead worker, a full disk) leaves the work folder; ``--resume``
+reuses every shard whose folder is complete and readable when the inputs (by content
+hash), rules and options are the same (``plan.json``), cleans the others again, and gives
+the same outputs as an uninterrupted run. A finished run removes the work folder, and so
+does a run that fails on its input, rules or options (nothing to resume there).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
 import resource
 import shutil
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -31,7 +37,7 @@ import polars as pl
 from dqkit import __version__
 from dqkit.cleaning import clean_documents
 from dqkit.dedup.exact import find_exact_duplicates
-from dqkit.dedup.index import Index, IndexLock, open_index, save_index
+from dqkit.dedup.index import Index, index_lock, open_index, save_index
 from dqkit.dedup.near import find_near_duplicates
 from dqkit.engines import open_engine
 from dqkit.errors import DqkitError, OptionsError
@@ -48,9 +54,17 @@ from dqkit.frames import (
     QUALITY,
     REJECT_COLUMNS,
 )
+from dqkit.interrupts import Interrupted
 from dqkit.io.atomic import disk_errors, write_json_atomic
 from dqkit.io.columns import CarriedPlan, plan_carried
-from dqkit.io.output import StagedOutput, check_output_dir
+from dqkit.io.output import (
+    StagedOutput,
+    check_output_dir,
+    check_output_empty,
+    output_lock,
+    sweep_leftovers,
+    work_folder,
+)
 from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error
 from dqkit.io.shards import Shard, plan_shards, read_shard
 from dqkit.io.sources import InputFile, discover
@@ -82,7 +96,7 @@ from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
 from dqkit.stages import Stage, default_stages
 
-# The layout of a shard folder: a work folder of another layout is never resumed.
+# The layout of a work folder and its plan.json: a work folder of another layout is never resumed.
 WORK_LAYOUT = 3
 
 
@@ -182,46 +196,143 @@ def _read_options(options: CleanOptions) -> ReadOptions:
 # ---------------------------------------------------------------------------------------- work folder
 
 
+def content_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in blocks (the plan compares inputs by content)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def _plan_record(
     files: list[InputFile], options: CleanOptions, config: str | None, rules: RuleSet, settings: RunSettings
 ) -> dict:
-    """What a resumed run must share with the interrupted one (the shard plan follows from it)."""
-    inputs = [[str(f.path.resolve()), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files]
+    """What a resumed run must share with the interrupted one (the shard plan follows from it):
+    every input, rule and settings file by its content, not its size and time."""
     return {
         "dqkit": __version__,
         "layout": WORK_LAYOUT,
         "options": json.loads(json.dumps(asdict(options), default=str)),
-        "config": config,
-        "rules": [[str(p), p.stat().st_mtime_ns] for p in rules.files],
-        "inputs": inputs,
+        "config": [config, content_hash(Path(config))] if config else None,
+        "rules": [[str(p), content_hash(p)] for p in rules.files],
+        "inputs": [[str(f.path.resolve()), f.path.stat().st_size, content_hash(f.path)] for f in files],
         "shard_docs": settings.shard_docs,
     }
 
 
-def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> tuple[Path, int]:
-    """The work folder (fresh, or kept for ``resume``) and how many shards it already holds."""
-    work = out.parent / f".{out.name}.work"
-    finished = 0
+def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _what_changed(old: Any, new: dict) -> str:
+    if not isinstance(old, dict):
+        return "its plan.json is missing or unreadable"
+    if old.get("layout") != new["layout"] or old.get("dqkit") != new["dqkit"]:
+        return "it was made by another dqkit version"
+    if old.get("inputs") != new["inputs"]:
+        before = {entry[0]: entry for entry in old.get("inputs") or [] if isinstance(entry, list) and entry}
+        changed = [entry[0] for entry in new["inputs"] if before.get(entry[0]) != entry]
+        gone = sorted(set(before) - {entry[0] for entry in new["inputs"]})
+        names = changed + gone
+        return f"other inputs ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''} changed)"
+    keys = [key for key in new if old.get(key) != new[key]]
+    return f"other {', '.join(keys)}"
+
+
+def _prepare_work(out: Path, record: dict, resume: bool, progress: Progress) -> Path:
+    """The work folder (fresh, or kept for ``resume``), marked as this run's."""
+    work = work_folder(out)
     plan_file = work / "plan.json"
     if work.exists():
-        same = plan_file.exists() and json.loads(plan_file.read_text(encoding="utf-8")) == json.loads(
-            json.dumps(record)
-        )
-        if resume and not same:
+        old = _read_json(plan_file)
+        if resume and old != json.loads(json.dumps(record)):
             raise OptionsError(
-                f"cannot resume: the interrupted run in {work} had other inputs, rules or options "
+                f"cannot resume: the interrupted run in {work} differs: {_what_changed(old, record)} "
                 "(run without --resume to start again)"
             )
         if not resume:
             shutil.rmtree(work)
-        else:
-            finished = len(list(work.glob(f"shards/*/{DONE}")))
-            progress.stage(f"resuming: {finished} shard(s) already done")
     elif resume:
         progress.stage("nothing to resume: starting from the beginning")
     work.mkdir(parents=True, exist_ok=True)
     write_json_atomic(plan_file, record)
-    return work, finished
+    write_json_atomic(work / "owner.json", {"pid": os.getpid(), "host": socket.gethostname()})
+    return work
+
+
+# The files clean_shard writes into a shard folder before done.json (signatures with near dedup).
+SHARD_FILES = (SURVIVORS, REJECTS, PROBLEMS, EDIT_FILE, HITS, DOCS, TEXT_AS_READ)
+_SUMMARY_TYPES = {
+    "shard": int,
+    "documents": int,
+    "problems": int,
+    "files": list,
+    "ids_generated": bool,
+    "carried": dict,
+    "renamed": dict,
+    "recomputed": list,
+    "counters": dict,
+    "seconds": dict,
+}
+
+
+def _shard_problem(folder: Path, shard: Shard, options: CleanOptions) -> str | None:
+    """Why the finished shard in ``folder`` cannot be reused, or None: done.json has the
+    shape clean_shard writes, and every file it wrote is there and reads whole."""
+    summary = _read_json(folder / DONE)
+    if not isinstance(summary, dict):
+        return f"{DONE} is unreadable"
+    wrong = [k for k, kind in _SUMMARY_TYPES.items() if not isinstance(summary.get(k), kind)]
+    if wrong or summary["shard"] != shard.index:
+        return f"{DONE} has the wrong shape ({', '.join(wrong) or 'shard'})"
+    if not all(isinstance(f, dict) and {"name", "documents", "unreadable"} <= f.keys() for f in summary["files"]):
+        return f"{DONE} has the wrong shape (files)"
+    expected = {DOCS: summary["documents"], TEXT_AS_READ: summary["documents"], PROBLEMS: summary["problems"]}
+    if summary["carried"]:  # the input's own columns were set aside
+        expected[CARRIED_FILE] = summary["documents"]
+    rows: dict[str, int] = {}
+    for name in (*SHARD_FILES, *([CARRIED_FILE] if summary["carried"] else [])):
+        try:
+            rows[name] = pl.read_parquet(folder / name).height
+        except Exception as exc:  # missing, truncated, garbled: polars raises several kinds
+            return f"{name} does not read ({type(exc).__name__})"
+        if name in expected and rows[name] != expected[name]:
+            return f"{name} holds {rows[name]} rows where {DONE} says {expected[name]}"
+    if options.dedup == "near":
+        try:
+            matrix = np.load(folder / SIGNATURES, mmap_mode="r")
+        except Exception as exc:  # numpy raises several kinds for a missing or broken file
+            return f"{SIGNATURES} does not read ({type(exc).__name__})"
+        if matrix.dtype != np.uint32 or matrix.shape != (rows[SURVIVORS], options.near.num_perm):
+            return f"{SIGNATURES} has the wrong shape {matrix.shape}"
+    return None
+
+
+def _check_shards(work: Path, plan: list[Shard], options: CleanOptions, progress: Progress) -> int:
+    """Before a resumed run: keep every finished shard that checks out, remove the others
+    (said so on stderr) so that they are cleaned again; return how many are kept."""
+    kept = 0
+    for shard in plan:
+        folder = work / "shards" / shard.name
+        if not folder.exists():
+            continue
+        if not (folder / DONE).exists():  # cut short: cleaned again from the start
+            shutil.rmtree(folder)
+            continue
+        problem = _shard_problem(folder, shard, options)
+        if problem is None:
+            kept += 1
+        else:
+            shutil.rmtree(folder)
+            progress.note(f"shard {shard.index} of the interrupted run is broken ({problem}): cleaning it again")
+    progress.stage(f"resuming: {kept} of {len(plan)} shard(s) already done")
+    return kept
+
+
+def _shards_done(work: Path, plan: list[Shard]) -> int:
+    return sum((work / "shards" / shard.name / DONE).exists() for shard in plan)
 
 
 # ---------------------------------------------------------------------------------------- the driver
@@ -286,17 +397,18 @@ class _Run:
     rules_key: tuple
 
 
-def _prepare_run(inputs: list[str], out: Path, options: CleanOptions) -> _Run:
-    """Inputs found, output folder checked, rules loaded: every mistake stops the run here,
-    before any work."""
+def _prepare_run(inputs: list[str], out: Path, options: CleanOptions, stack: contextlib.ExitStack) -> _Run:
+    """Inputs found, output folder checked and locked, rules loaded: every mistake stops the
+    run here, before any work."""
     discovery = discover(inputs)
     if not discovery.files:
         raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
-    check_output_dir(
-        out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files], options.overwrite
-    )
+    check_output_dir(out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files])
     if options.output_format not in (None, "jsonl", "parquet"):
         raise OptionsError(f"unknown output format {options.output_format!r}")
+    stack.enter_context(output_lock(out))  # before the work folder is touched: one run per OUT
+    sweep_leftovers(out)
+    check_output_empty(out, options.overwrite)
     found = Path(options.config) if options.config else find_config(Path.cwd())
     config = str(found.resolve()) if found else None
     rules = _load_rules(options, config)
@@ -318,59 +430,100 @@ def run_clean(
     default stages (a test's extra stage must be importable by the workers)."""
     started = time.perf_counter()
     settings = settings or RunSettings()
-    run = _prepare_run(inputs, out, options)
-    with contextlib.ExitStack() as stack:
-        index = None
-        if options.index and options.dedup == "near":  # taken first: a second writer fails at once
-            stack.enter_context(IndexLock(Path(options.index)))
-            index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
-        work, reused = _prepare_work(
-            out, _plan_record(run.files, options, run.config, run.rules, settings), settings.resume, progress
-        )
-        progress.stage(f"planning shards of {len(run.files)} file(s)")
-        plan = plan_shards(run.files, settings.shard_docs, work / "input", options.max_expansion)
-        total = sum(s.documents for s in plan)
-        progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
-        clock = time.perf_counter()
-        context = ShardContext(
-            replace(options, overwrite=False),
-            run.config,
-            str(work),
-            run.rules_key,
-            tuple(stages) if stages is not None else default_stages(),
-        )
-        engine = stack.enter_context(open_engine(settings))
-        summaries = engine.map_shards(clean_shard, plan, context, progress)
-        seconds = {"shards_wall": time.perf_counter() - clock}
+    out = Path(os.path.abspath(out))  # "." and ".." spelled out: OUT needs a name and a parent
+    made = [p for p in out.parents if not p.exists()]  # folders the lock makes, removed if nothing is kept
+    try:
+        with contextlib.ExitStack() as stack:
+            run = _prepare_run(inputs, out, options, stack)
+            index = None
+            if options.index and options.dedup == "near":  # taken first: a second writer fails at once
+                stack.enter_context(index_lock(Path(options.index)))
+                index = open_index(Path(options.index), _index_params(options), _batch_name(options, out))
+            record = _plan_record(run.files, options, run.config, run.rules, settings)
+            work = _prepare_work(out, record, settings.resume, progress)
+            plan: list[Shard] | None = None
+            try:
+                progress.stage(f"planning shards of {len(run.files)} file(s)")
+                plan = plan_shards(run.files, settings.shard_docs, work / "input", options.max_expansion)
+                reused = _check_shards(work, plan, options, progress) if settings.resume else 0
+                engine = stack.enter_context(open_engine(settings))
+                report = _clean(
+                    out, work, plan, run, options, settings, stages, engine, index, progress, reused, started
+                )
+            except Interrupted as exc:
+                progress.end_line()
+                exc.shards = (_shards_done(work, plan), len(plan)) if plan is not None else None
+                raise
+            except DqkitError as exc:
+                if not exc.resumable:  # bad input, rules or options: running again cannot help
+                    shutil.rmtree(work, ignore_errors=True)
+                raise
+            shutil.rmtree(work, ignore_errors=True)
+            return report
+    except DqkitError as exc:
+        if not exc.resumable:
+            for folder in made:  # deepest first; only what is still empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        raise
 
-        clock = time.perf_counter()
-        docs_in = pl.concat([pl.read_parquet(p, columns=[DOC, "id", ORIGIN]) for p in _scan(work, plan, DOCS)])
-        if docs_in.is_empty() and not any(s["problems"] for s in summaries):
-            raise DqkitError(f"empty corpus: the input files hold no documents ({len(run.files)} file(s) read)")
-        dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
-        del docs_in  # ids and origins of every document: not needed any more
-        progress.stage("duplicates across the corpus")
-        duplicates, accepted = _deduplicate(work, plan, options, dropped[DOC], index, engine)
-        seconds["dedup"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
-        report = _write_outputs(
-            out,
-            work,
-            plan,
-            summaries,
-            run,
-            options,
-            duplicates,
-            dropped,
-            progress,
-            lambda documents: _timings(documents, summaries, plan, reused, settings, seconds, clock, started),
-        )
-        if index is not None and accepted is not None:
-            progress.stage(f"adding {len(accepted[0])} documents to the index {index.folder}")
-            save_index(index, _batch_name(options, out), *accepted)
-        shutil.rmtree(work, ignore_errors=True)
-        return report
+def _clean(
+    out: Path,
+    work: Path,
+    plan: list[Shard],
+    run: _Run,
+    options: CleanOptions,
+    settings: RunSettings,
+    stages: Sequence[Stage] | None,
+    engine: Any,
+    index: Index | None,
+    progress: Progress,
+    reused: int,
+    started: float,
+) -> dict:
+    """The shards cleaned, duplicates found across them, the outputs written and the index
+    updated; returns report.json's content."""
+    total = sum(s.documents for s in plan)
+    progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
+    clock = time.perf_counter()
+    context = ShardContext(
+        replace(options, overwrite=False),
+        run.config,
+        str(work),
+        run.rules_key,
+        tuple(stages) if stages is not None else default_stages(),
+    )
+    summaries = engine.map_shards(clean_shard, plan, context, progress)
+    seconds = {"shards_wall": time.perf_counter() - clock}
+
+    clock = time.perf_counter()
+    docs_in = pl.concat([pl.read_parquet(p, columns=[DOC, "id", ORIGIN]) for p in _scan(work, plan, DOCS)])
+    if docs_in.is_empty() and not any(s["problems"] for s in summaries):
+        raise DqkitError(f"empty corpus: the input files hold no documents ({len(run.files)} file(s) read)")
+    dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
+    del docs_in  # ids and origins of every document: not needed any more
+    progress.stage("duplicates across the corpus")
+    duplicates, accepted = _deduplicate(work, plan, options, dropped[DOC], index, engine)
+    seconds["dedup"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    report = _write_outputs(
+        out,
+        work,
+        plan,
+        summaries,
+        run,
+        options,
+        duplicates,
+        dropped,
+        progress,
+        lambda documents: _timings(documents, summaries, plan, reused, settings, seconds, clock, started),
+    )
+    if index is not None and accepted is not None:
+        progress.stage(f"adding {len(accepted[0])} documents to the index {index.folder}")
+        save_index(index, _batch_name(options, out), *accepted)
+    return report
 
 
 def _write_outputs(

@@ -43,8 +43,7 @@ def test_a_decompression_bomb_is_refused(tmp_path, dqkit, monkeypatch, suffix, c
     assert result.code == 1
     assert f"bomb{suffix}: expands to more than" in result.err and "decompression bomb" in result.err
     assert not (tmp_path / "out").exists()
-    new = _tree(tmp_path) - before  # only the (hidden) work folder, holding nothing decompressed
-    assert [p for p in new if (tmp_path / p).is_file()] == [".out.work/plan.json"]
+    assert _tree(tmp_path) == before  # no work folder either: nothing decompressed is left
     # The limit is a setting: a user who trusts the file raises it.
     assert dqkit("clean", corpus, "-o", tmp_path / "out", "-q", "--max-expansion", "100000").code == 0
 

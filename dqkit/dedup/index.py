@@ -4,9 +4,10 @@ The folder holds ``params.json`` (the signature scheme and threshold: a run with
 parameters is refused), ``batches.json`` (the batch names so far) and
 ``signatures.parquet`` (id, batch, signature and ``dup_of`` of every document of every
 batch: the rejected copies stay in the index so that a later copy of a copy still finds
-its cluster, exactly as in one run over all batches). A run takes ``index.lock`` first,
-so a second writer is refused; the new signature file is written beside the old one and
-renamed over it, so a crash during an update leaves the previous index intact. No server: local files only.
+its cluster, exactly as in one run over all batches). A run takes ``index.lock`` first
+(:class:`dqkit.io.lock.FileLock`), so a second writer is refused; the new signature file
+is written beside the old one and renamed over it, so a crash during an update leaves the
+previous index intact. No server: local files only.
 
 :func:`open_index` reads and checks every part before the run does any work: an index
 that lacks one of its files, or holds one of the wrong shape or types, is refused (exit
@@ -16,7 +17,6 @@ that lacks one of its files, or holds one of the wrong shape or types, is refuse
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import polars as pl
 
 from dqkit.errors import DqkitError, InputError
 from dqkit.io.atomic import atomic_path, json_kind, read_json, write_atomic, write_json_atomic
+from dqkit.io.lock import FileLock
 
 PARAMS = "params.json"
 SIGNATURES = "signatures.parquet"
@@ -49,28 +50,14 @@ class Index:
         return len(self.ids)
 
 
-class IndexLock:
+def index_lock(folder: Path) -> FileLock:
     """Held for the whole run: a second writer fails at once with a clear message."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / LOCK
-
-    def __enter__(self) -> IndexLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            holder = self.path.read_text(encoding="utf-8", errors="replace").strip() or "?"
-            raise DqkitError(
-                f"the index {self.path.parent} is in use by another run (lock held by process "
-                f"{holder}); if no run is active, delete {self.path}"
-            ) from None
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(str(os.getpid()))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
+    return FileLock(
+        folder / LOCK,
+        lambda holder: DqkitError(
+            f"the index {folder} is in use by another run (lock held by process {holder}); wait for it to finish"
+        ),
+    )
 
 
 def _corrupt(path: Path, what: str) -> InputError:
