@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 
 from dqkit.frames import (
     AS_READ,
@@ -160,8 +161,8 @@ def finish_shard(
 def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = None) -> None:
     """Concatenate part files (in order) into ``target`` (.parquet or .jsonl), streaming."""
     frame = pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
-    if columns is not None:
-        frame = frame.select(columns)
+    if columns is not None:  # by exact name: a carried column may be called "*" or "^.*$"
+        frame = frame.select(cs.by_name(*columns))
     with disk_errors(target):
         if target.suffix == ".parquet":
             frame.sink_parquet(target, statistics=True)

@@ -21,7 +21,8 @@ OTHER = ("A museum in the old town reopened its doors after two years of repairs
 #: Every column name dqkit uses inside a shard or writes, and a few more that look like them.
 DQKIT_NAMES = sorted({*INTERNAL, *LINE_TABLE, QUALITY, LENGTH, KEY, ORDER, CHARS, AS_READ, *WRITTEN,
                       "chars_in", "chars_removed", "line_nos", "_original_text", "_detected", "first_origin",
-                      "dup_batch", "doc_id", "kind", "rule_id", ""} - {"id", "text"})
+                      "dup_batch", "doc_id", "kind", "rule_id", "",
+                      "*", "^.*$", "^id$"} - {"id", "text"})  # polars reads these as patterns in pl.col
 
 
 def _by_id(frame: pl.DataFrame) -> dict[str, dict]:
