@@ -328,68 +328,72 @@ def _raw_text(raw: bytes) -> str:
     return raw.rstrip(b"\r\n").decode("utf-8", "replace")
 
 
+@dataclass
+class _Record:
+    """One readable JSONL record: its core values and the rest of its fields."""
+
+    doc_id: str
+    text: str
+    lang: str | None
+    replaced: int
+    extra: dict
+
+
+def _jsonl_record(
+    raw: bytes, origin: str, fallback_id: str, opts: ReadOptions, problems: _Problems, stats: dict
+) -> _Record | None:
+    """The record of one JSONL line, or None when it is a problem (added to ``problems``)."""
+    too_large = _too_large(len(raw), opts)
+    if too_large:
+        problems.reject(origin, fallback_id, RejectReason.RECORD_TOO_LARGE, too_large, _raw_text(raw))
+        return None
+    record, error = _parse_record(raw)
+    if error is None and not isinstance(record, dict):
+        error = f"expected a JSON object, found {type(record).__name__}"
+    if error is not None:
+        problems.add(origin, fallback_id, RejectReason.MALFORMED_RECORD, error, _raw_text(raw))
+        return None
+    bad = 0
+    if _SURROGATE_ESCAPE.search(raw):
+        record, bad = _without_surrogates(record)
+    text = record.pop(opts.text_field, _MISSING)
+    if not isinstance(text, str):
+        found = "missing" if text is _MISSING else f"not a string ({type(text).__name__})"
+        present = sorted([*record, *([] if text is _MISSING else [opts.text_field])])
+        detail = (
+            f"text field {opts.text_field!r} is {found}; fields present: "
+            f"{', '.join(present) or '(none)'} (choose one with --text-field)"
+        )
+        problems.add(origin, fallback_id, RejectReason.MISSING_TEXT, detail, _raw_text(raw))
+        return None
+    doc_id = record.pop(opts.id_field, _MISSING)
+    if doc_id is _MISSING:
+        doc_id = fallback_id
+        stats["ids_generated"] = True
+    elif isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+        detail = f"id field {opts.id_field!r} is {type(doc_id).__name__}, not a string or number"
+        problems.add(origin, fallback_id, RejectReason.MISSING_ID, detail, _raw_text(raw))
+        return None
+    # dqkit's own lang column takes the field "lang"; another --lang-field is carried too.
+    lang = record.pop(opts.lang_field, None) if opts.lang_field == "lang" else record.get(opts.lang_field)
+    lang = lang if lang is None or isinstance(lang, str) else json_text(lang)
+    return _Record(str(doc_id), text, lang, bad, record)
+
+
 def _read_jsonl(
     file: InputFile, opts: ReadOptions, problems: _Problems, stats: dict, part: RecordRange = WHOLE_FILE
 ) -> _FileFrame | None:
-    ids: list[str] = []
-    texts: list[str] = []
-    langs: list[str | None] = []
+    records: list[_Record] = []
     origins: list[str] = []
-    replaced: list[int] = []
-    extras: list[dict] = []
-    consumes_lang = opts.lang_field == "lang"  # dqkit's own lang column; another field is carried too
     try:
         for number, raw in _jsonl_lines(file, part, opts.max_expansion):
             if not raw.strip():
                 continue
             origin = f"{file.path}:{number}"
-            fallback_id = f"{file.name}:{number}"
-            too_large = _too_large(len(raw), opts)
-            if too_large:
-                problems.reject(origin, fallback_id, RejectReason.RECORD_TOO_LARGE, too_large, _raw_text(raw))
-                continue
-            record, error = _parse_record(raw)
-            if error is None and not isinstance(record, dict):
-                error = f"expected a JSON object, found {type(record).__name__}"
-            if error is not None:
-                problems.add(origin, fallback_id, RejectReason.MALFORMED_RECORD, error, _raw_text(raw))
-                continue
-            bad = 0
-            if _SURROGATE_ESCAPE.search(raw):
-                record, bad = _without_surrogates(record)
-            text = record.pop(opts.text_field, _MISSING)
-            if not isinstance(text, str):
-                found = "missing" if text is _MISSING else f"not a string ({type(text).__name__})"
-                problems.add(
-                    origin,
-                    fallback_id,
-                    RejectReason.MISSING_TEXT,
-                    f"text field {opts.text_field!r} is {found}; fields present: "
-                    f"{', '.join(sorted([*record, *([] if text is _MISSING else [opts.text_field])])) or '(none)'} "
-                    "(choose one with --text-field)",
-                    _raw_text(raw),
-                )
-                continue
-            doc_id = record.pop(opts.id_field, _MISSING)
-            if doc_id is _MISSING:
-                doc_id = fallback_id
-                stats["ids_generated"] = True
-            elif isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
-                problems.add(
-                    origin,
-                    fallback_id,
-                    RejectReason.MISSING_ID,
-                    f"id field {opts.id_field!r} is {type(doc_id).__name__}, not a string or number",
-                    _raw_text(raw),
-                )
-                continue
-            lang = record.pop(opts.lang_field, None) if consumes_lang else record.get(opts.lang_field)
-            ids.append(str(doc_id))
-            texts.append(text)
-            langs.append(lang if lang is None or isinstance(lang, str) else json_text(lang))
-            origins.append(origin)
-            replaced.append(bad)
-            extras.append(record)
+            record = _jsonl_record(raw, origin, f"{file.name}:{number}", opts, problems, stats)
+            if record is not None:
+                records.append(record)
+                origins.append(origin)
     except InputError:
         raise
     except Exception as exc:
@@ -397,16 +401,22 @@ def _read_jsonl(
         if failure is exc:
             raise
         raise failure from exc
-    if not ids:
+    if not records:
         return None
     core = pl.DataFrame(
-        {"id": ids, "text": texts, ORIGIN: origins, BYTES_REPLACED: replaced, LANG_GIVEN: langs},
-        schema={"id": pl.String, "text": pl.String, ORIGIN: pl.String, BYTES_REPLACED: pl.Int64, LANG_GIVEN: pl.String},
+        {
+            "id": [r.doc_id for r in records],
+            "text": [r.text for r in records],
+            ORIGIN: origins,
+            BYTES_REPLACED: [r.replaced for r in records],
+            LANG_GIVEN: [r.lang for r in records],
+        },
+        schema=CORE,
     )
-    mapping, names = carried_names(dict.fromkeys(k for record in extras for k in record), (), str(file.path))
+    mapping, names = carried_names(dict.fromkeys(k for r in records for k in r.extra), (), str(file.path))
     columns, as_json = [], set()
     for name, carried_as in mapping.items():
-        column, encoded = exact_column(carried_as, [record.get(name) for record in extras])
+        column, encoded = exact_column(carried_as, [r.extra.get(name) for r in records])
         columns.append(column)
         if encoded:
             as_json.add(carried_as)
