@@ -21,7 +21,7 @@ from dqkit.frames import (
     SIGNAL_COLUMNS,
 )
 from dqkit.io.atomic import disk_errors
-from dqkit.io.columns import CarriedPlan, carried_frame
+from dqkit.io.columns import CarriedPlan, carried_frame, concat_diagonal
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
@@ -160,7 +160,7 @@ def finish_shard(
 
 def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = None) -> None:
     """Concatenate part files (in order) into ``target`` (.parquet or .jsonl), streaming."""
-    frame = pl.concat([pl.scan_parquet(p) for p in paths], how="diagonal_relaxed")
+    frame = concat_diagonal([pl.scan_parquet(p) for p in paths])
     if columns is not None:  # by exact name: a carried column may be called "*" or "^.*$"
         frame = frame.select(cs.by_name(*columns))
     with disk_errors(target):

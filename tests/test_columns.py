@@ -226,3 +226,14 @@ def test_a_corrupt_zstd_jsonl_file_names_the_file(tmp_path, dqkit):
     run = dqkit("clean", tmp_path / "in.jsonl.zst", "-o", tmp_path / "out")
     assert run.code == 1 and "in.jsonl.zst" in run.err and "Traceback" not in run.err
     assert not (tmp_path / "out").exists()
+
+
+def test_pattern_like_column_names_across_shards(tmp_path, dqkit):
+    """Shards are put together by column name; names that polars reads as patterns are kept
+    apart (one shard holds nulls only, the other values, so the shards' types differ)."""
+    write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": BODY, "*": None, "^.*$": None},
+                                        {"id": "b", "text": OTHER, "*": 1, "^.*$": [1]}])
+    run = dqkit("clean", tmp_path / "in.jsonl", "-o", tmp_path / "out", "--no-langid", "--shard-docs", "1")
+    assert run.code == 0, run.err
+    clean = _by_id(read_outputs(tmp_path / "out")["clean"])
+    assert [(clean[i]["*"], clean[i]["^.*$"]) for i in "ab"] == [(None, None), (1, [1])]

@@ -216,3 +216,16 @@ def frame_of(columns: list[pl.Series]) -> pl.DataFrame:
     """A frame of ``columns`` under their own names (``pl.DataFrame(columns)`` would call a
     column named "" ``column_0``)."""
     return pl.select(*(pl.lit(c).alias(c.name) for c in columns))
+
+
+def concat_diagonal(frames: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """``pl.concat(frames, how="diagonal_relaxed")`` for frames whose columns may have any
+    name: polars reads some names (``*``, ``^...$``) as patterns while it aligns the frames,
+    so they are aligned under stand-in names and given their own names back."""
+    names = list(dict.fromkeys(name for frame in frames for name in frame.collect_schema().names()))
+    stand_in = {name: f"c{k}" for k, name in enumerate(names)}
+    aligned = pl.concat(
+        [frame.rename({name: stand_in[name] for name in frame.collect_schema().names()}) for frame in frames],
+        how="diagonal_relaxed",
+    )
+    return aligned.rename({stand_in[name]: name for name in names})

@@ -41,6 +41,7 @@ from dqkit.io.columns import (
     CarriedNames,
     carried_frame,
     carried_names,
+    concat_diagonal,
     describe,
     exact_column,
     json_text,
@@ -551,7 +552,7 @@ def _documents(frames: list[_FileFrame]) -> tuple[pl.DataFrame, frozenset[str]]:
     own = [describe(read.carried, read.as_json) for read in frames]
     plan = plan_carried(own)
     parts = [carried_frame(read.carried, read.core.height, plan, mine) for read, mine in zip(frames, own, strict=True)]
-    carried_parts = pl.concat(parts, how="diagonal_relaxed")
+    carried_parts = concat_diagonal([part.lazy() for part in parts]).collect()
     merged = pl.concat([read.core for read in frames])
     packed = pack(list(carried_parts.iter_columns()))
     return (merged if packed is None else merged.with_columns(packed)), plan.as_json
