@@ -84,6 +84,7 @@ def test_values_keep_their_type_and_value(tmp_path, dqkit, fmt):
         "big": [1 << 70, 1, 2],
         "shapes": [{"a": 1}, {"b": 2}, {"a": 1}],
         "deep": [json.loads("[" * 40 + "]" * 40), [], None],
+        "nested_inf": [{"": float("inf")}, {"": 1.0}, None],  # found by the fuzz harness
     }
     lines = []
     for i in range(3):
@@ -95,7 +96,7 @@ def test_values_keep_their_type_and_value(tmp_path, dqkit, fmt):
     assert run.code == 0, run.err
     out = read_outputs(tmp_path / "out")
     rows = _by_id(out["clean"]) | _by_id(out["rejects"])
-    as_json = {"mixed", "int_float", "not_finite", "big", "shapes", "deep"}
+    as_json = {"mixed", "int_float", "not_finite", "big", "shapes", "deep", "nested_inf"}
     assert out["report"]["inputs"]["columns"]["as_json_text"] == sorted(as_json)
     assert "JSON text" in run.err
     for i in range(3):

@@ -50,12 +50,21 @@ MAX_DEPTH = 32  # nesting of a JSON value carried as an Arrow type; deeper ones 
 INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
-def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth of a JSON value, counted up to ``limit + 1``."""
-    if limit < 0 or not isinstance(value, (list, dict)):
-        return 0
+def _storable(value: Any, depth: int = MAX_DEPTH) -> bool:
+    """Whether a nested JSON value can be an Arrow value as it is: nested at most ``depth``
+    deep, and no NaN or Infinity inside (JSON output would write them as null).
+
+    >>> _storable([1.5, {"a": [2]}]), _storable({"a": [float("nan")]}), _storable([[[]]], depth=2)
+    (True, False, False)
+    """
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if not isinstance(value, (list, dict)):
+        return True
+    if depth <= 0:
+        return False
     children = value.values() if isinstance(value, dict) else value
-    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+    return all(_storable(child, depth - 1) for child in children)
 
 
 def _jsonable(value: Any) -> Any:
@@ -94,7 +103,7 @@ def exact_column(name: str, values: list) -> tuple[pl.Series, bool]:
         return pl.Series(name, values, dtype=pl.Int64), False
     if kinds == {float} and all(math.isfinite(v) for v in values if v is not None):
         return pl.Series(name, values, dtype=pl.Float64), False
-    if kinds <= {list, dict} and all(_depth(v) <= MAX_DEPTH for v in values):
+    if kinds <= {list, dict} and all(_storable(v) for v in values):
         try:
             column = pl.Series(name, values, strict=True)
         except Exception:  # polars has no single error for "no type holds these"
