@@ -109,17 +109,20 @@ class LineOutcome:
         )
 
 
-def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
+def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame | None = None) -> LineOutcome:
     """Match ``rules`` on the lines of ``docs`` (``_doc, text, _lang_hint``) and remove
-    what they drop. A line hit by several rules is credited to the first (rule order)."""
+    what they drop. A line hit by several rules is credited to the first (rule order).
+    The hits in ``undo`` (``_doc, line_no, rule``) are ignored, as if the rule had not matched."""
     lines = line_table(docs.select(DOC, "text", LANG_HINT))
     rule_table = pl.DataFrame(
         {"rule": range(len(rules)), "rule_id": [r.id for r in rules], "action": [r.action for r in rules]},
         schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String},
     )
+    matched = match_lines(lines, rules)
+    if undo is not None:
+        matched = matched.join(undo.select(DOC, "line_no", "rule"), on=[DOC, "line_no", "rule"], how="anti")
     hits = (
-        match_lines(lines, rules)
-        .join(rule_table, on="rule", how="left", maintain_order="left")
+        matched.join(rule_table, on="rule", how="left", maintain_order="left")
         .join(lines.select(DOC, "line_no", "line"), on=[DOC, "line_no"], how="left", maintain_order="left")
     )
     doc_drops = (
@@ -153,19 +156,19 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...]) -> LineOutcome:
     return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
 
 
-def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.DataFrame) -> pl.Series:
-    """Documents where a rule of another language fired, given their detected
-    ``languages`` (``_doc, lang``): they are cleaned again with the language known."""
+def out_of_language(hits: pl.DataFrame, rules: tuple[Rule, ...], languages: pl.DataFrame) -> pl.DataFrame:
+    """The hits (``_doc, line_no, rule, line, lang``) of rules made for other languages than
+    the one in ``languages`` (``_doc, lang``) for their document; documents missing from
+    ``languages`` have none."""
     rule_langs = pl.DataFrame(
         [(i, lang) for i, r in enumerate(rules) if not r.applies_to_all_languages for lang in r.langs],
         schema={"rule": pl.Int32, "lang": pl.String},
         orient="row",
     )
     scoped = hits.join(rule_langs.select("rule").unique(), on="rule", how="semi")
-    known = languages.with_columns(pl.col("lang").str.extract(r"^([a-z]{2,3})")).filter(pl.col("lang").is_not_null())
+    known = languages.select(DOC, pl.col("lang").str.extract(r"^([a-z]{2,3})")).filter(pl.col("lang").is_not_null())
     candidates = scoped.join(known, on=DOC, how="inner")
-    wrong = candidates.join(rule_langs, on=["rule", "lang"], how="anti")
-    return wrong[DOC].unique().sort()
+    return candidates.join(rule_langs, on=["rule", "lang"], how="anti").select(DOC, "line_no", "rule", "line", "lang")
 
 
 def kept_lines(texts: pl.DataFrame) -> pl.DataFrame:

@@ -1,6 +1,11 @@
 """Clean one documents frame: run the stages in order, time each, and collect what they
 produced. Knows nothing about files: :func:`dqkit.pipeline.clean_shard` reads a shard and
 writes what this returns.
+
+A run over many shards goes in two steps (see :mod:`dqkit.stages.base`):
+:func:`survey_documents` runs the stages up to the first that reads the corpus facts, the
+run decides the facts from every shard's survey, and :func:`finish_documents` runs the
+rest. :func:`clean_documents` does both on one frame, which is then the whole corpus.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dqkit.frames import CLEANED, DOCUMENTS, EDITS, HITS, REJECTS, FrameError, c
 from dqkit.options import CleanOptions
 from dqkit.rules.loading import RuleSet
 from dqkit.stages import Batch, Stage, StageContext, default_stages
+from dqkit.stages.base import CorpusFacts, corpus_facts, reads_corpus
 
 
 @dataclass
@@ -29,25 +35,42 @@ class CleanResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def clean_documents(
-    docs: pl.DataFrame,
-    rules: RuleSet,
-    options: CleanOptions,
-    stages: Sequence[Stage] | None = None,
-) -> CleanResult:
-    """Clean ``docs`` (:data:`dqkit.frames.DOCUMENTS` + carried columns) with ``stages``
-    (default: :func:`dqkit.stages.default_stages`)."""
-    batch = Batch(docs=docs)
-    context = StageContext(rules, options)
-    timings = {}
+def split_stages(stages: Sequence[Stage] | None = None) -> tuple[tuple[Stage, ...], tuple[Stage, ...]]:
+    """(the survey: the stages before the first that reads the corpus facts; the rest)."""
+    stages = tuple(default_stages() if stages is None else stages)
+    cut = next((k for k, stage in enumerate(stages) if reads_corpus(stage)), len(stages))
+    return stages[:cut], stages[cut:]
+
+
+def _run(batch: Batch, stages: Sequence[Stage], context: StageContext) -> Batch:
     check = checks_enabled()
-    for stage in default_stages() if stages is None else stages:
+    for stage in stages:
         edits_before, rejects_before = len(batch.edits), len(batch.rejects)
         started = time.perf_counter()
         stage.run(batch, context)
-        timings[stage.name] = round(time.perf_counter() - started, 4)
+        batch.timings[stage.name] = round(time.perf_counter() - started, 4)
         if check:
             _check_stage(stage, batch, edits_before, rejects_before)
+    return batch
+
+
+def survey_documents(
+    docs: pl.DataFrame, rules: RuleSet, options: CleanOptions, stages: Sequence[Stage] | None = None
+) -> Batch:
+    """The first step: ``docs`` (:data:`dqkit.frames.DOCUMENTS`) through the survey stages;
+    the batch holds the shard's survey (``batch.survey``) and waits for the corpus facts."""
+    return _run(Batch(docs=docs), split_stages(stages)[0], StageContext(rules, options))
+
+
+def finish_documents(
+    batch: Batch,
+    rules: RuleSet,
+    options: CleanOptions,
+    corpus: CorpusFacts,
+    stages: Sequence[Stage] | None = None,
+) -> CleanResult:
+    """The second step: a surveyed ``batch`` through the other stages, with the facts of the corpus."""
+    batch = _run(batch, split_stages(stages)[1], StageContext(rules, options, corpus))
     parts = [part for part in batch.rejects if not part.is_empty()]
     rejects = pl.concat(parts, how="diagonal_relaxed").drop("text", strict=False) if parts else empty(REJECTS)
     return CleanResult(
@@ -57,8 +80,20 @@ def clean_documents(
         hits=batch.hits if batch.hits is not None else empty(HITS),
         signatures=batch.signatures,
         counters=batch.counters,
-        timings=timings,
+        timings=batch.timings,
     )
+
+
+def clean_documents(
+    docs: pl.DataFrame,
+    rules: RuleSet,
+    options: CleanOptions,
+    stages: Sequence[Stage] | None = None,
+) -> CleanResult:
+    """Clean ``docs`` (:data:`dqkit.frames.DOCUMENTS`), the whole corpus, with ``stages``
+    (default: :func:`dqkit.stages.default_stages`)."""
+    batch = survey_documents(docs, rules, options, stages)
+    return finish_documents(batch, rules, options, corpus_facts(batch.survey), stages)
 
 
 def _check_stage(stage: Stage, batch: Batch, edits_before: int, rejects_before: int) -> None:

@@ -13,6 +13,7 @@ import click
 
 from dqkit import __version__
 from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
+from dqkit.detect.langid import DEFAULT_DETECTOR, DETECTORS
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.github import annotation
@@ -110,7 +111,20 @@ def cli() -> None:
     show_default=True,
     help="On an unreadable record: stop with file:line, or reject it and go on.",
 )
+@click.option(
+    "--source-field",
+    default=None,
+    help="Field naming a document's source (site, outlet) for the language prior [default: its input file].",
+)
 @click.option("--no-langid", is_flag=True, help="Do not detect languages (lang stays empty unless given).")
+@click.option(
+    "--langid",
+    "langid",
+    type=click.Choice(sorted(DETECTORS)),
+    default=DEFAULT_DETECTOR,
+    show_default=True,
+    help="Language detector (see the README for how they compare).",
+)
 @click.option(
     "--lang-prefix-chars",
     type=click.IntRange(50, 100_000),
@@ -209,7 +223,9 @@ def clean(
     no_builtin_rules,
     config,
     on_error,
+    source_field,
     no_langid,
+    langid,
     lang_prefix_chars,
     max_removed,
     no_dedup,
@@ -245,6 +261,8 @@ def clean(
         rule_dirs=tuple(rule_dirs),
         builtin_rules=not no_builtin_rules,
         detect_language=not no_langid,
+        langid=langid,
+        source_field=source_field,
         lang_prefix_chars=lang_prefix_chars,
         max_removed_fraction=max_removed,
         dedup="none" if no_dedup else "exact" if exact_only else "near",

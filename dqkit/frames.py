@@ -25,7 +25,9 @@ ORIGIN = "_origin"  # file:line (or file:row N) where the document was read
 BYTES_REPLACED = "_bytes_replaced"  # undecodable bytes that reading replaced by U+FFFD
 LANG_GIVEN = "_lang_given"  # the --lang-field value as read
 LANG_HINT = "_lang_hint"  # the language the input gave (--lang-field), as a 2-3 letter code
-TRUSTED = "_trusted"  # the detected language rests on enough text to undo other languages' rules
+TRUSTED = "_trusted"  # the detected language rests on enough evidence to undo other languages' rules
+LANG_BY = "_lang_by"  # how ``lang`` was decided: one of dqkit.kinds.LanguageBy
+SOURCE = "_source"  # where a document comes from: the input file, a .txt file's folder, or --source-field
 AS_READ = "_as_read"  # the text as read, for rejects (nothing is lost)
 CHARS = "_chars"  # characters of a text
 QUALITY = "_quality"  # damaged spots of a copy (repairs + MT score), for keep=best
@@ -43,7 +45,8 @@ BLANK = "_blank"  # nothing left of the line for the rules to see
 # --- columns dqkit writes on clean rows; an input that has them gets them recomputed ---------
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
 SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
-INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_HINT, TRUSTED, CARRIED)
+LANG_SCORE = "lang_score"  # how sure the language is (dqkit.stages.language), on clean rows
+INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_HINT, TRUSTED, LANG_BY, SOURCE, CARRIED)
 
 INTEGER = (pl.Int32, pl.Int64)
 
@@ -56,6 +59,7 @@ DOCUMENTS: Mapping[str, Any] = {
     ORIGIN: pl.String,
     BYTES_REPLACED: INTEGER,
     LANG_GIVEN: pl.String,
+    SOURCE: pl.String,
 }
 #: Documents after the rules: the clean text, the original number of each kept line, and
 #: the characters of the non-blank lines before and removed.

@@ -105,3 +105,21 @@ class RejectReason(StrEnum):
     MISSING_ID = "missing_id", "a record whose id is neither a string nor a number (--on-error skip)"
     DUPLICATE_ID = "duplicate_id", "a record whose id an earlier record already used (--on-error skip)"
     RECORD_TOO_LARGE = "record_too_large", "a record bigger than --max-record-bytes (its text is kept here, uncleaned)"
+
+
+class LanguageBy(StrEnum):
+    """How a document's ``lang`` was decided (report.json ``language_id``)."""
+
+    description: str
+
+    def __new__(cls, value: str, description: str) -> LanguageBy:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
+
+    GIVEN = "given", "the input named it (--lang-field)"
+    TRUSTED = "trusted", "detected, on enough letters, with a clear winner and agreeing function words"
+    UNTRUSTED = "untrusted", "detected, but the text gives too little to go on: a guess"
+    PRIOR = "prior", "an untrusted guess settled by the language of the document's source"
+    NONE = "none", "not detected: no letters, or --no-langid"

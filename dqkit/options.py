@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dqkit.dedup.near import NearDupOptions
+from dqkit.detect.langid import DEFAULT_DETECTOR
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
@@ -21,6 +22,8 @@ class CleanOptions:
     rule_dirs: tuple[str, ...] = ()
     builtin_rules: bool = True
     detect_language: bool = True
+    langid: str = DEFAULT_DETECTOR  # the language detector (dqkit.detect.langid.DETECTORS)
+    source_field: str | None = None  # the field naming a document's source (default: its input file)
     lang_prefix_chars: int = DEFAULT_PREFIX_CHARS
     max_removed_fraction: float = 0.5
     dedup: str = "near"  # near | exact | none

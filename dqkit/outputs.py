@@ -17,8 +17,11 @@ from dqkit.frames import (
     COUNT_COLUMNS,
     DOC,
     EDIT_COLUMNS,
+    LANG_BY,
+    LANG_SCORE,
     ORIGIN,
     SIGNAL_COLUMNS,
+    SOURCE,
 )
 from dqkit.io.atomic import disk_errors
 from dqkit.io.columns import CarriedPlan, carried_frame, concat_diagonal
@@ -133,7 +136,7 @@ def finish_shard(
         .with_columns(pl.col(*COUNT_COLUMNS).fill_null(0).cast(pl.Int64))
         .sort(DOC)
     )
-    with_carried(clean.select(DOC, "id", "text", "lang")).hstack(
+    with_carried(clean.select(DOC, "id", "text", "lang", LANG_SCORE)).hstack(
         clean.select(*SIGNAL_COLUMNS, *COUNT_COLUMNS)
     ).write_parquet(folder / FINAL_CLEAN)
     all_rejects = reject_rows(
@@ -148,7 +151,9 @@ def finish_shard(
     edits.sort(DOC, "line_no", "kind", nulls_last=False).select(EDIT_COLUMNS).write_parquet(folder / FINAL_EDITS)
     return {
         "docs_in": docs.select(DOC, "id", CHARS, BYTES_REPLACED),
-        "clean": clean.select(DOC, "id", "lang", *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)),
+        "clean": clean.select(
+            DOC, "id", "lang", LANG_BY, SOURCE, *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)
+        ),
         "rejects": pl.concat(
             [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]
         ),

@@ -1,10 +1,13 @@
 """The ``dqkit clean`` run: plan shards, clean each shard in a worker, deduplicate across
 shards, assemble the outputs and the report, and swap OUT in.
 
-:func:`clean_shard` is the unit of work: it reads one shard from disk, runs the stages on
-it (:func:`dqkit.cleaning.clean_documents`) and writes what they produced into the shard's
-folder of the *work folder* (``.OUT.work`` next to OUT), ``done.json`` last. The local
-engine and the Ray engine both call it (:mod:`dqkit.engines`). The driver then reads only
+A shard is cleaned in two units of work, each a function of one shard: :func:`survey_shard`
+reads it from disk into its folder of the *work folder* (``.OUT.work`` next to OUT) and
+runs the survey stages (:func:`dqkit.cleaning.survey_documents`), ``surveyed.json`` last;
+once every shard is surveyed, the run decides the corpus facts (the language prior) from
+the summed surveys, and :func:`clean_shard` runs the other stages on the saved batch and
+writes what they produced, ``done.json`` last. The local engine and the Ray engine both
+call them (:mod:`dqkit.engines`). The driver then reads only
 what it needs from the shard folders: ids, rankings and signatures for dedup; one shard at
 a time for the outputs (:mod:`dqkit.outputs`).
 
@@ -35,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from dqkit import __version__
-from dqkit.cleaning import clean_documents
+from dqkit.cleaning import finish_documents, survey_documents
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.dedup.index import Index, index_lock, open_index, save_index
 from dqkit.dedup.near import find_near_duplicates
@@ -53,10 +56,12 @@ from dqkit.frames import (
     ORIGIN,
     QUALITY,
     REJECT_COLUMNS,
+    SOURCE,
 )
+from dqkit.interim import load_batch, save_batch
 from dqkit.interrupts import Interrupted
 from dqkit.io.atomic import disk_errors, write_json_atomic
-from dqkit.io.columns import CarriedPlan, plan_carried
+from dqkit.io.columns import CarriedPlan, carried_values, plan_carried
 from dqkit.io.output import (
     StagedOutput,
     check_output_dir,
@@ -95,9 +100,12 @@ from dqkit.report.summary import build_report
 from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
 from dqkit.stages import Stage, default_stages
+from dqkit.stages.base import CorpusFacts, corpus_facts, merge_survey
 
 # The layout of a work folder and its plan.json: a work folder of another layout is never resumed.
-WORK_LAYOUT = 3
+WORK_LAYOUT = 4
+SURVEYED = "surveyed.json"  # a shard's survey is complete (its batch waits in INTERIM)
+INTERIM = "interim"
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class ShardContext:
     work: str
     rules_key: tuple = ()  # the rule files with their sizes and times, as the driver loaded them
     stages: tuple[Stage, ...] = field(default_factory=default_stages)
+    corpus: CorpusFacts = field(default_factory=CorpusFacts)  # decided from every shard's survey
 
 
 _RULES: dict[tuple, RuleSet] = {}
@@ -135,33 +144,38 @@ def _shard_rules(context: ShardContext) -> RuleSet:
     return _RULES[context.rules_key]
 
 
-def clean_shard(shard: Shard, context: ShardContext) -> dict:
-    """Clean one shard into ``WORK/shards/<k>/``; return its summary (also ``done.json``)."""
-    folder = Path(context.work) / "shards" / shard.name
-    if (folder / DONE).exists():
-        return json.loads((folder / DONE).read_text(encoding="utf-8"))
+def _shard_folder(shard: Shard, context: ShardContext) -> Path:
+    return Path(context.work) / "shards" / shard.name
+
+
+def survey_shard(shard: Shard, context: ShardContext) -> dict:
+    """The first step of one shard: read it into ``WORK/shards/<k>/`` and run the survey
+    stages; return its summary (also ``surveyed.json``), whose ``survey`` the run sums."""
+    folder = _shard_folder(shard, context)
+    for done in (DONE, SURVEYED):
+        if (folder / done).exists():
+            return json.loads((folder / done).read_text(encoding="utf-8"))
     folder.mkdir(parents=True, exist_ok=True)
     options = context.options
-    rules = _shard_rules(context)
     started = time.perf_counter()
     corpus = read_shard(shard, _read_options(options))
     read_seconds = time.perf_counter() - started
     docs = corpus.documents
+    sourced = 0
     if CARRIED in docs.columns:  # the input's own columns wait aside, out of every stage's reach
+        if options.source_field:
+            name = corpus.names.renamed.get(options.source_field, options.source_field)
+            values = carried_values(docs[CARRIED], name)
+            if values is not None:
+                sourced = values.len() - values.null_count()
+                docs = docs.with_columns(pl.coalesce(pl.lit(values), pl.col(SOURCE)).alias(SOURCE))
         with disk_errors(folder):
             docs.select(DOC, CARRIED).write_parquet(folder / CARRIED_FILE)
         docs = docs.drop(CARRIED)
-    result = clean_documents(docs, rules, options, context.stages)
-
-    clock = time.perf_counter()
+    batch = survey_documents(docs, _shard_rules(context), options, context.stages)
+    save_batch(folder / INTERIM, batch)
     with disk_errors(folder):
-        if result.signatures is not None:
-            np.save(folder / SIGNATURES, result.signatures)
-        result.clean.write_parquet(folder / SURVIVORS)
-        result.rejects.write_parquet(folder / REJECTS)
         corpus.problems.write_parquet(folder / PROBLEMS)
-        result.edits.write_parquet(folder / EDIT_FILE)
-        result.hits.write_parquet(folder / HITS)
         docs.select(DOC, "id", ORIGIN, BYTES_REPLACED, pl.col("text").str.len_chars().alias(CHARS)).write_parquet(
             folder / DOCS
         )
@@ -175,10 +189,40 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
         "carried": corpus.carried,
         "renamed": corpus.names.renamed,
         "recomputed": corpus.names.recomputed,
+        "sourced": sourced,
+        "survey": batch.survey,
+        "seconds": {"read": round(read_seconds, 4)},
+    }
+    write_json_atomic(folder / SURVEYED, summary)  # last: the survey is complete
+    return summary
+
+
+def clean_shard(shard: Shard, context: ShardContext) -> dict:
+    """The second step of one shard, with the corpus facts in ``context``: the other stages
+    on its surveyed batch, what they produced written into its folder, ``done.json`` last;
+    return its summary (also ``done.json``)."""
+    folder = _shard_folder(shard, context)
+    if (folder / DONE).exists():
+        return json.loads((folder / DONE).read_text(encoding="utf-8"))
+    surveyed = json.loads((folder / SURVEYED).read_text(encoding="utf-8"))
+    result = finish_documents(
+        load_batch(folder / INTERIM), _shard_rules(context), context.options, context.corpus, context.stages
+    )
+    clock = time.perf_counter()
+    with disk_errors(folder):
+        if result.signatures is not None:
+            np.save(folder / SIGNATURES, result.signatures)
+        result.clean.write_parquet(folder / SURVIVORS)
+        result.rejects.write_parquet(folder / REJECTS)
+        result.edits.write_parquet(folder / EDIT_FILE)
+        result.hits.write_parquet(folder / HITS)
+    summary = {
+        **surveyed,
         "counters": result.counters,
-        "seconds": {"read": round(read_seconds, 4), **result.timings, "write": round(time.perf_counter() - clock, 4)},
+        "seconds": {**surveyed["seconds"], **result.timings, "write": round(time.perf_counter() - clock, 4)},
     }
     write_json_atomic(folder / DONE, summary)  # last: the shard is complete
+    shutil.rmtree(folder / INTERIM, ignore_errors=True)
     return summary
 
 
@@ -273,6 +317,8 @@ _SUMMARY_TYPES = {
     "carried": dict,
     "renamed": dict,
     "recomputed": list,
+    "sourced": int,
+    "survey": dict,
     "counters": dict,
     "seconds": dict,
 }
@@ -485,7 +531,7 @@ def _clean(
     """The shards cleaned, duplicates found across them, the outputs written and the index
     updated; returns report.json's content."""
     total = sum(s.documents for s in plan)
-    progress.stage(f"cleaning ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
+    progress.stage(f"surveying ~{total:,} documents in {len(plan)} shard(s), {settings.workers} worker(s)")
     clock = time.perf_counter()
     context = ShardContext(
         replace(options, overwrite=False),
@@ -494,7 +540,15 @@ def _clean(
         run.rules_key,
         tuple(stages) if stages is not None else default_stages(),
     )
-    summaries = engine.map_shards(clean_shard, plan, context, progress)
+    surveys = engine.map_shards(survey_shard, plan, context, progress)
+    survey: dict = {}
+    for part in surveys:
+        merge_survey(survey, part["survey"])
+    facts = corpus_facts(survey)
+    if options.source_field and not any(part["sourced"] for part in surveys):
+        progress.warn(f"no document has a --source-field {options.source_field!r} value: sources are the input files")
+    progress.stage("cleaning with the corpus's languages known")
+    summaries = engine.map_shards(clean_shard, plan, replace(context, corpus=facts), progress)
     seconds = {"shards_wall": time.perf_counter() - clock}
 
     clock = time.perf_counter()

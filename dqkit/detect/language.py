@@ -1,70 +1,173 @@
-"""Document language with langdetect: seeded, once per document, on a bounded prefix.
+"""Document language: a detector's guess, trusted only on the text's own evidence.
 
-langdetect is the slowest stage of a run (it is pure Python), so it sees only the first
-``prefix_chars`` characters of the *cleaned* text (boilerplate gone), cut at a word
-boundary, and it is skipped for documents whose input already names a language.
-Documents with nothing to go on get ``und`` (undetermined). A guess from fewer than
-:data:`MIN_TRUSTED_LETTERS` letters is returned but marked as not trusted: langdetect is
-confidently wrong on short text ("Kurz." comes out as Polish with p = 0.99999).
+The detector (:mod:`dqkit.detect.langid`) reads the first ``prefix_chars`` characters of
+the *cleaned* text (boilerplate gone), cut at a word boundary. Its guess is **trusted**
+only when the prefix gives enough to go on:
 
->>> detect_languages(["Die Regierung hat am Montag neue Zahlen zur Lage veröffentlicht.", "Kurz.", ""])
-[('de', True), ('pl', False), ('und', False)]
+* at least :data:`MIN_TRUSTED_LETTERS` letters, and letters make up at least
+  :data:`MIN_LETTER_SHARE` of the characters that are not white space (earnings tables,
+  price lists and score lines do not: detectors are confidently wrong on them);
+* a clear winner: the detector's probability is at least :data:`MIN_SCORE`;
+* the function words agree (:func:`function_word_fits`): where dqkit has a lexicon for the
+  guessed language its function words fit the text at least as well as any other
+  lexicon's, and a guess without a lexicon is not trusted on a text that one of the
+  lexicons clearly fits (:data:`CLEAR_FIT`).
+
+An untrusted guess is kept as a guess, but it never undoes another language's rules,
+and the corpus prior (:mod:`dqkit.detect.language_prior`) may settle it.
+
+>>> found = identify(["Die Regierung hat am Montag in Berlin neue Zahlen zur Lage der Wirtschaft "
+...                   "veröffentlicht, die deutlich besser ausfallen als erwartet.",
+...                   "Shr 10 cts vs 12 cts Net 1,234,000 vs 987,000 Revs 12.5 mln vs 11.0 mln", ""], "langdetect")
+>>> found.select("lang", "trusted").rows()
+[('de', True), ('id', False), ('und', False)]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Sequence
 
 import polars as pl
 
-UNDETERMINED = "und"
+from dqkit.detect.langid import UNDETERMINED, get_detector
+from dqkit.normalize.lexicon import lexicon_languages, load_lexicon
+
 DEFAULT_PREFIX_CHARS = 600
-# langdetect averages 7 random trials by default. 4 trials were as accurate on 3,000 Leipzig
-# sentences in 10 languages (98.6 % vs 98.5 %) and on 400 Wikinews articles (all de), and
-# take about 30 % less time (benchmarks/RESULTS.md).
-TRIALS = 4
-MIN_TRUSTED_LETTERS = 50
+# langdetect and its peers are confidently wrong on short text: every Reuters misfire of
+# langdetect had under 100 letters in its prefix (benchmarks/RESULTS.md, language section).
+MIN_TRUSTED_LETTERS = 100
+MIN_LETTER_SHARE = 0.6
+MIN_SCORE = 0.8
+# A lexicon language whose function words make up a fifth of the words fits the text: prose
+# in a lexicon language scores 0.30-0.37 (median, Leipzig sentences), other languages
+# mostly under 0.15 (Spanish on Catalan and Portuguese text: up to 0.27).
+CLEAR_FIT = 0.2
+WORD = r"[^\W\d_]+"
 
 
-def _factory():
-    from langdetect import DetectorFactory, detector_factory
+def prefix(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text``, cut at a space in its second half.
 
-    DetectorFactory.seed = 0  # langdetect samples at random: a fixed seed makes runs repeatable
-    detector_factory.init_factory()
-    return detector_factory._factory
-
-
-def _prefix(text: str, limit: int) -> str:
+    >>> prefix("one two three", 9)
+    'one two'
+    """
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > limit // 2 else limit]
 
 
-def detect_languages(
-    texts: Sequence[str],
-    prefix_chars: int = DEFAULT_PREFIX_CHARS,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> list[tuple[str, bool]]:
-    """Per text: (ISO 639-1 code as langdetect spells it, e.g. ``de`` or ``zh-cn``;
-    whether the guess rests on enough text to be trusted)."""
-    from langdetect.lang_detect_exception import LangDetectException
+@functools.lru_cache(maxsize=1)
+def _function_words() -> pl.DataFrame:
+    """``word, lang``: the function words of every lexicon (a word may serve several)."""
+    rows = [(word, lang) for lang in lexicon_languages() for word in sorted(load_lexicon(lang).function_words)]
+    return pl.DataFrame(rows, schema={"word": pl.String, "lang": pl.String}, orient="row")
 
-    factory = _factory()
-    result = []
-    for index, text in enumerate(texts):
-        prefix = _prefix(text, prefix_chars)
-        detector = factory.create()
-        detector.n_trial = TRIALS
-        detector.append(prefix)
-        try:
-            trusted = sum(ch.isalpha() for ch in prefix) >= MIN_TRUSTED_LETTERS
-            result.append((detector.detect(), trusted))
-        except LangDetectException:  # no letters at all
-            result.append((UNDETERMINED, False))
-        if on_progress:
-            on_progress(index + 1, len(texts))
-    return result
+
+def function_word_fits(texts: pl.Series) -> pl.DataFrame:
+    """Per text, per lexicon language: the share of its words that are that language's
+    function words (one column per language, in :func:`lexicon_languages` order).
+
+    >>> function_word_fits(pl.Series(["the cat and the dog", "der Hund und die Katze"])).select("de", "en").rows()
+    [(0.0, 0.6), (0.6, 0.0)]
+    """
+    languages = lexicon_languages()
+    words = pl.DataFrame({"_i": pl.int_range(texts.len(), eager=True), "word": texts.str.to_lowercase()}).select(
+        "_i", pl.col("word").str.extract_all(WORD)
+    )
+    totals = words.select("_i", pl.col("word").list.len().alias("_words"))
+    counts = (
+        words.explode("word")
+        .join(_function_words(), on="word", how="inner")
+        .group_by("_i", "lang")
+        .len()
+        .pivot("lang", index="_i", values="len", on_columns=languages)
+    )
+    return (
+        totals.join(counts, on="_i", how="left", maintain_order="left")
+        .select(
+            (pl.col(lang).fill_null(0) / pl.col("_words").clip(lower_bound=1)).cast(pl.Float64).alias(lang)
+            if lang in counts.columns
+            else pl.lit(0.0).alias(lang)
+            for lang in languages
+        )
+    )
+
+
+def fit_of(fits: pl.DataFrame, lang: pl.Expr) -> pl.Expr:
+    """The fit of the language in ``lang`` per row of ``fits`` (0 for a language without a lexicon)."""
+    chosen = pl.lit(0.0)
+    for name in fits.columns:
+        chosen = pl.when(lang == name).then(pl.col(name)).otherwise(chosen)
+    return chosen
+
+
+def agreement(fits: pl.DataFrame, lang: pl.Expr) -> pl.Expr:
+    """Whether the function words agree with the language in ``lang`` (see the module)."""
+    if not fits.columns:
+        return pl.lit(True)
+    best_other = pl.lit(0.0)
+    for name in fits.columns:
+        best_other = pl.max_horizontal(best_other, pl.when(lang == name).then(0.0).otherwise(pl.col(name)))
+    has_lexicon = lang.is_in(fits.columns)
+    own = fit_of(fits, lang)
+    return pl.when(has_lexicon).then((own > 0) & (own >= best_other)).otherwise(best_other < CLEAR_FIT)
+
+
+def weigh(guesses: pl.DataFrame) -> pl.DataFrame:
+    """``guesses`` (``prefix, lang, lang_score``) with ``trusted`` added (see the module)."""
+    text = pl.col("prefix")
+    fits = function_word_fits(guesses["prefix"])
+    letters = text.str.count_matches(r"\p{L}")
+    visible = text.str.count_matches(r"\S")
+    lang = pl.col("lang").str.split("-").list.first()
+    trusted = (
+        (pl.col("lang") != UNDETERMINED)
+        & (letters >= MIN_TRUSTED_LETTERS)
+        & (letters >= MIN_LETTER_SHARE * visible)
+        & (pl.col("lang_score") >= MIN_SCORE)
+        & agreement(fits, lang)
+    )
+    return pl.concat([guesses, fits], how="horizontal").select(*guesses.columns, trusted.alias("trusted"))
+
+
+def identify(texts: Sequence[str], detector: str, prefix_chars: int = DEFAULT_PREFIX_CHARS) -> pl.DataFrame:
+    """Per text: ``lang`` (a code as the detector spells it, or ``und``), ``lang_score``
+    (the detector's probability of it) and ``trusted``."""
+    prefixes = [prefix(text, prefix_chars) for text in texts]
+    found = get_detector(detector).detect(prefixes)
+    guesses = pl.DataFrame(
+        {"prefix": prefixes, "lang": [lang for lang, _ in found], "lang_score": [score for _, score in found]},
+        schema={"prefix": pl.String, "lang": pl.String, "lang_score": pl.Float64},
+    )
+    return weigh(guesses).drop("prefix")
+
+
+def speaks_for(lines: pl.DataFrame, detector: str) -> pl.Series:
+    """Per row of ``lines`` (``line``; ``lang``, the document's language; ``rule_langs``, the
+    languages of a rule that hit the line): whether the line's own evidence points to one
+    of the rule's languages rather than the document's. It does when the detector names one
+    of them for the line, or when one of their lexicons fits the line better than the
+    document language's (a German menu line on a French page; a French sentence that a
+    German pattern happens to match does not).
+
+    >>> lines = pl.DataFrame({"line": ["Startseite | Impressum | Kontakt | Datenschutz", "Photos : la mer et le ciel"],
+    ...                       "lang": ["fr", "fr"], "rule_langs": [["de"], ["de"]]})
+    >>> speaks_for(lines, "langdetect").to_list()
+    [True, False]
+    """
+    found = get_detector(detector).detect([prefix(line, DEFAULT_PREFIX_CHARS) for line in lines["line"]])
+    named = pl.Series([lang.split("-")[0] for lang, _ in found], dtype=pl.String)
+    fits = function_word_fits(lines["line"])
+    doc_lang = pl.col("lang").str.split("-").list.first()
+    rule_fit = pl.lit(0.0)
+    for name in fits.columns:
+        rule_fit = pl.max_horizontal(rule_fit, pl.when(pl.col("rule_langs").list.contains(name)).then(pl.col(name)))
+    frame = pl.concat([lines.select("lang", "rule_langs").with_columns(named.alias("_named")), fits], how="horizontal")
+    return frame.select(
+        (pl.col("rule_langs").list.contains(pl.col("_named")) | (rule_fit > fit_of(fits, doc_lang))).alias("speaks")
+    )["speaks"]
 
 
 LANG_CODE = r"^([a-z]{2,3})"

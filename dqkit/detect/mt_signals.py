@@ -37,7 +37,8 @@ import polars as pl
 import regex
 
 from dqkit.detect.consistency import number_scale_flags
-from dqkit.detect.language import detect_languages
+from dqkit.detect.langid import DEFAULT_DETECTOR
+from dqkit.detect.language import identify
 from dqkit.frames import DOC
 from dqkit.normalize.lexicon import load_lexicon
 
@@ -243,10 +244,13 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
     return suspects
 
 
-def score_documents(docs: pl.DataFrame, scale_docs: pl.DataFrame | None = None) -> pl.DataFrame:
+def score_documents(
+    docs: pl.DataFrame, scale_docs: pl.DataFrame | None = None, detector: str = DEFAULT_DETECTOR
+) -> pl.DataFrame:
     """``mt_score`` and ``mt_reasons`` per document. ``docs`` has ``_doc, text, lang``,
     ``notices`` and ``notice_example`` (MT-notice rule hits); the number-scale check compares
-    the documents of ``scale_docs`` (``_doc, text, lang``; default: all)."""
+    the documents of ``scale_docs`` (``_doc, text, lang``; default: all); ``detector``
+    names the language of suspect paragraphs."""
     reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
     rows = list(docs.select("text", "lang").iter_rows())
     suspects = [
@@ -256,7 +260,7 @@ def score_documents(docs: pl.DataFrame, scale_docs: pl.DataFrame | None = None) 
     ]
     foreign: dict[int, list[str]] = {}
     if suspects:
-        detected = detect_languages([p for _, p in suspects])
+        detected = identify([p for _, p in suspects], detector).select("lang", "trusted").rows()
         for (index, paragraph), (found_lang, trusted) in zip(suspects, detected, strict=True):
             own = (rows[index][1] or "").split("-")[0]
             if trusted and found_lang.split("-")[0] != own:

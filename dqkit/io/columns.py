@@ -39,10 +39,10 @@ from typing import Any
 import polars as pl
 
 from dqkit.errors import InputError
-from dqkit.frames import CARRIED, COUNT_COLUMNS, REJECT_COLUMNS, SIGNAL_COLUMNS
+from dqkit.frames import CARRIED, COUNT_COLUMNS, LANG_SCORE, REJECT_COLUMNS, SIGNAL_COLUMNS
 
 #: dqkit's own columns of clean.*: recomputed, never read.
-RECOMPUTED = (*COUNT_COLUMNS, *SIGNAL_COLUMNS)
+RECOMPUTED = (LANG_SCORE, *COUNT_COLUMNS, *SIGNAL_COLUMNS)
 #: Columns dqkit writes itself: an input column of such a name is renamed.
 WRITTEN = tuple(dict.fromkeys(("id", "text", "lang", *REJECT_COLUMNS)))
 RENAMED_PREFIX = "input_"
@@ -238,3 +238,21 @@ def concat_diagonal(frames: list[pl.LazyFrame]) -> pl.LazyFrame:
         how="diagonal_relaxed",
     )
     return aligned.rename({stand_in[name]: name for name in names})
+
+
+def carried_values(carried: pl.Series, name: str) -> pl.Series | None:
+    """The values of the carried column ``name`` as text (JSON text for lists and objects),
+    or None when ``carried`` has no such column.
+
+    >>> carried = pack([pl.Series("site", ["a.com", None]), pl.Series("n", [1, 2])])
+    >>> carried_values(carried, "site").to_list(), carried_values(carried, "n").to_list()
+    (['a.com', None], ['1', '2'])
+    """
+    if name not in [f.name for f in carried.dtype.fields]:  # type: ignore[attr-defined]
+        return None
+    values = carried.struct.field(name)
+    if values.dtype == pl.String:
+        return values
+    if values.dtype.is_nested():
+        return pl.Series(name, [json_text(v) if v is not None else None for v in values.to_list()], dtype=pl.String)
+    return values.cast(pl.String, strict=False)  # bytes that are not UTF-8: no source named

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from dqkit.errors import InputError
-from dqkit.frames import BYTES_REPLACED, CARRIED, LANG_GIVEN, ORIGIN, PROBLEMS
+from dqkit.frames import BYTES_REPLACED, CARRIED, LANG_GIVEN, ORIGIN, PROBLEMS, SOURCE
 from dqkit.io.columns import (
     CarriedNames,
     carried_frame,
@@ -87,7 +87,7 @@ WHOLE_FILE = RecordRange()
 
 @dataclass
 class Corpus:
-    documents: pl.DataFrame  # CORE, and CARRIED when the input has other columns
+    documents: pl.DataFrame  # CORE, SOURCE, and CARRIED when the input has other columns
     problems: pl.DataFrame
     ids_generated: bool
     files: list[dict] = field(default_factory=list)  # per file: name, format, documents, problems
@@ -495,6 +495,12 @@ class _FileFrame:
     names: CarriedNames
 
 
+def source_of(file: InputFile) -> str:
+    """A document's source when the input names none: its file, or a .txt file's folder
+    (a folder of .txt files is one source, each file one document)."""
+    return str(file.path.parent if file.format == "txt" else file.path)
+
+
 def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = WHOLE_FILE) -> Corpus:
     """Read every file into one documents frame (see the module docstring); of a single
     JSONL or Parquet file, only the lines or rows of ``part`` may be read."""
@@ -521,6 +527,7 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
             }
         )
         if read is not None:
+            read.core = read.core.with_columns(pl.lit(source_of(file), dtype=pl.String).alias(SOURCE))
             frames.append(read)
     documents, as_json = _documents(frames)
     documents = _reject_duplicate_ids(documents, problems)
@@ -544,7 +551,7 @@ def _documents(frames: list[_FileFrame]) -> tuple[pl.DataFrame, frozenset[str]]:
     (also those that files hold with different types: JSON text in all of them, as
     across shards)."""
     if not frames:
-        return pl.DataFrame(schema=CORE), frozenset()
+        return pl.DataFrame(schema={**CORE, SOURCE: pl.String}), frozenset()
     if len(frames) == 1 or all(read.carried is None for read in frames):
         merged = pl.concat([read.core for read in frames])
         carried = frames[0].carried if len(frames) == 1 else None

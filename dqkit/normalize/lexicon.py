@@ -68,6 +68,17 @@ def load_lexicon(lang: str) -> Lexicon:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def lexicon_languages() -> tuple[str, ...]:
+    """The languages whose built-in lexicon lists function words, sorted.
+
+    >>> "de" in lexicon_languages() and "any" not in lexicon_languages()
+    True
+    """
+    folders = sorted(p.name for p in builtin_rules_dir().iterdir() if (p / "lexicon.yaml").is_file())
+    return tuple(lang for lang in folders if lang != "any" and load_lexicon(lang).function_words)
+
+
 @functools.lru_cache(maxsize=200_000)
 def zipf(word: str, lang: str) -> float:
     """wordfreq's Zipf frequency of ``word`` in ``lang`` (0 for an unknown word or language,

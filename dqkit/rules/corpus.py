@@ -7,7 +7,8 @@ from __future__ import annotations
 import polars as pl
 
 from dqkit.assemble import clean_lines
-from dqkit.detect.language import detect_languages, given_language
+from dqkit.detect.langid import DEFAULT_DETECTOR
+from dqkit.detect.language import given_language, identify
 from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError
 from dqkit.frames import CARRIED, DOC, LANG_GIVEN, LANG_HINT, LINE_CHARS, MATCH_LOWER
@@ -87,5 +88,6 @@ def suggest_rules(
 def _majority_language(docs: pl.DataFrame) -> str:
     """The language most of ``docs`` give or, failing that, are trusted to be in; else ``any``."""
     given = docs[LANG_HINT].drop_nulls().to_list()
-    guesses = given or [lang for lang, trusted in detect_languages(docs["text"].to_list()) if trusted]
+    found = identify(docs["text"].to_list(), DEFAULT_DETECTOR)
+    guesses = given or found.filter(pl.col("trusted"))["lang"].to_list()
     return max(set(guesses), key=guesses.count).split("-")[0] if guesses else "any"

@@ -1,8 +1,8 @@
 """The stages of cleaning one shard, in order (see :mod:`dqkit.stages.base` for the contract).
 
 >>> [stage.name for stage in default_stages()]  # doctest: +NORMALIZE_WHITESPACE
-['given_language', 'normalise', 'empty_text', 'rules', 'language', 'rescope', 'assemble', 'joins',
- 'mt_signals', 'guard', 'mt_drop', 'dedup_keys']
+['given_language', 'normalise', 'empty_text', 'rules', 'language', 'language_prior', 'rescope', 'assemble',
+ 'joins', 'mt_signals', 'guard', 'mt_drop', 'dedup_keys']
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dqkit.stages.base import Batch, Stage, StageContext
 from dqkit.stages.dedup_keys import DedupKeys
 from dqkit.stages.guard import Guard
 from dqkit.stages.joins import RepairJoins
-from dqkit.stages.language import DetectLanguage, GivenLanguage, Rescope
+from dqkit.stages.language import DetectLanguage, GivenLanguage, Rescope, SettleLanguage
 from dqkit.stages.lines import Assemble, MatchRules
 from dqkit.stages.mt import DropMt, MtSignals
 from dqkit.stages.normalise import EmptyText, Normalise
@@ -26,6 +26,7 @@ def default_stages() -> tuple[Stage, ...]:
         EmptyText(),
         MatchRules(),
         DetectLanguage(),
+        SettleLanguage(),  # the first stage that reads the corpus facts: the survey ends before it
         Rescope(),
         Assemble(),
         RepairJoins(),

@@ -6,6 +6,13 @@ the runner (:func:`dqkit.cleaning.clean_documents`) times it and, with
 ``DQKIT_CHECK_FRAMES=1``, checks what it produced. A new step is one class with a
 ``name`` and a ``run`` method, and one entry in :func:`dqkit.stages.default_stages`.
 
+Some facts are known only once every shard has been seen (the language each source is
+written in). Stages before the first one that sets ``reads_corpus = True`` form a shard's
+*survey*: they count what the corpus needs into ``batch.survey`` (nested dicts of counts,
+summed over the shards by :func:`merge_survey`). The run then decides the facts once
+(:func:`corpus_facts`) and the later stages read them in ``context.corpus``; so the
+outputs do not depend on how the corpus was cut into shards.
+
 >>> class CountWords:
 ...     name = "words"
 ...     edit_kinds: tuple[EditKind, ...] = ()
@@ -20,12 +27,14 @@ the runner (:func:`dqkit.cleaning.clean_documents`) times it and, with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import polars as pl
 
+from dqkit.detect.language_prior import LanguagePrior, decide_prior
 from dqkit.kinds import EditKind, RejectReason
 
 if TYPE_CHECKING:
@@ -35,11 +44,39 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class CorpusFacts:
+    """What the survey of the whole corpus settled, for the stages that read it."""
+
+    language_prior: LanguagePrior = field(default_factory=LanguagePrior)
+
+
+def corpus_facts(survey: Mapping[str, Any]) -> CorpusFacts:
+    """The facts the summed survey of every shard settles."""
+    return CorpusFacts(language_prior=decide_prior(survey.get("languages", {})))
+
+
+def merge_survey(total: dict[str, Any], part: Mapping[str, Any]) -> dict[str, Any]:
+    """``total`` with the counts of ``part`` added in (both nested dicts ending in ints).
+
+    >>> merge_survey({"languages": {"a": {"en": 2}}}, {"languages": {"a": {"en": 1, "de": 1}}})
+    {'languages': {'a': {'en': 3, 'de': 1}}}
+    """
+    for key, value in part.items():
+        if isinstance(value, Mapping):
+            merge_survey(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+@dataclass(frozen=True)
 class StageContext:
-    """What every stage of a run may read: the rules and the options."""
+    """What every stage of a run may read: the rules, the options, and (for the stages
+    after the survey) the facts of the whole corpus."""
 
     rules: RuleSet
     options: CleanOptions
+    corpus: CorpusFacts = field(default_factory=CorpusFacts)
 
 
 @dataclass
@@ -61,6 +98,8 @@ class Batch:
     edits: list[pl.DataFrame] = field(default_factory=list)
     rejects: list[pl.DataFrame] = field(default_factory=list)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
+    survey: dict[str, Any] = field(default_factory=dict)  # counts the corpus facts are decided from
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def count(self, stage: str, counter: str, n: int = 1) -> None:
         """Add ``n`` to the stage's counter (reported in report.json under ``stages``)."""
@@ -87,3 +126,8 @@ class Stage(Protocol):
         ...
 
     def run(self, batch: Batch, context: StageContext) -> None: ...
+
+
+def reads_corpus(stage: Stage) -> bool:
+    """Whether ``stage`` reads ``context.corpus`` (so runs after the survey of every shard)."""
+    return bool(getattr(stage, "reads_corpus", False))

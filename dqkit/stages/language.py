@@ -1,13 +1,16 @@
-"""The language of each document: given by the input, or detected on the cleaned text;
-and the rules of other languages undone where the detection can be trusted."""
+"""The language of each document: given by the input, or detected on the cleaned text and
+settled by the corpus prior where the detection cannot be trusted; and the rules of other
+languages undone where the evidence says the document is in another language."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from dqkit.assemble import clean_lines, out_of_language
-from dqkit.detect.language import LANG_CODE, detect_languages, given_language
-from dqkit.frames import DOC, LANG_GIVEN, LANG_HINT, TRUSTED
+from dqkit.detect.langid import UNDETERMINED
+from dqkit.detect.language import fit_of, function_word_fits, given_language, identify, prefix, speaks_for
+from dqkit.frames import DOC, LANG_BY, LANG_GIVEN, LANG_HINT, SOURCE, TRUSTED
+from dqkit.kinds import LanguageBy
 from dqkit.normalize.lexicon import has_word_frequencies
 from dqkit.stages.base import Batch, StageContext
 
@@ -26,8 +29,10 @@ class GivenLanguage:
 
 
 class DetectLanguage:
-    """``lang`` and ``_trusted``. Detection reads the cleaned text, so that boilerplate in
-    another language does not decide it."""
+    """``lang``, ``lang_score``, ``_trusted`` and ``_lang_by`` (:class:`LanguageBy`).
+    Detection reads the cleaned text, so that boilerplate in another language does not
+    decide it. The survey counts, per source, the documents whose language is given or
+    detected with trust: the corpus prior is decided from them."""
 
     name = "language"
     edit_kinds = ()
@@ -36,37 +41,107 @@ class DetectLanguage:
     def run(self, batch: Batch, context: StageContext) -> None:
         assert batch.lines is not None, "the rules run before language detection"
         options, docs = context.options, batch.docs
-        given = pl.col(LANG_GIVEN)
         to_detect = (
             docs.filter(pl.col(LANG_HINT).is_null())
             .select(DOC)
             .join(batch.lines.texts.select(DOC, "text"), on=DOC, how="inner", maintain_order="left")
         )
-        found: list[tuple[str | None, bool]] = [(None, False)] * to_detect.height
+        schema = {DOC: pl.Int64, "_detected": pl.String, "lang_score": pl.Float64, TRUSTED: pl.Boolean}
+        detected = pl.DataFrame(schema=schema)
         if options.detect_language and not to_detect.is_empty():
-            found = list(detect_languages(to_detect["text"].to_list(), options.lang_prefix_chars))
-        detected = pl.DataFrame(
-            {DOC: to_detect[DOC], "_detected": [lang for lang, _ in found], TRUSTED: [t for _, t in found]},
-            schema={DOC: pl.Int64, "_detected": pl.String, TRUSTED: pl.Boolean},
+            found = identify(to_detect["text"].to_list(), options.langid, options.lang_prefix_chars)
+            detected = pl.concat([to_detect.select(DOC), found], how="horizontal").rename(
+                {"lang": "_detected", "trusted": TRUSTED}
+            )
+        by = (
+            pl.when(pl.col(LANG_HINT).is_not_null())
+            .then(pl.lit(LanguageBy.GIVEN))
+            .when(pl.col(TRUSTED))
+            .then(pl.lit(LanguageBy.TRUSTED))
+            .when(pl.col("_detected").is_not_null() & (pl.col("_detected") != UNDETERMINED))
+            .then(pl.lit(LanguageBy.UNTRUSTED))
+            .otherwise(pl.lit(LanguageBy.NONE))
         )
         batch.docs = (
-            docs.join(detected, on=DOC, how="left", maintain_order="left")
+            docs.join(detected.select(list(schema)), on=DOC, how="left", maintain_order="left")
+            .with_columns(pl.col(TRUSTED).fill_null(False))
             # The input's value where it names a language, else the detected one; a value that
             # names none stays when nothing was detected (--no-langid keeps it as it was).
             .with_columns(
                 pl.when(pl.col(LANG_HINT).is_null())
-                .then(pl.coalesce("_detected", given))
-                .otherwise(given)
-                .alias("lang")
+                .then(pl.coalesce("_detected", LANG_GIVEN))
+                .otherwise(pl.col(LANG_GIVEN))
+                .alias("lang"),
+                by.alias(LANG_BY),
             )
             .drop("_detected")
-            .with_columns(pl.col(TRUSTED).fill_null(False))
+        )
+        evidence = batch.docs.filter(pl.col(LANG_BY).is_in([LanguageBy.GIVEN, LanguageBy.TRUSTED]))
+        code = pl.coalesce(pl.col(LANG_HINT), pl.col("lang"))
+        counts = batch.survey.setdefault("languages", {})
+        for source, lang, n in evidence.group_by(SOURCE, code.alias("_code")).len().iter_rows():
+            per_language = counts.setdefault(source, {})
+            per_language[lang] = per_language.get(lang, 0) + n
+
+
+class SettleLanguage:
+    """An untrusted guess gives way to the prior language of its source (decided over the
+    whole corpus) where that language's function words fit the text at least as well as
+    the guess's; ``lang_score`` is then the share of the source's evidence in that language."""
+
+    name = "language_prior"
+    edit_kinds = ()
+    reject_reasons = ()
+    reads_corpus = True
+
+    def run(self, batch: Batch, context: StageContext) -> None:
+        assert batch.lines is not None, "the prior settles languages before the rules are applied"
+        prior = context.corpus.language_prior
+        guesses = batch.docs.filter(pl.col(LANG_BY) == LanguageBy.UNTRUSTED).select(DOC, "lang", SOURCE)
+        if guesses.is_empty():
+            return
+        sources = guesses[SOURCE].unique().to_list()
+        priors = pl.DataFrame(
+            {SOURCE: sources, "_prior": [prior.language(s) for s in sources], "_share": [prior.share(s) for s in sources]},
+            schema={SOURCE: pl.String, "_prior": pl.String, "_share": pl.Float64},
+        )
+        candidates = (
+            guesses.join(priors, on=SOURCE, how="inner")
+            .filter(pl.col("_prior").is_not_null() & (pl.col("_prior") != pl.col("lang")))
+            .join(batch.lines.texts.select(DOC, "text"), on=DOC, how="inner", maintain_order="left")
+        )
+        if candidates.is_empty():
+            return
+        options = context.options
+        texts = pl.Series([prefix(t, options.lang_prefix_chars) for t in candidates["text"]], dtype=pl.String)
+        fits = function_word_fits(texts)
+        guess = pl.col("lang").str.split("-").list.first()
+        settled = (
+            pl.concat([candidates.drop("text"), fits], how="horizontal")
+            .filter(fit_of(fits, pl.col("_prior")) >= fit_of(fits, guess))
+            .select(DOC, "_prior", "_share")
+        )
+        for lang, n in settled.group_by("_prior").len().sort("_prior").iter_rows():
+            batch.count(self.name, f"settled.{lang}", n)
+        batch.docs = (
+            batch.docs.join(settled, on=DOC, how="left", maintain_order="left")
+            .with_columns(
+                pl.coalesce("_prior", "lang").alias("lang"),
+                pl.coalesce("_share", "lang_score").alias("lang_score"),
+                pl.when(pl.col("_prior").is_not_null())
+                .then(pl.lit(LanguageBy.PRIOR))
+                .otherwise(pl.col(LANG_BY))
+                .alias(LANG_BY),
+            )
+            .drop("_prior", "_share")
         )
 
 
 class Rescope:
-    """A rule of another language fired before the language was known: clean those
-    documents again with it, where the detected language can be trusted."""
+    """A rule of another language fired before the language was known: it is undone on a
+    document only when the document is trusted to be in another language, and not on a
+    line whose own evidence speaks for the rule's language (:func:`speaks_for`). An
+    untrusted document keeps every rule that fired on it."""
 
     name = "rescope"
     edit_kinds = ()
@@ -76,13 +151,21 @@ class Rescope:
         assert batch.lines is not None, "the rules run before rescoping"
         rules = context.rules.rules
         trusted = batch.docs.filter(pl.col(TRUSTED)).select(DOC, "lang")
-        rescoped = out_of_language(batch.lines.hits, rules, trusted)
-        if rescoped.is_empty():
+        foreign = out_of_language(batch.lines.hits, rules, trusted)
+        if foreign.is_empty():
             return
-        again = batch.docs.filter(pl.col(DOC).is_in(rescoped.implode())).with_columns(
-            pl.col("lang").str.extract(LANG_CODE).alias(LANG_HINT)
+        rule_langs = pl.DataFrame(
+            {"rule": range(len(rules)), "rule_langs": [list(r.langs) for r in rules]},
+            schema={"rule": pl.Int32, "rule_langs": pl.List(pl.String)},
         )
-        batch.lines = batch.lines.replace(clean_lines(again, rules))
+        lines = foreign.join(rule_langs, on="rule", how="left", maintain_order="left")
+        undo = lines.filter(~speaks_for(lines, context.options.langid))
+        batch.count(self.name, "hits_undone", undo.height)
+        batch.count(self.name, "hits_kept_on_line_evidence", lines.height - undo.height)
+        if undo.is_empty():
+            return
+        again = batch.docs.join(undo.select(DOC).unique(), on=DOC, how="semi")
+        batch.lines = batch.lines.replace(clean_lines(again, rules, undo))
 
 
 def skip_languages_without_word_frequencies(

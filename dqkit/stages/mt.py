@@ -33,7 +33,9 @@ class MtSignals:
         # The number-scale check weighs words (names); it compares the documents it can weigh.
         weighable = skip_languages_without_word_frequencies(docs, batch, self.name, "number_scale_skipped", "de")
         batch.signals = score_documents(
-            docs.join(notices, on=DOC, how="left", maintain_order="left"), scale_docs=weighable
+            docs.join(notices, on=DOC, how="left", maintain_order="left"),
+            scale_docs=weighable,
+            detector=context.options.langid,
         )
 
 
