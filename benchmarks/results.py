@@ -39,10 +39,12 @@ SHARED_MACHINE = (
 # --- running dqkit ---------------------------------------------------------------------------
 
 
-def timed_clean(inputs: Path, out: Path, args: list[str], prefix: Sequence[str] = ()) -> dict:
+def timed_clean(
+    inputs: Path, out: Path, args: list[str], prefix: Sequence[str] = (), keep_output: bool = False
+) -> dict:
     """Run ``[prefix] python -m dqkit clean INPUTS -o OUT -q ARGS`` in a fresh process with
     one polars thread; return wall seconds, peak RSS (``wait4``, MB) and its timings.json.
-    OUT is removed before and after."""
+    OUT is removed before, and after unless ``keep_output``."""
     shutil.rmtree(out, ignore_errors=True)
     command = [*prefix, sys.executable, "-m", "dqkit", "clean", str(inputs), "-o", str(out), "-q", *args]
     started = time.perf_counter()
@@ -54,7 +56,8 @@ def timed_clean(inputs: Path, out: Path, args: list[str], prefix: Sequence[str] 
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"dqkit failed: {' '.join(command)}\n{process.stderr.read().decode()}")
     timings = json.loads((out / "timings.json").read_text())
-    shutil.rmtree(out, ignore_errors=True)
+    if not keep_output:
+        shutil.rmtree(out, ignore_errors=True)
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "timings": timings}
 
 

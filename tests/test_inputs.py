@@ -84,8 +84,8 @@ def test_language_column_skips_detection(tmp_path, dqkit, monkeypatch):
     import dqkit.stages.language as language
 
     calls = []
-    real = language.detect_languages
-    monkeypatch.setattr(language, "detect_languages", lambda texts, *a: calls.append(len(texts)) or real(texts, *a))
+    real = language.identify
+    monkeypatch.setattr(language, "identify", lambda texts, *a: calls.append(len(texts)) or real(texts, *a))
     write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": BODY, "lang": "fr"}, {"id": "b", "text": BODY + " B."}])
     assert dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out", "--no-dedup").code == 0
     clean = read_outputs(tmp_path / "out")["clean"]

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from conftest import SHARED, read_outputs, write_jsonl
-from dqkit.detect.language import detect_languages
+from dqkit.detect.language import identify
 from dqkit.normalize.unicode import MAY_NEED_FTFY, normalise_documents
 
 GERMAN = "Die Regierung hat am Montag neue Zahlen zur Lage im Osten des Landes veröffentlicht."
@@ -62,9 +62,9 @@ def test_the_pre_check_lets_every_known_mojibake_case_through_to_ftfy():
 def test_language_detection_is_seeded_and_repeatable():
     texts = [GERMAN, "The government published new figures on Monday about the situation.",
              "Le gouvernement a publié lundi de nouveaux chiffres sur la situation."]
-    first = detect_languages(texts)
-    assert [lang for lang, _ in first] == ["de", "en", "fr"]
-    assert detect_languages(texts) == first
+    first = identify(texts, "langdetect")
+    assert first["lang"].to_list() == ["de", "en", "fr"]
+    assert identify(texts, "langdetect").equals(first)
 
 
 def test_a_rule_of_another_language_is_undone_once_the_language_is_known(tmp_path, dqkit):

@@ -25,7 +25,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup, escape
 
-from dqkit.kinds import EditKind
+from dqkit.kinds import EditKind, LanguageBy
 
 EXAMPLE_CHARS = 500  # characters of an example shown (after diffing)
 CONTEXT_CHARS = 60  # unchanged characters kept around a change in a long line
@@ -469,6 +469,24 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
 # ---------------------------------------------------------------------------- page
 
 
+def _language_rows(language_id) -> dict:
+    """report.json ``language_id`` for the page: rows of (language, total, counts by how decided)."""
+    if not isinstance(language_id, Mapping):
+        return {"rows": [], "priors": [], "warning": None, "detector": None}
+    rows = []
+    for lang, counts in (language_id.get("by_language") or {}).items():
+        counts = counts if isinstance(counts, Mapping) else {}
+        by = {kind.value: counts.get(kind.value, 0) for kind in LanguageBy}
+        rows.append({"lang": str(lang), "total": sum(v for v in by.values() if isinstance(v, int)), **by})
+    rows.sort(key=lambda row: (-row["total"], row["lang"]))
+    return {
+        "rows": rows,
+        "priors": [p for p in language_id.get("priors") or [] if isinstance(p, Mapping)],
+        "warning": language_id.get("warning"),
+        "detector": language_id.get("detector"),
+    }
+
+
 def _sorted_counts(mapping) -> list[tuple[str, int]]:
     return sorted(((str(k), v) for k, v in (mapping or {}).items()), key=lambda item: (-(item[1] or 0), item[0]))
 
@@ -529,6 +547,7 @@ def _context(report: dict, edits: pl.DataFrame | None, per_rule: int) -> dict:
         "sections": sections,
         "per_rule": per_rule,
         "mt_signals": sorted((mt.get("signals") or {}).items()),
+        "language_id": _language_rows(report.get("language_id")),
         "dedup": {
             "mode": dedup.get("mode") or "",
             "exact": dedup.get("exact_duplicates", 0) or 0,

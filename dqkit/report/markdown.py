@@ -171,7 +171,35 @@ def _mt(report: dict) -> list[str]:
             "mt_score of kept documents: " + escape_cell(histogram),
             "",
         ]
-    return lines + _counts_table("Languages of kept documents", ["language", "documents"], report["languages"])
+    return lines + _languages(report)
+
+
+def _languages(report: dict) -> list[str]:
+    language_id = report.get("language_id") or {}
+    by_language = language_id.get("by_language") or {}
+    if not by_language:
+        return _counts_table("Languages of kept documents", ["language", "documents"], report["languages"])
+    kinds = ["trusted", "untrusted", "prior", "given", "none"]
+    rows = sorted(
+        ([lang, sum(c.values()), *(c.get(k, 0) for k in kinds)] for lang, c in by_language.items()),
+        key=lambda row: (-row[1], row[0]),
+    )
+    detector = language_id.get("detector")
+    lines = [
+        "## Languages of kept documents",
+        "",
+        f"Detector: {escape_cell(detector)}." if detector else "Languages were not detected (--no-langid).",
+        "",
+        *_table(["language", "documents", *kinds], rows),
+    ]
+    lines += [
+        f"- The prior of {escape_cell(p['source'])} ({escape_cell(p['language'])}) settled "
+        f"{escape_cell(p['documents'])} untrusted guess(es)."
+        for p in language_id.get("priors", [])[:MAX_ROWS]
+    ]
+    if language_id.get("warning"):
+        lines += ["", f"⚠️ {escape_cell(language_id['warning'])}"]
+    return [*lines, ""]
 
 
 def _stages(report: dict) -> list[str]:

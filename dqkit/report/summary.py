@@ -14,6 +14,7 @@ import polars as pl
 
 from dqkit.frames import BYTES_REPLACED, CHARS, DOC
 from dqkit.kinds import EditKind
+from dqkit.report.languages import language_summary
 from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
 SAMPLES_PER_RULE = 3
@@ -160,7 +161,7 @@ def build_report(
     columns=None,
 ) -> dict:
     """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
-    ``clean`` (``_doc, id, lang, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
+    ``clean`` (``_doc, id, lang, _lang_by, _source, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
     dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``); ``problems``
     counts the records that could not be read. ``stage_counters`` (per stage, per counter)
     become ``stages`` when a stage counted anything; ``columns`` (input columns renamed,
@@ -210,6 +211,7 @@ def build_report(
         },
         "rule_hits": _rule_stats(rules, hits, edits, ids),
         "languages": _counts(clean.with_columns(pl.col("lang").fill_null("unknown")), "lang"),
+        "language_id": language_summary(clean, options["langid"] if options["detect_language"] else None),
         "characters": {
             "in": chars_in,
             "out": int(clean[CHARS].sum() or 0),

@@ -1,0 +1,64 @@
+"""report.json ``language_id``: how the language of each kept document was decided.
+
+Per language, the kept documents whose language the input gave, was detected with trust,
+is an untrusted guess, or was settled by the prior of its source
+(:class:`dqkit.kinds.LanguageBy`); the sources whose prior decided, with how many
+documents; and a warning when many documents fall in rare languages: those that hold
+under :data:`RARE_SHARE` of the kept documents each, together at least
+:data:`RARE_TOTAL` of them (an English newswire "in 21 languages" is a detector misfiring
+on tables and stubs, not a multilingual corpus).
+
+>>> import polars as pl
+>>> clean = pl.DataFrame({"lang": ["en"] * 98 + ["sv", "id"], "_lang_by": ["trusted"] * 97 + ["prior"] + ["untrusted"] * 2,
+...                       "_source": ["a.jsonl"] * 100})
+>>> summary = language_summary(clean, "langdetect")
+>>> summary["by_language"]["en"], summary["priors"], summary["rare"]
+({'trusted': 97, 'prior': 1}, [{'source': 'a.jsonl', 'language': 'en', 'documents': 1}], {'languages': 2, 'documents': 2})
+>>> summary["warning"]
+'2 kept documents (2.0 %) are in 2 languages that hold under 1 % of the corpus each: often a detector misfiring on short or tabular text'
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dqkit.detect.langid import UNDETERMINED
+from dqkit.frames import LANG_BY, SOURCE
+from dqkit.kinds import LanguageBy
+
+RARE_SHARE = 0.01
+RARE_TOTAL = 0.01
+
+
+def language_summary(clean: pl.DataFrame, detector: str | None) -> dict:
+    """``language_id`` from the kept documents (``lang, _lang_by, _source``); ``detector``
+    is None when languages were not detected."""
+    langs = clean.with_columns(pl.col("lang").fill_null(UNDETERMINED))
+    by_language: dict[str, dict[str, int]] = {}
+    for lang, by, n in langs.group_by("lang", LANG_BY).len().sort("lang", LANG_BY).iter_rows():
+        by_language.setdefault(str(lang), {})[str(by)] = int(n)
+    order = [by.value for by in LanguageBy]
+    by_language = {lang: dict(sorted(c.items(), key=lambda item: order.index(item[0]))) for lang, c in by_language.items()}
+    priors = (
+        langs.filter(pl.col(LANG_BY) == LanguageBy.PRIOR)
+        .group_by(SOURCE, "lang")
+        .len()
+        .sort(SOURCE, "lang")
+        .rows()
+    )
+    summary: dict = {
+        "detector": detector,
+        "by_language": by_language,
+        "priors": [{"source": s, "language": lang, "documents": n} for s, lang, n in priors],
+    }
+    kept = clean.height
+    totals = {lang: sum(c.values()) for lang, c in by_language.items() if lang != UNDETERMINED}
+    rare = {lang: n for lang, n in totals.items() if n < RARE_SHARE * kept}
+    rare_documents = sum(rare.values())
+    summary["rare"] = {"languages": len(rare), "documents": rare_documents}
+    if kept and rare_documents >= RARE_TOTAL * kept and len(rare) > 1:
+        summary["warning"] = (
+            f"{rare_documents:,} kept documents ({rare_documents / kept:.1%}) are in {len(rare)} languages that hold "
+            f"under {RARE_SHARE:.0%} of the corpus each: often a detector misfiring on short or tabular text"
+        ).replace("%", " %")
+    return summary
