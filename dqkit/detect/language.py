@@ -18,9 +18,9 @@ and the corpus prior (:mod:`dqkit.detect.language_prior`) may settle it.
 
 >>> found = identify(["Die Regierung hat am Montag in Berlin neue Zahlen zur Lage der Wirtschaft "
 ...                   "veröffentlicht, die deutlich besser ausfallen als erwartet.",
-...                   "Shr 10 cts vs 12 cts Net 1,234,000 vs 987,000 Revs 12.5 mln vs 11.0 mln", ""], "langdetect")
+...                   "Shr 10 cts vs 12 cts Net 1,234,000 vs 987,000 Revs 12.5 mln vs 11.0 mln", ""], DEFAULT_DETECTOR)
 >>> found.select("lang", "trusted").rows()
-[('de', True), ('id', False), ('und', False)]
+[('de', True), ('en', False), ('und', False)]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from dqkit.detect.langid import UNDETERMINED, get_detector
+from dqkit.detect.langid import DEFAULT_DETECTOR, UNDETERMINED, get_detector, letter_counts
 from dqkit.normalize.lexicon import lexicon_languages, load_lexicon
 
 DEFAULT_PREFIX_CHARS = 600
@@ -59,10 +59,8 @@ def prefix(text: str, limit: int) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _function_words() -> pl.DataFrame:
-    """``word, lang``: the function words of every lexicon (a word may serve several)."""
-    rows = [(word, lang) for lang in lexicon_languages() for word in sorted(load_lexicon(lang).function_words)]
-    return pl.DataFrame(rows, schema={"word": pl.String, "lang": pl.String}, orient="row")
+def _function_words() -> dict[str, list[str]]:
+    return {lang: sorted(load_lexicon(lang).function_words) for lang in lexicon_languages()}
 
 
 def function_word_fits(texts: pl.Series) -> pl.DataFrame:
@@ -72,26 +70,11 @@ def function_word_fits(texts: pl.Series) -> pl.DataFrame:
     >>> function_word_fits(pl.Series(["the cat and the dog", "der Hund und die Katze"])).select("de", "en").rows()
     [(0.0, 0.6), (0.6, 0.0)]
     """
-    languages = lexicon_languages()
-    words = pl.DataFrame({"_i": pl.int_range(texts.len(), eager=True), "word": texts.str.to_lowercase()}).select(
-        "_i", pl.col("word").str.extract_all(WORD)
-    )
-    totals = words.select("_i", pl.col("word").list.len().alias("_words"))
-    counts = (
-        words.explode("word")
-        .join(_function_words(), on="word", how="inner")
-        .group_by("_i", "lang")
-        .len()
-        .pivot("lang", index="_i", values="len", on_columns=languages)
-    )
-    return (
-        totals.join(counts, on="_i", how="left", maintain_order="left")
-        .select(
-            (pl.col(lang).fill_null(0) / pl.col("_words").clip(lower_bound=1)).cast(pl.Float64).alias(lang)
-            if lang in counts.columns
-            else pl.lit(0.0).alias(lang)
-            for lang in languages
-        )
+    words = pl.DataFrame({"words": texts.str.to_lowercase().str.extract_all(WORD)})
+    total = pl.col("words").list.len().clip(lower_bound=1)
+    return words.select(
+        (pl.col("words").list.eval(pl.element().is_in(function_words)).list.sum() / total).cast(pl.Float64).alias(lang)
+        for lang, function_words in _function_words().items()
     )
 
 
@@ -119,8 +102,7 @@ def weigh(guesses: pl.DataFrame) -> pl.DataFrame:
     """``guesses`` (``prefix, lang, lang_score``) with ``trusted`` added (see the module)."""
     text = pl.col("prefix")
     fits = function_word_fits(guesses["prefix"])
-    letters = text.str.count_matches(r"\p{L}")
-    visible = text.str.count_matches(r"\S")
+    letters, visible = letter_counts(text)
     lang = pl.col("lang").str.split("-").list.first()
     trusted = (
         (pl.col("lang") != UNDETERMINED)
