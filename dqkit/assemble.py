@@ -121,9 +121,8 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame 
     matched = match_lines(lines, rules)
     if undo is not None:
         matched = matched.join(undo.select(DOC, "line_no", "rule"), on=[DOC, "line_no", "rule"], how="anti")
-    hits = (
-        matched.join(rule_table, on="rule", how="left", maintain_order="left")
-        .join(lines.select(DOC, "line_no", "line"), on=[DOC, "line_no"], how="left", maintain_order="left")
+    hits = matched.join(rule_table, on="rule", how="left", maintain_order="left").join(
+        lines.select(DOC, "line_no", "line"), on=[DOC, "line_no"], how="left", maintain_order="left"
     )
     doc_drops = (
         hits.filter(pl.col("action") == "drop_doc")

@@ -24,6 +24,7 @@ DOC = "_doc"  # a document's number in the run: shard index * 2**32 + row; sorts
 ORIGIN = "_origin"  # file:line (or file:row N) where the document was read
 BYTES_REPLACED = "_bytes_replaced"  # undecodable bytes that reading replaced by U+FFFD
 LANG_GIVEN = "_lang_given"  # the --lang-field value as read
+LANG_SCORE_GIVEN = "_lang_score_given"  # the input's lang_score (a cleaned corpus), kept with a given language
 LANG_HINT = "_lang_hint"  # the language the input gave (--lang-field), as a 2-3 letter code
 TRUSTED = "_trusted"  # the detected language rests on enough evidence to undo other languages' rules
 LANG_BY = "_lang_by"  # how ``lang`` was decided: one of dqkit.kinds.LanguageBy
@@ -46,7 +47,7 @@ BLANK = "_blank"  # nothing left of the line for the rules to see
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
 SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
 LANG_SCORE = "lang_score"  # how sure the language is (dqkit.stages.language), on clean rows
-INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_HINT, TRUSTED, LANG_BY, SOURCE, CARRIED)
+INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_SCORE_GIVEN, LANG_HINT, TRUSTED, LANG_BY, SOURCE, CARRIED)
 
 INTEGER = (pl.Int32, pl.Int64)
 
@@ -59,6 +60,7 @@ DOCUMENTS: Mapping[str, Any] = {
     ORIGIN: pl.String,
     BYTES_REPLACED: INTEGER,
     LANG_GIVEN: pl.String,
+    LANG_SCORE_GIVEN: pl.Float64,
     SOURCE: pl.String,
 }
 #: Documents after the rules: the clean text, the original number of each kept line, and

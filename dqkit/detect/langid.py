@@ -22,7 +22,7 @@ more a place to land (py3langid calls English earnings tables Nigerian Pidgin).
 >>> detector = get_detector("langdetect")
 >>> [lang for lang, _ in detector.detect(["Die Regierung hat am Montag neue Zahlen veröffentlicht.", "123"])]
 ['de', 'und']
->>> [lang for lang, _ in get_detector("fasttext+py3langid").detect(["Le gouvernement a publié lundi ses chiffres.", ""])]
+>>> [lang for lang, _ in get_detector("fasttext+py3langid").detect(["Le gouvernement a publié ses chiffres.", ""])]
 ['fr', 'und']
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -46,11 +46,96 @@ LANGDETECT_TRIALS = 4
 
 # langdetect's profiles: the languages every detector here may name.
 LANGUAGES = frozenset(
-    "af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr ne nl no pa pl "
-    "pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh".split()
+    {
+        "af",
+        "ar",
+        "bg",
+        "bn",
+        "ca",
+        "cs",
+        "cy",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fa",
+        "fi",
+        "fr",
+        "gu",
+        "he",
+        "hi",
+        "hr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "kn",
+        "ko",
+        "lt",
+        "lv",
+        "mk",
+        "ml",
+        "mr",
+        "ne",
+        "nl",
+        "no",
+        "pa",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "so",
+        "sq",
+        "sv",
+        "sw",
+        "ta",
+        "te",
+        "th",
+        "tl",
+        "tr",
+        "uk",
+        "ur",
+        "vi",
+        "zh",
+    }
 )
+# The letters each language is written in (a regex class); the others are written in Latin letters.
+_SCRIPTS = {
+    r"\p{Cyrillic}": "bg mk ru uk",
+    r"\p{Greek}": "el",
+    r"\p{Arabic}": "ar fa ur",
+    r"\p{Hebrew}": "he",
+    r"\p{Han}": "zh",
+    r"[\p{Han}\p{Hiragana}\p{Katakana}]": "ja",
+    r"\p{Hangul}": "ko",
+    r"\p{Devanagari}": "hi mr ne",
+    r"\p{Bengali}": "bn",
+    r"\p{Gujarati}": "gu",
+    r"\p{Gurmukhi}": "pa",
+    r"\p{Kannada}": "kn",
+    r"\p{Malayalam}": "ml",
+    r"\p{Tamil}": "ta",
+    r"\p{Telugu}": "te",
+    r"\p{Thai}": "th",
+}
+SCRIPT = {lang: script for script, langs in _SCRIPTS.items() for lang in langs.split()}
+
+
+def script_of(lang: str) -> str:
+    """The regex class of the letters ``lang`` is written in.
+
+    >>> print(script_of("ru"), script_of("de"))
+    \\p{Cyrillic} \\p{Latin}
+    """
+    return SCRIPT.get(lang.split("-")[0], r"\p{Latin}")
+
+
 # fastText's probability above which its answer stands; below it, prose goes to py3langid.
-FASTTEXT_SURE = 0.8
+FASTTEXT_SURE = 0.9
 CANDIDATES = 5  # fastText answers to look through for the best of LANGUAGES (none there: und)
 PROSE_LETTER_SHARE = 0.6  # letters among the characters that are not white space
 
@@ -214,14 +299,20 @@ class FastTextPy3langid:
         return found
 
 
-DETECTORS = {"fasttext+py3langid": FastTextPy3langid, "fasttext": FastText, "py3langid": Py3langid, "langdetect": Langdetect}
+DETECTORS: dict[str, Callable[[], Detector]] = {
+    "fasttext+py3langid": FastTextPy3langid,
+    "fasttext": FastText,
+    "py3langid": Py3langid,
+    "langdetect": Langdetect,
+}
 DEFAULT_DETECTOR = "fasttext+py3langid"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_detector(name: str) -> Detector:
     """The detector called ``name`` (one per process: models load once)."""
     try:
-        return DETECTORS[name]()
+        make = DETECTORS[name]
     except KeyError:
         raise ValueError(f"unknown language detector {name!r} (known: {', '.join(sorted(DETECTORS))})") from None
+    return make()

@@ -16,9 +16,10 @@ only when the prefix gives enough to go on:
 An untrusted guess is kept as a guess, but it never undoes another language's rules,
 and the corpus prior (:mod:`dqkit.detect.language_prior`) may settle it.
 
->>> found = identify(["Die Regierung hat am Montag in Berlin neue Zahlen zur Lage der Wirtschaft "
-...                   "veröffentlicht, die deutlich besser ausfallen als erwartet.",
-...                   "Shr 10 cts vs 12 cts Net 1,234,000 vs 987,000 Revs 12.5 mln vs 11.0 mln", ""], DEFAULT_DETECTOR)
+>>> texts = ["Die Regierung hat am Montag in Berlin neue Zahlen zur Lage der Wirtschaft veröffentlicht, "
+...          "die deutlich besser ausfallen als erwartet.",
+...          "Shr 10 cts vs 12 cts Net 1,234,000 vs 987,000 Revs 12.5 mln vs 11.0 mln", ""]
+>>> found = identify(texts, "fasttext+py3langid")
 >>> found.select("lang", "trusted").rows()
 [('de', True), ('en', False), ('und', False)]
 """
@@ -30,7 +31,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from dqkit.detect.langid import DEFAULT_DETECTOR, UNDETERMINED, get_detector, letter_counts
+from dqkit.detect.langid import UNDETERMINED, get_detector, letter_counts, script_of
 from dqkit.normalize.lexicon import lexicon_languages, load_lexicon
 
 DEFAULT_PREFIX_CHARS = 600
@@ -43,6 +44,7 @@ MIN_SCORE = 0.8
 # in a lexicon language scores 0.30-0.37 (median, Leipzig sentences), other languages
 # mostly under 0.15 (Spanish on Catalan and Portuguese text: up to 0.27).
 CLEAR_FIT = 0.2
+MIN_SCRIPT_SHARE = 0.5
 WORD = r"[^\W\d_]+"
 
 
@@ -124,6 +126,32 @@ def identify(texts: Sequence[str], detector: str, prefix_chars: int = DEFAULT_PR
         schema={"prefix": pl.String, "lang": pl.String, "lang_score": pl.Float64},
     )
     return weigh(guesses).drop("prefix")
+
+
+def prior_fits(texts: pl.Series, guesses: pl.Series, priors: pl.Series) -> pl.Series:
+    """Per text: whether the prior language fits it at least as well as the detector's
+    guess: its function words fit at least as well (:func:`function_word_fits`; 0 for a
+    language without a lexicon), and at least half the text's letters are in the prior's
+    script (a Chinese stub in an English file is no English text, though neither has
+    English function words).
+
+    >>> texts = pl.Series(["Shr 10 cts vs 12 cts", "北京市政府今天宣布", "Die Wahl ist am Sonntag."])
+    >>> prior_fits(texts, pl.Series(["id", "zh", "de"]), pl.Series(["en", "en", "en"])).to_list()
+    [True, False, False]
+    """
+    fits = function_word_fits(texts)
+    frame = pl.concat(
+        [pl.DataFrame({"text": texts, "guess": guesses, "prior": priors}).cast(pl.String), fits], how="horizontal"
+    )
+    letters, _ = letter_counts(pl.col("text"))
+    scripts = {lang: script_of(lang) for lang in priors.drop_nulls().unique().to_list()}
+    in_script = pl.lit(False)
+    for script in sorted(set(scripts.values())):
+        written = pl.col("prior").is_in([lang for lang, s in scripts.items() if s == script])
+        share = pl.col("text").str.count_matches(script) / letters.clip(lower_bound=1)
+        in_script = pl.when(written).then(share >= MIN_SCRIPT_SHARE).otherwise(in_script)
+    guess = pl.col("guess").str.split("-").list.first()
+    return frame.select(((fit_of(fits, pl.col("prior")) >= fit_of(fits, guess)) & in_script).alias("fits")).to_series()
 
 
 def speaks_for(lines: pl.DataFrame, detector: str) -> pl.Series:

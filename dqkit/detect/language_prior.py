@@ -39,7 +39,7 @@ class LanguagePrior:
     corpus_prior: tuple[str, float] | None = None
 
     def _of(self, source: str) -> tuple[str, float] | None:
-        return self.by_source[source] if source in self.by_source else self.corpus_prior
+        return self.by_source.get(source, self.corpus_prior)
 
     def language(self, source: str) -> str | None:
         found = self._of(source)
@@ -60,5 +60,7 @@ def decide_prior(counts: Mapping[str, Mapping[str, int]]) -> LanguagePrior:
     for per_language in counts.values():
         for lang, n in per_language.items():
             overall[lang] = overall.get(lang, 0) + n
-    by_source = {source: _dominant(per_language) for source, per_language in counts.items() if sum(per_language.values())}
+    by_source = {
+        source: _dominant(per_language) for source, per_language in counts.items() if sum(per_language.values())
+    }
     return LanguagePrior(by_source, _dominant(overall))

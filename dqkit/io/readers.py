@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from dqkit.errors import InputError
-from dqkit.frames import BYTES_REPLACED, CARRIED, LANG_GIVEN, ORIGIN, PROBLEMS, SOURCE
+from dqkit.frames import BYTES_REPLACED, CARRIED, LANG_GIVEN, LANG_SCORE, LANG_SCORE_GIVEN, ORIGIN, PROBLEMS, SOURCE
 from dqkit.io.columns import (
     CarriedNames,
     carried_frame,
@@ -56,7 +56,14 @@ EXPANSION_FLOOR = 256 << 20  # a file may always expand to this much
 MAX_RECORD_BYTES = 16 << 20  # a record (JSONL line, .txt file, Parquet text) beyond this is a reject
 
 #: The documents frame's own columns (the input's other columns ride in ``CARRIED``).
-CORE = {"id": pl.String, "text": pl.String, ORIGIN: pl.String, BYTES_REPLACED: pl.Int64, LANG_GIVEN: pl.String}
+CORE = {
+    "id": pl.String,
+    "text": pl.String,
+    ORIGIN: pl.String,
+    BYTES_REPLACED: pl.Int64,
+    LANG_GIVEN: pl.String,
+    LANG_SCORE_GIVEN: pl.Float64,
+}
 
 
 @dataclass(frozen=True)
@@ -250,8 +257,15 @@ def _read_txt(file: InputFile, problems: _Problems, opts: ReadOptions) -> _FileF
         problems.reject(origin, file.name, RejectReason.RECORD_TOO_LARGE, too_large, text)
         return None
     core = pl.DataFrame(
-        {"id": [file.name], "text": [text], ORIGIN: [origin], BYTES_REPLACED: [replaced], LANG_GIVEN: [None]},
-        schema_overrides={LANG_GIVEN: pl.String},
+        {
+            "id": [file.name],
+            "text": [text],
+            ORIGIN: [origin],
+            BYTES_REPLACED: [replaced],
+            LANG_GIVEN: [None],
+            LANG_SCORE_GIVEN: [None],
+        },
+        schema_overrides={LANG_GIVEN: pl.String, LANG_SCORE_GIVEN: pl.Float64},
     )
     return _FileFrame(core, None, frozenset(), CarriedNames())
 
@@ -336,6 +350,7 @@ class _Record:
     doc_id: str
     text: str
     lang: str | None
+    lang_score: float | None
     replaced: int
     extra: dict
 
@@ -378,7 +393,14 @@ def _jsonl_record(
     # dqkit's own lang column takes the field "lang"; another --lang-field is carried too.
     lang = record.pop(opts.lang_field, None) if opts.lang_field == "lang" else record.get(opts.lang_field)
     lang = lang if lang is None or isinstance(lang, str) else json_text(lang)
-    return _Record(str(doc_id), text, lang, bad, record)
+    return _Record(str(doc_id), text, lang, _score(record.get(LANG_SCORE)), bad, record)
+
+
+def _score(value: object) -> float | None:
+    """A ``lang_score`` as dqkit writes it (a number from 0 to 1), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 <= value <= 1 else None
 
 
 def _read_jsonl(
@@ -411,6 +433,7 @@ def _read_jsonl(
             ORIGIN: origins,
             BYTES_REPLACED: [r.replaced for r in records],
             LANG_GIVEN: [r.lang for r in records],
+            LANG_SCORE_GIVEN: [r.lang_score for r in records],
         },
         schema=CORE,
     )
@@ -455,6 +478,7 @@ def _read_parquet(
         (pl.lit(f"{file.path}:row ") + rows).alias(ORIGIN),
         pl.lit(0, dtype=pl.Int64).alias(BYTES_REPLACED),
         _given_language_column(frame, opts.lang_field).alias(LANG_GIVEN),
+        _given_score_column(frame).alias(LANG_SCORE_GIVEN),
     )
     nulls = core.select(pl.arg_where(pl.col("id").is_null() | pl.col("text").is_null()))
     if not nulls.is_empty():
@@ -472,6 +496,14 @@ def _read_parquet(
         core = core.filter(~too_large)
         carried = None if carried is None else carried.filter(~too_large)
     return _FileFrame(core, carried, frozenset(), names)
+
+
+def _given_score_column(frame: pl.DataFrame) -> pl.Expr:
+    """``lang_score`` where the file has it as numbers from 0 to 1 (a cleaned corpus), else null."""
+    if LANG_SCORE not in frame.columns or not frame.schema[LANG_SCORE].is_numeric():
+        return pl.lit(None, dtype=pl.Float64)
+    score = pl.col(LANG_SCORE).cast(pl.Float64)
+    return pl.when(score.is_between(0, 1)).then(score).otherwise(None)
 
 
 def _given_language_column(frame: pl.DataFrame, lang_field: str) -> pl.Expr:

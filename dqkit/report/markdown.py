@@ -199,7 +199,7 @@ def _languages(report: dict) -> list[str]:
     ]
     if language_id.get("warning"):
         lines += ["", f"⚠️ {escape_cell(language_id['warning'])}"]
-    return [*lines, ""]
+    return lines if lines[-1] == "" else [*lines, ""]
 
 
 def _stages(report: dict) -> list[str]:

@@ -8,8 +8,8 @@ import polars as pl
 
 from dqkit.assemble import clean_lines, out_of_language
 from dqkit.detect.langid import UNDETERMINED
-from dqkit.detect.language import fit_of, function_word_fits, given_language, identify, prefix, speaks_for
-from dqkit.frames import DOC, LANG_BY, LANG_GIVEN, LANG_HINT, SOURCE, TRUSTED
+from dqkit.detect.language import given_language, identify, prefix, prior_fits, speaks_for
+from dqkit.frames import DOC, LANG_BY, LANG_GIVEN, LANG_HINT, LANG_SCORE_GIVEN, SOURCE, TRUSTED
 from dqkit.kinds import LanguageBy
 from dqkit.normalize.lexicon import has_word_frequencies
 from dqkit.stages.base import Batch, StageContext
@@ -64,7 +64,11 @@ class DetectLanguage:
         )
         batch.docs = (
             docs.join(detected.select(list(schema)), on=DOC, how="left", maintain_order="left")
-            .with_columns(pl.col(TRUSTED).fill_null(False))
+            .with_columns(
+                pl.col(TRUSTED).fill_null(False),
+                # a given language keeps the input's score (a cleaned corpus cleaned again)
+                pl.when(pl.col(LANG_HINT).is_null()).then("lang_score").otherwise(LANG_SCORE_GIVEN).alias("lang_score"),
+            )
             # The input's value where it names a language, else the detected one; a value that
             # names none stays when nothing was detected (--no-langid keeps it as it was).
             .with_columns(
@@ -86,8 +90,9 @@ class DetectLanguage:
 
 class SettleLanguage:
     """An untrusted guess gives way to the prior language of its source (decided over the
-    whole corpus) where that language's function words fit the text at least as well as
-    the guess's; ``lang_score`` is then the share of the source's evidence in that language."""
+    whole corpus) where that language fits the text at least as well as the guess
+    (:func:`prior_fits`); ``lang_score`` is then the share of the source's evidence in that
+    language."""
 
     name = "language_prior"
     edit_kinds = ()
@@ -102,7 +107,11 @@ class SettleLanguage:
             return
         sources = guesses[SOURCE].unique().to_list()
         priors = pl.DataFrame(
-            {SOURCE: sources, "_prior": [prior.language(s) for s in sources], "_share": [prior.share(s) for s in sources]},
+            {
+                SOURCE: sources,
+                "_prior": [prior.language(s) for s in sources],
+                "_share": [prior.share(s) for s in sources],
+            },
             schema={SOURCE: pl.String, "_prior": pl.String, "_share": pl.Float64},
         )
         candidates = (
@@ -114,12 +123,8 @@ class SettleLanguage:
             return
         options = context.options
         texts = pl.Series([prefix(t, options.lang_prefix_chars) for t in candidates["text"]], dtype=pl.String)
-        fits = function_word_fits(texts)
-        guess = pl.col("lang").str.split("-").list.first()
-        settled = (
-            pl.concat([candidates.drop("text"), fits], how="horizontal")
-            .filter(fit_of(fits, pl.col("_prior")) >= fit_of(fits, guess))
-            .select(DOC, "_prior", "_share")
+        settled = candidates.filter(prior_fits(texts, candidates["lang"], candidates["_prior"])).select(
+            DOC, "_prior", "_share"
         )
         for lang, n in settled.group_by("_prior").len().sort("_prior").iter_rows():
             batch.count(self.name, f"settled.{lang}", n)
