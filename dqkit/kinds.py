@@ -80,17 +80,21 @@ class EditKind(StrEnum):
         return [kind.value for kind in cls if kind.damage]
 
 
-class RejectReason(StrEnum):
-    """The ``reason`` of a row of rejects.*; ``description`` is also the row's ``detail``
-    where the reason has nothing more specific to say."""
+class _Described(StrEnum):
+    """A string enum whose members carry a one-line description."""
 
     description: str
 
-    def __new__(cls, value: str, description: str) -> RejectReason:
+    def __new__(cls, value: str, description: str) -> _Described:
         member = str.__new__(cls, value)
         member._value_ = value
         member.description = description
         return member
+
+
+class RejectReason(_Described):
+    """The ``reason`` of a row of rejects.*; ``description`` is also the row's ``detail``
+    where the reason has nothing more specific to say."""
 
     EMPTY_TEXT = "empty_text", "the document has no text"
     EMPTY_AFTER_CLEANING = "empty_after_cleaning", "nothing is left after cleaning"
@@ -107,16 +111,8 @@ class RejectReason(StrEnum):
     RECORD_TOO_LARGE = "record_too_large", "a record bigger than --max-record-bytes (its text is kept here, uncleaned)"
 
 
-class LanguageBy(StrEnum):
+class LanguageBy(_Described):
     """How a document's ``lang`` was decided (report.json ``language_id``)."""
-
-    description: str
-
-    def __new__(cls, value: str, description: str) -> LanguageBy:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.description = description
-        return member
 
     GIVEN = "given", "the input named it (--lang-field)"
     TRUSTED = "trusted", "detected, on enough letters, with a clear winner and agreeing function words"
