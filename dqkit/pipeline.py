@@ -621,6 +621,8 @@ def _write_outputs(
         columns=columns,
         **frames,
     )
+    if report["language_id"].get("warning"):
+        progress.warn(report["language_id"]["warning"])
     progress.stage(f"writing {out}")
     staged = StagedOutput(out)
     try:

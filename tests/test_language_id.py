@@ -158,7 +158,10 @@ def test_rare_languages_are_warned_about(tmp_path, dqkit):
     # 200 English stories, 2 French and 1 German: each under 1 % of the corpus, together 1.5 %.
     records = _wire(STORIES * 40) + [{"id": "r", "text": text} for text in [*FRENCH, GERMAN]]
     records = [dict(r, id=f"{r['id']}-{n}") for n, r in enumerate(records)]
-    outputs = _run(dqkit, tmp_path, records)
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    run = dqkit("clean", source, "-o", tmp_path / "out", "--no-dedup")
+    assert run.code == 0 and "dqkit: warning: 3 kept documents (1.5 %)" in run.err
+    outputs = read_outputs(tmp_path / "out")
     language_id = outputs["report"]["language_id"]
     assert language_id["rare"] == {"languages": 2, "documents": 3}
     assert "3 kept documents" in language_id["warning"]
