@@ -78,6 +78,7 @@ class DetectLanguage:
                 .alias("lang"),
                 by.alias(LANG_BY),
             )
+            .with_columns(pl.when(pl.col(LANG_BY) != LanguageBy.NONE).then("lang_score").alias("lang_score"))
             .drop("_detected")
         )
         evidence = batch.docs.filter(pl.col(LANG_BY).is_in([LanguageBy.GIVEN, LanguageBy.TRUSTED]))
