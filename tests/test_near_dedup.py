@@ -175,6 +175,7 @@ def test_a_damaged_index_is_refused_before_any_work(tmp_path, dqkit, damage, mes
     assert not (tmp_path / "out2").exists() and not (tmp_path / ".out2.work").exists()
 
 
+@pytest.mark.skipif(not SYNDICATION.exists(), reason="../shared/data/syndication-dev is not available")
 def test_two_batches_with_an_index_cluster_like_one_run(tmp_path, dqkit):
     records = [json.loads(line) for line in gzip.open(SYNDICATION / "docs.jsonl.gz", "rt", encoding="utf-8")]
     half = len(records) // 2
