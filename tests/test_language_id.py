@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SHARED, read_outputs, write_jsonl
 from dqkit.detect.langid import DETECTORS
-from dqkit.detect.language import function_word_fits, identify, speaks_for
+from dqkit.detect.language import function_word_fits, identify, speaks_for, weigh
 from dqkit.detect.language_prior import decide_prior
 
 # English wire stories written for these tests, each with the agency's sign-off.
@@ -201,6 +201,26 @@ def test_the_prior_needs_a_majority():
     assert prior.language("a") is None and prior.language("b") == "de"
     assert prior.corpus == "de" or prior.corpus is None  # 4 of 7: de holds the corpus
     assert decide_prior({}).corpus is None
+
+
+PORTUGUESE = (
+    "O governo anunciou hoje um novo plano para a construção de casas na capital, e disse que os promotores "
+    "privados terão de pagar uma parte do custo das obras nos próximos cinco anos."
+)
+
+
+def test_function_words_must_agree_with_the_guess():
+    guesses = pl.DataFrame(
+        {
+            "prefix": [STORIES[0], STORIES[0], PORTUGUESE, GERMAN],
+            "lang": ["en", "sv", "pt", "zh"],
+            "lang_score": [0.99] * 4,
+        }
+    )
+    # English prose called Swedish has no Swedish words; Portuguese prose has Spanish
+    # function words but more Portuguese ones; German called Chinese: no word list, and
+    # the German lexicon fits clearly.
+    assert weigh(guesses)["trusted"].to_list() == [True, False, True, False]
 
 
 def test_function_word_fits_are_shares_of_words():

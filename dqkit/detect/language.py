@@ -8,10 +8,11 @@ only when the prefix gives enough to go on:
   :data:`MIN_LETTER_SHARE` of the characters that are not white space (earnings tables,
   price lists and score lines do not: detectors are confidently wrong on them);
 * a clear winner: the detector's probability is at least :data:`MIN_SCORE`;
-* the function words agree (:func:`function_word_fits`): where dqkit has a lexicon for the
-  guessed language its function words fit the text at least as well as any other
-  lexicon's, and a guess without a lexicon is not trusted on a text that one of the
-  lexicons clearly fits (:data:`CLEAR_FIT`).
+* the function words agree: the guessed language's common words (:func:`common_words`:
+  its lexicon's function words, else wordfreq's most frequent words) fit the text at
+  least as well as any lexicon's function words (:func:`function_word_fits`; Portuguese
+  prose has Spanish function words, but more Portuguese ones); a guess with no word list
+  at all is not trusted on a text that one of the lexicons clearly fits (:data:`CLEAR_FIT`).
 
 An untrusted guess is kept as a guess, but it never undoes another language's rules,
 and the corpus prior (:mod:`dqkit.detect.language_prior`) may settle it.
@@ -44,6 +45,7 @@ MIN_SCORE = 0.8
 # in a lexicon language scores 0.30-0.37 (median, Leipzig sentences), other languages
 # mostly under 0.15 (Spanish on Catalan and Portuguese text: up to 0.27).
 CLEAR_FIT = 0.2
+FREQUENT_WORDS = 50  # a language without a lexicon: wordfreq's most frequent words stand in for its function words
 MIN_SCRIPT_SHARE = 0.5
 WORD = r"[^\W\d_]+"
 
@@ -80,30 +82,79 @@ def function_word_fits(texts: pl.Series) -> pl.DataFrame:
     )
 
 
-def fit_of(fits: pl.DataFrame, lang: pl.Expr) -> pl.Expr:
-    """The fit of the language in ``lang`` per row of ``fits`` (0 for a language without a lexicon)."""
+# Scripts written without spaces between words: a word list cannot be counted on them.
+_UNSPACED = {script_of("zh"), script_of("ja"), script_of("th")}
+
+
+@functools.lru_cache(maxsize=256)
+def common_words(lang: str) -> tuple[str, ...] | None:
+    """The words whose share says how well ``lang`` fits a text: its lexicon's function
+    words; for a language without a lexicon, wordfreq's :data:`FREQUENT_WORDS` most frequent
+    words where wordfreq has a list of the language's own (it answers for Swahili with
+    English otherwise) and the language puts spaces between words; else None.
+
+    >>> common_words("pt")[:4], common_words("zh"), common_words("sw")
+    (('de', 'a', 'o', 'que'), None, None)
+    """
+    if lang in lexicon_languages():
+        return tuple(sorted(load_lexicon(lang).function_words))
+    if script_of(lang) in _UNSPACED:
+        return None
+    from wordfreq import available_languages, top_n_list
+
+    own = {"no": "nb"}.get(lang, lang)  # Norwegian: wordfreq has Bokmål
+    return tuple(top_n_list(own, FREQUENT_WORDS)) if own in available_languages() else None
+
+
+def own_fits(texts: pl.Series, langs: pl.Series) -> pl.Series:
+    """Per text, the share of its words that are :func:`common_words` of its language in
+    ``langs`` (null where that language has no word list).
+
+    >>> own_fits(pl.Series(["o gato e o cão", "the cat"]), pl.Series(["pt", "sw"])).to_list()
+    [0.6, None]
+    """
+    frame = pl.DataFrame({"_i": pl.int_range(texts.len(), eager=True), "text": texts, "lang": langs}).with_columns(
+        pl.col("lang").cast(pl.String).str.split("-").list.first()
+    )
+    parts = [pl.DataFrame(schema={"_i": pl.Int64, "fit": pl.Float64})]
+    for lang in frame["lang"].drop_nulls().unique().sort().to_list():
+        words = common_words(lang)
+        if words is None:
+            continue
+        rows = frame.filter(pl.col("lang") == lang)
+        tokens = pl.col("text").str.to_lowercase().str.extract_all(WORD)
+        share = tokens.list.eval(pl.element().is_in(list(words))).list.sum() / tokens.list.len().clip(lower_bound=1)
+        parts.append(rows.select("_i", share.cast(pl.Float64).alias("fit")))
+    fits = pl.concat(parts)
+    return frame.select("_i").join(fits, on="_i", how="left", maintain_order="left")["fit"]
+
+
+def fit_of(fits: pl.DataFrame, lang: pl.Series) -> pl.Expr:
+    """Per row of ``fits``, the column of the lexicon language in ``lang`` (0 for another)."""
     chosen = pl.lit(0.0)
     for name in fits.columns:
-        chosen = pl.when(lang == name).then(pl.col(name)).otherwise(chosen)
+        chosen = pl.when(pl.lit(lang) == name).then(pl.col(name)).otherwise(chosen)
     return chosen
 
 
-def agreement(fits: pl.DataFrame, lang: pl.Expr) -> pl.Expr:
-    """Whether the function words agree with the language in ``lang`` (see the module)."""
-    if not fits.columns:
-        return pl.lit(True)
+def agreement(fits: pl.DataFrame, lang: pl.Expr, own: pl.Expr) -> pl.Expr:
+    """Whether the function words agree with the language in ``lang``, whose own fit is
+    ``own`` (:func:`own_fits`; see the module)."""
     best_other = pl.lit(0.0)
     for name in fits.columns:
         best_other = pl.max_horizontal(best_other, pl.when(lang == name).then(0.0).otherwise(pl.col(name)))
-    has_lexicon = lang.is_in(fits.columns)
-    own = fit_of(fits, lang)
-    return pl.when(has_lexicon).then((own > 0) & (own >= best_other)).otherwise(best_other < CLEAR_FIT)
+    return pl.when(own.is_not_null()).then((own > 0) & (own >= best_other)).otherwise(best_other < CLEAR_FIT)
 
 
 def weigh(guesses: pl.DataFrame) -> pl.DataFrame:
     """``guesses`` (``prefix, lang, lang_score``) with ``trusted`` added (see the module)."""
     text = pl.col("prefix")
     fits = function_word_fits(guesses["prefix"])
+    # the lexicon languages' fits are columns of ``fits`` already; the others are counted
+    lexicon = guesses["lang"].str.split("-").list.first().is_in(fits.columns)
+    others = guesses["lang"].zip_with(~lexicon, pl.Series([None] * guesses.height, dtype=pl.String))
+    own = pl.Series("_own", own_fits(guesses["prefix"], others))
+    own = own.zip_with(~lexicon, fits.select(fit_of(fits, guesses["lang"].str.split("-").list.first())).to_series())
     letters, visible = letter_counts(text)
     lang = pl.col("lang").str.split("-").list.first()
     trusted = (
@@ -111,9 +162,11 @@ def weigh(guesses: pl.DataFrame) -> pl.DataFrame:
         & (letters >= MIN_TRUSTED_LETTERS)
         & (letters >= MIN_LETTER_SHARE * visible)
         & (pl.col("lang_score") >= MIN_SCORE)
-        & agreement(fits, lang)
+        & agreement(fits, lang, pl.col("_own"))
     )
-    return pl.concat([guesses, fits], how="horizontal").select(*guesses.columns, trusted.alias("trusted"))
+    return pl.concat([guesses, fits, own.to_frame()], how="horizontal").select(
+        *guesses.columns, trusted.alias("trusted")
+    )
 
 
 def identify(texts: Sequence[str], detector: str, prefix_chars: int = DEFAULT_PREFIX_CHARS) -> pl.DataFrame:
@@ -130,8 +183,8 @@ def identify(texts: Sequence[str], detector: str, prefix_chars: int = DEFAULT_PR
 
 def prior_fits(texts: pl.Series, guesses: pl.Series, priors: pl.Series) -> pl.Series:
     """Per text: whether the prior language fits it at least as well as the detector's
-    guess: its function words fit at least as well (:func:`function_word_fits`; 0 for a
-    language without a lexicon), and at least half the text's letters are in the prior's
+    guess: its common words fit at least as well (:func:`own_fits`; 0 for a language
+    without a word list), and at least half the text's letters are in the prior's
     script (a Chinese stub in an English file is no English text, though neither has
     English function words).
 
@@ -139,9 +192,13 @@ def prior_fits(texts: pl.Series, guesses: pl.Series, priors: pl.Series) -> pl.Se
     >>> prior_fits(texts, pl.Series(["id", "zh", "de"]), pl.Series(["en", "en", "en"])).to_list()
     [True, False, False]
     """
-    fits = function_word_fits(texts)
-    frame = pl.concat(
-        [pl.DataFrame({"text": texts, "guess": guesses, "prior": priors}).cast(pl.String), fits], how="horizontal"
+    frame = pl.DataFrame(
+        {
+            "text": texts,
+            "prior": priors,
+            "_prior_fit": own_fits(texts, priors).fill_null(0.0),
+            "_guess_fit": own_fits(texts, guesses).fill_null(0.0),
+        }
     )
     letters, _ = letter_counts(pl.col("text"))
     scripts = {lang: script_of(lang) for lang in priors.drop_nulls().unique().to_list()}
@@ -150,8 +207,7 @@ def prior_fits(texts: pl.Series, guesses: pl.Series, priors: pl.Series) -> pl.Se
         written = pl.col("prior").is_in([lang for lang, s in scripts.items() if s == script])
         share = pl.col("text").str.count_matches(script) / letters.clip(lower_bound=1)
         in_script = pl.when(written).then(share >= MIN_SCRIPT_SHARE).otherwise(in_script)
-    guess = pl.col("guess").str.split("-").list.first()
-    return frame.select(((fit_of(fits, pl.col("prior")) >= fit_of(fits, guess)) & in_script).alias("fits")).to_series()
+    return frame.select(((pl.col("_prior_fit") >= pl.col("_guess_fit")) & in_script).alias("fits")).to_series()
 
 
 def speaks_for(lines: pl.DataFrame, detector: str) -> pl.Series:
@@ -159,7 +215,7 @@ def speaks_for(lines: pl.DataFrame, detector: str) -> pl.Series:
     languages of a rule that hit the line): whether the line's own evidence points to one
     of the rule's languages rather than the document's. It does when the detector names one
     of them for the line, or when one of their lexicons fits the line better than the
-    document language's (a German menu line on a French page; a French sentence that a
+    document language's common words (a German menu line on a French page; a French sentence that a
     German pattern happens to match does not).
 
     >>> lines = pl.DataFrame({"line": ["Startseite | Impressum | Kontakt | Datenschutz", "Photos : la mer et le ciel"],
@@ -170,13 +226,13 @@ def speaks_for(lines: pl.DataFrame, detector: str) -> pl.Series:
     found = get_detector(detector).detect([prefix(line, DEFAULT_PREFIX_CHARS) for line in lines["line"]])
     named = pl.Series([lang.split("-")[0] for lang, _ in found], dtype=pl.String)
     fits = function_word_fits(lines["line"])
-    doc_lang = pl.col("lang").str.split("-").list.first()
     rule_fit = pl.lit(0.0)
     for name in fits.columns:
         rule_fit = pl.max_horizontal(rule_fit, pl.when(pl.col("rule_langs").list.contains(name)).then(pl.col(name)))
-    frame = pl.concat([lines.select("lang", "rule_langs").with_columns(named.alias("_named")), fits], how="horizontal")
+    doc_fit = own_fits(lines["line"], lines["lang"]).fill_null(0.0).alias("_doc_fit")
+    frame = pl.concat([lines.select("rule_langs").with_columns(named.alias("_named"), doc_fit), fits], how="horizontal")
     return frame.select(
-        (pl.col("rule_langs").list.contains(pl.col("_named")) | (rule_fit > fit_of(fits, doc_lang))).alias("speaks")
+        (pl.col("rule_langs").list.contains(pl.col("_named")) | (rule_fit > pl.col("_doc_fit"))).alias("speaks")
     )["speaks"]
 
 
