@@ -149,24 +149,30 @@ def agreement(fits: pl.DataFrame, lang: pl.Expr, own: pl.Expr) -> pl.Expr:
 def weigh(guesses: pl.DataFrame) -> pl.DataFrame:
     """``guesses`` (``prefix, lang, lang_score``) with ``trusted`` added (see the module)."""
     text = pl.col("prefix")
-    fits = function_word_fits(guesses["prefix"])
-    # the lexicon languages' fits are columns of ``fits`` already; the others are counted
-    lexicon = guesses["lang"].str.split("-").list.first().is_in(fits.columns)
-    others = guesses["lang"].zip_with(~lexicon, pl.Series([None] * guesses.height, dtype=pl.String))
-    own = pl.Series("_own", own_fits(guesses["prefix"], others))
-    own = own.zip_with(~lexicon, fits.select(fit_of(fits, guesses["lang"].str.split("-").list.first())).to_series())
     letters, visible = letter_counts(text)
     lang = pl.col("lang").str.split("-").list.first()
-    trusted = (
+    enough = guesses.select(
         (pl.col("lang") != UNDETERMINED)
         & (letters >= MIN_TRUSTED_LETTERS)
         & (letters >= MIN_LETTER_SHARE * visible)
         & (pl.col("lang_score") >= MIN_SCORE)
-        & agreement(fits, lang, pl.col("_own"))
+    ).to_series()
+    fits = function_word_fits(guesses["prefix"])
+    # The lexicon languages' fits are columns of ``fits``; the others are counted, and only
+    # where the rest of the evidence holds (a table guessed Indonesian needs no word list).
+    base = guesses.select(lang).to_series()
+    lexicon = base.is_in(fits.columns)
+    counted = guesses["lang"].zip_with(enough & ~lexicon, pl.Series([None] * guesses.height, dtype=pl.String))
+    own = pl.Series("_own", own_fits(guesses["prefix"], counted)).zip_with(
+        ~lexicon, fits.select(fit_of(fits, base)).to_series()
     )
-    return pl.concat([guesses, fits, own.to_frame()], how="horizontal").select(
-        *guesses.columns, trusted.alias("trusted")
+    trusted = (
+        enough
+        & pl.concat([fits, own.to_frame()], how="horizontal")
+        .select(agreement(fits, pl.lit(base), pl.col("_own")))
+        .to_series()
     )
+    return guesses.with_columns(trusted.alias("trusted"))
 
 
 def identify(texts: Sequence[str], detector: str, prefix_chars: int = DEFAULT_PREFIX_CHARS) -> pl.DataFrame:
