@@ -26,7 +26,6 @@ BYTES_REPLACED = "_bytes_replaced"  # undecodable bytes that reading replaced by
 LANG_GIVEN = "_lang_given"  # the --lang-field value as read
 LANG_SCORE_GIVEN = "_lang_score_given"  # the input's lang_score (a cleaned corpus), kept with a given language
 LANG_HINT = "_lang_hint"  # the language the input gave (--lang-field), as a 2-3 letter code
-TRUSTED = "_trusted"  # the detected language rests on enough evidence to undo other languages' rules
 LANG_BY = "_lang_by"  # how ``lang`` was decided: one of dqkit.kinds.LanguageBy
 SOURCE = "_source"  # where a document comes from: the input file, a .txt file's folder, or --source-field
 AS_READ = "_as_read"  # the text as read, for rejects (nothing is lost)
@@ -47,7 +46,7 @@ BLANK = "_blank"  # nothing left of the line for the rules to see
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
 SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
 LANG_SCORE = "lang_score"  # how sure the language is (dqkit.stages.language), on clean rows
-INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_SCORE_GIVEN, LANG_HINT, TRUSTED, LANG_BY, SOURCE, CARRIED)
+INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_SCORE_GIVEN, LANG_HINT, LANG_BY, SOURCE, CARRIED)
 
 INTEGER = (pl.Int32, pl.Int64)
 

@@ -36,14 +36,14 @@ from dqkit.detect.langid import UNDETERMINED, get_detector, letter_counts, scrip
 from dqkit.normalize.lexicon import lexicon_languages, load_lexicon
 
 DEFAULT_PREFIX_CHARS = 600
-# langdetect and its peers are confidently wrong on short text: every Reuters misfire of
-# langdetect had under 100 letters in its prefix (benchmarks/RESULTS.md, language section).
+# Detectors are confidently wrong on short text: langdetect's Reuters misfires have a median
+# of 67 letters in their prefix, its right answers 409 (a survey of detectors for issue 14).
 MIN_TRUSTED_LETTERS = 100
 MIN_LETTER_SHARE = 0.6
 MIN_SCORE = 0.8
 # A lexicon language whose function words make up a fifth of the words fits the text: prose
 # in a lexicon language scores 0.30-0.37 (median, Leipzig sentences), other languages
-# mostly under 0.15 (Spanish on Catalan and Portuguese text: up to 0.27).
+# mostly under 0.15 (Spanish on Catalan text: 0.23, on Portuguese 0.17).
 CLEAR_FIT = 0.2
 FREQUENT_WORDS = 50  # a language without a lexicon: wordfreq's most frequent words stand in for its function words
 MIN_SCRIPT_SHARE = 0.5
@@ -129,11 +129,11 @@ def own_fits(texts: pl.Series, langs: pl.Series) -> pl.Series:
     return frame.select("_i").join(fits, on="_i", how="left", maintain_order="left")["fit"]
 
 
-def fit_of(fits: pl.DataFrame, lang: pl.Series) -> pl.Expr:
-    """Per row of ``fits``, the column of the lexicon language in ``lang`` (0 for another)."""
-    chosen = pl.lit(0.0)
+def fit_of(fits: pl.DataFrame, lang: pl.Expr) -> pl.Expr:
+    """Per row of ``fits``, the column of the lexicon language in ``lang`` (null for another)."""
+    chosen = pl.lit(None, dtype=pl.Float64)
     for name in fits.columns:
-        chosen = pl.when(pl.lit(lang) == name).then(pl.col(name)).otherwise(chosen)
+        chosen = pl.when(lang == name).then(pl.col(name)).otherwise(chosen)
     return chosen
 
 
@@ -158,21 +158,17 @@ def weigh(guesses: pl.DataFrame) -> pl.DataFrame:
         & (pl.col("lang_score") >= MIN_SCORE)
     ).to_series()
     fits = function_word_fits(guesses["prefix"])
-    # The lexicon languages' fits are columns of ``fits``; the others are counted, and only
-    # where the rest of the evidence holds (a table guessed Indonesian needs no word list).
+    # A lexicon language's fit is a column of ``fits``; another's is counted, and only where
+    # the rest of the evidence holds (a table guessed Indonesian needs no word list).
     base = guesses.select(lang).to_series()
-    lexicon = base.is_in(fits.columns)
-    counted = guesses["lang"].zip_with(enough & ~lexicon, pl.Series([None] * guesses.height, dtype=pl.String))
-    own = pl.Series("_own", own_fits(guesses["prefix"], counted)).zip_with(
-        ~lexicon, fits.select(fit_of(fits, base)).to_series()
+    counted = base.zip_with(enough & ~base.is_in(fits.columns), pl.Series([None] * guesses.height, dtype=pl.String))
+    frame = pl.concat(
+        [fits, pl.DataFrame({"_lang": base, "_counted": own_fits(guesses["prefix"], counted)})], how="horizontal"
     )
-    trusted = (
-        enough
-        & pl.concat([fits, own.to_frame()], how="horizontal")
-        .select(agreement(fits, pl.lit(base), pl.col("_own")))
-        .to_series()
+    own = pl.coalesce(fit_of(fits, pl.col("_lang")), pl.col("_counted"))
+    return guesses.with_columns(
+        (enough & frame.select(agreement(fits, pl.col("_lang"), own)).to_series()).alias("trusted")
     )
-    return guesses.with_columns(trusted.alias("trusted"))
 
 
 def identify(texts: Sequence[str], detector: str, prefix_chars: int = DEFAULT_PREFIX_CHARS) -> pl.DataFrame:

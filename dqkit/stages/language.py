@@ -9,7 +9,7 @@ import polars as pl
 from dqkit.assemble import clean_lines, out_of_language
 from dqkit.detect.langid import UNDETERMINED
 from dqkit.detect.language import given_language, identify, prefix, prior_fits, speaks_for
-from dqkit.frames import DOC, LANG_BY, LANG_GIVEN, LANG_HINT, LANG_SCORE_GIVEN, SOURCE, TRUSTED
+from dqkit.frames import DOC, LANG_BY, LANG_GIVEN, LANG_HINT, LANG_SCORE_GIVEN, SOURCE
 from dqkit.kinds import LanguageBy
 from dqkit.normalize.lexicon import has_word_frequencies
 from dqkit.stages.base import Batch, StageContext
@@ -29,7 +29,8 @@ class GivenLanguage:
 
 
 class DetectLanguage:
-    """``lang``, ``lang_score``, ``_trusted`` and ``_lang_by`` (:class:`LanguageBy`).
+    """``lang``, ``lang_score`` and ``_lang_by`` (:class:`LanguageBy`; ``trusted`` where the
+    detection rests on enough evidence to undo other languages' rules).
     Detection reads the cleaned text, so that boilerplate in another language does not
     decide it. The survey counts, per source, the documents whose language is given or
     detected with trust: the corpus prior is decided from them."""
@@ -46,17 +47,17 @@ class DetectLanguage:
             .select(DOC)
             .join(batch.lines.texts.select(DOC, "text"), on=DOC, how="inner", maintain_order="left")
         )
-        schema = {DOC: pl.Int64, "_detected": pl.String, "lang_score": pl.Float64, TRUSTED: pl.Boolean}
+        schema = {DOC: pl.Int64, "_detected": pl.String, "lang_score": pl.Float64, "_trusted": pl.Boolean}
         detected = pl.DataFrame(schema=schema)
         if options.detect_language and not to_detect.is_empty():
             found = identify(to_detect["text"].to_list(), options.langid, options.lang_prefix_chars)
             detected = pl.concat([to_detect.select(DOC), found], how="horizontal").rename(
-                {"lang": "_detected", "trusted": TRUSTED}
+                {"lang": "_detected", "trusted": "_trusted"}
             )
         by = (
             pl.when(pl.col(LANG_HINT).is_not_null())
             .then(pl.lit(LanguageBy.GIVEN))
-            .when(pl.col(TRUSTED))
+            .when(pl.col("_trusted"))
             .then(pl.lit(LanguageBy.TRUSTED))
             .when(pl.col("_detected").is_not_null() & (pl.col("_detected") != UNDETERMINED))
             .then(pl.lit(LanguageBy.UNTRUSTED))
@@ -65,7 +66,6 @@ class DetectLanguage:
         batch.docs = (
             docs.join(detected.select(list(schema)), on=DOC, how="left", maintain_order="left")
             .with_columns(
-                pl.col(TRUSTED).fill_null(False),
                 # a given language keeps the input's score (a cleaned corpus cleaned again)
                 pl.when(pl.col(LANG_HINT).is_null()).then("lang_score").otherwise(LANG_SCORE_GIVEN).alias("lang_score"),
             )
@@ -79,7 +79,7 @@ class DetectLanguage:
                 by.alias(LANG_BY),
             )
             .with_columns(pl.when(pl.col(LANG_BY) != LanguageBy.NONE).then("lang_score").alias("lang_score"))
-            .drop("_detected")
+            .drop("_detected", "_trusted")
         )
         evidence = batch.docs.filter(pl.col(LANG_BY).is_in([LanguageBy.GIVEN, LanguageBy.TRUSTED]))
         code = pl.coalesce(pl.col(LANG_HINT), pl.col("lang"))
@@ -156,7 +156,7 @@ class Rescope:
     def run(self, batch: Batch, context: StageContext) -> None:
         assert batch.lines is not None, "the rules run before rescoping"
         rules = context.rules.rules
-        trusted = batch.docs.filter(pl.col(TRUSTED)).select(DOC, "lang")
+        trusted = batch.docs.filter(pl.col(LANG_BY) == LanguageBy.TRUSTED).select(DOC, "lang")
         foreign = out_of_language(batch.lines.hits, rules, trusted)
         if foreign.is_empty():
             return
