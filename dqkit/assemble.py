@@ -7,6 +7,9 @@ are folded so the clean text has no holes: a blank line is dropped when a remova
 between it and the previous kept blank line, or when removals leave it at the very
 start or end of the document. Every dropped line, blank or not, is an edit.
 
+A ``drop_span`` rule cuts its span from the start or the end of a line and keeps the
+rest (:func:`cut_spans`); a line a ``drop_line`` rule removes is not cut.
+
 >>> import polars as pl
 >>> from dqkit.rules.engine import line_table
 >>> docs = pl.DataFrame({"_doc": [0], "text": ["Body.\\n\\nFooter\\n\\nMore footer"], "_lang_hint": [None]},
@@ -25,9 +28,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS
+from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS, MATCH
 from dqkit.kinds import EditKind
-from dqkit.rules.engine import line_table, match_lines
+from dqkit.rules.engine import PUNCT_ONLY, QUOTE_FOLDS, ZERO_WIDTH, line_table, match_lines, normalise_for_match
+from dqkit.rules.model import RegexMatch
 from dqkit.rules.schema import Rule
 
 
@@ -58,22 +62,33 @@ def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col("_folded").fill_null(False))
 
 
-def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def assemble(
+    lines: pl.DataFrame, removed: pl.DataFrame, cut: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Apply removals to the line table.
 
-    ``removed`` holds ``_doc, line_no, rule_id`` for each line a rule removes. Returns
+    ``removed`` holds ``_doc, line_no, rule_id`` for each line a rule removes; ``cut``
+    (``_doc, line_no, line``) the lines whose spans were cut, as they are left. Returns
     (per document: ``_doc, text, line_nos`` (the original number of each kept line),
-    ``chars_in, chars_removed`` (characters of non-blank lines); the edits of
-    kind ``line_removed`` and ``blank_line_folded``).
+    ``chars_in, chars_removed`` (characters of non-blank lines; the characters of a cut
+    span are removed ones); the edits of kind ``line_removed`` and ``blank_line_folded``).
     """
     marked = _mark(lines, removed)
+    cut_chars = pl.lit(0, dtype=pl.Int64)
+    if cut is not None and not cut.is_empty():
+        marked = marked.join(cut.rename({"line": "_cut"}), on=[DOC, "line_no"], how="left", maintain_order="left")
+        cut_chars = (pl.col(LINE_CHARS).cast(pl.Int64) - pl.col("_cut").str.len_chars()).fill_null(0)
+        marked = marked.with_columns(cut_chars.alias("_cut_chars"), pl.coalesce("_cut", "line").alias("line"))
+        cut_chars = pl.col("_cut_chars")
     keep = ~pl.col("_removed") & ~pl.col("_folded")
     content_chars = pl.when(~pl.col(BLANK)).then(pl.col(LINE_CHARS)).otherwise(0)
     texts = marked.group_by(DOC, maintain_order=True).agg(
         pl.col("line").filter(keep).str.join("\n").alias("text"),
         pl.col("line_no").filter(keep).alias("line_nos"),
         content_chars.sum().cast(pl.Int64).alias("chars_in"),
-        content_chars.filter(pl.col("_removed")).sum().cast(pl.Int64).alias("chars_removed"),
+        (content_chars.filter(pl.col("_removed")).sum() + cut_chars.filter(keep).sum())
+        .cast(pl.Int64)
+        .alias("chars_removed"),
     )
     edits = marked.filter(pl.col("_removed") | pl.col("_folded")).select(
         DOC,
@@ -89,12 +104,116 @@ def assemble(lines: pl.DataFrame, removed: pl.DataFrame) -> tuple[pl.DataFrame, 
     return texts, edits
 
 
+# What the normalised copy of a line drops at its edges (white space, zero-width characters).
+_EDGE = "[\\s" + "".join(f"\\x{{{ord(c):04x}}}" for c in ZERO_WIDTH) + "]*"
+
+
+def _cut_pattern(match: RegexMatch) -> str:
+    """The regex that finds a ``drop_span`` rule's span for cutting it: ``dqspan`` is the
+    span with the white space at its seam, ``dqedge`` the white space at the line's outer
+    edge (kept at the start of a line, dropped at its end)."""
+    body = "|".join(f"(?:{p})" for p in match.patterns)
+    flag = "(?i)" if match.case == "insensitive" else ""
+    if match.anchor == "line_start":
+        return rf"{flag}^(?P<dqedge>{_EDGE})(?P<dqspan>(?:{body})\s*)"
+    return rf"{flag}(?P<dqspan>\s*(?:{body}))(?P<dqedge>{_EDGE})$"
+
+
+def _cut(target: pl.Expr, source: pl.Expr, pattern: str, anchor: str) -> pl.Expr:
+    """``source`` with the span that ``pattern`` finds on ``target`` cut out (null where it
+    finds none); ``target`` is ``source`` or a copy of the same length in characters."""
+    groups = target.str.extract_groups(pattern)
+    edge, span = groups.struct.field("dqedge").str.len_chars(), groups.struct.field("dqspan").str.len_chars()
+    if anchor == "line_start":
+        return source.str.slice(0, edge) + source.str.slice(edge + span)
+    return source.str.slice(0, source.str.len_chars() - span - edge)
+
+
+def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cut the spans of the ``drop_span`` hits (``_doc, line_no, rule, rule_id``) from
+    their lines (the line table's ``line``, ``_m``).
+
+    A line gets at most one cut at its start and one at its end: the first rule in rule
+    order for each, the start first. The span is found on the normalised line, as rules
+    see it, and cut from the line as read: the same pattern runs on the line as read (with
+    its quotes folded, which keeps its length), and the cut stands only where what is left
+    of the two is the same text once normalised. A cut that would leave nothing but white
+    space and punctuation is not made: emptying a line is for ``drop_line`` rules.
+    Returns (``_doc, line_no, line``: each cut line as left; the ``span_removed`` edits,
+    one per cut, ``before`` and ``after`` the cut).
+    """
+    span_rules = {
+        i: rule.match
+        for i, rule in enumerate(rules)
+        if rule.action == "drop_span" and isinstance(rule.match, RegexMatch)
+    }
+    empty = pl.DataFrame(schema={DOC: pl.Int64, "line_no": pl.Int32, "line": pl.String})
+    spans = hits.filter(pl.col("rule").is_in(list(span_rules)))
+    if spans.is_empty():
+        return empty, pl.DataFrame(schema=EDITS)
+    anchors = pl.DataFrame(
+        {"rule": list(span_rules), "_anchor": [m.anchor for m in span_rules.values()]},
+        schema={"rule": pl.Int32, "_anchor": pl.String},
+    )
+    first = (
+        spans.join(anchors, on="rule")
+        .sort(DOC, "line_no", "rule")
+        .group_by(DOC, "line_no", "_anchor", maintain_order=True)
+        .agg(pl.col("rule").first(), pl.col("rule_id").first())
+    )
+    current = lines.join(first.select(DOC, "line_no").unique(), on=[DOC, "line_no"], how="semi").select(
+        DOC,
+        "line_no",
+        "line",
+        pl.col("line").str.replace_many(list(QUOTE_FOLDS), list(QUOTE_FOLDS.values())).alias("_folded"),
+        pl.col(MATCH),
+    )
+    edits = []
+    for anchor in ("line_start", "line_end"):
+        todo = current.join(first.filter(pl.col("_anchor") == anchor), on=[DOC, "line_no"], how="inner")
+        for i, match in span_rules.items():
+            if match.anchor != anchor:
+                continue
+            pattern = _cut_pattern(match)
+            cut = todo.filter(pl.col("rule") == i).with_columns(
+                _cut(pl.col("_folded"), pl.col("line"), pattern, anchor).alias("_line"),
+                _cut(pl.col("_folded"), pl.col("_folded"), pattern, anchor).alias("_folded_cut"),
+                normalise_for_match(_cut(pl.col(MATCH), pl.col(MATCH), pattern, anchor)).alias("_match"),
+            )
+            made = cut.filter(
+                (normalise_for_match(pl.col("_line")) == pl.col("_match")) & ~pl.col("_match").str.contains(PUNCT_ONLY)
+            )
+            edits.append(
+                made.select(
+                    DOC,
+                    "line_no",
+                    pl.lit(EditKind.SPAN_REMOVED).alias("kind"),
+                    "rule_id",
+                    pl.col("line").alias("before"),
+                    pl.col("_line").alias("after"),
+                )
+            )
+            current = current.update(
+                made.select(
+                    DOC,
+                    "line_no",
+                    pl.col("_line").alias("line"),
+                    pl.col("_folded_cut").alias("_folded"),
+                    pl.col("_match").alias(MATCH),
+                ),
+                on=[DOC, "line_no"],
+            )
+    span_edits = pl.concat([pl.DataFrame(schema=EDITS), *(e.cast(EDITS) for e in edits)])
+    cut_lines = current.join(span_edits.select(DOC, "line_no").unique(), on=[DOC, "line_no"], how="semi")
+    return cut_lines.select(DOC, "line_no", "line"), span_edits
+
+
 @dataclass
 class LineOutcome:
     hits: pl.DataFrame  # _doc, line_no, rule, rule_id, action, line: every hit
     doc_drops: pl.DataFrame  # _doc, rule_id, line_no: documents a drop_doc rule rejects
     texts: pl.DataFrame  # _doc, text, line_nos, chars_in, chars_removed (the other documents)
-    edits: pl.DataFrame  # line_removed, blank_line_folded and line_flagged edits
+    edits: pl.DataFrame  # line_removed, blank_line_folded, line_flagged and span_removed edits
 
     def replace(self, other: LineOutcome) -> LineOutcome:
         """This outcome with the documents that ``other`` covers taken from ``other``."""
@@ -137,7 +256,10 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame 
         .group_by(DOC, "line_no", maintain_order=True)
         .agg(pl.col("rule_id").first())
     )
-    texts, line_edits = assemble(lines, removed)
+    cut, span_edits = cut_spans(
+        lines.join(removed.select(DOC, "line_no"), on=[DOC, "line_no"], how="anti"), hits, rules
+    )
+    texts, line_edits = assemble(lines, removed, cut)
     flags = (
         hits.filter(pl.col("action") == "flag")
         .join(removed.select(DOC, "line_no"), on=[DOC, "line_no"], how="anti")
@@ -151,7 +273,7 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame 
             pl.lit(None, dtype=pl.String).alias("after"),
         )
     )
-    edits = pl.concat([line_edits.cast(EDITS), flags.cast(EDITS)]).sort(DOC, "line_no", maintain_order=True)
+    edits = pl.concat([line_edits.cast(EDITS), flags.cast(EDITS), span_edits]).sort(DOC, "line_no", maintain_order=True)
     return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
 
 

@@ -42,6 +42,12 @@ class EditKind(StrEnum):
         False,
         "a blank line left next to a removed one was dropped, so the clean text has no holes",
     )
+    SPAN_REMOVED = (
+        "span_removed",
+        REMOVAL,
+        False,
+        "a `drop_span` rule cut a span at the start or end of the line; `before` the line, `after` what is left",
+    )
     LINE_FLAGGED = "line_flagged", FLAG, False, "a `flag` rule marked the line; it stays"
     UNICODE_FIXED = (
         "unicode_fixed",

@@ -4,7 +4,7 @@
     paths = ["my-rules/"]             # rule folders loaded after the built-in packs
     disable = ["de.header.*"]         # rule ids or globs that never run
     [rules.actions]
-    "en.cta.*" = "flag"               # change what matching rules do: drop_line, drop_doc, flag
+    "en.cta.*" = "flag"               # change what matching rules do: drop_line, drop_span, drop_doc, flag
 
 The same file holds the ``[[gates]]`` of ``dqkit check`` (see ``dqkit.report.gates``).
 Paths are relative to the file that names them. The first of ``dqkit.toml`` and

@@ -99,8 +99,9 @@ def _phrase_match(target: pl.Expr, phrases: tuple[str, ...], anchor: str) -> pl.
     listed = list(phrases)
     if anchor == "anywhere":
         return target.str.contains_any(listed)
-    if anchor == "line_start":
-        return target.str.contains("^(?:" + "|".join(pl.escape_regex(p) for p in listed) + ")")
+    if anchor in ("line_start", "line_end"):
+        alternatives = "(?:" + "|".join(pl.escape_regex(p) for p in listed) + ")"
+        return target.str.contains("^" + alternatives if anchor == "line_start" else alternatives + "$")
     remainder = target.str.replace_many(listed, [""] * len(listed), leftmost=True)
     return target.str.contains_any(listed) & remainder.str.contains(PUNCT_ONLY)
 

@@ -54,6 +54,12 @@ def explain_rule(rule: Rule) -> str:
     if rule.exception_regex or rule.exception_phrases:
         lines.append("unless:    " + "; ".join([*rule.exception_regex, *rule.exception_phrases]))
     lines.append(f"action:    {rule.action} (severity {rule.severity})")
+    if rule.action == "drop_span":
+        end = "start" if getattr(rule.match, "anchor", "") == "line_start" else "end"
+        lines.append(
+            f"cuts:      the matched span at the {end} of the line; the rest stays "
+            "(no cut where only white space and punctuation would be left)"
+        )
     for group, examples in rule.examples.items():
         for example in examples:
             text = example.text.replace("\n", "\n             ")

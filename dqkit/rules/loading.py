@@ -10,7 +10,7 @@ from dqkit.errors import RuleFileError
 from dqkit.rules.config import RuleConfig
 from dqkit.rules.diagnostics import Problems
 from dqkit.rules.model import Rule
-from dqkit.rules.schema import parse_rule_file
+from dqkit.rules.schema import parse_rule_file, span_problem
 from dqkit.rules.yamlpos import Position, RuleSyntaxError, load_yaml
 
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -134,6 +134,11 @@ def _apply_config(rules: list[Rule], config: RuleConfig, loaded: Loaded) -> list
     kept = [rule for rule in rules if not any(fnmatch.fnmatchcase(rule.id, p) for p in config.disable)]
     for pattern, action in config.actions.items():
         kept = [replace(rule, action=action) if fnmatch.fnmatchcase(rule.id, pattern) else rule for rule in kept]
+    for rule in kept:
+        if rule.action == "drop_span" and (problem := span_problem(rule.match)):
+            loaded.problems.add(
+                Position(config.source), f"rules.actions makes {rule.id} ({rule.where}) drop_span: {problem}"
+            )
     return kept
 
 

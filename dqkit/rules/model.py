@@ -21,7 +21,7 @@ class RegexMatch:
     kind: ClassVar[str] = "regex"
     patterns: tuple[str, ...]
     case: str = "sensitive"  # sensitive | insensitive
-    anchor: str = "anywhere"  # anywhere | line_start | full_line
+    anchor: str = "anywhere"  # anywhere | line_start | line_end | full_line
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,14 @@ def regex_pattern(patterns: tuple[str, ...], anchor: str, case: str) -> str:
 
     >>> regex_pattern(("PREV", "NEXT"), "line_start", "insensitive")
     '(?i)^(?:(?:PREV)|(?:NEXT))'
+    >>> regex_pattern((" (AFP)", " (dpa)"), "line_end", "sensitive")
+    '(?:(?: (AFP))|(?: (dpa)))$'
     """
     body = "|".join(f"(?:{p})" for p in patterns)
     if anchor == "line_start":
         body = f"^(?:{body})"
+    elif anchor == "line_end":
+        body = f"(?:{body})$"
     elif anchor == "full_line":
         body = rf"^[\p{{P}}\p{{S}}\s]*(?:{body})[\p{{P}}\p{{S}}\s]*$"
     return ("(?i)" if case == "insensitive" else "") + body

@@ -34,11 +34,12 @@ from dqkit.rules.prefilter import has_unbounded_repeat
 from dqkit.rules.yamlpos import LocatedDict, LocatedList, Position
 
 SCHEMA_TAG = "dqkit/rules@1"
-ACTIONS = ("drop_line", "drop_doc", "flag")
+ACTIONS = ("drop_line", "drop_span", "drop_doc", "flag")
 SEVERITIES = ("error", "warning", "info")
 STATUSES = ("experimental", "stable", "deprecated")
 CASES = ("sensitive", "insensitive")
-ANCHORS = ("anywhere", "line_start", "full_line")
+ANCHORS = ("anywhere", "line_start", "line_end", "full_line")
+SPAN_ANCHORS = ("line_start", "line_end")
 ID_RE = re.compile(r"^(any|[a-z]{2,3})\.[a-z0-9]+(?:[-_][a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANG_RE = re.compile(r"^(any|[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 
@@ -256,6 +257,25 @@ def _parse_match(raw, where: Position, fragments: Fragments, problems: Problems)
     return RegexMatch(patterns, case, anchor)
 
 
+def span_problem(match: Match) -> str | None:
+    """Why a rule with ``match`` cannot be a ``drop_span`` rule, or None: the span is cut
+    from one end of the line, so it must be a regex anchored at that end.
+
+    >>> span_problem(RegexMatch(("[A-Z]+: ",), anchor="line_start")) is None
+    True
+    >>> span_problem(RegexMatch(("[A-Z]+: ",)))
+    "a drop_span rule needs anchor: line_start or line_end (the span is cut from one end of the line), not 'anywhere'"
+    """
+    if not isinstance(match, RegexMatch):
+        return f"a drop_span rule needs a regex anchored at line_start or line_end, not {match.kind}"
+    if match.anchor not in SPAN_ANCHORS:
+        return (
+            "a drop_span rule needs anchor: line_start or line_end (the span is cut from one end of the line), "
+            f"not {match.anchor!r}"
+        )
+    return None
+
+
 def _parse_where(raw, where: Position, problems: Problems) -> LineGuards:
     if raw is None:
         return LineGuards()
@@ -306,7 +326,8 @@ def _warn_broad(raw: LocatedDict, match: Match, action: str, guards: LineGuards,
         or guards.head_lines is not None
         or guards.tail_lines is not None
     )
-    if action != "flag" and not guarded:
+    # A drop_span rule keeps the line: a long body paragraph is what it cuts a dateline from.
+    if action in ("drop_line", "drop_doc") and not guarded:
         problems.warn(
             raw.where("match"),
             "a removing rule without max_line_chars, position or a full_line anchor can hit long body paragraphs",
@@ -364,6 +385,9 @@ def parse_rule(
     fragments.warn_unused(problems)
     guards = _parse_where(merged.get("where"), merged.where("where"), problems)
     action = _choice(merged, "action", ACTIONS, "drop_line", problems)
+    if action == "drop_span" and match is not None and (problem := span_problem(match)):
+        at = raw["match"].where("anchor") if isinstance(match, RegexMatch) and "anchor" in raw["match"] else None
+        problems.add(at or raw.where("match"), problem)
     status = _choice(merged, "status", STATUSES, "stable", problems)
     severity = _choice(merged, "severity", SEVERITIES, "warning", problems)
     is_repeat = isinstance(match, RepeatMatch)

@@ -24,11 +24,11 @@ class MatchRules:
 
 
 class Assemble:
-    """The final verdicts: removed, folded and flagged lines become edits, documents a
-    ``drop_doc`` rule hit become rejects, and the others carry their clean text on."""
+    """The final verdicts: removed, folded and flagged lines and cut spans become edits,
+    documents a ``drop_doc`` rule hit become rejects, and the others carry their clean text on."""
 
     name = "assemble"
-    edit_kinds = (EditKind.LINE_REMOVED, EditKind.BLANK_LINE_FOLDED, EditKind.LINE_FLAGGED)
+    edit_kinds = (EditKind.LINE_REMOVED, EditKind.BLANK_LINE_FOLDED, EditKind.LINE_FLAGGED, EditKind.SPAN_REMOVED)
     reject_reasons = (RejectReason.RULE_DROPPED,)
 
     def run(self, batch: Batch, context: StageContext) -> None:
