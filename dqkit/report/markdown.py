@@ -128,6 +128,7 @@ def _rules(report: dict) -> list[str]:
                 s["hits"],
                 s["documents"],
                 s["lines_removed"],
+                s.get("spans_removed", 0),
                 s["samples"][0]["text"][:SAMPLE_CHARS] if s["samples"] else "",
             ]
             for rule_id, s in ordered
@@ -135,7 +136,7 @@ def _rules(report: dict) -> list[str]:
         lines += [
             "## Rules that fired",
             "",
-            *_table(["rule", "action", "hits", "documents", "lines removed", "example"], rows),
+            *_table(["rule", "action", "hits", "documents", "lines removed", "spans cut", "example"], rows),
         ]
     lines += _counts_table("Edits by kind", ["kind", "rows"], report["edits_by_kind"])
     return lines + _counts_table("Unicode repairs", ["fix", "lines"], report["unicode"]["fixes"])

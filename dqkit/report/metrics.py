@@ -21,7 +21,7 @@ from dqkit.errors import DqkitError
 from dqkit.io.atomic import json_kind, read_json
 
 REPORT_SCHEMA_FAMILY = "dqkit/report@1"
-RULE_FIELDS = ("hits", "documents", "lines_removed")
+RULE_FIELDS = ("hits", "documents", "lines_removed", "spans_removed")
 
 
 class ReportError(DqkitError):
@@ -70,6 +70,7 @@ REPORT_SHAPE = {
                 "hits": float,
                 "documents": float,
                 "lines_removed": float,
+                "spans_removed": float,
                 "samples": [{"doc_id": _Required(str), "line_no": _Required(float), "text": _Required(str)}],
             }
         }

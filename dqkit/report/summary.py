@@ -70,7 +70,10 @@ def _counts(frame: pl.DataFrame, column: str) -> dict:
 
 def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
     hits = hits.join(ids, on=DOC, how="left", maintain_order="left")
-    removed = edits.filter(pl.col("kind") == EditKind.LINE_REMOVED).group_by("rule_id").len(name="removed")
+    removed = edits.group_by("rule_id").agg(
+        (pl.col("kind") == EditKind.LINE_REMOVED).sum().alias("removed"),
+        (pl.col("kind") == EditKind.SPAN_REMOVED).sum().alias("spans"),
+    )
     per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col(DOC).n_unique().alias("documents"))
     samples = hits.sort(DOC, "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
     stats = {}
@@ -86,6 +89,7 @@ def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFram
             "hits": int(row["hits"][0]),
             "documents": int(row["documents"][0]),
             "lines_removed": int(row["removed"][0]),
+            "spans_removed": int(row["spans"][0]),
             "message": rule.message,
             "samples": [
                 {"doc_id": d, "line_no": int(n), "text": (t or "")[:SAMPLE_CHARS]}
