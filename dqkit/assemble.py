@@ -31,7 +31,7 @@ import polars as pl
 from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS, MATCH
 from dqkit.kinds import EditKind
 from dqkit.rules.engine import PUNCT_ONLY, QUOTE_FOLDS, ZERO_WIDTH, line_table, match_lines, normalise_for_match
-from dqkit.rules.model import RegexMatch
+from dqkit.rules.model import RegexMatch, regex_pattern
 from dqkit.rules.schema import Rule
 
 
@@ -106,27 +106,33 @@ def assemble(
 
 # What the normalised copy of a line drops at its edges (white space, zero-width characters).
 _EDGE = "[\\s" + "".join(f"\\x{{{ord(c):04x}}}" for c in ZERO_WIDTH) + "]*"
+# Each character the normalised line has, and the characters of the line as read it may stand for.
+_AS_READ = {
+    " ": r"\s+",
+    **{
+        folded: "[" + folded + "".join(c for c, to in QUOTE_FOLDS.items() if to == folded) + "]"
+        for folded in sorted(set(QUOTE_FOLDS.values()))
+    },
+}
 
 
-def _cut_pattern(match: RegexMatch) -> str:
-    """The regex that finds a ``drop_span`` rule's span for cutting it: ``dqspan`` is the
-    span with the white space at its seam, ``dqedge`` the white space at the line's outer
-    edge (kept at the start of a line, dropped at its end)."""
-    body = "|".join(f"(?:{p})" for p in match.patterns)
-    flag = "(?i)" if match.case == "insensitive" else ""
-    if match.anchor == "line_start":
-        return rf"{flag}^(?P<dqedge>{_EDGE})(?P<dqspan>(?:{body})\s*)"
-    return rf"{flag}(?P<dqspan>\s*(?:{body}))(?P<dqedge>{_EDGE})$"
+def _as_read(span: pl.Expr) -> pl.Expr:
+    """A regex for ``span`` (text of the normalised line) on the line as read: literal but
+    for the runs of white space and the typographic quotes that normalising folded."""
+    return span.str.escape_regex().str.replace_many(list(_AS_READ), list(_AS_READ.values()))
 
 
-def _cut(target: pl.Expr, source: pl.Expr, pattern: str, anchor: str) -> pl.Expr:
-    """``source`` with the span that ``pattern`` finds on ``target`` cut out (null where it
-    finds none); ``target`` is ``source`` or a copy of the same length in characters."""
-    groups = target.str.extract_groups(pattern)
-    edge, span = groups.struct.field("dqedge").str.len_chars(), groups.struct.field("dqspan").str.len_chars()
+def _cut(line: pl.Expr, span: pl.Expr, anchor: str) -> pl.Expr:
+    """``line`` (as read) without ``span`` (as rules saw it) and the white space at the seam,
+    null where the span is not at that end of it. White space before a span at the start
+    stays; white space after one at the end goes with it."""
     if anchor == "line_start":
-        return source.str.slice(0, edge) + source.str.slice(edge + span)
-    return source.str.slice(0, source.str.len_chars() - span - edge)
+        found = pl.concat_str(pl.lit(f"^({_EDGE})("), _as_read(span), pl.lit(r"\s*)"))
+        edge, cut = line.str.extract(found, 1).str.len_chars(), line.str.extract(found, 2).str.len_chars()
+        return line.str.slice(0, edge) + line.str.slice(edge + cut)
+    found = pl.concat_str(pl.lit(r"(\s*"), _as_read(span), pl.lit(f")({_EDGE})$"))
+    cut = line.str.extract(found, 0).str.len_chars()
+    return line.str.slice(0, line.str.len_chars() - cut)
 
 
 def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -134,11 +140,12 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
     their lines (the line table's ``line``, ``_m``).
 
     A line gets at most one cut at its start and one at its end: the first rule in rule
-    order for each, the start first. The span is found on the normalised line, as rules
-    see it, and cut from the line as read: the same pattern runs on the line as read (with
-    its quotes folded, which keeps its length), and the cut stands only where what is left
-    of the two is the same text once normalised. A cut that would leave nothing but white
-    space and punctuation is not made: emptying a line is for ``drop_line`` rules.
+    order for each, the start first. The rule's pattern finds the span on the normalised
+    line, as rules see it; the span is then found at the same end of the line as read
+    (white space runs and typographic quotes allowed where normalising folded them), and
+    the cut stands only where what is left of the two lines is the same text once
+    normalised (not where NFKC changed the span, say). A cut that would leave nothing but
+    white space and punctuation is not made: emptying a line is for ``drop_line`` rules.
     Returns (``_doc, line_no, line``: each cut line as left; the ``span_removed`` edits,
     one per cut, ``before`` and ``after`` the cut).
     """
@@ -147,10 +154,9 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
         for i, rule in enumerate(rules)
         if rule.action == "drop_span" and isinstance(rule.match, RegexMatch)
     }
-    empty = pl.DataFrame(schema={DOC: pl.Int64, "line_no": pl.Int32, "line": pl.String})
     spans = hits.filter(pl.col("rule").is_in(list(span_rules)))
     if spans.is_empty():
-        return empty, pl.DataFrame(schema=EDITS)
+        return pl.DataFrame(schema={DOC: pl.Int64, "line_no": pl.Int32, "line": pl.String}), pl.DataFrame(schema=EDITS)
     anchors = pl.DataFrame(
         {"rule": list(span_rules), "_anchor": [m.anchor for m in span_rules.values()]},
         schema={"rule": pl.Int32, "_anchor": pl.String},
@@ -162,11 +168,7 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
         .agg(pl.col("rule").first(), pl.col("rule_id").first())
     )
     current = lines.join(first.select(DOC, "line_no").unique(), on=[DOC, "line_no"], how="semi").select(
-        DOC,
-        "line_no",
-        "line",
-        pl.col("line").str.replace_many(list(QUOTE_FOLDS), list(QUOTE_FOLDS.values())).alias("_folded"),
-        pl.col(MATCH),
+        DOC, "line_no", "line", MATCH
     )
     edits = []
     for anchor in ("line_start", "line_end"):
@@ -174,14 +176,17 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
         for i, match in span_rules.items():
             if match.anchor != anchor:
                 continue
-            pattern = _cut_pattern(match)
+            span = pl.col(MATCH).str.extract(regex_pattern(match.patterns, anchor, match.case), 0)
+            rest = (
+                pl.col(MATCH).str.slice(span.str.len_chars())
+                if anchor == "line_start"
+                else pl.col(MATCH).str.slice(0, pl.col(MATCH).str.len_chars() - span.str.len_chars())
+            ).str.strip_chars()
             cut = todo.filter(pl.col("rule") == i).with_columns(
-                _cut(pl.col("_folded"), pl.col("line"), pattern, anchor).alias("_line"),
-                _cut(pl.col("_folded"), pl.col("_folded"), pattern, anchor).alias("_folded_cut"),
-                normalise_for_match(_cut(pl.col(MATCH), pl.col(MATCH), pattern, anchor)).alias("_match"),
+                _cut(pl.col("line"), span, anchor).alias("_line"), rest.alias("_rest")
             )
             made = cut.filter(
-                (normalise_for_match(pl.col("_line")) == pl.col("_match")) & ~pl.col("_match").str.contains(PUNCT_ONLY)
+                (normalise_for_match(pl.col("_line")) == pl.col("_rest")) & ~pl.col("_rest").str.contains(PUNCT_ONLY)
             )
             edits.append(
                 made.select(
@@ -194,13 +199,7 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
                 )
             )
             current = current.update(
-                made.select(
-                    DOC,
-                    "line_no",
-                    pl.col("_line").alias("line"),
-                    pl.col("_folded_cut").alias("_folded"),
-                    pl.col("_match").alias(MATCH),
-                ),
+                made.select(DOC, "line_no", pl.col("_line").alias("line"), pl.col("_rest").alias(MATCH)),
                 on=[DOC, "line_no"],
             )
     span_edits = pl.concat([pl.DataFrame(schema=EDITS), *(e.cast(EDITS) for e in edits)])
