@@ -124,7 +124,7 @@ def test_settings_disable_and_change_actions(tmp_path, dqkit, monkeypatch):
     assert not any(r.startswith("any.structure.") for r in rules_hit)
     flagged = result["edits"].filter(pl.col("kind") == "line_flagged")["rule_id"].to_list()
     assert "de.nav.back-to-top" in flagged and "de.nav.related-articles" in flagged
-    assert result["report"]["rules"]["count"] < 78
+    assert result["report"]["rules"]["count"] < 82
 
 
 def test_pyproject_settings_and_builtin_override(tmp_path, dqkit, monkeypatch):
@@ -138,7 +138,7 @@ def test_pyproject_settings_and_builtin_override(tmp_path, dqkit, monkeypatch):
     assert dqkit("clean", SEEDS, "-o", tmp_path / "out").code == 0
     report = read_outputs(tmp_path / "out")["report"]
     assert "de.nav.back-to-top" not in report["rule_hits"]  # the user rule does not match the seed line
-    assert report["rules"]["count"] == 78
+    assert report["rules"]["count"] == 82
 
 
 def test_suggest_finds_template_lines_not_article_text(tmp_path, dqkit):
