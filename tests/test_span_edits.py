@@ -1,0 +1,192 @@
+"""drop_span rules: a span anchored at the start or end of a line is cut, the rest of the
+line stays, and the audit says so (span_removed, before/after)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from conftest import SEEDS, read_outputs, write_jsonl, write_pack
+from dqkit.assemble import clean_lines
+from dqkit.errors import RuleFileError
+from dqkit.rules.examples import check_rule
+from dqkit.rules.loading import load_rules
+from dqkit.rules.schema import parse_rule_file
+from dqkit.rules.yamlpos import load_yaml
+
+DATELINE = """\
+  - id: {lang}.test.dateline
+    message: Dateline
+    action: drop_span
+    match: {{regex: '\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ', anchor: line_start}}
+    examples: {{match: ["SEOUL: Text"], no_match: ["Seoul: Text"]}}
+"""
+AGENCY_TAG = """\
+  - id: {lang}.test.agency-tag
+    message: Agency tag
+    action: drop_span
+    match: {{regex: ' ?\\((?:AFP|dpa)\\)', anchor: line_end}}
+    examples: {{match: ["Text. (AFP)"], no_match: ["Text (AP)."]}}
+"""
+KILL_LINE = """\
+  - id: {lang}.test.notice
+    message: Notice line
+    match: {{regex: 'Dieser Text wurde automatisch', anchor: anywhere}}
+    where: {{max_line_chars: 200}}
+    examples: {{match: ["SEOUL: Dieser Text wurde automatisch übersetzt."], no_match: ["Text"]}}
+"""
+GERMAN = (
+    "Südkorea hat am Montag den russischen Botschafter einbestellt, um die Entscheidung des Nordens zu "
+    "kritisieren, Tausende Soldaten zur Unterstützung des Krieges in der Ukraine zu entsenden."
+)
+ENGLISH = (
+    "South Korea summoned the Russian ambassador on Monday to protest against the decision of the North "
+    "to send thousands of troops to support the war in Ukraine, the foreign ministry said."
+)
+
+
+def pack(*rules: str, lang: str = "de") -> str:
+    return f"schema: dqkit/rules@1\nlang: [{lang}]\nrules:\n" + "".join(r.format(lang=lang) for r in rules)
+
+
+def parse(text: str):
+    rules, problems = parse_rule_file(load_yaml(text, "t.yaml"), "t.yaml")
+    assert not problems.items, problems.items
+    return tuple(rules)
+
+
+def clean(rules, *texts):
+    docs = pl.DataFrame(
+        {"_doc": list(range(len(texts))), "text": list(texts), "_lang_hint": [None] * len(texts)},
+        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String},
+    )
+    return clean_lines(docs, rules)
+
+
+def test_the_span_is_cut_and_the_rest_of_the_line_kept():
+    outcome = clean(parse(pack(DATELINE)), f"Titel\n\nSEOUL: {GERMAN}\n\nZweiter Absatz.")
+    assert outcome.texts["text"].item() == f"Titel\n\n{GERMAN}\n\nZweiter Absatz."
+    assert outcome.edits.select("line_no", "kind", "rule_id", "before", "after").rows() == [
+        (3, "span_removed", "de.test.dateline", f"SEOUL: {GERMAN}", GERMAN)
+    ]
+    content = len("Titel") + len(f"SEOUL: {GERMAN}") + len("Zweiter Absatz.")
+    assert outcome.texts.select("chars_in", "chars_removed").row(0) == (content, len("SEOUL: "))
+    assert outcome.hits.select("rule_id", "action").rows() == [("de.test.dateline", "drop_span")]
+
+
+def test_the_cut_is_made_on_the_line_as_read():
+    """The span is matched on the normalised line and cut from the original: a run of
+    spaces, typographic quotes and leading white space stay as they were."""
+    tag = parse(pack(AGENCY_TAG.replace("(?:AFP|dpa)", '(?:AFP|dpa)(?: "\\w+")?')))
+    rules = parse(pack(DATELINE)) + tag
+    outcome = clean(rules, "  BUENOS  AIRES:   „Wir bleiben“, sagte sie.  (AFP „Paris“)  \nSEO\u200bUL: Text hier. (dpa)")
+    assert outcome.texts["text"].item() == "  „Wir bleiben“, sagte sie.\nSEO\u200bUL: Text hier."
+    edits = outcome.edits.select("line_no", "rule_id", "before", "after").rows()
+    assert edits == [
+        (1, "de.test.dateline", "  BUENOS  AIRES:   „Wir bleiben“, sagte sie.  (AFP „Paris“)  ",
+         "  „Wir bleiben“, sagte sie.  (AFP „Paris“)  "),
+        (1, "de.test.agency-tag", "  „Wir bleiben“, sagte sie.  (AFP „Paris“)  ", "  „Wir bleiben“, sagte sie."),
+        # a zero-width character inside the span: the span is not where the rules saw it, no cut
+        (2, "de.test.agency-tag", "SEO\u200bUL: Text hier. (dpa)", "SEO\u200bUL: Text hier."),
+    ]
+
+
+def test_a_line_that_a_drop_line_rule_removes_gets_no_span_edit():
+    outcome = clean(parse(pack(DATELINE, KILL_LINE)), f"{GERMAN}\nSEOUL: Dieser Text wurde automatisch übersetzt.")
+    assert outcome.edits.select("line_no", "kind", "rule_id").rows() == [(2, "line_removed", "de.test.notice")]
+    assert outcome.texts["text"].item() == GERMAN
+    assert outcome.texts["chars_removed"].item() == len("SEOUL: Dieser Text wurde automatisch übersetzt.")
+
+
+def test_a_span_rule_that_would_leave_only_punctuation_does_nothing():
+    rules = parse(pack(DATELINE, AGENCY_TAG))
+    text = "SEOUL: ...\n(dpa)\n- (AFP)"
+    outcome = clean(rules, text)
+    assert outcome.texts["text"].item() == text
+    assert outcome.edits.is_empty()
+    assert outcome.hits.height == 3  # the rules hit; the cuts are not made
+    # ... and rules test says a match example like that is hit but not cut
+    example = pack(DATELINE).replace('match: ["SEOUL: Text"]', 'match: ["SEOUL: Text", "SEOUL: --"]')
+    failures = [r for r in check_rule(parse(example)[0]) if r.failed]
+    assert [(r.status, r.example.text) for r in failures] == [("wrong_span", "SEOUL: --")]
+    assert "not cut" in failures[0].detail
+
+
+def test_at_most_one_cut_at_each_end_from_the_first_rule_in_rule_order():
+    wider = DATELINE.replace("dateline", "dateline-wide").replace("\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ", ".{{1,40}}?: ")
+    rules = parse(pack(DATELINE, wider, AGENCY_TAG))
+    outcome = clean(rules, "SEOUL: BERLIN: Ein Satz über Berlin. (AFP)")
+    assert outcome.edits.select("rule_id", "after").rows() == [
+        ("de.test.dateline", "BERLIN: Ein Satz über Berlin. (AFP)"),
+        ("de.test.agency-tag", "BERLIN: Ein Satz über Berlin."),
+    ]
+    again = clean(parse(pack(wider, DATELINE)), "SEOUL: BERLIN: Ein Satz über Berlin.")
+    assert again.edits.select("rule_id", "after").rows() == [("de.test.dateline-wide", "BERLIN: Ein Satz über Berlin.")]
+
+
+@pytest.mark.parametrize(
+    "match, message",
+    [
+        ("{regex: '[A-Z]+: '}", "a drop_span rule needs anchor: line_start or line_end (the span is cut from one end"),
+        ("{regex: '[A-Z]+: ', anchor: anywhere}", "not 'anywhere'"),
+        ("{regex: '[A-Z]+: ', anchor: full_line}", "not 'full_line'"),
+        ("{phrases: ['SEOUL: '], anchor: line_start}", "needs a regex anchored at line_start or line_end, not phrases"),
+        ("{repeat: {min_count: 2}}", "needs a regex anchored at line_start or line_end, not repeat"),
+    ],
+)
+def test_lint_refuses_a_drop_span_rule_that_is_not_anchored_at_one_end(tmp_path, dqkit, match, message):
+    rule = DATELINE.replace("{{regex: '\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ', anchor: line_start}}", match.replace("{", "{{").replace("}", "}}"))
+    if "repeat" in match:
+        rule += "    scope: document\n"
+    path = write_pack(tmp_path, pack(rule))
+    run = dqkit("rules", "lint", "--no-builtin", path.parent)
+    assert run.code == 1
+    assert f"{path}:7:" in run.out and message in run.out, run.out
+    with pytest.raises(RuleFileError, match="mine.yaml:7:"):
+        load_rules([path.parent], include_builtin=False)
+
+
+def test_settings_cannot_turn_an_unanchored_rule_into_a_span_rule(tmp_path, dqkit, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dqkit.toml").write_text('[rules.actions]\n"de.nav.back-to-top" = "drop_span"\n')
+    run = dqkit("clean", SEEDS, "-o", tmp_path / "out")
+    assert run.code == 1 and "dqkit.toml" in run.err and "de.nav.back-to-top" in run.err
+    assert "a drop_span rule needs" in run.err and not (tmp_path / "out").exists()
+
+
+def test_a_span_rule_of_another_language_is_undone_on_a_document_trusted_to_be_in_another(tmp_path, dqkit):
+    folder = write_pack(tmp_path, pack(DATELINE, lang="en")).parent
+    german = f"SEOUL: {GERMAN}\n\n{GERMAN.replace('Montag', 'Dienstag')}"
+    english = f"SEOUL: {ENGLISH}\n\n{ENGLISH.replace('Monday', 'Tuesday')}"
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "de", "text": german}, {"id": "en", "text": english}])
+    run = dqkit("clean", source, "-o", tmp_path / "out", "--rules", folder, "--no-builtin-rules", "--no-dedup")
+    assert run.code == 0, run.err
+    out = read_outputs(tmp_path / "out")
+    clean_rows = dict(out["clean"].select("id", "text").iter_rows())
+    assert out["clean"].select("id", "lang").rows() == [("de", "de"), ("en", "en")]
+    assert clean_rows["de"] == german  # the English rule's cut is undone on the German document
+    assert clean_rows["en"] == english.removeprefix("SEOUL: ")
+    assert out["edits"].select("doc_id", "kind", "rule_id").rows() == [("en", "span_removed", "en.test.dateline")]
+    assert out["report"]["stages"]["rescope"]["hits_undone"] == 1
+    stats = out["report"]["rule_hits"]["en.test.dateline"]
+    assert (stats["hits"], stats["lines_removed"], stats["spans_removed"]) == (1, 0, 1)
+
+
+def test_the_seed_dateline_goes_and_nothing_else_of_its_line(tmp_path, dqkit):
+    assert dqkit("clean", SEEDS, "-o", tmp_path / "out", "-q").code == 0
+    out = read_outputs(tmp_path / "out")
+    seed = "002_cbc6447f6243eb96.txt"
+    line = (SEEDS / seed).read_text(encoding="utf-8").split("\n")[4]
+    assert line.startswith("SEOUL: Südkorea hat am Montag")
+    spans = out["edits"].filter(pl.col("kind") == "span_removed")
+    assert spans.select("doc_id", "line_no", "rule_id", "before", "after").rows() == [
+        (seed, 5, "any.dateline.caps-colon", line, line.removeprefix("SEOUL: "))
+    ]
+    text = out["clean"].filter(pl.col("id") == seed)["text"].item()
+    assert line.removeprefix("SEOUL: ") in text.split("\n") and "SEOUL:" not in text
+    assert out["report"]["rule_hits"]["any.dateline.caps-colon"]["spans_removed"] == 1
+    assert "| any.dateline.caps-colon | drop_span | 1 | 1 | 0 | 1 |" in (tmp_path / "out" / "report.md").read_text()
+    # cleaning the cleaned text again cuts nothing more
+    write_jsonl(tmp_path / "again.jsonl", out["clean"].select("id", "text").to_dicts())
+    assert dqkit("clean", tmp_path / "again.jsonl", "-o", tmp_path / "again", "-q").code == 0
+    assert read_outputs(tmp_path / "again")["edits"].filter(pl.col("kind") == "span_removed").is_empty()
