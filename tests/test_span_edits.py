@@ -14,12 +14,13 @@ from dqkit.rules.loading import load_rules
 from dqkit.rules.schema import parse_rule_file
 from dqkit.rules.yamlpos import load_yaml
 
-DATELINE = """\
-  - id: {lang}.test.dateline
+CAPS_PLACE = "{{regex: '\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ', anchor: line_start}}"  # "SEOUL: ", "BUENOS AIRES: "
+DATELINE = f"""\
+  - id: {{lang}}.test.dateline
     message: Dateline
     action: drop_span
-    match: {{regex: '\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ', anchor: line_start}}
-    examples: {{match: ["SEOUL: Text"], no_match: ["Seoul: Text"]}}
+    match: {CAPS_PLACE}
+    examples: {{{{match: ["SEOUL: Text"], no_match: ["Seoul: Text"]}}}}
 """
 AGENCY_TAG = """\
   - id: {lang}.test.agency-tag
@@ -79,12 +80,12 @@ def test_the_cut_is_made_on_the_line_as_read():
     spaces, typographic quotes and leading white space stay as they were."""
     tag = parse(pack(AGENCY_TAG.replace("(?:AFP|dpa)", '(?:AFP|dpa)(?: "\\w+")?')))
     rules = parse(pack(DATELINE)) + tag
-    outcome = clean(rules, "  BUENOS  AIRES:   „Wir bleiben“, sagte sie.  (AFP „Paris“)  \nSEO\u200bUL: Text hier. (dpa)")
+    first = "  BUENOS  AIRES:   „Wir bleiben“, sagte sie.  (AFP „Paris“)  "
+    outcome = clean(rules, f"{first}\nSEO\u200bUL: Text hier. (dpa)")
     assert outcome.texts["text"].item() == "  „Wir bleiben“, sagte sie.\nSEO\u200bUL: Text hier."
     edits = outcome.edits.select("line_no", "rule_id", "before", "after").rows()
     assert edits == [
-        (1, "de.test.dateline", "  BUENOS  AIRES:   „Wir bleiben“, sagte sie.  (AFP „Paris“)  ",
-         "  „Wir bleiben“, sagte sie.  (AFP „Paris“)  "),
+        (1, "de.test.dateline", first, "  „Wir bleiben“, sagte sie.  (AFP „Paris“)  "),
         (1, "de.test.agency-tag", "  „Wir bleiben“, sagte sie.  (AFP „Paris“)  ", "  „Wir bleiben“, sagte sie."),
         # a zero-width character inside the span: the span is not where the rules saw it, no cut
         (2, "de.test.agency-tag", "SEO\u200bUL: Text hier. (dpa)", "SEO\u200bUL: Text hier."),
@@ -113,7 +114,8 @@ def test_a_span_rule_that_would_leave_only_punctuation_does_nothing():
 
 
 def test_at_most_one_cut_at_each_end_from_the_first_rule_in_rule_order():
-    wider = DATELINE.replace("dateline", "dateline-wide").replace("\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ", ".{{1,40}}?: ")
+    lazy = "{{regex: '.{{1,40}}?: ', anchor: line_start}}"
+    wider = DATELINE.replace("dateline", "dateline-wide").replace(CAPS_PLACE, lazy)
     rules = parse(pack(DATELINE, wider, AGENCY_TAG))
     outcome = clean(rules, "SEOUL: BERLIN: Ein Satz über Berlin. (AFP)")
     assert outcome.edits.select("rule_id", "after").rows() == [
@@ -121,7 +123,9 @@ def test_at_most_one_cut_at_each_end_from_the_first_rule_in_rule_order():
         ("de.test.agency-tag", "BERLIN: Ein Satz über Berlin."),
     ]
     again = clean(parse(pack(wider, DATELINE)), "SEOUL: BERLIN: Ein Satz über Berlin.")
-    assert again.edits.select("rule_id", "after").rows() == [("de.test.dateline-wide", "BERLIN: Ein Satz über Berlin.")]
+    assert again.edits.select("rule_id", "after").rows() == [
+        ("de.test.dateline-wide", "BERLIN: Ein Satz über Berlin."),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -135,14 +139,14 @@ def test_at_most_one_cut_at_each_end_from_the_first_rule_in_rule_order():
     ],
 )
 def test_lint_refuses_a_drop_span_rule_that_is_not_anchored_at_one_end(tmp_path, dqkit, match, message):
-    rule = DATELINE.replace("{{regex: '\\p{{Lu}}{{4,}}(?: \\p{{Lu}}{{2,}})?: ', anchor: line_start}}", match.replace("{", "{{").replace("}", "}}"))
+    rule = DATELINE.replace(CAPS_PLACE, match.replace("{", "{{").replace("}", "}}"))
     if "repeat" in match:
         rule += "    scope: document\n"
     path = write_pack(tmp_path, pack(rule))
     run = dqkit("rules", "lint", "--no-builtin", path.parent)
     assert run.code == 1
     assert f"{path}:7:" in run.out and message in run.out, run.out
-    with pytest.raises(RuleFileError, match="mine.yaml:7:"):
+    with pytest.raises(RuleFileError, match=r"mine\.yaml:7:"):
         load_rules([path.parent], include_builtin=False)
 
 
@@ -190,3 +194,26 @@ def test_the_seed_dateline_goes_and_nothing_else_of_its_line(tmp_path, dqkit):
     write_jsonl(tmp_path / "again.jsonl", out["clean"].select("id", "text").to_dicts())
     assert dqkit("clean", tmp_path / "again.jsonl", "-o", tmp_path / "again", "-q").code == 0
     assert read_outputs(tmp_path / "again")["edits"].filter(pl.col("kind") == "span_removed").is_empty()
+
+
+def test_line_end_anchors_regexes_and_phrases_of_any_action():
+    tags = """\
+  - id: {lang}.test.tag-regex
+    message: Tag
+    action: flag
+    match: {{regex: '\\(AFP\\)', anchor: line_end}}
+    examples: {{match: ["Text (AFP)"], no_match: ["(AFP) Text"]}}
+  - id: {lang}.test.tag-phrases
+    message: Tag
+    action: flag
+    match: {{phrases: ['(AFP)'], anchor: line_end}}
+    examples: {{match: ["Text (afp)"], no_match: ["(AFP) Text"]}}
+"""
+    rules = parse(pack(tags))
+    outcome = clean(rules, "Text (AFP)\n(AFP) Text\nText (afp)")
+    assert outcome.hits.select("line_no", "rule_id").rows() == [
+        (1, "de.test.tag-regex"),
+        (1, "de.test.tag-phrases"),
+        (3, "de.test.tag-phrases"),  # phrases are case-insensitive
+    ]
+    assert not [r for rule in rules for r in check_rule(rule) if r.failed]
