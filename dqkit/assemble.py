@@ -30,8 +30,16 @@ import polars as pl
 
 from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS, MATCH
 from dqkit.kinds import EditKind
-from dqkit.rules.engine import PUNCT_ONLY, QUOTE_FOLDS, ZERO_WIDTH, line_table, match_lines, normalise_for_match
-from dqkit.rules.model import RegexMatch, regex_pattern
+from dqkit.rules.engine import (
+    PUNCT_ONLY,
+    QUOTE_FOLDS,
+    ZERO_WIDTH,
+    line_table,
+    match_lines,
+    normalise_for_match,
+    with_match_columns,
+)
+from dqkit.rules.model import RegexMatch
 from dqkit.rules.schema import Rule
 
 
@@ -126,13 +134,28 @@ def _cut(line: pl.Expr, span: pl.Expr, anchor: str) -> pl.Expr:
     """``line`` (as read) without ``span`` (as rules saw it) and the white space at the seam,
     null where the span is not at that end of it. White space before a span at the start
     stays; white space after one at the end goes with it."""
-    if anchor == "line_start":
-        found = pl.concat_str(pl.lit(f"^({_EDGE})("), _as_read(span), pl.lit(r"\s*)"))
-        edge, cut = line.str.extract(found, 1).str.len_chars(), line.str.extract(found, 2).str.len_chars()
-        return line.str.slice(0, edge) + line.str.slice(edge + cut)
+    if anchor == "line_start":  # one pattern a line to compile: the edge is found by a fixed one
+        edge = line.str.extract(f"^({_EDGE})", 1).str.len_chars()
+        through = line.str.extract(pl.concat_str(pl.lit(f"^{_EDGE}"), _as_read(span), pl.lit(r"\s*")), 0)
+        return line.str.slice(0, edge) + line.str.slice(through.str.len_chars())
     found = pl.concat_str(pl.lit(r"(\s*"), _as_read(span), pl.lit(f")({_EDGE})$"))
     cut = line.str.extract(found, 0).str.len_chars()
     return line.str.slice(0, line.str.len_chars() - cut)
+
+
+def _repeated(match: RegexMatch) -> str:
+    r"""The span a ``drop_span`` rule cuts: its pattern at its end of the line, as many
+    times over as it repeats there ("SEOUL: BERLIN: "), so that the rest does not begin
+    (or end) with another match of it.
+
+    >>> _repeated(RegexMatch(("[A-Z]+: ",), anchor="line_start"))
+    '^(?:(?:(?:[A-Z]+: ))\\s*)+'
+    """
+    body = "|".join(f"(?:{p})" for p in match.patterns)
+    flag = "(?i)" if match.case == "insensitive" else ""
+    if match.anchor == "line_start":
+        return rf"{flag}^(?:(?:{body})\s*)+"
+    return rf"{flag}(?:\s*(?:{body}))+$"
 
 
 def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -140,7 +163,8 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
     their lines (the line table's ``line``, ``_m``).
 
     A line gets at most one cut at its start and one at its end: the first rule in rule
-    order for each, the start first. The rule's pattern finds the span on the normalised
+    order for each, the start first; a cut takes the rule's match as often as it repeats
+    at that end (:func:`_repeated`). The rule's pattern finds the span on the normalised
     line, as rules see it; the span is then found at the same end of the line as read
     (white space runs and typographic quotes allowed where normalising folded them), and
     the cut stands only where what is left of the two lines is the same text once
@@ -176,7 +200,7 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
         for i, match in span_rules.items():
             if match.anchor != anchor:
                 continue
-            span = pl.col(MATCH).str.extract(regex_pattern(match.patterns, anchor, match.case), 0)
+            span = pl.col(MATCH).str.extract(_repeated(match), 0)
             rest = (
                 pl.col(MATCH).str.slice(span.str.len_chars())
                 if anchor == "line_start"
@@ -186,7 +210,9 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
                 _cut(pl.col("line"), span, anchor).alias("_line"), rest.alias("_rest")
             )
             made = cut.filter(
-                (normalise_for_match(pl.col("_line")) == pl.col("_rest")) & ~pl.col("_rest").str.contains(PUNCT_ONLY)
+                (pl.col("_line") != pl.col("line"))
+                & (normalise_for_match(pl.col("_line")) == pl.col("_rest"))
+                & ~pl.col("_rest").str.contains(PUNCT_ONLY)
             )
             edits.append(
                 made.select(
@@ -227,42 +253,77 @@ class LineOutcome:
         )
 
 
+MAX_SPAN_ROUNDS = 100  # a round cuts at least one character of each line it changes
+
+
+def _first_per_line(hits: pl.DataFrame, action: str) -> pl.DataFrame:
+    """``_doc, line_no, rule_id``: the first rule (rule order) of ``action`` that hit each line."""
+    return (
+        hits.filter(pl.col("action") == action)
+        .sort(DOC, "line_no", "rule")
+        .group_by(DOC, "line_no", maintain_order=True)
+        .agg(pl.col("rule_id").first())
+    )
+
+
 def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame | None = None) -> LineOutcome:
     """Match ``rules`` on the lines of ``docs`` (``_doc, text, _lang_hint``) and remove
     what they drop. A line hit by several rules is credited to the first (rule order).
-    The hits in ``undo`` (``_doc, line_no, rule``) are ignored, as if the rule had not matched."""
-    lines = line_table(docs.select(DOC, "text", LANG_HINT))
+    The hits in ``undo`` (``_doc, line_no, rule``) are ignored, as if the rule had not matched.
+
+    A line that a span was cut from is matched again, as a cleaned text would be, until
+    nothing more is cut (on the documents that changed; at most ``MAX_SPAN_ROUNDS``
+    rounds): a dateline that another span rule's cut uncovers is cut too, and a line
+    whose rest a ``drop_line`` rule hits is removed (with no span edit). So cleaning the
+    clean text changes nothing further."""
+    as_read = line_table(docs.select(DOC, "text", LANG_HINT))
     rule_table = pl.DataFrame(
         {"rule": range(len(rules)), "rule_id": [r.id for r in rules], "action": [r.action for r in rules]},
         schema={"rule": pl.Int32, "rule_id": pl.String, "action": pl.String},
     )
-    matched = match_lines(lines, rules)
-    if undo is not None:
-        matched = matched.join(undo.select(DOC, "line_no", "rule"), on=[DOC, "line_no", "rule"], how="anti")
-    hits = matched.join(rule_table, on="rule", how="left", maintain_order="left").join(
-        lines.select(DOC, "line_no", "line"), on=[DOC, "line_no"], how="left", maintain_order="left"
-    )
+
+    def hits_on(lines: pl.DataFrame) -> pl.DataFrame:
+        matched = match_lines(lines, rules)
+        if undo is not None:
+            matched = matched.join(undo.select(DOC, "line_no", "rule"), on=[DOC, "line_no", "rule"], how="anti")
+        return matched.join(rule_table, on="rule", how="left", maintain_order="left").join(
+            lines.select(DOC, "line_no", "line"), on=[DOC, "line_no"], how="left", maintain_order="left"
+        )
+
+    lines, hits = as_read, hits_on(as_read)
+    cutting, span_edits = [], []  # per round: the span hits that cut a line, their edits
+    for _ in range(MAX_SPAN_ROUNDS):
+        removed = _first_per_line(hits, "drop_line").select(DOC, "line_no")
+        cut, edits = cut_spans(lines.join(removed, on=[DOC, "line_no"], how="anti"), hits, rules)
+        if cut.is_empty():
+            break
+        span_edits.append(edits)
+        cutting.append(hits.join(edits.select(DOC, "line_no", "rule_id"), on=[DOC, "line_no", "rule_id"], how="semi"))
+        changed = cut.select(DOC).unique()
+        lines = lines.update(with_match_columns(cut), on=[DOC, "line_no"])
+        hits = pl.concat([hits.join(changed, on=DOC, how="anti"), hits_on(lines.join(changed, on=DOC, how="semi"))])
+    if cutting:
+        hits = pl.concat([*cutting, hits]).sort(DOC, "line_no", maintain_order=True)
     doc_drops = (
         hits.filter(pl.col("action") == "drop_doc")
         .sort(DOC, "rule", "line_no")
         .group_by(DOC, maintain_order=True)
         .agg(pl.col("rule_id").first(), pl.col("line_no").first())
     )
-    lines = lines.join(doc_drops.select(DOC), on=DOC, how="anti", maintain_order="left")
-    removed = (
-        hits.filter(pl.col("action") == "drop_line")
-        .sort(DOC, "line_no", "rule")
-        .group_by(DOC, "line_no", maintain_order=True)
-        .agg(pl.col("rule_id").first())
+    as_read = as_read.join(doc_drops.select(DOC), on=DOC, how="anti", maintain_order="left")
+    removed = _first_per_line(hits, "drop_line")
+    # A line that a drop_line rule removes in the end gets no span edit: it goes as read.
+    kept_spans = (
+        pl.concat([pl.DataFrame(schema=EDITS), *span_edits])
+        .join(removed.select(DOC, "line_no"), on=[DOC, "line_no"], how="anti")
+        .join(as_read.select(DOC, "line_no"), on=[DOC, "line_no"], how="semi")
     )
-    cut, span_edits = cut_spans(
-        lines.join(removed.select(DOC, "line_no"), on=[DOC, "line_no"], how="anti"), hits, rules
-    )
-    texts, line_edits = assemble(lines, removed, cut)
+    cut_lines = lines.join(kept_spans.select(DOC, "line_no").unique(), on=[DOC, "line_no"], how="semi")
+    texts, line_edits = assemble(as_read, removed, cut_lines.select(DOC, "line_no", "line"))
     flags = (
         hits.filter(pl.col("action") == "flag")
         .join(removed.select(DOC, "line_no"), on=[DOC, "line_no"], how="anti")
-        .join(lines.select(DOC, "line_no"), on=[DOC, "line_no"], how="semi")
+        .join(as_read.select(DOC, "line_no"), on=[DOC, "line_no"], how="semi")
         .select(
             DOC,
             "line_no",
@@ -272,7 +333,7 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame 
             pl.lit(None, dtype=pl.String).alias("after"),
         )
     )
-    edits = pl.concat([line_edits.cast(EDITS), flags.cast(EDITS), span_edits]).sort(DOC, "line_no", maintain_order=True)
+    edits = pl.concat([line_edits.cast(EDITS), flags.cast(EDITS), kept_spans]).sort(DOC, "line_no", maintain_order=True)
     return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
 
 

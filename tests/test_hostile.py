@@ -237,8 +237,13 @@ def rule_specs(draw) -> str:
         patterns = draw(st.lists(PHRASES, min_size=1, max_size=3))
     else:
         patterns = ["".join(draw(st.lists(REGEX_PIECES, min_size=1, max_size=4)))]
-    anchor = draw(st.sampled_from(["anywhere", "line_start", "full_line"]))
-    action = draw(st.sampled_from(["drop_line", "flag"]))
+    action = draw(st.sampled_from(["drop_line", "flag", "drop_span"]))
+    if action == "drop_span":  # a regex anchored at one end of the line
+        kind = "regex"
+        patterns = ["".join(draw(st.lists(REGEX_PIECES, min_size=1, max_size=4)))]
+        anchor = draw(st.sampled_from(["line_start", "line_end"]))
+    else:
+        anchor = draw(st.sampled_from(["anywhere", "line_start", "line_end", "full_line"]))
     window = draw(st.sampled_from(["", "where: {position: {head_lines: 2}}", "where: {max_line_chars: 40}"]))
     return (f"match: {{{kind}: {json.dumps(patterns, ensure_ascii=False)}, anchor: {anchor}}}\n"
             f"action: {action}\n{window}")
@@ -268,6 +273,15 @@ def test_random_rule_sets_on_random_text_keep_the_invariants(specs, texts):
         lines = text.split("\n")
         for line_no, before in removed.filter(pl.col("_doc") == doc).select("line_no", "before").iter_rows():
             assert lines[line_no - 1] == before
-    # Idempotent: the cleaned texts give no new removal.
+    for doc, text in enumerate(docs["text"]):  # a span cut shortens the line at one end, as the audit says
+        lines = text.split("\n")
+        spans = outcome.edits.filter((pl.col("_doc") == doc) & (pl.col("kind") == "span_removed"))
+        for line_no, before, after in spans.select("line_no", "before", "after").iter_rows():
+            assert len(after) < len(before) and after.strip()
+            assert before.startswith(after) or before.endswith(after.lstrip()), (before, after)
+            if line_no not in spans.filter(pl.col("after") == before)["line_no"].to_list():
+                assert lines[line_no - 1] == before  # the first cut of a line starts from the line as read
+    # Idempotent: the cleaned texts give no new removal and no new cut.
     cleaned = outcome.texts.select("_doc", "text").join(docs.select("_doc", "_lang_hint"), on="_doc")
-    assert clean_lines(cleaned, tuple(rules)).edits.filter(pl.col("kind") == "line_removed").is_empty()
+    kinds = clean_lines(cleaned, tuple(rules)).edits["kind"]
+    assert not kinds.is_in(["line_removed", "span_removed"]).any()

@@ -113,19 +113,43 @@ def test_a_span_rule_that_would_leave_only_punctuation_does_nothing():
     assert "not cut" in failures[0].detail
 
 
-def test_at_most_one_cut_at_each_end_from_the_first_rule_in_rule_order():
+def test_one_cut_at_each_end_from_the_first_rule_and_the_rest_matched_again():
+    """A cut takes a rule's span as often as it repeats at that end of the line, from the
+    first rule in rule order that hit the line (the start first); the rest is matched
+    again, as a cleaned text would be."""
     lazy = "{{regex: '.{{1,40}}?: ', anchor: line_start}}"
     wider = DATELINE.replace("dateline", "dateline-wide").replace(CAPS_PLACE, lazy)
-    rules = parse(pack(DATELINE, wider, AGENCY_TAG))
-    outcome = clean(rules, "SEOUL: BERLIN: Ein Satz über Berlin. (AFP)")
-    assert outcome.edits.select("rule_id", "after").rows() == [
-        ("de.test.dateline", "BERLIN: Ein Satz über Berlin. (AFP)"),
-        ("de.test.agency-tag", "BERLIN: Ein Satz über Berlin."),
+    outcome = clean(parse(pack(DATELINE, wider, AGENCY_TAG)), "SEOUL: BERLIN: Ein Satz über Berlin. (AFP) (dpa)")
+    assert outcome.edits.select("rule_id", "before", "after").rows() == [
+        ("de.test.dateline", "SEOUL: BERLIN: Ein Satz über Berlin. (AFP) (dpa)", "Ein Satz über Berlin. (AFP) (dpa)"),
+        ("de.test.agency-tag", "Ein Satz über Berlin. (AFP) (dpa)", "Ein Satz über Berlin."),
     ]
-    again = clean(parse(pack(wider, DATELINE)), "SEOUL: BERLIN: Ein Satz über Berlin.")
-    assert again.edits.select("rule_id", "after").rows() == [
-        ("de.test.dateline-wide", "BERLIN: Ein Satz über Berlin."),
+    first = clean(parse(pack(wider, DATELINE)), "SEOUL: Ein Satz über Berlin.")
+    assert first.edits.select("rule_id").rows() == [("de.test.dateline-wide",)]
+    # a cut that uncovers another rule's span: the next round cuts it
+    leading_tag = AGENCY_TAG.replace("agency-tag", "leading-tag").replace(
+        "' ?\\((?:AFP|dpa)\\)', anchor: line_end", "'\\((?:AFP|dpa)\\) - ', anchor: line_start"
+    )
+    rounds = clean(parse(pack(DATELINE, leading_tag)), "(AFP) - SEOUL: Text hier.")
+    assert rounds.edits.select("rule_id", "after").rows() == [
+        ("de.test.leading-tag", "SEOUL: Text hier."),
+        ("de.test.dateline", "Text hier."),
     ]
+    # the rest of a cut line that a drop_line rule hits: the line goes, as read, with no span edit
+    at_start = KILL_LINE.replace("anchor: anywhere", "anchor: line_start")
+    removed = clean(parse(pack(DATELINE, at_start)), f"{GERMAN}\nSEOUL: Dieser Text wurde automatisch übersetzt.")
+    assert removed.edits.select("line_no", "kind", "before").rows() == [
+        (2, "line_removed", "SEOUL: Dieser Text wurde automatisch übersetzt.")
+    ]
+    assert removed.texts.select("text", "chars_removed").row(0) == (GERMAN, 47)
+
+
+def test_cleaning_the_clean_text_again_cuts_nothing_more():
+    rules = parse(pack(DATELINE, AGENCY_TAG, KILL_LINE))
+    text = f"WIEN: BERLIN: SEOUL: {GERMAN} (AFP)\nSEOUL: Dieser Text wurde automatisch übersetzt. (dpa)\nKIEW: (dpa)"
+    once = clean(rules, text)
+    assert once.texts["text"].item() == f"{GERMAN}\n(dpa)"  # the tag alone is for the sign-off rules
+    assert clean(rules, once.texts["text"].item()).edits.is_empty()
 
 
 @pytest.mark.parametrize(

@@ -76,9 +76,14 @@ def line_table(docs: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
         .explode("line", "line_no")
     )
+    return with_match_columns(lines.with_columns(pl.col("line_no").cast(pl.Int32)))
+
+
+def with_match_columns(lines: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` with the columns rules read (``_m``, ``_ml``, ``_len``, ``_blank``)
+    computed from ``line``."""
     match = normalise_for_match(pl.col("line"))
     return lines.with_columns(
-        pl.col("line_no").cast(pl.Int32),
         match.alias(MATCH),
         match.str.to_lowercase().alias(MATCH_LOWER),
         pl.col("line").str.len_chars().alias(LINE_CHARS),
