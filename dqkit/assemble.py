@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS, MATCH
+from dqkit.frames import BLANK, DOC, EDITS, LANG_HINT, LINE_CHARS, MATCH, as_edits
 from dqkit.kinds import EditKind
 from dqkit.rules.engine import (
     PUNCT_ONLY,
@@ -228,7 +228,7 @@ def cut_spans(lines: pl.DataFrame, hits: pl.DataFrame, rules: tuple[Rule, ...]) 
                 made.select(DOC, "line_no", pl.col("_line").alias("line"), pl.col("_rest").alias(MATCH)),
                 on=[DOC, "line_no"],
             )
-    span_edits = pl.concat([pl.DataFrame(schema=EDITS), *(e.cast(EDITS) for e in edits)])
+    span_edits = pl.concat([pl.DataFrame(schema=EDITS), *(as_edits(e) for e in edits)])
     cut_lines = current.join(span_edits.select(DOC, "line_no").unique(), on=[DOC, "line_no"], how="semi")
     return cut_lines.select(DOC, "line_no", "line"), span_edits
 
@@ -333,7 +333,7 @@ def clean_lines(docs: pl.DataFrame, rules: tuple[Rule, ...], undo: pl.DataFrame 
             pl.lit(None, dtype=pl.String).alias("after"),
         )
     )
-    edits = pl.concat([line_edits.cast(EDITS), flags.cast(EDITS), kept_spans]).sort(DOC, "line_no", maintain_order=True)
+    edits = pl.concat([as_edits(line_edits), as_edits(flags), kept_spans]).sort(DOC, "line_no", maintain_order=True)
     return LineOutcome(hits=hits, doc_drops=doc_drops, texts=texts, edits=edits)
 
 

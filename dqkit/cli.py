@@ -13,6 +13,7 @@ import click
 
 from dqkit import __version__
 from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
+from dqkit.detect.boilerplate import DEFAULT_MODE, MODES
 from dqkit.detect.langid import DEFAULT_DETECTOR, DETECTORS
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.errors import DqkitError, OptionsError
@@ -114,7 +115,17 @@ def cli() -> None:
 @click.option(
     "--source-field",
     default=None,
-    help="Field naming a document's source (site, outlet) for the language prior [default: its input file].",
+    help="Field naming a document's source (site, outlet) for the language prior and the repeated lines "
+    "[default: the host of a `url` field, else its input file].",
+)
+@click.option(
+    "--boilerplate",
+    type=click.Choice(MODES),
+    default=DEFAULT_MODE,
+    show_default=True,
+    help="Boilerplate no rule names: `rules` removes only what rules name; `conservative` adds the line "
+    "classifier's clear chrome and lines a source repeats across articles; `aggressive` takes more chrome "
+    "and some content with it.",
 )
 @click.option("--no-langid", is_flag=True, help="Do not detect languages (lang stays empty unless given).")
 @click.option(
@@ -224,6 +235,7 @@ def clean(
     config,
     on_error,
     source_field,
+    boilerplate,
     no_langid,
     langid,
     lang_prefix_chars,
@@ -263,6 +275,7 @@ def clean(
         detect_language=not no_langid,
         langid=langid,
         source_field=source_field,
+        boilerplate=boilerplate,
         lang_prefix_chars=lang_prefix_chars,
         max_removed_fraction=max_removed,
         dedup="none" if no_dedup else "exact" if exact_only else "near",

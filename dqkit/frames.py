@@ -87,6 +87,8 @@ LINE_TABLE = pl.Schema(
     }
 )
 #: One row per edit; edits.parquet is this with the document's id instead of ``_doc``.
+#: ``score`` is the classifier's probability that a line it removed was content (null for
+#: every other edit).
 EDITS = pl.Schema(
     {
         DOC: pl.Int64,
@@ -95,8 +97,25 @@ EDITS = pl.Schema(
         "rule_id": pl.String,
         "before": pl.String,
         "after": pl.String,
+        "score": pl.Float64,
     }
 )
+
+
+def as_edits(frame: pl.DataFrame | list[tuple]) -> pl.DataFrame:
+    """``frame`` (or rows of ``_doc, line_no, kind, rule_id, before, after``) as an
+    :data:`EDITS` frame: columns in order, types cast, ``score`` null where it is missing.
+
+    >>> as_edits([(1, 2, "line_removed", "r", "x", None)]).columns[-1]
+    'score'
+    """
+    if isinstance(frame, list):
+        frame = pl.DataFrame(frame, schema=[name for name in EDITS if name != "score"], orient="row")
+    if "score" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("score"))
+    return frame.select(EDITS.names()).cast(EDITS)
+
+
 #: One row per rule hit on a line (also hits that another rule's removal made moot).
 HITS = pl.Schema({DOC: pl.Int64, "line_no": pl.Int32, "rule_id": pl.String, "action": pl.String, "line": pl.String})
 #: A rejected document within a shard; the text as read is joined on when the outputs are written.
@@ -106,7 +125,7 @@ PROBLEMS = pl.Schema({"id": pl.String, "reason": pl.String, "detail": pl.String,
 #: The columns of rejects.*, in order (the input's carried columns follow).
 REJECT_COLUMNS = ("id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text")
 #: The columns of edits.parquet.
-EDIT_COLUMNS = ("doc_id", "line_no", "kind", "rule_id", "before", "after")
+EDIT_COLUMNS = ("doc_id", "line_no", "kind", "rule_id", "before", "after", "score")
 
 
 class FrameError(AssertionError):

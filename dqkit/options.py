@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dqkit.dedup.near import NearDupOptions
+from dqkit.detect.boilerplate import DEFAULT_MODE
 from dqkit.detect.langid import DEFAULT_DETECTOR
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
 from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
@@ -33,6 +34,7 @@ class CleanOptions:
     index: str | None = None  # a persistent near-duplicate index folder
     batch: str | None = None  # this batch's name in the index (default: the output folder's name)
     repair_joins: bool = True
+    boilerplate: str = DEFAULT_MODE  # rules | conservative | aggressive (dqkit.detect.boilerplate)
     drop_mt_above: float | None = None  # reject documents whose mt_score is above this
     max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
     max_record_bytes: int = MAX_RECORD_BYTES  # a bigger record is a reject (record_too_large)

@@ -70,7 +70,7 @@ from dqkit.io.output import (
     sweep_leftovers,
     work_folder,
 )
-from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error
+from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error, url_host
 from dqkit.io.shards import Shard, plan_shards, read_shard
 from dqkit.io.sources import InputFile, discover
 from dqkit.options import CleanOptions, RunSettings
@@ -169,6 +169,10 @@ def survey_shard(shard: Shard, context: ShardContext) -> dict:
             if values is not None:
                 sourced = values.len() - values.null_count()
                 docs = docs.with_columns(pl.coalesce(pl.lit(values), pl.col(SOURCE)).alias(SOURCE))
+        else:  # a page's site is its source
+            urls = carried_values(docs[CARRIED], corpus.names.renamed.get("url", "url"))
+            if urls is not None:
+                docs = docs.with_columns(pl.coalesce(url_host(pl.lit(urls)), pl.col(SOURCE)).alias(SOURCE))
         with disk_errors(folder):
             docs.select(DOC, CARRIED).write_parquet(folder / CARRIED_FILE)
         docs = docs.drop(CARRIED)

@@ -25,6 +25,15 @@ from dqkit.frames import BLANK, DOC, LINE_CHARS, MATCH, MATCH_LOWER
 MAX_CHARS = 200  # longer lines are paragraphs, not template text
 
 
+def line_shape(expr: pl.Expr) -> pl.Expr:
+    """What makes two lines the same line: the lower-cased rule view with digits folded.
+
+    >>> pl.select(line_shape(pl.lit("page 12 of 30"))).item()
+    'page 0 of 0'
+    """
+    return expr.str.replace_all(r"\d+", "0")
+
+
 def repeated_lines(
     lines: pl.DataFrame, min_articles: int = 3, covered: pl.DataFrame | None = None, sources: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -51,7 +60,7 @@ def repeated_lines(
     candidates = (
         candidates.join(fingerprint, on=DOC)
         .filter(pl.col(MATCH_LOWER) != pl.col("_article"))
-        .with_columns(pl.col(MATCH_LOWER).str.replace_all(r"\d+", "0").alias("_shape"))
+        .with_columns(line_shape(pl.col(MATCH_LOWER)).alias("_shape"))
     )
     if sources is not None:
         candidates = candidates.join(sources, on=DOC, how="left")

@@ -533,6 +533,15 @@ def source_of(file: InputFile) -> str:
     return str(file.path.parent if file.format == "txt" else file.path)
 
 
+def url_host(urls: pl.Expr) -> pl.Expr:
+    """The lower-cased host of each URL (null where it is not one), a page's source.
+
+    >>> pl.select(url_host(pl.lit("https://User@WWW.Example.org:8080/a?b"))).item()
+    'www.example.org'
+    """
+    return urls.str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)").str.to_lowercase()
+
+
 def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = WHOLE_FILE) -> Corpus:
     """Read every file into one documents frame (see the module docstring); of a single
     JSONL or Parquet file, only the lines or rows of ``part`` may be read."""

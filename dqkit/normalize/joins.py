@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import polars as pl
 import regex
 
-from dqkit.frames import DOC, EDITS
+from dqkit.frames import DOC, EDITS, as_edits
 from dqkit.kinds import EditKind
 from dqkit.normalize.lexicon import Lexicon, known, load_lexicon, zipf
 
@@ -223,5 +223,5 @@ def repair_joins(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         edits.extend((doc, line_no, kind, f"join.{reason}", before, after) for kind, reason, before, after in changes)
     return (
         pl.DataFrame(changed, schema={DOC: pl.Int64, "line_no": pl.Int32, "line": pl.String}, orient="row"),
-        pl.DataFrame(edits, schema=EDITS, orient="row"),
+        as_edits(edits),
     )

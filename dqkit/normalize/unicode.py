@@ -15,7 +15,7 @@ from __future__ import annotations
 import ftfy
 import polars as pl
 
-from dqkit.frames import BYTES_REPLACED, DOC, EDITS
+from dqkit.frames import BYTES_REPLACED, DOC, as_edits
 from dqkit.kinds import EditKind
 
 # Deliberately wider than ftfy's own "is it bad" test: a false alarm costs one ftfy call
@@ -74,7 +74,7 @@ def replacement_edits(docs: pl.DataFrame) -> pl.DataFrame:
         for number, line in enumerate(text.split("\n"), 1)
         if "\ufffd" in line
     ]
-    return pl.DataFrame(rows, schema=EDITS, orient="row")
+    return as_edits(rows)
 
 
 def normalise_documents(docs: pl.DataFrame, on_progress=None) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -115,4 +115,4 @@ def normalise_documents(docs: pl.DataFrame, on_progress=None) -> tuple[pl.DataFr
         .otherwise(pl.col("_nfc"))
         .alias("text")
     ).drop("_lf", "_nfc", "_suspect")
-    return result, pl.DataFrame(edits, schema=EDITS, orient="row")
+    return result, as_edits(edits)

@@ -48,11 +48,16 @@ class CorpusFacts:
     """What the survey of the whole corpus settled, for the stages that read it."""
 
     language_prior: LanguagePrior = field(default_factory=LanguagePrior)
+    repeated_lines: frozenset[tuple[str, str]] = frozenset()  # (source, line key), dqkit.stages.boilerplate
 
 
 def corpus_facts(survey: Mapping[str, Any]) -> CorpusFacts:
     """The facts the summed survey of every shard settles."""
-    return CorpusFacts(language_prior=decide_prior(survey.get("languages", {})))
+    from dqkit.stages.boilerplate import repeated_line_keys
+
+    return CorpusFacts(
+        language_prior=decide_prior(survey.get("languages", {})), repeated_lines=repeated_line_keys(survey)
+    )
 
 
 def merge_survey(total: dict[str, Any], part: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,196 @@
+"""The boilerplate line classifier: a probability that a line is content, and the decision.
+
+Two logistic regressions over :mod:`dqkit.detect.line_features`: the first scores each line
+on its own features and its position; the second adds its neighbours' first scores (the
+context jusText's smoothing gives). The weights, the scaling and the thresholds of each mode
+are numbers in ``dqkit/data/boilerplate.json``, fitted by ``benchmarks/fit_boilerplate.py``
+on the fitting half of the developer pages (no text of them is stored).
+
+The decision per document (:func:`decide`): a line goes when its probability is below the
+mode's threshold, except
+
+- a *table row*: a line with a figure in a run of at least two such lines;
+- a *continuation*: a line that goes on with the sentence of the line above it (that line
+  ends without sentence punctuation and this one starts in lower case), as in hard-wrapped
+  newswire;
+- a *lone line between content*: a single low line whose nearest lines above and below both
+  stay (a subheading, a quote attribution);
+- every line of a document in which no line is content: the classifier cannot tell its
+  content from its chrome there, so it leaves the document to the rules.
+
+>>> import polars as pl
+>>> text = ["Home", "News", "Sport", "Contact",
+...     "The council said on Monday that it would close the old bridge to traffic for the whole of the summer.",
+...     "Repairs",
+...     "Work on the piers is expected to take until the end of August. The bridge will reopen in the autumn, "
+...     "when the council hopes that the traffic in the town centre will be lighter than it was in the spring.",
+...     "Share on Facebook", "Share on Twitter", "Privacy policy"]
+>>> lines = pl.DataFrame({"_doc": [0] * 10, "line_no": range(1, 11), "lang": ["en"] * 10, "line": text},
+...                      schema_overrides={"line_no": pl.Int32})
+>>> decided = decide(score_lines(lines), load_model().threshold("conservative"))
+>>> [line for line, chrome in decided.select("line", "_chrome").rows() if chrome]
+['Home', 'News', 'Sport', 'Contact', 'Share on Facebook', 'Share on Twitter', 'Privacy policy']
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import polars as pl
+
+from dqkit.detect.line_features import CONTEXT, OWN, context_features, own_features
+from dqkit.frames import DOC
+
+SCORE = "boilerplate_score"  # the probability that the line is content
+MODES = ("rules", "conservative", "aggressive")
+DEFAULT_MODE = "conservative"
+TABLE_ROW = r"\d"  # a line with a figure ...
+COLUMNS = r"\S {2,}\S.* {2,}\S"  # ... or laid out in columns (a table's header)
+MIN_TABLE_RUN = 2
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A logistic regression over named features, with the scaling it was fitted with."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self) -> pl.Expr:
+        logit = pl.lit(self.bias)
+        for name, mean, scale, weight in zip(self.features, self.mean, self.scale, self.weights, strict=True):
+            logit = logit + weight * (pl.col(name) - mean) / scale
+        return 1.0 / (1.0 + (-logit).exp())
+
+    def to_json(self) -> dict:
+        return {
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "weights": list(self.weights),
+            "bias": self.bias,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Regression:
+        return cls(
+            tuple(data["features"]),
+            tuple(data["mean"]),
+            tuple(data["scale"]),
+            tuple(data["weights"]),
+            float(data["bias"]),
+        )
+
+
+@dataclass(frozen=True)
+class BoilerplateModel:
+    first: Regression  # own features
+    second: Regression  # own features + context
+    thresholds: dict[str, float]  # mode -> a line below it is chrome
+    repeated_threshold: float  # a repeated line below it is chrome
+    prose: float  # a first score this high is prose, for the context features
+    word_weights: dict[int, float]  # word bucket -> log-odds of content (dqkit.detect.line_features)
+    about: dict  # provenance and validation figures
+
+    def threshold(self, mode: str) -> float:
+        return self.thresholds[mode]
+
+
+MODEL_FILE = "boilerplate.json"
+
+
+@functools.lru_cache(maxsize=1)
+def load_model() -> BoilerplateModel:
+    data = json.loads(resources.files("dqkit").joinpath("data", MODEL_FILE).read_text(encoding="utf-8"))
+    return model_from_json(data)
+
+
+def model_from_json(data: dict) -> BoilerplateModel:
+    return BoilerplateModel(
+        first=Regression.from_json(data["first"]),
+        second=Regression.from_json(data["second"]),
+        thresholds={mode: float(t) for mode, t in data["thresholds"].items()},
+        repeated_threshold=float(data["repeated_threshold"]),
+        prose=float(data["prose"]),
+        word_weights={int(bucket): float(w) for bucket, w in data["word_weights"].items()},
+        about=data.get("about", {}),
+    )
+
+
+def score_lines(lines: pl.DataFrame, model: BoilerplateModel | None = None) -> pl.DataFrame:
+    """``lines`` (``_doc, line_no, line, lang``: the non-blank lines, in document order) with
+    the features and :data:`SCORE`, the probability that the line is content."""
+    model = model or load_model()
+    featured = own_features(lines, model.word_weights).with_columns(model.first.probability().alias("_score0"))
+    return context_features(featured, "_score0", model.prose).with_columns(model.second.probability().alias(SCORE))
+
+
+SENTENCE_END = r"[.!?…][\"'»«“”’)\]]*$"
+ABBREVIATION = r"(?:^|[\s(])(?:\p{Lu}\.)+$"  # "U.S." ends no sentence
+WRAPPED_CHARS = 30  # a line this long that stops mid-sentence was wrapped
+MIN_WRAPPED_LINES = 2
+MIN_OPEN_CHARS = 12
+WRAPPED_SHARE = 0.5
+
+
+def _wrapped(text: pl.Expr) -> pl.Expr:
+    """A line of a hard-wrapped paragraph: it goes on with the sentence of the line above,
+    which is long and stops without sentence punctuation, and either this line starts in
+    lower case or that one ends on a lower-case word, or the document is hard-wrapped (most
+    of its long lines stop mid-sentence); or the line below goes on with its own."""
+    above = text.shift(1).over(DOC)
+    adjacent = (pl.col("line_no") - pl.col("line_no").shift(1).over(DOC)) == 1
+    long = text.str.len_chars() >= WRAPPED_CHARS
+    stops = text.str.contains(SENTENCE_END) & ~text.str.contains(ABBREVIATION)
+    open_line = long & ~stops
+    hard_wrapped = (open_line.sum().over(DOC) >= MIN_WRAPPED_LINES) & (
+        open_line.sum().over(DOC) >= WRAPPED_SHARE * long.sum().over(DOC)
+    )
+    # In a hard-wrapped document a shorter line may be wrapped too (a first line cut by its dateline).
+    open_short = (text.str.len_chars() >= MIN_OPEN_CHARS) & ~stops
+    goes_on = adjacent & (
+        (hard_wrapped & open_short.shift(1).over(DOC))
+        | (
+            open_line.shift(1).over(DOC)
+            & (text.str.contains(r"^\p{Ll}") | above.str.contains(r"(?:^|\s)\p{Ll}[\p{L}'’-]*,?$"))
+        )
+    )
+    goes_on = goes_on.fill_null(False)
+    return goes_on | goes_on.shift(-1).over(DOC).fill_null(False)
+
+
+def decide(lines: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Scored ``lines`` with ``_chrome`` (the classifier removes the line, see the module's
+    rules), ``_form_kept`` (a table row or a continuation: no line-level evidence removes it)
+    and ``_has_content`` (some line of the document is content)."""
+    low = pl.col(SCORE) < threshold
+    text = pl.col("line").str.strip_chars()
+    figure = text.str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
+    run_id = (figure != figure.shift(1)).fill_null(True).cum_sum()
+    table_row = figure & (pl.len().over(DOC, run_id.over(DOC)) >= MIN_TABLE_RUN)
+    continuation = _wrapped(text)
+    marked = lines.with_columns(
+        low.alias("_low"), (table_row | continuation).alias("_form_kept"), (~low).any().over(DOC).alias("_has_content")
+    )
+    candidate = pl.col("_low") & ~pl.col("_form_kept")
+    lone = candidate & ~candidate.shift(1).over(DOC).fill_null(True) & ~candidate.shift(-1).over(DOC).fill_null(True)
+    return marked.with_columns((candidate & ~lone & pl.col("_has_content")).alias("_chrome")).drop("_low")
+
+
+__all__ = [
+    "CONTEXT",
+    "DEFAULT_MODE",
+    "MODES",
+    "OWN",
+    "SCORE",
+    "BoilerplateModel",
+    "decide",
+    "load_model",
+    "score_lines",
+]
