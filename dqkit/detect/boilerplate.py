@@ -9,12 +9,14 @@ on the fitting half of the developer pages (no text of them is stored).
 The decision per document (:func:`decide`): a line goes when its probability is below the
 mode's threshold, except
 
-- a *table row*: a line with a figure in a run of at least two such lines;
+- a *table row*: a line with a figure, or laid out in columns, in a run of at least three such lines;
 - a *continuation*: a line that goes on with the sentence of the line above it (that line
   ends without sentence punctuation and this one starts in lower case), as in hard-wrapped
   newswire;
-- a *lone line between content*: a single low line whose nearest lines above and below both
-  stay (a subheading, a quote attribution);
+- a *lone line between prose*: a single low line whose nearest lines above and below are
+  both prose (a subheading, a quote attribution);
+
+and a line that is not prose goes with the run of chrome it sits in (both neighbours low);
 - every line of a document in which no line is content: the classifier cannot tell its
   content from its chrome there, so it leaves the document to the rules.
 
@@ -49,7 +51,8 @@ MODES = ("rules", "conservative", "aggressive")
 DEFAULT_MODE = "conservative"
 TABLE_ROW = r"\d"  # a line with a figure ...
 COLUMNS = r"\S {2,}\S.* {2,}\S"  # ... or laid out in columns (a table's header)
-MIN_TABLE_RUN = 2
+MIN_TABLE_RUN = 3
+PROSE = 0.5  # a content probability this high is prose
 
 
 @dataclass(frozen=True)
@@ -178,9 +181,22 @@ def decide(lines: pl.DataFrame, threshold: float) -> pl.DataFrame:
     marked = lines.with_columns(
         low.alias("_low"), (table_row | continuation).alias("_form_kept"), (~low).any().over(DOC).alias("_has_content")
     )
-    candidate = pl.col("_low") & ~pl.col("_form_kept")
-    lone = candidate & ~candidate.shift(1).over(DOC).fill_null(True) & ~candidate.shift(-1).over(DOC).fill_null(True)
-    return marked.with_columns((candidate & ~lone & pl.col("_has_content")).alias("_chrome")).drop("_low")
+    first = pl.col("_low") & ~pl.col("_form_kept")
+    # Smoothing: a line that is no prose inside a run of chrome is chrome too.
+    in_run = (
+        (pl.col(SCORE) < PROSE)
+        & ~pl.col("_form_kept")
+        & first.shift(1).over(DOC).fill_null(True)
+        & first.shift(-1).over(DOC).fill_null(True)
+    )
+    marked = marked.with_columns((first | in_run).alias("_candidate"))
+    candidate = pl.col("_candidate")
+    # A single line between two prose lines stays (a subheading, a quote attribution).
+    lone = (pl.col(SCORE).shift(1).over(DOC) >= PROSE) & (pl.col(SCORE).shift(-1).over(DOC) >= PROSE)
+    lone = candidate & lone.fill_null(False)
+    return marked.with_columns((candidate & ~lone & pl.col("_has_content")).alias("_chrome")).drop(
+        "_low", "_candidate"
+    )
 
 
 __all__ = [

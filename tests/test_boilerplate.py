@@ -1,0 +1,96 @@
+"""Boilerplate no rule names: the line classifier and the lines a source repeats (issue 15)."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from conftest import read_outputs, write_jsonl
+
+MENU = ["Startseite", "Nachrichten", "Termine", "Köpfe", "Kontakt"]
+PARAGRAPHS = [
+    "Der Stadtrat hat am Montag den Haushalt für das kommende Jahr beschlossen. Die Mehrheit stimmte nach einer "
+    "langen Debatte für den Entwurf der Verwaltung, die Opposition kritisierte die hohen Ausgaben für den Verkehr.",
+    "Die neue Brücke über den Fluss soll im Herbst fertig werden. Bis dahin müssen die Fahrer einen Umweg über die "
+    "Altstadt nehmen, was zu den Stoßzeiten zu langen Staus führt, wie die Polizei am Dienstag mitteilte.",
+    "Nach Angaben der Verwaltung sind die Kosten für das Projekt in den vergangenen zwei Jahren um ein Drittel "
+    "gestiegen. Der Bürgermeister sagte, die Stadt werde die Mehrkosten aus den Rücklagen bezahlen.",
+]
+SUBHEADING = "Kosten steigen"
+TABLE = ["Jahr      Einnahmen    Ausgaben", "2022      1.200        1.150", "2023      1.310        1.290",
+         "2024      1.420        1.400"]
+
+
+def clean(dqkit, tmp_path, records, *args, name="out"):
+    source = write_jsonl(tmp_path / f"{name}.jsonl", records)
+    result = dqkit("clean", source, "-o", tmp_path / name, "-q", "--no-dedup", *args)
+    assert result.code == 0, result.err
+    return read_outputs(tmp_path / name)
+
+
+def removed(outputs, rule_id):
+    edits = outputs["edits"].filter(pl.col("rule_id") == rule_id)
+    return list(zip(edits["doc_id"], edits["before"], strict=True))
+
+
+def page(i=0):
+    return "\n".join([*MENU, PARAGRAPHS[0], SUBHEADING, PARAGRAPHS[1 + i % 2], "Teilen: Facebook | X | E-Mail"])
+
+
+def test_menu_at_the_top_goes_and_a_subheading_between_paragraphs_stays(dqkit, tmp_path):
+    outputs = clean(dqkit, tmp_path, [{"id": "p", "text": page(), "lang": "de"}])
+    text = outputs["clean"]["text"][0].split("\n")
+    assert not set(MENU) & set(text), "rules name some menu items, the classifier takes the rest"
+    assert removed(outputs, "model.boilerplate")
+    assert SUBHEADING in text and PARAGRAPHS[0] in text and PARAGRAPHS[1] in text
+    edits = outputs["edits"].filter(pl.col("rule_id") == "model.boilerplate")
+    assert edits["kind"].unique().to_list() == ["line_removed"]
+    assert edits["score"].is_not_null().all() and (edits["score"] < 0.5).all()
+
+
+def test_rules_mode_is_todays_behaviour(dqkit, tmp_path):
+    outputs = clean(dqkit, tmp_path, [{"id": "p", "text": page(), "lang": "de"}], "--boilerplate", "rules")
+    assert removed(outputs, "model.boilerplate") == []
+    assert "Termine" in outputs["clean"]["text"][0].split("\n"), "no rule names it"
+
+
+def test_a_table_of_figures_in_a_news_story_stays(dqkit, tmp_path):
+    story = "\n".join([PARAGRAPHS[0], *TABLE, PARAGRAPHS[2]])
+    outputs = clean(dqkit, tmp_path, [{"id": "s", "text": story, "lang": "de"}])
+    assert outputs["clean"]["text"][0] == story
+
+
+def test_a_line_repeated_across_articles_of_a_source_goes_but_not_in_copies_of_one_article(dqkit, tmp_path):
+    promo = "Mehr aus dem Rathaus"
+    articles = [
+        f"{PARAGRAPHS[i % 3]} Meldung Nummer {i} aus dem Rathaus, geschrieben von der Redaktion am Tag {i}.\n"
+        f"{promo}\n{PARAGRAPHS[(i + 1) % 3]}"
+        for i in range(4)
+    ]
+    records = [{"id": f"a{i}", "text": text, "lang": "de", "site": "site-a"} for i, text in enumerate(articles)]
+    # Four copies of one syndicated article share their lines: one article, nothing repeated.
+    copy = f"{PARAGRAPHS[0]} Eine einzige Meldung.\n{promo}\n{PARAGRAPHS[1]}"
+    records += [{"id": f"c{i}", "text": copy, "lang": "de", "site": "site-b"} for i in range(4)]
+    outputs = clean(dqkit, tmp_path, records, "--source-field", "site")
+    gone = removed(outputs, "corpus.repeated-line")
+    assert sorted(doc for doc, _ in gone) == ["a0", "a1", "a2", "a3"]
+    assert {line for _, line in gone} == {promo}
+    kept = dict(zip(outputs["clean"]["id"], outputs["clean"]["text"], strict=True))
+    assert all(promo in kept[f"c{i}"] for i in range(4))
+
+
+@pytest.mark.parametrize("args", [("--workers", "2"), ("--shard-docs", "3"), ("--workers", "2", "--shard-docs", "2")])
+def test_the_outcome_does_not_depend_on_shards_or_workers(dqkit, tmp_path, args):
+    promo = "Mehr aus dem Rathaus"
+    records = [
+        {"id": f"a{i}", "text": f"{page(i)}\n{promo}\nMeldung {i}: {PARAGRAPHS[2]} {PARAGRAPHS[1]}", "lang": "de"} for i in range(7)
+    ]
+    files = ("clean.jsonl", "edits.parquet", "report.json")
+    base = clean(dqkit, tmp_path, records, "--workers", "1", name="one")
+    other = clean(dqkit, tmp_path, records, *args, name="other")
+    assert removed(base, "corpus.repeated-line"), "the promo line is repeated across seven articles"
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "other" / name).read_bytes(), name
+    assert json.loads((tmp_path / "one" / "report.json").read_text())["documents"]["in"] == 7
+    assert base["clean"].height == other["clean"].height
