@@ -150,7 +150,7 @@ def fit(frame: pl.DataFrame, features: tuple[str, ...]) -> Regression:
 
 def shares(frame: pl.DataFrame, threshold: float, corpus: str | None = None) -> tuple[float, float]:
     """(content lines kept, chrome lines removed) under :func:`decide` at ``threshold``."""
-    decided = decide(frame, threshold)
+    decided = decide(frame, threshold, PROSE)
     if corpus:
         decided = decided.filter(pl.col("corpus") == corpus)
     labelled = decided.filter(pl.col("label").is_not_null())
@@ -177,15 +177,13 @@ def main() -> None:
     weights = word_weights(fitting)
     fitting_own = out_of_fold_lexical(fitting)
     first = fit(fitting_own, OWN)
-    second = fit(
-        context_features(fitting_own.with_columns(first.probability().alias("_score0")), prose=PROSE), OWN + CONTEXT
-    )
-    # Every page scored as the stage scores it, with the weights of the whole fitting side.
+    fitting_context = context_features(fitting_own.with_columns(first.probability().alias("_score0")), prose=PROSE)
+    second = fit(fitting_context, OWN + CONTEXT)
+    # The fitting side as fitted (its lexical feature out of fold); every page as the stage
+    # scores it, with the weights of the whole fitting side.
+    fit_side = fitting_context.with_columns(second.probability().alias("boilerplate_score"))
     measured = own_features(frame, weights).with_columns(first.probability().alias("_score0"))
     scored = context_features(measured, prose=PROSE).with_columns(second.probability().alias("boilerplate_score"))
-    fit_side = context_features(
-        fitting_own.with_columns(first.probability().alias("_score0")), prose=PROSE
-    ).with_columns(second.probability().alias("boilerplate_score"))
     grid = [round(t, 3) for t in np.arange(0.02, 0.9, 0.01)]
     snippet = "trafilatura-eval-dev"
     conservative = max(t for t in grid if shares(fit_side, t, snippet)[0] >= KEEP_CONSERVATIVE)

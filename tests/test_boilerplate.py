@@ -84,7 +84,8 @@ def test_a_line_repeated_across_articles_of_a_source_goes_but_not_in_copies_of_o
 def test_the_outcome_does_not_depend_on_shards_or_workers(dqkit, tmp_path, args):
     promo = "Mehr aus dem Rathaus"
     records = [
-        {"id": f"a{i}", "text": f"{page(i)}\n{promo}\nMeldung {i}: {PARAGRAPHS[2]} {PARAGRAPHS[1]}", "lang": "de"} for i in range(7)
+        {"id": f"a{i}", "text": f"{page(i)}\n{promo}\nMeldung {i}: {PARAGRAPHS[2]} {PARAGRAPHS[1]}", "lang": "de"}
+        for i in range(7)
     ]
     files = ("clean.jsonl", "edits.parquet")  # report.json names the output folder
     base = clean(dqkit, tmp_path, records, "--workers", "1", name="one")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO, read_outputs, write_jsonl
 from dqkit.assemble import kept_lines
-from dqkit.frames import DOC, EDITS, FrameError
+from dqkit.frames import DOC, FrameError, as_edits
 from dqkit.kinds import EditKind, RejectReason
 from dqkit.options import CleanOptions, RunSettings
 from dqkit.pipeline import run_clean
@@ -31,9 +31,9 @@ class FlagBananas:
 
     def run(self, batch: Batch, context: StageContext) -> None:
         lines = kept_lines(batch.docs.select(DOC, "text", "line_nos")).filter(pl.col("line").str.contains("(?i)banana"))
-        batch.edits.append(lines.select(
+        batch.edits.append(as_edits(lines.select(
             DOC, "line_no", pl.lit(EditKind.LINE_FLAGGED.value).alias("kind"), pl.lit("toy.banana").alias("rule_id"),
-            pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after")).cast(EDITS))
+            pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after"))))
         batch.count(self.name, "lines", lines.height)
         batch.count(self.name, "documents", lines[DOC].n_unique())
 

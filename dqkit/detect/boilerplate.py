@@ -7,16 +7,14 @@ are numbers in ``dqkit/data/boilerplate.json``, fitted by ``benchmarks/fit_boile
 on the fitting half of the developer pages (no text of them is stored).
 
 The decision per document (:func:`decide`): a line goes when its probability is below the
-mode's threshold, except
+mode's threshold, and so does a line that is not prose inside a run of such lines (both
+neighbours go: the smoothing). These stay all the same:
 
 - a *table row*: a line with a figure, or laid out in columns, in a run of at least three such lines;
-- a *continuation*: a line that goes on with the sentence of the line above it (that line
-  ends without sentence punctuation and this one starts in lower case), as in hard-wrapped
-  newswire;
-- a *lone line between prose*: a single low line whose nearest lines above and below are
-  both prose (a subheading, a quote attribution);
-
-and a line that is not prose goes with the run of chrome it sits in (both neighbours low);
+- a line of a *hard-wrapped paragraph*: it goes on with the sentence of the line above, or
+  the line below goes on with its own (see :func:`_wrapped`), as in newswire;
+- a *lone line between prose*: a single line whose nearest lines above and below are both
+  prose (a subheading, a quote attribution);
 - every line of a document in which no line is content: the classifier cannot tell its
   content from its chrome there, so it leaves the document to the rules.
 
@@ -29,7 +27,8 @@ and a line that is not prose goes with the run of chrome it sits in (both neighb
 ...     "Share on Facebook", "Share on Twitter", "Privacy policy"]
 >>> lines = pl.DataFrame({"_doc": [0] * 10, "line_no": range(1, 11), "lang": ["en"] * 10, "line": text},
 ...                      schema_overrides={"line_no": pl.Int32})
->>> decided = decide(score_lines(lines), load_model().threshold("conservative"))
+>>> model = load_model()
+>>> decided = decide(score_lines(lines, model), model.threshold("conservative"), model.prose)
 >>> [line for line, chrome in decided.select("line", "_chrome").rows() if chrome]
 ['Home', 'News', 'Sport', 'Contact', 'Share on Facebook', 'Share on Twitter', 'Privacy policy']
 """
@@ -43,7 +42,7 @@ from importlib import resources
 
 import polars as pl
 
-from dqkit.detect.line_features import CONTEXT, OWN, context_features, own_features
+from dqkit.detect.line_features import context_features, own_features
 from dqkit.frames import DOC
 
 SCORE = "boilerplate_score"  # the probability that the line is content
@@ -52,7 +51,6 @@ DEFAULT_MODE = "conservative"
 TABLE_ROW = r"\d"  # a line with a figure ...
 COLUMNS = r"\S {2,}\S.* {2,}\S"  # ... or laid out in columns (a table's header)
 MIN_TABLE_RUN = 3
-PROSE = 0.5  # a content probability this high is prose
 
 
 @dataclass(frozen=True)
@@ -168,10 +166,11 @@ def _wrapped(text: pl.Expr) -> pl.Expr:
     return goes_on | goes_on.shift(-1).over(DOC).fill_null(False)
 
 
-def decide(lines: pl.DataFrame, threshold: float) -> pl.DataFrame:
+def decide(lines: pl.DataFrame, threshold: float, prose: float) -> pl.DataFrame:
     """Scored ``lines`` with ``_chrome`` (the classifier removes the line, see the module's
-    rules), ``_form_kept`` (a table row or a continuation: no line-level evidence removes it)
-    and ``_has_content`` (some line of the document is content)."""
+    rules), ``_form_kept`` (a table row or a line of a wrapped paragraph: no line-level
+    evidence removes it) and ``_has_content`` (some line of the document is content);
+    a line scored ``prose`` or more is prose."""
     low = pl.col(SCORE) < threshold
     text = pl.col("line").str.strip_chars()
     figure = text.str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
@@ -184,7 +183,7 @@ def decide(lines: pl.DataFrame, threshold: float) -> pl.DataFrame:
     first = pl.col("_low") & ~pl.col("_form_kept")
     # Smoothing: a line that is no prose inside a run of chrome is chrome too.
     in_run = (
-        (pl.col(SCORE) < PROSE)
+        (pl.col(SCORE) < prose)
         & ~pl.col("_form_kept")
         & first.shift(1).over(DOC).fill_null(True)
         & first.shift(-1).over(DOC).fill_null(True)
@@ -192,21 +191,6 @@ def decide(lines: pl.DataFrame, threshold: float) -> pl.DataFrame:
     marked = marked.with_columns((first | in_run).alias("_candidate"))
     candidate = pl.col("_candidate")
     # A single line between two prose lines stays (a subheading, a quote attribution).
-    lone = (pl.col(SCORE).shift(1).over(DOC) >= PROSE) & (pl.col(SCORE).shift(-1).over(DOC) >= PROSE)
+    lone = (pl.col(SCORE).shift(1).over(DOC) >= prose) & (pl.col(SCORE).shift(-1).over(DOC) >= prose)
     lone = candidate & lone.fill_null(False)
-    return marked.with_columns((candidate & ~lone & pl.col("_has_content")).alias("_chrome")).drop(
-        "_low", "_candidate"
-    )
-
-
-__all__ = [
-    "CONTEXT",
-    "DEFAULT_MODE",
-    "MODES",
-    "OWN",
-    "SCORE",
-    "BoilerplateModel",
-    "decide",
-    "load_model",
-    "score_lines",
-]
+    return marked.with_columns((candidate & ~lone & pl.col("_has_content")).alias("_chrome")).drop("_low", "_candidate")

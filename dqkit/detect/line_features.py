@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import polars as pl
 import xxhash
 
+from dqkit.detect.langid import UNDETERMINED
 from dqkit.detect.language import WORD, common_words, own_fits
 from dqkit.frames import DOC
 
@@ -194,4 +195,4 @@ def _run_length(member: pl.Expr) -> pl.Expr:
 
 def has_word_list(lang: str | None) -> bool:
     """Whether function-word shares can be counted for ``lang`` (a lexicon or wordfreq list)."""
-    return lang is not None and common_words(lang.split("-")[0]) is not None
+    return lang not in (None, UNDETERMINED) and common_words(lang.split("-")[0]) is not None

@@ -34,6 +34,25 @@ def line_shape(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"\d+", "0")
 
 
+def candidate_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """The non-blank lines of a line table that may be template text (at most
+    :data:`MAX_CHARS`, three letters or more, not their document's article line), with
+    ``_article`` (the document's longest line, lower-cased: copies of one article share it)
+    and ``_shape`` (:func:`line_shape`)."""
+    content = lines.filter(~pl.col(BLANK))
+    fingerprint = (
+        content.sort(LINE_CHARS, "line_no", descending=[True, False])
+        .group_by(DOC)
+        .agg(pl.col(MATCH_LOWER).first().alias("_article"))
+    )
+    return (
+        content.filter((pl.col(LINE_CHARS) <= MAX_CHARS) & pl.col(MATCH_LOWER).str.contains(r"\p{L}.*\p{L}.*\p{L}"))
+        .join(fingerprint, on=DOC)
+        .filter(pl.col(MATCH_LOWER) != pl.col("_article"))
+        .with_columns(line_shape(pl.col(MATCH_LOWER)).alias("_shape"))
+    )
+
+
 def repeated_lines(
     lines: pl.DataFrame, min_articles: int = 3, covered: pl.DataFrame | None = None, sources: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -45,23 +64,9 @@ def repeated_lines(
     most common ``text``, its ``variants``, ``articles``, ``documents``, ``sources``
     (up to 3, most frequent first), the ``_docs`` holding it and its ``_shape``.
     """
-    content = lines.filter(~pl.col(BLANK))
-    fingerprint = (
-        content.sort(LINE_CHARS, "line_no", descending=[True, False])
-        .group_by(DOC)
-        .agg(pl.col(MATCH_LOWER).first().alias("_article"))
-    )
-    candidates = content.filter(
-        (pl.col(LINE_CHARS) <= MAX_CHARS) & pl.col(MATCH_LOWER).str.contains(r"\p{L}.*\p{L}.*\p{L}")
-    )
+    candidates = candidate_lines(lines)
     if covered is not None and not covered.is_empty():
         candidates = candidates.join(covered, on=[DOC, "line_no"], how="anti")
-    # A document's longest line is its article text, never a candidate.
-    candidates = (
-        candidates.join(fingerprint, on=DOC)
-        .filter(pl.col(MATCH_LOWER) != pl.col("_article"))
-        .with_columns(line_shape(pl.col(MATCH_LOWER)).alias("_shape"))
-    )
     if sources is not None:
         candidates = candidates.join(sources, on=DOC, how="left")
     else:

@@ -2,7 +2,7 @@
 
 >>> [stage.name for stage in default_stages()]  # doctest: +NORMALIZE_WHITESPACE
 ['given_language', 'normalise', 'empty_text', 'rules', 'language', 'repeated_line_counts', 'language_prior',
- 'rescope', 'assemble', 'boilerplate', 'joins', 'mt_signals', 'guard', 'mt_drop', 'dedup_keys']
+ 'rescope', 'boilerplate', 'assemble', 'joins', 'mt_signals', 'guard', 'mt_drop', 'dedup_keys']
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def default_stages() -> tuple[Stage, ...]:
         CountRepeatedLines(),
         SettleLanguage(),  # the first stage that reads the corpus facts: the survey ends before it
         Rescope(),
-        Assemble(),
         RemoveBoilerplate(),
+        Assemble(),
         RepairJoins(),
         MtSignals(),
         Guard(),

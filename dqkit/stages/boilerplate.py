@@ -1,7 +1,7 @@
 """Boilerplate no rule names: the line classifier and the lines a source repeats.
 
 Two stages. :class:`CountRepeatedLines` belongs to the survey: per source, it counts the
-distinct articles each short line occurs in (an article is its longest line, so copies of
+distinct articles each short line occurs in verbatim (an article is its longest line, so copies of
 one syndicated article count once). The run sums the counts over every shard and keeps the
 lines of at least :data:`MIN_ARTICLES` articles (:func:`repeated_line_keys`), so the
 outcome does not depend on how the corpus was cut into shards. :class:`RemoveBoilerplate`
@@ -13,8 +13,9 @@ then scores every kept line (:mod:`dqkit.detect.boilerplate`) and removes
   ``repeated_threshold`` (``corpus.repeated-line``), unless it is a table row or goes on
   with the sentence above it.
 
-Each removed line is a ``line_removed`` edit with the probability in ``score``; blank lines
-left beside it are folded as the rules' removals are.
+The removals join the rules' verdicts before the ``assemble`` stage applies them: each is a
+``line_removed`` edit with the probability in ``score``, and blank lines left beside it are
+folded as the rules' removals are.
 """
 
 from __future__ import annotations
@@ -25,14 +26,13 @@ from typing import Any
 import polars as pl
 import xxhash
 
-from dqkit.assemble import assemble, kept_lines
+from dqkit.assemble import LineOutcome, assemble, kept_lines
 from dqkit.detect.boilerplate import SCORE, decide, load_model, score_lines
 from dqkit.detect.language import function_word_fits
 from dqkit.detect.line_features import has_word_list
-from dqkit.detect.repeated_lines import MAX_CHARS, line_shape
-from dqkit.frames import BLANK, DOC, LINE_CHARS, SOURCE, as_edits
-from dqkit.kinds import EditKind
-from dqkit.rules.engine import normalise_for_match
+from dqkit.detect.repeated_lines import candidate_lines
+from dqkit.frames import BLANK, DOC, MATCH_LOWER, SOURCE, as_edits
+from dqkit.rules.engine import with_match_columns
 from dqkit.stages.base import Batch, StageContext
 
 MODEL_RULE = "model.boilerplate"
@@ -53,30 +53,24 @@ def _hashes(values: pl.Series) -> pl.Series:
     return pl.DataFrame({"_v": values}).join(digests, on="_v", how="left", maintain_order="left")["_h"]
 
 
-def _candidate_lines(docs: pl.DataFrame) -> pl.DataFrame:
-    """``_doc, line_no, _source, _key, _article``: each short line that has letters, keyed by
-    its shape, with the key of its document's article (its longest line)."""
-    lines = kept_lines(docs.select(DOC, "text", "line_nos", SOURCE)).with_columns(
-        normalise_for_match(pl.col("line")).str.to_lowercase().alias("_match")
-    )
-    lines = lines.filter(pl.col("_match") != "").with_columns(pl.col("_match").str.len_chars().alias("_chars"))
-    article = (
-        lines.sort("_chars", "line_no", descending=[True, False])
-        .group_by(DOC)
-        .agg(pl.col("_match").first().alias("_article_text"))
-    )
-    candidates = lines.join(article, on=DOC).filter(
-        (pl.col("_chars") <= MAX_CHARS)
-        & pl.col("_match").str.contains(r"\p{L}.*\p{L}.*\p{L}")
-        & (pl.col("_match") != pl.col("_article_text"))
-    )
+def _candidate_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """``_doc, line_no, _source, _key, _article`` of each line of a line table (with the match
+    columns and ``_source``) that may be template text (:func:`candidate_lines`), the line and
+    its document's article hashed. Unlike ``rules suggest``, lines that differ in their
+    numbers are different lines: "Nachricht Nummer 5" and "Nummer 6" are headlines."""
+    candidates = candidate_lines(lines)
     return candidates.select(
         DOC,
         "line_no",
         pl.col(SOURCE).fill_null(""),
-        _hashes(candidates.select(line_shape(pl.col("_match")))["_match"]).alias("_key"),
-        _hashes(candidates["_article_text"]).alias("_article"),
+        _hashes(candidates[MATCH_LOWER]).alias("_key"),  # verbatim (as rules see it): no digits folded
+        _hashes(candidates["_article"]).alias("_article"),
     )
+
+
+def _line_table(texts: pl.DataFrame) -> pl.DataFrame:
+    """The kept lines of ``texts`` (``_doc, text, line_nos`` and other columns) with the match columns."""
+    return with_match_columns(kept_lines(texts))
 
 
 class CountRepeatedLines:
@@ -91,7 +85,8 @@ class CountRepeatedLines:
             return
         assert batch.lines is not None, "lines are counted after the rules"
         texts = batch.lines.texts.join(batch.docs.select(DOC, SOURCE), on=DOC, how="left", maintain_order="left")
-        pairs = _candidate_lines(texts).group_by(SOURCE, "_key").agg(pl.col("_article").unique())
+        lines = _line_table(texts.select(DOC, "text", "line_nos", SOURCE))
+        pairs = _candidate_lines(lines).group_by(SOURCE, "_key").agg(pl.col("_article").unique())
         counts: dict[str, Any] = batch.survey.setdefault(SURVEY_KEY, {})
         for source, key, articles in pairs.iter_rows():
             counts.setdefault(source, {}).setdefault(key, {}).update(dict.fromkeys(articles, 1))
@@ -109,29 +104,36 @@ def repeated_line_keys(survey: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
 
 
 class RemoveBoilerplate:
-    """The classifier's chrome and the source's repeated lines go (see the module)."""
+    """The classifier's chrome and the source's repeated lines join the rules' verdicts
+    (``batch.lines``) before they are applied: the ``assemble`` stage writes their edits."""
 
     name = "boilerplate"
-    edit_kinds = (EditKind.LINE_REMOVED, EditKind.BLANK_LINE_FOLDED)
+    edit_kinds = ()
     reject_reasons = ()
     reads_corpus = True
 
     def run(self, batch: Batch, context: StageContext) -> None:
         mode = context.options.boilerplate
-        if mode == "rules" or batch.docs.is_empty():
+        assert batch.lines is not None, "the classifier weighs the lines the rules left"
+        outcome = batch.lines
+        if mode == "rules" or outcome.texts.is_empty():
             return
         model = load_model()
-        docs = self._word_languages(batch.docs.select(DOC, "text", "line_nos", "lang", SOURCE))
+        docs = self._word_languages(
+            outcome.texts.select(DOC, "text", "line_nos").join(
+                batch.docs.select(DOC, "lang", SOURCE), on=DOC, how="left", maintain_order="left"
+            )
+        )
         skipped = docs.filter(pl.col("lang").is_null())
         for lang, n in skipped.group_by("_lang_was").len().sort("_lang_was").iter_rows():
             batch.count(self.name, f"skipped_language.{lang}", n)
         docs = docs.filter(pl.col("lang").is_not_null()).drop("_lang_was")
         if docs.is_empty():
             return
-        lines = kept_lines(docs).with_columns(normalise_for_match(pl.col("line")).eq("").alias(BLANK))
+        lines = _line_table(docs)
         content = lines.filter(~pl.col(BLANK)).select(DOC, "line_no", "line", "lang")
-        decided = decide(score_lines(content, model), model.threshold(mode))
-        repeated = self._repeated(docs, context)
+        decided = decide(score_lines(content, model), model.threshold(mode), model.prose)
+        repeated = self._repeated(lines, context)
         decided = decided.join(repeated, on=[DOC, "line_no"], how="left", maintain_order="left").with_columns(
             pl.col("_repeated").fill_null(False)
         )
@@ -147,19 +149,20 @@ class RemoveBoilerplate:
             pl.when(by_repetition).then(pl.lit(REPEATED_RULE)).otherwise(pl.lit(MODEL_RULE)).alias("rule_id"),
             pl.col(SCORE).round(4).alias("score"),
         )
-        batch.count(self.name, "lines_scored", decided.height)
-        batch.count(self.name, "lines_removed_by_model", int((removed["rule_id"] == MODEL_RULE).sum()))
-        batch.count(self.name, "lines_removed_as_repeated", int((removed["rule_id"] == REPEATED_RULE).sum()))
         if removed.is_empty():
             return
+        for rule_id, n in removed.group_by("rule_id").len().sort("rule_id").iter_rows():
+            batch.count(self.name, f"lines_removed.{rule_id}", n)
         touched = lines.join(removed.select(DOC).unique(), on=DOC, how="semi")
-        texts, edits = assemble(
-            touched.with_columns(pl.col("line").str.len_chars().alias(LINE_CHARS)), removed.drop("score")
-        )
+        texts, edits = assemble(touched, removed.drop("score"))
         edits = edits.join(removed.select(DOC, "line_no", "score"), on=[DOC, "line_no"], how="left")
-        batch.edits.append(as_edits(edits).sort(DOC, "line_no"))
         # The guard (--max-removed) weighs what the rules removed: chars_in and chars_removed stay.
-        batch.docs = batch.docs.update(texts.select(DOC, "text", "line_nos"), on=DOC)
+        batch.lines = LineOutcome(
+            hits=outcome.hits,
+            doc_drops=outcome.doc_drops,
+            texts=outcome.texts.update(texts.select(DOC, "text", "line_nos"), on=DOC),
+            edits=pl.concat([outcome.edits, as_edits(edits)]).sort(DOC, "line_no", maintain_order=True),
+        )
 
     @staticmethod
     def _word_languages(docs: pl.DataFrame) -> pl.DataFrame:
@@ -191,12 +194,12 @@ class RemoveBoilerplate:
         )
 
     @staticmethod
-    def _repeated(docs: pl.DataFrame, context: StageContext) -> pl.DataFrame:
-        """``_doc, line_no, _repeated`` for the lines of ``docs`` the corpus repeats."""
+    def _repeated(lines: pl.DataFrame, context: StageContext) -> pl.DataFrame:
+        """``_doc, line_no, _repeated`` for the lines of ``lines`` (a line table) the corpus repeats."""
         keys = context.corpus.repeated_lines
         schema = {DOC: pl.Int64, "line_no": pl.Int32, "_repeated": pl.Boolean}
         if not keys:
             return pl.DataFrame(schema=schema)
         known = pl.DataFrame(list(keys), schema={SOURCE: pl.String, "_key": pl.String}, orient="row")
-        found = _candidate_lines(docs).join(known, on=[SOURCE, "_key"], how="semi")
+        found = _candidate_lines(lines).join(known, on=[SOURCE, "_key"], how="semi")
         return found.select(DOC, pl.col("line_no").cast(pl.Int32), pl.lit(True).alias("_repeated"))
