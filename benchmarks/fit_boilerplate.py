@@ -38,6 +38,7 @@ from dqkit.detect.line_features import (
     OWN,
     context_features,
     line_words,
+    lower_words,
     own_features,
     word_buckets,
 )
@@ -88,7 +89,7 @@ def word_weights(frame: pl.DataFrame) -> dict[int, float]:
     (each class's counts scaled to its total, smoothed, shrunk towards 0 for rare buckets);
     buckets seen fewer than :data:`MIN_WORD_COUNT` times are left out."""
     rows = frame.with_row_index("_row").filter(pl.col("label").is_not_null())
-    words = line_words(rows.select("line")).join(rows.select(pl.int_range(pl.len()).alias("_row"), "label"), on="_row")
+    words = line_words(lower_words(rows)).join(rows.select(pl.int_range(pl.len()).alias("_row"), "label"), on="_row")
     unique = words.select(pl.col("word").unique())
     words = words.join(unique.with_columns(word_buckets(unique["word"]).alias("bucket")), on="word")
     counts = words.group_by("bucket").agg(

@@ -42,6 +42,7 @@ from importlib import resources
 
 import polars as pl
 
+from dqkit.detect.doc_windows import doc_any, doc_sum, run_length, shifted
 from dqkit.detect.line_features import context_features, own_features
 from dqkit.frames import DOC
 
@@ -140,57 +141,58 @@ MIN_OPEN_CHARS = 12
 WRAPPED_SHARE = 0.5
 
 
-def _wrapped(text: pl.Expr) -> pl.Expr:
-    """A line of a hard-wrapped paragraph: it goes on with the sentence of the line above,
-    which is long and stops without sentence punctuation, and either this line starts in
-    lower case or that one ends on a lower-case word, or the document is hard-wrapped (most
-    of its long lines stop mid-sentence); or the line below goes on with its own."""
-    above = text.shift(1).over(DOC)
-    adjacent = (pl.col("line_no") - pl.col("line_no").shift(1).over(DOC)) == 1
-    long = text.str.len_chars() >= WRAPPED_CHARS
+def _wrapped(lines: pl.DataFrame) -> pl.Series:
+    """Per line: is it a line of a hard-wrapped paragraph? It goes on with the sentence of
+    the line above, which is long and stops without sentence punctuation, and either this
+    line starts in lower case or that one ends on a lower-case word, or the document is
+    hard-wrapped (most of its long lines stop mid-sentence); or the line below goes on with
+    its own. (Built in steps: one nested expression would compute its parts many times.)"""
+    text = pl.col("line").str.strip_chars()
+    chars = text.str.len_chars()
     stops = text.str.contains(SENTENCE_END) & ~text.str.contains(ABBREVIATION)
-    open_line = long & ~stops
-    hard_wrapped = (open_line.sum().over(DOC) >= MIN_WRAPPED_LINES) & (
-        open_line.sum().over(DOC) >= WRAPPED_SHARE * long.sum().over(DOC)
+    steps = lines.select(
+        "line_no",
+        DOC,
+        (chars >= WRAPPED_CHARS).alias("_long"),
+        stops.alias("_stops"),
+        # In a hard-wrapped document a shorter line may be wrapped too (a first line cut by its dateline).
+        ((chars >= MIN_OPEN_CHARS) & ~stops).alias("_open_short"),
+        text.str.contains(r"^\p{Ll}").alias("_starts_lower"),
+        text.str.contains(r"(?:^|\s)\p{Ll}[\p{L}'’-]*,?$").alias("_ends_lower"),
+    ).with_columns((pl.col("_long") & ~pl.col("_stops")).alias("_open"))
+    open_lines = doc_sum(pl.col("_open").cast(pl.Int64))
+    hard_wrapped = (open_lines >= MIN_WRAPPED_LINES) & (
+        open_lines >= WRAPPED_SHARE * doc_sum(pl.col("_long").cast(pl.Int64))
     )
-    # In a hard-wrapped document a shorter line may be wrapped too (a first line cut by its dateline).
-    open_short = (text.str.len_chars() >= MIN_OPEN_CHARS) & ~stops
+    adjacent = (pl.col("line_no") - shifted(pl.col("line_no"), 1)) == 1
     goes_on = adjacent & (
-        (hard_wrapped & open_short.shift(1).over(DOC))
-        | (
-            open_line.shift(1).over(DOC)
-            & (text.str.contains(r"^\p{Ll}") | above.str.contains(r"(?:^|\s)\p{Ll}[\p{L}'’-]*,?$"))
-        )
+        (hard_wrapped & shifted(pl.col("_open_short"), 1))
+        | (shifted(pl.col("_open"), 1) & (pl.col("_starts_lower") | shifted(pl.col("_ends_lower"), 1)))
     )
-    goes_on = goes_on.fill_null(False)
-    return goes_on | goes_on.shift(-1).over(DOC).fill_null(False)
+    steps = steps.select(DOC, goes_on.fill_null(False).alias("_goes_on"))
+    return steps.select(pl.col("_goes_on") | shifted(pl.col("_goes_on"), -1).fill_null(False)).to_series()
 
 
 def decide(lines: pl.DataFrame, threshold: float, prose: float) -> pl.DataFrame:
-    """Scored ``lines`` with ``_chrome`` (the classifier removes the line, see the module's
-    rules), ``_form_kept`` (a table row or a line of a wrapped paragraph: no line-level
-    evidence removes it) and ``_has_content`` (some line of the document is content);
-    a line scored ``prose`` or more is prose."""
-    low = pl.col(SCORE) < threshold
-    text = pl.col("line").str.strip_chars()
-    figure = text.str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
-    run_id = (figure != figure.shift(1)).fill_null(True).cum_sum()
-    table_row = figure & (pl.len().over(DOC, run_id.over(DOC)) >= MIN_TABLE_RUN)
-    continuation = _wrapped(text)
+    """Scored ``lines`` (each document's lines together and in order) with ``_chrome`` (the
+    classifier removes the line, see the module's rules), ``_form_kept`` (a table row or a
+    line of a wrapped paragraph: no line-level evidence removes it) and ``_has_content``
+    (some line of the document is content); a line scored ``prose`` or more is prose."""
+    score = pl.col(SCORE)
+    low = score < threshold
+    figure = pl.col("line").str.strip_chars().str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
     marked = lines.with_columns(
-        low.alias("_low"), (table_row | continuation).alias("_form_kept"), (~low).any().over(DOC).alias("_has_content")
-    )
-    first = pl.col("_low") & ~pl.col("_form_kept")
+        low.alias("_low"),
+        ((run_length(figure) >= MIN_TABLE_RUN) | _wrapped(lines)).alias("_form_kept"),
+        doc_any(~low).alias("_has_content"),
+    ).with_columns((pl.col("_low") & ~pl.col("_form_kept")).alias("_first"))
+    first = pl.col("_first")
     # Smoothing: a line that is no prose inside a run of chrome is chrome too.
     in_run = (
-        (pl.col(SCORE) < prose)
-        & ~pl.col("_form_kept")
-        & first.shift(1).over(DOC).fill_null(True)
-        & first.shift(-1).over(DOC).fill_null(True)
+        (score < prose) & ~pl.col("_form_kept") & shifted(first, 1).fill_null(True) & shifted(first, -1).fill_null(True)
     )
     marked = marked.with_columns((first | in_run).alias("_candidate"))
-    candidate = pl.col("_candidate")
     # A single line between two prose lines stays (a subheading, a quote attribution).
-    lone = (pl.col(SCORE).shift(1).over(DOC) >= prose) & (pl.col(SCORE).shift(-1).over(DOC) >= prose)
-    lone = candidate & lone.fill_null(False)
-    return marked.with_columns((candidate & ~lone & pl.col("_has_content")).alias("_chrome")).drop("_low", "_candidate")
+    lone = ((shifted(score, 1) >= prose) & (shifted(score, -1) >= prose)).fill_null(False)
+    chrome = pl.col("_candidate") & ~lone & pl.col("_has_content")
+    return marked.with_columns(chrome.alias("_chrome")).drop("_low", "_first", "_candidate")

@@ -113,17 +113,22 @@ def own_fits(texts: pl.Series, langs: pl.Series) -> pl.Series:
     >>> own_fits(pl.Series(["o gato e o cão", "the cat"]), pl.Series(["pt", "sw"])).to_list()
     [0.6, None]
     """
-    frame = pl.DataFrame({"_i": pl.int_range(texts.len(), eager=True), "text": texts, "lang": langs}).with_columns(
+    return word_list_fits(texts.str.to_lowercase().str.extract_all(WORD), langs)
+
+
+def word_list_fits(words: pl.Series, langs: pl.Series) -> pl.Series:
+    """:func:`own_fits` of texts already cut into lower-case words (a list per text)."""
+    frame = pl.DataFrame({"_i": pl.int_range(words.len(), eager=True), "words": words, "lang": langs}).with_columns(
         pl.col("lang").cast(pl.String).str.split("-").list.first()
     )
     parts = [pl.DataFrame(schema={"_i": pl.Int64, "fit": pl.Float64})]
     for lang in frame["lang"].drop_nulls().unique().sort().to_list():
-        words = common_words(lang)
-        if words is None:
+        common = common_words(lang)
+        if common is None:
             continue
         rows = frame.filter(pl.col("lang") == lang)
-        tokens = pl.col("text").str.to_lowercase().str.extract_all(WORD)
-        share = tokens.list.eval(pl.element().is_in(list(words))).list.sum() / tokens.list.len().clip(lower_bound=1)
+        tokens = pl.col("words")
+        share = tokens.list.eval(pl.element().is_in(list(common))).list.sum() / tokens.list.len().clip(lower_bound=1)
         parts.append(rows.select("_i", share.cast(pl.Float64).alias("fit")))
     fits = pl.concat(parts)
     return frame.select("_i").join(fits, on="_i", how="left", maintain_order="left")["fit"]

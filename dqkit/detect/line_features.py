@@ -22,9 +22,19 @@ from collections.abc import Mapping
 import polars as pl
 import xxhash
 
+from dqkit.detect.doc_windows import (
+    cum_sum,
+    doc_lines,
+    doc_sum,
+    last_where,
+    next_where,
+    position,
+    run_length,
+    shifted,
+    window,
+)
 from dqkit.detect.langid import UNDETERMINED
-from dqkit.detect.language import WORD, common_words, own_fits
-from dqkit.frames import DOC
+from dqkit.detect.language import WORD, common_words, word_list_fits
 
 #: Features of the line alone and of its position (first pass).
 OWN = (
@@ -62,6 +72,7 @@ SEPARATORS = r"[|»«·•›‹>/\\]|\s[-–—]\s"
 URL = r"(?i)https?://|www\.|\b[\w.-]+@[\w-]+\.\w|\.(?:com|de|org|net|html?|php)\b"
 SENTENCE_END = r"[.!?…][\"'»«“”’)\]]*$"
 BULLET = r"^[-–—•*·>»▪►■□◦✓✔]"
+CAPITALISED = r"(?:^|[\W\d_])\p{Lu}"  # a word (see WORD) that starts with a capital
 
 
 def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
@@ -69,38 +80,39 @@ def _share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
 
 
 def own_features(lines: pl.DataFrame, word_weights: Mapping[int, float]) -> pl.DataFrame:
-    """``lines`` (``_doc, line_no, line, lang``; non-blank lines, sorted by document and
-    line) with the :data:`OWN` feature columns added; ``word_weights`` are the lexical
-    evidence of each word bucket (:func:`lexical_evidence`)."""
-    text = pl.col("line").str.strip_chars()
-    words = text.str.extract_all(WORD)
-    n_words = words.list.len()
+    """``lines`` (``_doc, line_no, line, lang``; non-blank lines, each document's together
+    and in order) with the :data:`OWN` feature columns added; ``word_weights`` are the
+    lexical evidence of each word bucket (:func:`lexical_evidence`). The words are cut once
+    (lower-cased, as the function-word lists and the word buckets are)."""
+    words = lower_words(lines)
+    featured = lines.with_columns(
+        pl.col("line").str.strip_chars().alias("_text"),
+        word_list_fits(words, lines["lang"]).fill_null(0.0).alias("fw_share"),
+        words.list.len().alias("_words"),
+        words.list.join("").str.len_chars().alias("_letters"),
+        lexical_evidence(words, word_weights).alias("lexical"),
+    )
+    text = pl.col("_text")
     chars = text.str.len_chars()
-    fw = own_fits(lines["line"], lines["lang"]).fill_null(0.0)
-    rank = pl.int_range(pl.len()).over(DOC)
-    total = pl.len().over(DOC)
-    return lines.with_columns(fw.alias("fw_share"), n_words.alias("_words")).with_columns(
+    rank = position()
+    total = doc_lines()
+    return featured.with_columns(
         chars.log1p().alias("chars_log"),
         pl.col("_words").log1p().alias("words_log"),
         (pl.col("fw_share") * pl.col("_words")).log1p().alias("fw_log"),
         text.str.contains(SENTENCE_END).cast(pl.Float64).alias("ends_sentence"),
         text.str.ends_with(":").cast(pl.Float64).alias("ends_colon"),
-        _share(words.list.eval(pl.element().str.contains(r"^\p{Lu}")).list.sum(), pl.col("_words")).alias(
-            "capitalised"
-        ),
+        _share(text.str.count_matches(CAPITALISED), pl.col("_words")).alias("capitalised"),
         _share(text.str.count_matches(r"\d"), chars).alias("digits"),
         _share(text.str.count_matches(r"[^\p{L}\p{N}\s]"), chars).alias("symbols"),
         text.str.count_matches(SEPARATORS).clip(upper_bound=5).cast(pl.Float64).alias("separators"),
         text.str.contains(URL).cast(pl.Float64).alias("url_like"),
-        _share(words.list.eval(pl.element().str.len_chars()).list.sum(), pl.col("_words"))
-        .clip(upper_bound=15)
-        .alias("mean_word"),
+        _share(pl.col("_letters"), pl.col("_words")).clip(upper_bound=15).alias("mean_word"),
         text.str.contains(BULLET).cast(pl.Float64).alias("bullet"),
         rank.log1p().cast(pl.Float64).alias("from_top"),
         (total - rank - 1).log1p().cast(pl.Float64).alias("from_bottom"),
         _share(rank, total - 1).alias("relative"),
-        lexical_evidence(lines, word_weights).alias("lexical"),
-    )
+    ).drop("_text", "_letters")
 
 
 WORD_BUCKETS = 2**18
@@ -116,19 +128,23 @@ def word_buckets(words: pl.Series) -> pl.Series:
     return pl.Series([xxhash.xxh64_intdigest(w.encode()) % WORD_BUCKETS for w in words.to_list()], dtype=pl.Int64)
 
 
-def line_words(lines: pl.DataFrame) -> pl.DataFrame:
-    """``_row, word``: the lower-cased words of each short line (row number in ``lines``)."""
-    text = pl.col("line").str.to_lowercase().str.extract_all(WORD)
-    words = lines.select(pl.int_range(pl.len()).alias("_row"), text.alias("word"))
-    return words.filter(pl.col("word").list.len().is_between(1, MAX_LEXICAL_WORDS)).explode("word")
+def lower_words(lines: pl.DataFrame) -> pl.Series:
+    """The lower-cased words of each line of ``lines``, as the features cut them."""
+    return lines["line"].str.to_lowercase().str.extract_all(WORD)
 
 
-def lexical_evidence(lines: pl.DataFrame, word_weights: Mapping[int, float]) -> pl.Series:
-    """Per line of ``lines``: the mean weight of its words' buckets (0 for a long line and
-    for words the model has no weight for). The weights are log-odds of content against
-    chrome, fitted on labelled lines (``benchmarks/fit_boilerplate.py``)."""
-    words = line_words(lines)
-    unique = words.select(pl.col("word").unique())
+def line_words(words: pl.Series) -> pl.DataFrame:
+    """``_row, word``: the words of each short line (``words``: :func:`lower_words`; row number in it)."""
+    table = pl.DataFrame({"_row": pl.int_range(words.len(), eager=True), "word": words})
+    return table.filter(pl.col("word").list.len().is_between(1, MAX_LEXICAL_WORDS)).explode("word")
+
+
+def lexical_evidence(words: pl.Series, word_weights: Mapping[int, float]) -> pl.Series:
+    """Per line (``words``: :func:`lower_words`): the mean weight of its words' buckets (0 for a
+    long line and for words the model has no weight for). The weights are log-odds of content
+    against chrome, fitted on labelled lines (``benchmarks/fit_boilerplate.py``)."""
+    exploded = line_words(words)
+    unique = exploded.select(pl.col("word").unique())
     table = pl.DataFrame(
         {"bucket": list(word_weights), "weight": list(word_weights.values())},
         schema={"bucket": pl.Int64, "weight": pl.Float64},
@@ -138,59 +154,38 @@ def lexical_evidence(lines: pl.DataFrame, word_weights: Mapping[int, float]) -> 
         .join(table, on="bucket", how="left")
         .select("word", pl.col("weight").fill_null(0.0))
     )
-    per_row = words.join(weighted, on="word", how="left").group_by("_row").agg(pl.col("weight").mean())
-    rows = pl.DataFrame({"_row": pl.int_range(lines.height, eager=True)})
+    per_row = exploded.join(weighted, on="word", how="left").group_by("_row").agg(pl.col("weight").mean())
+    rows = pl.DataFrame({"_row": pl.int_range(words.len(), eager=True)})
     return rows.join(per_row, on="_row", how="left", maintain_order="left")["weight"].fill_null(0.0)
 
 
 def context_features(lines: pl.DataFrame, score: str = "_score0", prose: float = 0.5) -> pl.DataFrame:
-    """``lines`` (with the first pass's probability in ``score``) with the :data:`CONTEXT`
-    columns: the neighbours' scores, the best and mean score within two and five lines,
-    the share of the document's prose characters above and below the line (0 above: it
-    comes before all the prose), and how many lines away the nearest prose line is."""
+    """``lines`` (with the first pass's probability in ``score``; each document's lines
+    together and in order) with the :data:`CONTEXT` columns: the neighbours' scores, the
+    best and mean score within two and five lines, the share of the document's prose
+    characters above and below the line (0 above: it comes before all the prose), and how
+    many lines away the nearest prose line is."""
     s = pl.col(score)
     is_prose = s >= prose
     prose_chars = pl.when(is_prose).then(pl.col("line").str.len_chars()).otherwise(0).cast(pl.Float64)
-    total = prose_chars.sum().over(DOC).clip(lower_bound=1)
-    position = pl.int_range(pl.len()).over(DOC)
-    prose_at = pl.when(is_prose).then(position)
-    return (
-        lines.with_columns(
-            s.shift(1).over(DOC).fill_null(0.0).alias("prev_score"),
-            s.shift(-1).over(DOC).fill_null(0.0).alias("next_score"),
-            s.rolling_max(5, min_samples=1, center=True).over(DOC).alias("window_max"),
-            s.rolling_mean(11, min_samples=1, center=True).over(DOC).alias("window_mean"),
-            ((prose_chars.cum_sum().over(DOC) - prose_chars) / total).alias("prose_above"),
-            (prose_chars.cum_sum(reverse=True).over(DOC) - prose_chars).truediv(total).alias("prose_below"),
-            prose_at.forward_fill().over(DOC).alias("_prose_before"),
-            prose_at.backward_fill().over(DOC).alias("_prose_after"),
-            position.alias("_position"),
-        )
-        .with_columns(
-            pl.min_horizontal(
-                pl.col("_position") - pl.col("_prose_before"), pl.col("_prose_after") - pl.col("_position")
-            )
-            .fill_null(50)
-            .clip(upper_bound=50)
-            .log1p()
-            .cast(pl.Float64)
-            .alias("gap_log")
-        )
-        .drop("_prose_before", "_prose_after", "_position")
-        .with_columns(
-            _run_length(~is_prose).alias("low_run_log"),
-            _run_length(pl.col("_words") <= SHORT_WORDS).alias("short_run_log"),
-        )
+    total = doc_sum(prose_chars).clip(lower_bound=1)
+    near = window(s, 5, 5)
+    at = position()
+    gap = pl.min_horizontal(at - last_where(is_prose), next_where(is_prose) - at)
+    return lines.with_columns(
+        shifted(s, 1).fill_null(0.0).alias("prev_score"),
+        shifted(s, -1).fill_null(0.0).alias("next_score"),
+        pl.max_horizontal(near[3:8]).alias("window_max"),
+        (pl.sum_horizontal(near) / pl.sum_horizontal(value.is_not_null() for value in near)).alias("window_mean"),
+        ((cum_sum(prose_chars) - prose_chars) / total).alias("prose_above"),
+        ((doc_sum(prose_chars) - cum_sum(prose_chars)) / total).alias("prose_below"),
+        gap.fill_null(50).clip(upper_bound=50).log1p().cast(pl.Float64).alias("gap_log"),
+        run_length(~is_prose).log1p().cast(pl.Float64).alias("low_run_log"),
+        run_length(pl.col("_words") <= SHORT_WORDS).log1p().cast(pl.Float64).alias("short_run_log"),
     )
 
 
 SHORT_WORDS = 6
-
-
-def _run_length(member: pl.Expr) -> pl.Expr:
-    """log(1 + length of the run of consecutive lines with ``member`` that holds the line), 0 outside one."""
-    run = (member != member.shift(1)).fill_null(True).cum_sum()
-    return pl.when(member).then(pl.len().over(DOC, run.over(DOC))).otherwise(0).log1p().cast(pl.Float64)
 
 
 def has_word_list(lang: str | None) -> bool:
