@@ -36,7 +36,7 @@ def save_batch(folder: Path, batch: Batch) -> None:
         if batch.lines is not None:
             for name in _LINE_FRAMES:
                 getattr(batch.lines, name).write_parquet(folder / f"lines.{name}.parquet")
-        for name in ("hits", "signals"):
+        for name in ("hits", "signals", "line_scores"):
             frame = getattr(batch, name)
             if frame is not None:
                 frame.write_parquet(folder / f"{name}.parquet")
@@ -51,6 +51,7 @@ def save_batch(folder: Path, batch: Batch) -> None:
             "lines": batch.lines is not None,
             "hits": batch.hits is not None,
             "signals": batch.signals is not None,
+            "line_scores": batch.line_scores is not None,
             "signatures": batch.signatures is not None,
             "edits": len(batch.edits),
             "rejects": len(batch.rejects),
@@ -73,6 +74,7 @@ def load_batch(folder: Path) -> Batch:
         lines=LineOutcome(*(frame(f"lines.{name}") for name in _LINE_FRAMES)) if manifest["lines"] else None,
         hits=frame("hits") if manifest["hits"] else None,
         signals=frame("signals") if manifest["signals"] else None,
+        line_scores=frame("line_scores") if manifest.get("line_scores") else None,
         signatures=np.load(folder / "signatures.npy") if manifest["signatures"] else None,
         edits=[frame(f"edits.{k}") for k in range(manifest["edits"])],
         rejects=[frame(f"rejects.{k}") for k in range(manifest["rejects"])],

@@ -34,7 +34,8 @@ from dqkit.detect.doc_windows import (
     window,
 )
 from dqkit.detect.langid import UNDETERMINED
-from dqkit.detect.language import WORD, common_words, word_list_fits
+from dqkit.detect.language import WORD, common_words, function_word_fits, word_list_fits
+from dqkit.frames import DOC
 
 #: Features of the line alone and of its position (first pass).
 OWN = (
@@ -191,3 +192,42 @@ SHORT_WORDS = 6
 def has_word_list(lang: str | None) -> bool:
     """Whether function-word shares can be counted for ``lang`` (a lexicon or wordfreq list)."""
     return lang not in (None, UNDETERMINED) and common_words(lang.split("-")[0]) is not None
+
+
+MIN_FUNCTION_SHARE = 0.15  # a document without a language: its lexicon language must be this clear
+FIT_PREFIX_CHARS = 600  # enough words to tell which function words a text uses
+
+
+def word_languages(docs: pl.DataFrame) -> pl.DataFrame:
+    """``docs`` (``_doc, text, lang``) with ``lang`` the language whose function words the
+    features count: the document's own where it has a word list; for a document without a
+    language (``--no-langid``, ``und``), the lexicon language whose function words make up at
+    least :data:`MIN_FUNCTION_SHARE` of its words, the most of them; else null (not scored).
+    ``_lang_was`` keeps the document's language (base code; ``und`` for none).
+
+    >>> docs = pl.DataFrame({"_doc": [0, 1], "text": ["the cat and the dog", "xq zv"], "lang": [None, None]},
+    ...                     schema_overrides={"lang": pl.String})
+    >>> word_languages(docs).select("lang", "_lang_was").rows()
+    [('en', 'und'), (None, 'und')]
+    """
+    base = pl.col("lang").fill_null(UNDETERMINED).str.split("-").list.first()
+    docs = docs.with_columns(base.alias("_lang_was"))
+    readable = [lang for lang in docs["_lang_was"].unique().sort().to_list() if has_word_list(lang)]
+    unknown = docs.filter(~pl.col("_lang_was").is_in(readable))
+    fits = function_word_fits(unknown["text"].str.slice(0, FIT_PREFIX_CHARS))
+    best = fits.select(
+        pl.concat_list(pl.all()).list.arg_max().alias("_best"), pl.max_horizontal(pl.all()).alias("_share")
+    )
+    guess = (
+        pl.when(pl.col("_share") >= MIN_FUNCTION_SHARE)
+        .then(pl.col("_best").replace_strict(dict(enumerate(fits.columns)), return_dtype=pl.String))
+        .alias("_guess")
+    )
+    guessed = pl.concat([unknown.select(DOC), best], how="horizontal").select(DOC, guess)
+    return (
+        docs.join(guessed, on=DOC, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_lang_was").is_in(readable)).then(pl.col("_lang_was")).otherwise("_guess").alias("lang")
+        )
+        .drop("_guess")
+    )

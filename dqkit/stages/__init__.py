@@ -1,14 +1,14 @@
 """The stages of cleaning one shard, in order (see :mod:`dqkit.stages.base` for the contract).
 
 >>> [stage.name for stage in default_stages()]  # doctest: +NORMALIZE_WHITESPACE
-['given_language', 'normalise', 'empty_text', 'rules', 'language', 'repeated_line_counts', 'language_prior',
+['given_language', 'normalise', 'empty_text', 'rules', 'language', 'line_scores', 'language_prior',
  'rescope', 'boilerplate', 'assemble', 'joins', 'mt_signals', 'guard', 'mt_drop', 'dedup_keys']
 """
 
 from __future__ import annotations
 
 from dqkit.stages.base import Batch, Stage, StageContext
-from dqkit.stages.boilerplate import CountRepeatedLines, RemoveBoilerplate
+from dqkit.stages.boilerplate import RemoveBoilerplate, ScoreLines
 from dqkit.stages.dedup_keys import DedupKeys
 from dqkit.stages.guard import Guard
 from dqkit.stages.joins import RepairJoins
@@ -27,7 +27,7 @@ def default_stages() -> tuple[Stage, ...]:
         EmptyText(),
         MatchRules(),
         DetectLanguage(),
-        CountRepeatedLines(),
+        ScoreLines(),
         SettleLanguage(),  # the first stage that reads the corpus facts: the survey ends before it
         Rescope(),
         RemoveBoilerplate(),

@@ -99,6 +99,7 @@ class Batch:
     lines: LineOutcome | None = None
     hits: pl.DataFrame | None = None  # dqkit.frames.HITS, from the assemble stage on
     signals: pl.DataFrame | None = None  # _doc, mt_score, mt_reasons
+    line_scores: pl.DataFrame | None = None  # the survey's boilerplate scores (dqkit.stages.boilerplate)
     signatures: np.ndarray | None = None  # MinHash signatures of the surviving docs, in order
     edits: list[pl.DataFrame] = field(default_factory=list)
     rejects: list[pl.DataFrame] = field(default_factory=list)

@@ -1,19 +1,22 @@
 """Boilerplate no rule names: the line classifier and the lines a source repeats.
 
-Two stages. :class:`CountRepeatedLines` belongs to the survey: per source, it counts the
-distinct articles each short line occurs in verbatim (an article is its longest line, so copies of
-one syndicated article count once). The run sums the counts over every shard and keeps the
-lines of at least :data:`MIN_ARTICLES` articles (:func:`repeated_line_keys`), so the
-outcome does not depend on how the corpus was cut into shards. :class:`RemoveBoilerplate`
-then scores every kept line (:mod:`dqkit.detect.boilerplate`) and removes
+Two stages. :class:`ScoreLines` belongs to the survey: it scores every kept line
+(:mod:`dqkit.detect.boilerplate`), keeps the scores with the shard's batch, and, per source,
+counts the distinct articles in which each line that the classifier does not call prose
+occurs verbatim (an article is its longest line, so copies of one syndicated article count
+once). The run sums the counts over every shard and keeps the lines of at least
+:data:`MIN_ARTICLES` articles (:func:`repeated_line_keys`), so the outcome does not depend
+on how the corpus was cut into shards. :class:`RemoveBoilerplate` then removes
 
 - what the classifier calls chrome at the ``--boilerplate`` mode's threshold (rule id
   ``model.boilerplate``), and
-- a repeated line of the document's source whose content probability is below the model's
-  ``repeated_threshold`` (``corpus.repeated-line``), unless it is a table row or goes on
-  with the sentence above it.
+- a repeated line of the document's source (``corpus.repeated-line``): one whose content
+  probability is below the model's ``repeated_threshold``, that is no table row, does not go
+  on with the sentence above it, and stands in a document with some content.
 
-The removals join the rules' verdicts before the ``assemble`` stage applies them: each is a
+A document whose language or kept lines changed after the survey (the language prior, the
+rescoping of the rules) is scored again; the others keep their survey scores. The removals
+join the rules' verdicts before the ``assemble`` stage applies them: each is a
 ``line_removed`` edit with the probability in ``score``, and blank lines left beside it are
 folded as the rules' removals are.
 """
@@ -28,17 +31,14 @@ import xxhash
 
 from dqkit.assemble import LineOutcome, assemble, kept_lines
 from dqkit.detect.boilerplate import SCORE, decide, load_model, score_lines
-from dqkit.detect.language import function_word_fits
-from dqkit.detect.line_features import has_word_list
+from dqkit.detect.line_features import word_languages
 from dqkit.detect.repeated_lines import candidate_lines
-from dqkit.frames import BLANK, DOC, MATCH_LOWER, SOURCE, as_edits
-from dqkit.rules.engine import with_match_columns
+from dqkit.frames import DOC, MATCH_LOWER, SOURCE, as_edits
+from dqkit.rules.engine import normalise_for_match, with_match_columns
 from dqkit.stages.base import Batch, StageContext
 
 MODEL_RULE = "model.boilerplate"
 REPEATED_RULE = "corpus.repeated-line"
-MIN_FUNCTION_SHARE = 0.15  # a document without a language: its lexicon language must be this clear
-FIT_PREFIX_CHARS = 2000
 MIN_ARTICLES = 3  # distinct articles of one source that share a line before it counts as repeated
 SURVEY_KEY = "repeated_lines"
 
@@ -53,43 +53,96 @@ def _hashes(values: pl.Series) -> pl.Series:
     return pl.DataFrame({"_v": values}).join(digests, on="_v", how="left", maintain_order="left")["_h"]
 
 
-def _candidate_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """``_doc, line_no, _source, _key, _article`` of each line of a line table (with the match
-    columns and ``_source``) that may be template text (:func:`candidate_lines`), the line and
-    its document's article hashed. Unlike ``rules suggest``, lines that differ in their
-    numbers are different lines: "Nachricht Nummer 5" and "Nummer 6" are headlines."""
-    candidates = candidate_lines(lines)
-    return candidates.select(
+def _content_lines(texts: pl.DataFrame) -> pl.DataFrame:
+    """``_doc, line_no, line`` (and the other columns of ``texts``) of every kept line that
+    is not blank as the rules see it. Only a line without a letter or a digit can be blank
+    after normalising, so only those are normalised."""
+    lines = kept_lines(texts)
+    unclear = lines.filter(~pl.col("line").str.contains(r"[\p{L}\p{N}]"))
+    blank = unclear.filter(normalise_for_match(pl.col("line")) == "").select(DOC, "line_no")
+    return lines.join(blank, on=[DOC, "line_no"], how="anti", maintain_order="left")
+
+
+def _weigh(texts: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Score the kept lines of ``texts`` (``_doc, text, line_nos, lang, _source``).
+
+    Returns (:data:`SCORED`: per scored line its content probability, whether the classifier
+    removes it at ``mode``'s threshold, and for a line that repetition could remove the keys
+    it is counted by (its rule view and its document's article, hashed; null for other lines);
+    ``_doc, _lang_was`` of the documents not scored, as no word list fits them)."""
+    if texts.is_empty():
+        return pl.DataFrame(schema=SCORED), pl.DataFrame(schema={DOC: pl.Int64, "_lang_was": pl.String})
+    model = load_model()
+    docs = word_languages(texts)
+    skipped = docs.filter(pl.col("lang").is_null()).select(DOC, "_lang_was")
+    docs = docs.filter(pl.col("lang").is_not_null()).drop("_lang_was")
+    if docs.is_empty():
+        return pl.DataFrame(schema=SCORED), skipped
+    lines = _content_lines(docs.select(DOC, "text", "line_nos", "lang", SOURCE))
+    decided = decide(score_lines(lines, model), model.threshold(mode), model.prose)
+    repeatable = ~pl.col("_form_kept") & pl.col("_has_content") & (pl.col(SCORE) < model.repeated_threshold)
+    keyed = _repetition_keys(decided.filter(repeatable), decided)
+    scored = decided.join(keyed, on=[DOC, "line_no"], how="left", maintain_order="left")
+    return scored.select(DOC, pl.col("line_no").cast(pl.Int32), SCORE, "_chrome", "_key", "_article"), skipped
+
+
+def _repetition_keys(candidates: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """``_doc, line_no, _key, _article`` of the ``candidates`` (lines of ``lines``) that may be
+    template text (:func:`candidate_lines`: short, with letters, not the document's article
+    line): the line as rules see it and its document's article (its longest line), hashed.
+    Unlike ``rules suggest``, lines that differ in their numbers are different lines:
+    "Nachricht Nummer 5" and "Nummer 6" are headlines."""
+    longest = pl.col("line_no").get(pl.col("line").str.len_chars().arg_max())  # the first of the longest
+    article_lines = lines.group_by(DOC).agg(longest).join(lines, on=[DOC, "line_no"])
+    table = with_match_columns(
+        pl.concat([candidates.select(DOC, "line_no", "line"), article_lines.select(DOC, "line_no", "line")]).unique(
+            [DOC, "line_no"], maintain_order=True
+        )
+    )
+    found = candidate_lines(table).join(candidates.select(DOC, "line_no"), on=[DOC, "line_no"], how="semi")
+    return found.select(
         DOC,
         "line_no",
-        pl.col(SOURCE).fill_null(""),
-        _hashes(candidates[MATCH_LOWER]).alias("_key"),  # verbatim (as rules see it): no digits folded
-        _hashes(candidates["_article"]).alias("_article"),
+        _hashes(found[MATCH_LOWER]).alias("_key"),
+        _hashes(found["_article"]).alias("_article"),
     )
 
 
-def _line_table(texts: pl.DataFrame) -> pl.DataFrame:
-    """The kept lines of ``texts`` (``_doc, text, line_nos`` and other columns) with the match columns."""
-    return with_match_columns(kept_lines(texts))
+def _with_source(batch: Batch, texts: pl.DataFrame) -> pl.DataFrame:
+    return texts.select(DOC, "text", "line_nos").join(
+        batch.docs.select(DOC, "lang", SOURCE), on=DOC, how="left", maintain_order="left"
+    )
 
 
-class CountRepeatedLines:
-    """Survey: per source, per line shape, the articles it occurs in (``survey["repeated_lines"]``)."""
+def _count_skipped(batch: Batch, stage: str, skipped: pl.DataFrame) -> None:
+    for lang, n in skipped.group_by("_lang_was").len().sort("_lang_was").iter_rows():
+        batch.count(stage, f"skipped_language.{lang}", n)
 
-    name = "repeated_line_counts"
+
+class ScoreLines:
+    """Survey: every kept line scored (``batch.line_scores``), and per source, per line, the
+    articles it occurs in where repetition could remove it (``survey["repeated_lines"]``)."""
+
+    name = "line_scores"
     edit_kinds = ()
     reject_reasons = ()
 
     def run(self, batch: Batch, context: StageContext) -> None:
         if context.options.boilerplate == "rules":
             return
-        assert batch.lines is not None, "lines are counted after the rules"
-        texts = batch.lines.texts.join(batch.docs.select(DOC, SOURCE), on=DOC, how="left", maintain_order="left")
-        lines = _line_table(texts.select(DOC, "text", "line_nos", SOURCE))
-        pairs = _candidate_lines(lines).group_by(SOURCE, "_key").agg(pl.col("_article").unique())
+        assert batch.lines is not None, "lines are scored after the rules"
+        texts = _with_source(batch, batch.lines.texts)
+        scored, skipped = _weigh(texts, context.options.boilerplate)
+        per_doc = scored.group_by(DOC).agg(pl.struct([name for name in SCORED if name != DOC]).alias("_scored"))
+        batch.line_scores = (
+            texts.select(DOC, "lang", "line_nos")
+            .join(per_doc, on=DOC, how="left", maintain_order="left")
+            .join(skipped, on=DOC, how="left", maintain_order="left")
+        )
+        keyed = scored.filter(pl.col("_key").is_not_null()).join(texts.select(DOC, SOURCE), on=DOC)
         counts: dict[str, Any] = batch.survey.setdefault(SURVEY_KEY, {})
-        for source, key, articles in pairs.iter_rows():
-            counts.setdefault(source, {}).setdefault(key, {}).update(dict.fromkeys(articles, 1))
+        for source, key, article in keyed.select(pl.col(SOURCE).fill_null(""), "_key", "_article").unique().iter_rows():
+            counts.setdefault(source, {}).setdefault(key, {})[article] = 1
 
 
 def repeated_line_keys(survey: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
@@ -118,31 +171,15 @@ class RemoveBoilerplate:
         outcome = batch.lines
         if mode == "rules" or outcome.texts.is_empty():
             return
-        model = load_model()
-        docs = self._word_languages(
-            outcome.texts.select(DOC, "text", "line_nos").join(
-                batch.docs.select(DOC, "lang", SOURCE), on=DOC, how="left", maintain_order="left"
-            )
+        scored = self._scores(batch, mode)
+        known = pl.DataFrame(
+            list(context.corpus.repeated_lines), schema={SOURCE: pl.String, "_key": pl.String}, orient="row"
         )
-        skipped = docs.filter(pl.col("lang").is_null())
-        for lang, n in skipped.group_by("_lang_was").len().sort("_lang_was").iter_rows():
-            batch.count(self.name, f"skipped_language.{lang}", n)
-        docs = docs.filter(pl.col("lang").is_not_null()).drop("_lang_was")
-        if docs.is_empty():
-            return
-        lines = _line_table(docs)
-        content = lines.filter(~pl.col(BLANK)).select(DOC, "line_no", "line", "lang")
-        decided = decide(score_lines(content, model), model.threshold(mode), model.prose)
-        repeated = self._repeated(lines, context)
-        decided = decided.join(repeated, on=[DOC, "line_no"], how="left", maintain_order="left").with_columns(
-            pl.col("_repeated").fill_null(False)
+        repeated = scored.join(known, on=[SOURCE, "_key"], how="semi").select(
+            DOC, "line_no", pl.lit(True).alias("_repeated")
         )
-        by_repetition = (
-            pl.col("_repeated")
-            & ~pl.col("_form_kept")
-            & pl.col("_has_content")
-            & (pl.col(SCORE) < model.repeated_threshold)
-        )
+        decided = scored.join(repeated, on=[DOC, "line_no"], how="left", maintain_order="left")
+        by_repetition = pl.col("_repeated").fill_null(False)
         removed = decided.filter(by_repetition | pl.col("_chrome")).select(
             DOC,
             "line_no",
@@ -153,8 +190,10 @@ class RemoveBoilerplate:
             return
         for rule_id, n in removed.group_by("rule_id").len().sort("rule_id").iter_rows():
             batch.count(self.name, f"lines_removed.{rule_id}", n)
-        touched = lines.join(removed.select(DOC).unique(), on=DOC, how="semi")
-        texts, edits = assemble(touched, removed.drop("score"))
+        touched = outcome.texts.join(removed.select(DOC).unique(), on=DOC, how="semi")
+        texts, edits = assemble(
+            with_match_columns(kept_lines(touched.select(DOC, "text", "line_nos"))), removed.drop("score")
+        )
         edits = edits.join(removed.select(DOC, "line_no", "score"), on=[DOC, "line_no"], how="left")
         # The guard (--max-removed) weighs what the rules removed: chars_in and chars_removed stay.
         batch.lines = LineOutcome(
@@ -164,42 +203,37 @@ class RemoveBoilerplate:
             edits=pl.concat([outcome.edits, as_edits(edits)]).sort(DOC, "line_no", maintain_order=True),
         )
 
-    @staticmethod
-    def _word_languages(docs: pl.DataFrame) -> pl.DataFrame:
-        """``docs`` with ``lang`` the language whose function words the features count: the
-        document's own where it has a word list; for a document without a language (``--no-langid``,
-        ``und``), the lexicon language whose function words make up at least
-        :data:`MIN_FUNCTION_SHARE` of its words, the most of them; else null (not scored).
-        ``_lang_was`` keeps the document's language for the counters."""
-        base = pl.col("lang").fill_null("und").str.split("-").list.first()
-        docs = docs.with_columns(base.alias("_lang_was"))
-        readable = [lang for lang in docs["_lang_was"].unique().sort().to_list() if has_word_list(lang)]
-        unknown = docs.filter(~pl.col("_lang_was").is_in(readable))
-        fits = function_word_fits(unknown["text"].str.slice(0, FIT_PREFIX_CHARS))
-        best = fits.select(
-            pl.concat_list(pl.all()).list.arg_max().alias("_best"), pl.max_horizontal(pl.all()).alias("_share")
+    def _scores(self, batch: Batch, mode: str) -> pl.DataFrame:
+        """:data:`SCORED` and ``_source`` of every kept line: the survey's scores where the
+        document's language and kept lines are as they were then, new ones for the others;
+        the documents left unscored are counted."""
+        assert batch.lines is not None
+        texts = _with_source(batch, batch.lines.texts)
+        survey = batch.line_scores if batch.line_scores is not None else pl.DataFrame(schema=SURVEYED)
+        same = texts.join(survey.rename({"lang": "_was", "line_nos": "_nos_was"}), on=DOC).filter(
+            pl.col("lang").eq_missing(pl.col("_was")) & (pl.col("line_nos") == pl.col("_nos_was"))
         )
-        guess = (
-            pl.when(pl.col("_share") >= MIN_FUNCTION_SHARE)
-            .then(pl.col("_best").replace_strict(dict(enumerate(fits.columns)), return_dtype=pl.String))
-            .alias("_guess")
-        )
-        guessed = pl.concat([unknown.select(DOC), best], how="horizontal").select(DOC, guess)
-        return (
-            docs.join(guessed, on=DOC, how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("_lang_was").is_in(readable)).then(pl.col("_lang_was")).otherwise("_guess").alias("lang")
-            )
-            .drop("_guess")
-        )
+        again, skipped = _weigh(texts.join(same, on=DOC, how="anti"), mode)
+        _count_skipped(batch, self.name, pl.concat([same.select(DOC, "_lang_was").drop_nulls(), skipped]))
+        kept = same.select(DOC, "_scored").drop_nulls().explode("_scored").unnest("_scored")
+        lines = pl.concat([kept.select(SCORED.keys()), again])
+        return lines.join(texts.select(DOC, pl.col(SOURCE).fill_null("")), on=DOC, how="left")
 
-    @staticmethod
-    def _repeated(lines: pl.DataFrame, context: StageContext) -> pl.DataFrame:
-        """``_doc, line_no, _repeated`` for the lines of ``lines`` (a line table) the corpus repeats."""
-        keys = context.corpus.repeated_lines
-        schema = {DOC: pl.Int64, "line_no": pl.Int32, "_repeated": pl.Boolean}
-        if not keys:
-            return pl.DataFrame(schema=schema)
-        known = pl.DataFrame(list(keys), schema={SOURCE: pl.String, "_key": pl.String}, orient="row")
-        found = _candidate_lines(lines).join(known, on=[SOURCE, "_key"], how="semi")
-        return found.select(DOC, pl.col("line_no").cast(pl.Int32), pl.lit(True).alias("_repeated"))
+
+#: The scored lines: content probability, the mode's verdict, and the keys of a line repetition may remove.
+SCORED: dict[str, pl.DataType] = {
+    DOC: pl.Int64(),
+    "line_no": pl.Int32(),
+    SCORE: pl.Float64(),
+    "_chrome": pl.Boolean(),
+    "_key": pl.String(),
+    "_article": pl.String(),
+}
+#: What the survey keeps per document (``batch.line_scores``): its language and kept lines then, its scored lines.
+SURVEYED: dict[str, pl.DataType] = {
+    DOC: pl.Int64(),
+    "lang": pl.String(),
+    "line_nos": pl.List(pl.Int32),
+    "_scored": pl.List(pl.Struct({k: v for k, v in SCORED.items() if k != DOC})),
+    "_lang_was": pl.String(),
+}
