@@ -23,7 +23,7 @@ import polars as pl
 import xxhash
 
 from dqkit.detect.langid import UNDETERMINED
-from dqkit.detect.language import WORD, common_words, own_fits
+from dqkit.detect.language import WORD, common_words, function_word_fits, own_fits
 from dqkit.frames import DOC
 
 #: Features of the line alone and of its position (first pass).
@@ -196,3 +196,36 @@ def _run_length(member: pl.Expr) -> pl.Expr:
 def has_word_list(lang: str | None) -> bool:
     """Whether function-word shares can be counted for ``lang`` (a lexicon or wordfreq list)."""
     return lang not in (None, UNDETERMINED) and common_words(lang.split("-")[0]) is not None
+
+
+MIN_FUNCTION_SHARE = 0.15  # a document without a language: its lexicon language must be this clear
+FIT_PREFIX_CHARS = 2000
+
+
+def word_languages(docs: pl.DataFrame) -> pl.DataFrame:
+    """``docs`` (``_doc, text, lang``) with ``lang`` the language whose function words the
+    features count: the document's own where it has a word list; for a document without a
+    language (``--no-langid``, ``und``), the lexicon language whose function words make up at
+    least :data:`MIN_FUNCTION_SHARE` of its words, the most of them; else null (not scored).
+    ``_lang_was`` keeps the document's language for the counters."""
+    base = pl.col("lang").fill_null("und").str.split("-").list.first()
+    docs = docs.with_columns(base.alias("_lang_was"))
+    readable = [lang for lang in docs["_lang_was"].unique().sort().to_list() if has_word_list(lang)]
+    unknown = docs.filter(~pl.col("_lang_was").is_in(readable))
+    fits = function_word_fits(unknown["text"].str.slice(0, FIT_PREFIX_CHARS))
+    best = fits.select(
+        pl.concat_list(pl.all()).list.arg_max().alias("_best"), pl.max_horizontal(pl.all()).alias("_share")
+    )
+    guess = (
+        pl.when(pl.col("_share") >= MIN_FUNCTION_SHARE)
+        .then(pl.col("_best").replace_strict(dict(enumerate(fits.columns)), return_dtype=pl.String))
+        .alias("_guess")
+    )
+    guessed = pl.concat([unknown.select(DOC), best], how="horizontal").select(DOC, guess)
+    return (
+        docs.join(guessed, on=DOC, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_lang_was").is_in(readable)).then(pl.col("_lang_was")).otherwise("_guess").alias("lang")
+        )
+        .drop("_guess")
+    )

@@ -28,8 +28,7 @@ import xxhash
 
 from dqkit.assemble import LineOutcome, assemble, kept_lines
 from dqkit.detect.boilerplate import SCORE, decide, load_model, score_lines
-from dqkit.detect.language import function_word_fits
-from dqkit.detect.line_features import has_word_list
+from dqkit.detect.line_features import word_languages
 from dqkit.detect.repeated_lines import candidate_lines
 from dqkit.frames import BLANK, DOC, MATCH_LOWER, SOURCE, as_edits
 from dqkit.rules.engine import with_match_columns
@@ -37,8 +36,6 @@ from dqkit.stages.base import Batch, StageContext
 
 MODEL_RULE = "model.boilerplate"
 REPEATED_RULE = "corpus.repeated-line"
-MIN_FUNCTION_SHARE = 0.15  # a document without a language: its lexicon language must be this clear
-FIT_PREFIX_CHARS = 2000
 MIN_ARTICLES = 3  # distinct articles of one source that share a line before it counts as repeated
 SURVEY_KEY = "repeated_lines"
 
@@ -119,7 +116,7 @@ class RemoveBoilerplate:
         if mode == "rules" or outcome.texts.is_empty():
             return
         model = load_model()
-        docs = self._word_languages(
+        docs = word_languages(
             outcome.texts.select(DOC, "text", "line_nos").join(
                 batch.docs.select(DOC, "lang", SOURCE), on=DOC, how="left", maintain_order="left"
             )
@@ -162,35 +159,6 @@ class RemoveBoilerplate:
             doc_drops=outcome.doc_drops,
             texts=outcome.texts.update(texts.select(DOC, "text", "line_nos"), on=DOC),
             edits=pl.concat([outcome.edits, as_edits(edits)]).sort(DOC, "line_no", maintain_order=True),
-        )
-
-    @staticmethod
-    def _word_languages(docs: pl.DataFrame) -> pl.DataFrame:
-        """``docs`` with ``lang`` the language whose function words the features count: the
-        document's own where it has a word list; for a document without a language (``--no-langid``,
-        ``und``), the lexicon language whose function words make up at least
-        :data:`MIN_FUNCTION_SHARE` of its words, the most of them; else null (not scored).
-        ``_lang_was`` keeps the document's language for the counters."""
-        base = pl.col("lang").fill_null("und").str.split("-").list.first()
-        docs = docs.with_columns(base.alias("_lang_was"))
-        readable = [lang for lang in docs["_lang_was"].unique().sort().to_list() if has_word_list(lang)]
-        unknown = docs.filter(~pl.col("_lang_was").is_in(readable))
-        fits = function_word_fits(unknown["text"].str.slice(0, FIT_PREFIX_CHARS))
-        best = fits.select(
-            pl.concat_list(pl.all()).list.arg_max().alias("_best"), pl.max_horizontal(pl.all()).alias("_share")
-        )
-        guess = (
-            pl.when(pl.col("_share") >= MIN_FUNCTION_SHARE)
-            .then(pl.col("_best").replace_strict(dict(enumerate(fits.columns)), return_dtype=pl.String))
-            .alias("_guess")
-        )
-        guessed = pl.concat([unknown.select(DOC), best], how="horizontal").select(DOC, guess)
-        return (
-            docs.join(guessed, on=DOC, how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("_lang_was").is_in(readable)).then(pl.col("_lang_was")).otherwise("_guess").alias("lang")
-            )
-            .drop("_guess")
         )
 
     @staticmethod
