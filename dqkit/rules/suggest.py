@@ -29,8 +29,8 @@ class Evidence:
     lines: int  # occurrences
     scored: int  # occurrences the classifier scored (a language with a word list)
     chrome: int  # occurrences ``dqkit clean`` removes as repeated lines
-    content: int  # occurrences that are table rows, wrapped lines or score as content
-    form_kept: int  # of those, table rows and lines of a wrapped paragraph
+    content: int  # occurrences that score as content
+    form_kept: int  # occurrences that are table rows or lines of a wrapped paragraph
     median_score: float | None  # median content probability of the scored ones
     threshold: float  # the model's repeated_threshold: a repeated line below it is chrome
 
@@ -38,15 +38,15 @@ class Evidence:
         """One comment line for the rule file.
 
         >>> Evidence(10, 9, 8, 1, 0, 0.1234, 0.5).comment()
-        'classifier: 8 of 10 lines chrome, 1 content (0 table rows or wrapped); median content probability 0.12 (<0.50)'
+        'classifier: 8 of 10 lines chrome, 1 content, 0 table rows or wrapped; median content probability 0.12 (<0.50)'
         >>> Evidence(4, 0, 0, 0, 0, None, 0.5).comment()
         'classifier: none of 4 lines scored (no word list for their language)'
         """
         if self.median_score is None:
             return f"classifier: none of {self.lines} lines scored (no word list for their language)"
         return (
-            f"classifier: {self.chrome} of {self.lines} lines chrome, {self.content} content "
-            f"({self.form_kept} table rows or wrapped); median content probability {self.median_score:.2f} "
+            f"classifier: {self.chrome} of {self.lines} lines chrome, {self.content} content, "
+            f"{self.form_kept} table rows or wrapped; median content probability {self.median_score:.2f} "
             f"(<{self.threshold:.2f})"
         )
 
