@@ -62,7 +62,8 @@ def repeated_lines(
     (``_doc, line_no``) lists lines a rule already hits; ``sources`` (``_doc, source``)
     names each document's outlet. Returns one row per line shape (digits folded): the
     most common ``text``, its ``variants``, ``articles``, ``documents``, ``sources``
-    (up to 3, most frequent first), the ``_docs`` holding it and its ``_shape``.
+    (up to 3, most frequent first), the ``_docs`` holding it, its ``_lines`` (``_doc,
+    line_no`` of every occurrence) and its ``_shape``.
     """
     candidates = candidate_lines(lines)
     if covered is not None and not covered.is_empty():
@@ -78,6 +79,7 @@ def repeated_lines(
         pl.col("line").str.strip_chars().unique().sort().head(5).alias("variants"),
         pl.col("source").drop_nulls().value_counts(sort=True).head(3).struct.field("source").alias("sources"),
         pl.col(DOC).unique().sort().alias("_docs"),
+        pl.struct(DOC, "line_no").alias("_lines"),
     )
     found = found.filter(pl.col("articles") >= min_articles)
     return found.sort(["articles", "documents", "text"], descending=[True, True, False])

@@ -587,6 +587,22 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
     )
 
 
+def check_text_field(corpus: Corpus) -> None:
+    """Raise :class:`InputError` for a file that gave no document because its records lack
+    the text field, read with ``on_error="skip"`` (which rejects them one by one, as no use
+    to a tool that only counts lines): its first such record's problem, which names the
+    file, the field and the fields the record has."""
+    for summary in corpus.files:
+        if summary["documents"] or not summary["unreadable"]:
+            continue
+        missing = corpus.problems.filter(
+            pl.col(ORIGIN).str.starts_with(summary["name"] + ":")
+            & (pl.col("reason") == RejectReason.MISSING_TEXT.value)
+        )
+        if not missing.is_empty():
+            raise InputError(f"{missing[ORIGIN][0]}: {missing['detail'][0]}")
+
+
 def _documents(frames: list[_FileFrame]) -> tuple[pl.DataFrame, frozenset[str]]:
     """The files' documents in one frame, and the carried columns that hold JSON text
     (also those that files hold with different types: JSON text in all of them, as

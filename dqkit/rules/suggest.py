@@ -3,7 +3,9 @@
 Every suggestion is a complete rule: an id, a message, a pattern that matches the whole
 line (a phrase, or a regex when the copies differ only in their numbers), a length
 guard, the real lines as ``match`` examples and real body lines of the same documents as
-``no_match`` examples. Suggestions are ``status: experimental``, so they only flag until
+``no_match`` examples, and a comment with the boilerplate classifier's evidence (the
+median content probability of the line's occurrences, see
+:func:`dqkit.rules.corpus.line_evidence`). Suggestions are ``status: experimental``, so they only flag until
 someone has reviewed them; the printed file passes ``dqkit rules lint`` and ``dqkit rules
 test`` as it is.
 """
@@ -20,6 +22,36 @@ import polars as pl
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What the boilerplate classifier makes of a repeated line's occurrences
+    (:func:`dqkit.rules.corpus.line_evidence`)."""
+
+    lines: int  # occurrences
+    scored: int  # occurrences the classifier scored (a language with a word list)
+    chrome: int  # occurrences ``dqkit clean`` removes as repeated lines
+    content: int  # occurrences that score as content
+    form_kept: int  # occurrences that are table rows or lines of a wrapped paragraph
+    median_score: float | None  # median content probability of the scored ones
+    threshold: float  # the model's repeated_threshold: a repeated line below it is chrome
+
+    def comment(self) -> str:
+        """One comment line for the rule file.
+
+        >>> Evidence(10, 9, 8, 1, 0, 0.1234, 0.5).comment()
+        'classifier: 8 of 10 lines chrome, 1 content, 0 table rows or wrapped; median content probability 0.12 (<0.50)'
+        >>> Evidence(4, 0, 0, 0, 0, None, 0.5).comment()
+        'classifier: none of 4 lines scored (no word list for their language)'
+        """
+        if self.median_score is None:
+            return f"classifier: none of {self.lines} lines scored (no word list for their language)"
+        return (
+            f"classifier: {self.chrome} of {self.lines} lines chrome, {self.content} content, "
+            f"{self.form_kept} table rows or wrapped; median content probability {self.median_score:.2f} "
+            f"(<{self.threshold:.2f})"
+        )
+
+
+@dataclass(frozen=True)
 class Suggestion:
     text: str  # the most common form of the line, normalised as rules see it
     variants: tuple[str, ...]  # real lines (up to 5)
@@ -28,6 +60,7 @@ class Suggestion:
     articles: int
     documents: int
     sources: tuple[str, ...]
+    evidence: Evidence
 
 
 def _slug(text: str) -> str:
@@ -70,6 +103,7 @@ def render_rule_file(suggestions: list[Suggestion]) -> str:
         sources = f"; sources: {', '.join(s.sources)}" if s.sources else ""
         lines += [
             f"  # in {s.documents} documents of {s.articles} different articles{sources}",
+            f"  # {s.evidence.comment()}",
             f"  - id: {rule_id}",
             f"    lang: [{s.lang}]",
             "    status: experimental",
