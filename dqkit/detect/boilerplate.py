@@ -10,7 +10,9 @@ The decision per document (:func:`decide`): a line goes when its probability is 
 mode's threshold, and so does a line that is not prose inside a run of such lines (both
 neighbours go: the smoothing). These stay all the same:
 
-- a *table row*: a line with a figure, or laid out in columns, in a run of at least three such lines;
+- a *table row*: a line with a figure, or laid out in columns, in a run of at least three
+  such lines (a label without a figure between two of them does not cut the run), and the
+  line right above such a run (its heading);
 - a line of a *hard-wrapped paragraph*: it goes on with the sentence of the line above, or
   the line below goes on with its own (see :func:`_wrapped`), as in newswire;
 - a *lone line between prose*: a single line whose nearest lines above and below are both
@@ -181,9 +183,14 @@ def decide(lines: pl.DataFrame, threshold: float, prose: float) -> pl.DataFrame:
     score = pl.col(SCORE)
     low = score < threshold
     figure = pl.col("line").str.strip_chars().str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
+    # A label between two rows that has no figure of its own ("Western" / "Hemisphere 99.6 69.5")
+    # does not cut the table.
+    label = ~figure & shifted(figure, 1) & shifted(figure, -1) & ~pl.col("line").str.contains(SENTENCE_END)
+    table_row = run_length(figure | label.fill_null(False)) >= MIN_TABLE_RUN
+    heading = shifted(table_row, -1).fill_null(False)  # the line right above a table ("WHEAT", a header)
     marked = lines.with_columns(
         low.alias("_low"),
-        ((run_length(figure) >= MIN_TABLE_RUN) | _wrapped(lines)).alias("_form_kept"),
+        (table_row | heading | _wrapped(lines)).alias("_form_kept"),
         doc_any(~low).alias("_has_content"),
     ).with_columns((pl.col("_low") & ~pl.col("_form_kept")).alias("_first"))
     first = pl.col("_first")
