@@ -28,6 +28,7 @@ from dqkit.io.columns import CarriedPlan, carried_frame, concat_diagonal
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
+from dqkit.report.summary import first_detector_removals
 
 HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
 
@@ -159,6 +160,7 @@ def finish_shard(
         ),
         "hits": hits,
         "edits": edits.select(DOC, "doc_id", "kind", "rule_id"),
+        "detector_samples": first_detector_removals(edits),
         "problems": problems.height,
     }
 

@@ -609,7 +609,7 @@ def _write_outputs(
         progress.advance(k + 1, len(plan))
     frames = {
         key: pl.concat([part[key] for part in light], how="diagonal_relaxed")
-        for key in ("docs_in", "clean", "rejects", "hits", "edits")
+        for key in ("docs_in", "clean", "rejects", "hits", "edits", "detector_samples")
     }
     report = build_report(
         version=__version__,

@@ -54,6 +54,8 @@ DEFAULT_MODE = "conservative"
 TABLE_ROW = r"\d"  # a line with a figure ...
 COLUMNS = r"\S {2,}\S.* {2,}\S"  # ... or laid out in columns (a table's header)
 MIN_TABLE_RUN = 3
+#: Raised whenever the features or the decision change, so that reports see a new definition.
+DECISION_VERSION = 2
 
 
 @dataclass(frozen=True)

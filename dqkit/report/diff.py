@@ -144,8 +144,8 @@ def render_diff_markdown(diff: dict, base_name: str, head_name: str, max_samples
         lines += [
             "## Rules",
             "",
-            "| rule | status | definition | hits | documents | lines removed |",
-            "|---|---|---|---:|---:|---:|",
+            "| rule | status | definition | hits | documents | lines removed | spans cut |",
+            "|---|---|---|---:|---:|---:|---:|",
         ]
         ordered = sorted(rules.items(), key=lambda item: (-abs(item[1]["hits"].get("delta") or 0), item[0]))
         for rule_id, e in ordered:

@@ -26,6 +26,7 @@ import polars as pl
 from markupsafe import Markup, escape
 
 from dqkit.kinds import EditKind, LanguageBy
+from dqkit.report.detectors import ACTION as DETECTOR_ACTION
 
 EXAMPLE_CHARS = 500  # characters of an example shown (after diffing)
 CONTEXT_CHARS = 60  # unchanged characters kept around a change in a long line
@@ -374,9 +375,9 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
     if edits is None or edits.is_empty() or not {"doc_id", "line_no", "kind", "before"} <= set(edits.columns):
         return {}, {}
     frame = edits
-    for column in ("rule_id", "after"):
+    for column, dtype in (("rule_id", pl.String), ("after", pl.String), ("score", pl.Float64)):
         if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(column))
     frame = frame.filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED).with_columns(
         pl.coalesce(pl.col("rule_id"), pl.col("kind")).alias("_group")
     )
@@ -384,8 +385,8 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
         return {}, {}
     examples: dict[str, list] = {}
     head = frame.group_by("_group", maintain_order=True).head(max(per_rule, 0))
-    for group, doc_id, line_no, kind, before, after in head.select(
-        "_group", "doc_id", "line_no", "kind", "before", "after"
+    for group, doc_id, line_no, kind, before, after, score in head.select(
+        "_group", "doc_id", "line_no", "kind", "before", "after", "score"
     ).iter_rows():
         examples.setdefault(group, []).append(
             {
@@ -393,6 +394,7 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
                 "line_no": line_no,
                 "kind": kind,
                 "text": _example_markup(kind, before, after),
+                "score": score,
             }
         )
     counts: dict[str, dict[str, Any]] = {}
@@ -406,7 +408,7 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
 
 
 def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> list[dict]:
-    """One section per rule that fired (most hits first), then one per other edit group
+    """One section per rule or detector that fired (most hits first), then one per other edit group
     (join repairs, unicode fixes; most rows first)."""
     examples, counts = _edit_groups(edits, per_rule)
     rule_hits = report.get("rule_hits") or {}
@@ -417,13 +419,14 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
         source = "edits"
         if not shown:  # drop_doc rules and undone hits leave no edit rows: the report's samples
             source = "samples"
-            tag = "mark" if stats.get("action") != "drop_line" else "del"
+            tag = "del" if stats.get("action") in ("drop_line", DETECTOR_ACTION) else "mark"
             shown = [
                 {
                     "doc_id": str(s.get("doc_id", "")),
                     "line_no": s.get("line_no"),
                     "kind": "sample",
                     "text": whole_line_markup(s.get("text") or "", tag),
+                    "score": s.get("score"),
                 }
                 for s in (stats.get("samples") or [])[: max(per_rule, 0)]
             ]
@@ -465,6 +468,7 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
         )
     for index, section in enumerate(sections):
         section["anchor"] = f"rule-{index}"
+        section["scored"] = any(example["score"] is not None for example in section["examples"])  # detectors'
     return sections
 
 

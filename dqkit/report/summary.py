@@ -14,6 +14,7 @@ import polars as pl
 
 from dqkit.frames import BYTES_REPLACED, CHARS, DOC
 from dqkit.kinds import EditKind
+from dqkit.report.detectors import ACTION, CATEGORY, DETECTOR_IDS, DETECTORS, detector_definitions
 from dqkit.report.languages import language_summary
 from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
@@ -99,6 +100,55 @@ def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFram
     return stats
 
 
+_DETECTOR_REMOVAL = (pl.col("kind") == EditKind.LINE_REMOVED) & pl.col("rule_id").is_in(DETECTOR_IDS)
+
+
+def first_detector_removals(edits: pl.DataFrame) -> pl.DataFrame:
+    """The first :data:`SAMPLES_PER_RULE` lines each detector removed (``_doc, doc_id,
+    line_no, kind, rule_id, before, score``, in input order), from ``edits`` with those columns:
+    one shard's edits, or the samples of every shard put together."""
+    return (
+        edits.filter(_DETECTOR_REMOVAL)
+        .select(DOC, "doc_id", "line_no", "kind", "rule_id", "before", "score")
+        .sort(DOC, "line_no")
+        .group_by("rule_id", maintain_order=True)
+        .head(SAMPLES_PER_RULE)
+    )
+
+
+def _detector_stats(edits: pl.DataFrame, samples: pl.DataFrame) -> dict:
+    """A ``rule_hits`` entry per detector that removed lines, with a rule's fields: each
+    removed line is a hit; the samples carry the line's ``score``."""
+    table = (
+        edits.filter(_DETECTOR_REMOVAL)
+        .group_by("rule_id")
+        .agg(pl.len().alias("lines"), pl.col(DOC).n_unique().alias("documents"))
+    )
+    samples = first_detector_removals(samples)
+    stats = {}
+    for detector in DETECTORS:
+        row = table.filter(pl.col("rule_id") == detector.rule_id)
+        if row.is_empty():
+            continue
+        lines = int(row["lines"][0])
+        stats[detector.rule_id] = {
+            "action": ACTION,
+            "category": CATEGORY,
+            "hits": lines,
+            "documents": int(row["documents"][0]),
+            "lines_removed": lines,
+            "spans_removed": 0,
+            "message": detector.message,
+            "samples": [
+                {"doc_id": d, "line_no": int(n), "text": (t or "")[:SAMPLE_CHARS], "score": s}
+                for d, n, t, s in samples.filter(pl.col("rule_id") == detector.rule_id)
+                .select("doc_id", "line_no", "before", "score")
+                .iter_rows()
+            ],
+        }
+    return stats
+
+
 LARGEST_CLUSTERS = 5
 
 
@@ -161,12 +211,14 @@ def build_report(
     rejects,
     hits,
     edits,
+    detector_samples,
     stage_counters=None,
     columns=None,
 ) -> dict:
     """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
     ``clean`` (``_doc, id, lang, _lang_by, _source, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
-    dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``); ``problems``
+    dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``),
+    ``detector_samples`` (:func:`first_detector_removals` of each shard's edits); ``problems``
     counts the records that could not be read. ``stage_counters`` (per stage, per counter)
     become ``stages`` when a stage counted anything; ``columns`` (input columns renamed,
     recomputed or carried as JSON text) becomes ``inputs.columns`` when it says anything."""
@@ -194,7 +246,10 @@ def build_report(
             "count": len(rules.rules),
             "files": list(rules.names),
             "fingerprint": rules_fingerprint(rules),
-            "definitions": {rule.id: rule_definition_hash(rule) for rule in rules.rules},
+            "definitions": {
+                **{rule.id: rule_definition_hash(rule) for rule in rules.rules},
+                **detector_definitions(options),
+            },
         },
         "documents": {
             "in": documents_in,
@@ -213,7 +268,7 @@ def build_report(
             "documents_fixed": int(unicode_fixes["doc_id"].n_unique()),
             "fixes": _counts(unicode_fixes, "rule_id"),
         },
-        "rule_hits": _rule_stats(rules, hits, edits, ids),
+        "rule_hits": {**_rule_stats(rules, hits, edits, ids), **_detector_stats(edits, detector_samples)},
         "languages": _counts(clean.with_columns(pl.col("lang").fill_null("unknown")), "lang"),
         "language_id": language_summary(clean, options["langid"] if options["detect_language"] else None),
         "characters": {
