@@ -18,8 +18,12 @@ PARAGRAPHS = [
     "gestiegen. Der Bürgermeister sagte, die Stadt werde die Mehrkosten aus den Rücklagen bezahlen.",
 ]
 SUBHEADING = "Kosten steigen"
-TABLE = ["Jahr      Einnahmen    Ausgaben", "2022      1.200        1.150", "2023      1.310        1.290",
-         "2024      1.420        1.400"]
+TABLE = [
+    "Jahr      Einnahmen    Ausgaben",
+    "2022      1.200        1.150",
+    "2023      1.310        1.290",
+    "2024      1.420        1.400",
+]
 
 
 def clean(dqkit, tmp_path, records, *args, name="out"):
@@ -96,3 +100,69 @@ def test_the_outcome_does_not_depend_on_shards_or_workers(dqkit, tmp_path, args)
     reports = [json.loads((tmp_path / name / "report.json").read_text()) for name in ("one", "other")]
     assert reports[0]["rules"] == reports[1]["rules"] and reports[0]["documents"]["in"] == 7
     assert base["clean"].height == other["clean"].height
+
+
+def _stage_outcome(docs, *, survey_first, change=None):
+    """The boilerplate stage's edits on ``docs``, with or without the survey's scores; ``change``
+    edits the kept lines between the survey and the stage (as rescoping may)."""
+    from dqkit.assemble import clean_lines
+    from dqkit.options import CleanOptions
+    from dqkit.rules.loading import load_rules
+    from dqkit.stages.base import Batch, StageContext
+    from dqkit.stages.boilerplate import RemoveBoilerplate, ScoreLines
+
+    rules = load_rules([])
+    context = StageContext(rules=rules, options=CleanOptions())
+    batch = Batch(docs=docs)
+    batch.lines = clean_lines(docs.with_columns(pl.lit(None, dtype=pl.String).alias("_lang_hint")), rules.rules)
+    if survey_first:
+        ScoreLines().run(batch, context)
+    if change is not None:
+        batch.lines = change(batch.lines)
+    scored = RemoveBoilerplate()._scores(batch, context.options.boilerplate)
+    RemoveBoilerplate().run(batch, context)
+    edits = batch.lines.edits.filter(pl.col("rule_id") == "model.boilerplate").select("_doc", "line_no")
+    return edits.sort("_doc", "line_no"), scored
+
+
+def test_survey_scores_are_reused_only_for_unchanged_documents():
+    from dqkit.assemble import LineOutcome
+
+    texts = [page(0), "\n".join([*MENU, PARAGRAPHS[2], PARAGRAPHS[0]])]
+    docs = pl.DataFrame(
+        {"_doc": [0, 1], "text": texts, "lang": ["de", "de"], "_source": [None, None]},
+        schema_overrides={"_doc": pl.Int64, "_source": pl.String},
+    )
+    fresh, fresh_scores = _stage_outcome(docs, survey_first=False)
+    assert not fresh.is_empty()
+    reused, reused_scores = _stage_outcome(docs, survey_first=True)
+    assert reused.equals(fresh)
+    assert reused_scores.sort("_doc", "line_no").equals(fresh_scores.sort("_doc", "line_no"))
+
+    def keep_only_prose(lines: LineOutcome) -> LineOutcome:  # document 1 loses its menu after the survey
+        prose = pl.col("_doc") == 1
+        texts = lines.texts.with_columns(
+            pl.when(prose).then(pl.lit("\n".join([PARAGRAPHS[2], PARAGRAPHS[0]]))).otherwise("text").alias("text"),
+            pl.when(prose).then(pl.lit([6, 7], dtype=pl.List(pl.Int32))).otherwise("line_nos").alias("line_nos"),
+        )
+        return LineOutcome(lines.hits, lines.doc_drops, texts, lines.edits)
+
+    changed, changed_scores = _stage_outcome(docs, survey_first=True, change=keep_only_prose)
+    assert changed.equals(_stage_outcome(docs, survey_first=False, change=keep_only_prose)[0])
+    assert changed.filter(pl.col("_doc") == 1).is_empty()
+    rescored = changed_scores.filter(pl.col("_doc") == 1)["line_no"].sort().to_list()
+    assert rescored == [6, 7], "document 1 is scored again on its kept lines, not given its survey scores"
+
+
+def test_a_table_heading_and_a_label_between_rows_stay(dqkit, tmp_path):
+    table = [
+        "    WHEAT",
+        "  Europe       62.2     66.2",
+        "  Japan       445.8    484.1",
+        "  Western",
+        "  Hemisphere   99.6     69.5",
+    ]
+    story = "\n".join([PARAGRAPHS[0], *table, PARAGRAPHS[2]])
+    outputs = clean(dqkit, tmp_path, [{"id": "s", "text": story, "lang": "de"}])
+    text = outputs["clean"]["text"][0].split("\n")
+    assert all(line in text for line in table), removed(outputs, "model.boilerplate")

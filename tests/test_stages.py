@@ -18,8 +18,10 @@ from dqkit.pipeline import run_clean
 from dqkit.progress import Progress
 from dqkit.stages import Batch, StageContext, default_stages
 
-BODY = ("Die Regierung hat am Dienstag ein neues Gesetz vorgestellt, das die Förderung von Solaranlagen "
-        "auf Dächern vereinfachen soll. Kritiker bemängeln die hohen Kosten für Mieter.")
+BODY = (
+    "Die Regierung hat am Dienstag ein neues Gesetz vorgestellt, das die Förderung von Solaranlagen "
+    "auf Dächern vereinfachen soll. Kritiker bemängeln die hohen Kosten für Mieter."
+)
 
 
 class FlagBananas:
@@ -31,9 +33,18 @@ class FlagBananas:
 
     def run(self, batch: Batch, context: StageContext) -> None:
         lines = kept_lines(batch.docs.select(DOC, "text", "line_nos")).filter(pl.col("line").str.contains("(?i)banana"))
-        batch.edits.append(as_edits(lines.select(
-            DOC, "line_no", pl.lit(EditKind.LINE_FLAGGED.value).alias("kind"), pl.lit("toy.banana").alias("rule_id"),
-            pl.col("line").alias("before"), pl.lit(None, dtype=pl.String).alias("after"))))
+        batch.edits.append(
+            as_edits(
+                lines.select(
+                    DOC,
+                    "line_no",
+                    pl.lit(EditKind.LINE_FLAGGED.value).alias("kind"),
+                    pl.lit("toy.banana").alias("rule_id"),
+                    pl.col("line").alias("before"),
+                    pl.lit(None, dtype=pl.String).alias("after"),
+                )
+            )
+        )
         batch.count(self.name, "lines", lines.height)
         batch.count(self.name, "documents", lines[DOC].n_unique())
 
@@ -42,23 +53,36 @@ class RejectsWithoutSaying(FlagBananas):
     """Rejects with a reason it does not declare: the runner's check must catch it."""
 
     def run(self, batch: Batch, context: StageContext) -> None:
-        batch.rejects.append(batch.docs.head(1).with_columns(pl.lit("empty_text").alias("reason"),
-                                                             pl.lit("x").alias("detail")))
+        batch.rejects.append(
+            batch.docs.head(1).with_columns(pl.lit("empty_text").alias("reason"), pl.lit("x").alias("detail"))
+        )
 
 
 def _corpus(tmp_path):
-    write_jsonl(tmp_path / "in.jsonl", [
-        {"id": "a", "text": f"{BODY}\nBananen und eine Banana am Ende."},
-        {"id": "b", "text": f"Ein anderer Text über den Stadtrat, der lange tagte und viel beschloss.\n{BODY[:80]}"},
-        {"id": "c", "text": "Banana\nBanana split, sagte der Koch am Mittwoch in der Küche des Hotels."},
-    ])
+    write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": "a", "text": f"{BODY}\nBananen und eine Banana am Ende."},
+            {
+                "id": "b",
+                "text": f"Ein anderer Text über den Stadtrat, der lange tagte und viel beschloss.\n{BODY[:80]}",
+            },
+            {"id": "c", "text": "Banana\nBanana split, sagte der Koch am Mittwoch in der Küche des Hotels."},
+        ],
+    )
     return tmp_path / "in.jsonl"
 
 
 def _run(tmp_path, stages, name="out"):
     options = CleanOptions(builtin_rules=True, detect_language=False, dedup="none")
-    return run_clean([str(_corpus(tmp_path))], tmp_path / name, options, Progress(enabled=False),
-                     RunSettings(workers=1), stages=stages)
+    return run_clean(
+        [str(_corpus(tmp_path))],
+        tmp_path / name,
+        options,
+        Progress(enabled=False),
+        RunSettings(workers=1),
+        stages=stages,
+    )
 
 
 def test_a_toy_stage_added_to_the_list_shows_its_edits_and_counters(tmp_path, monkeypatch):
@@ -95,9 +119,15 @@ def test_stage_names_are_unique_and_declare_only_enum_members():
     # Every edit kind has a stage that owns it; the reasons no stage owns are the readers' and dedup's.
     assert set(kinds) == set(EditKind)
     assert set(RejectReason) - set(reasons) == {
-        RejectReason.EXACT_DUPLICATE, RejectReason.NEAR_DUPLICATE, RejectReason.BINARY_FILE,
-        RejectReason.MALFORMED_RECORD, RejectReason.MISSING_TEXT, RejectReason.MISSING_ID, RejectReason.DUPLICATE_ID,
-        RejectReason.RECORD_TOO_LARGE}
+        RejectReason.EXACT_DUPLICATE,
+        RejectReason.NEAR_DUPLICATE,
+        RejectReason.BINARY_FILE,
+        RejectReason.MALFORMED_RECORD,
+        RejectReason.MISSING_TEXT,
+        RejectReason.MISSING_ID,
+        RejectReason.DUPLICATE_ID,
+        RejectReason.RECORD_TOO_LARGE,
+    }
 
 
 def _readme_table(header: str) -> dict[str, list[str]]:
@@ -124,3 +154,45 @@ def test_the_line_table_has_the_declared_columns():
     lines = line_table(docs)
     check_frame(lines, LINE_TABLE, "line_table", exact=True)
     assert lines.select("line_no", "_blank").rows() == [(1, False), (2, True), (3, False)]
+
+
+def test_per_document_windows_equal_their_over_forms():
+    from dqkit.detect.doc_windows import (
+        cum_sum,
+        doc_lines,
+        doc_sum,
+        last_where,
+        next_where,
+        position,
+        run_length,
+        shifted,
+    )
+
+    frame = pl.DataFrame({"_doc": [0, 0, 0, 0, 1, 1, 2], "x": [1, 0, 1, 1, 0, 1, 1]})
+    x = pl.col("x")
+    member = x == 1
+    at = pl.int_range(pl.len()).over("_doc")
+    run = (member != member.shift(1)).fill_null(True).cum_sum()
+    expected = frame.select(
+        x.shift(1).over("_doc").alias("up"),
+        x.shift(-1).over("_doc").alias("down"),
+        at.cast(pl.Int64).alias("at"),
+        pl.len().over("_doc").cast(pl.Int64).alias("n"),
+        x.cum_sum().over("_doc").alias("cum"),
+        x.sum().over("_doc").alias("sum"),
+        pl.when(member).then(at).forward_fill().over("_doc").cast(pl.Int64).alias("last"),
+        pl.when(member).then(at).backward_fill().over("_doc").cast(pl.Int64).alias("next"),
+        pl.when(member).then(pl.len().over("_doc", run.over("_doc"))).otherwise(0).cast(pl.Int64).alias("run"),
+    )
+    got = frame.select(
+        shifted(x, 1).alias("up"),
+        shifted(x, -1).alias("down"),
+        position().alias("at"),
+        doc_lines().alias("n"),
+        cum_sum(x).alias("cum"),
+        doc_sum(x).alias("sum"),
+        last_where(member).alias("last"),
+        next_where(member).alias("next"),
+        run_length(member).cast(pl.Int64).alias("run"),
+    )
+    assert got.cast(expected.schema).equals(expected)
