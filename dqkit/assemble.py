@@ -364,6 +364,16 @@ def kept_lines(texts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def content_lines(texts: pl.DataFrame) -> pl.DataFrame:
+    """:func:`kept_lines` less the lines that are blank as the rules see them. Only a line
+    without a letter or a digit can be blank after normalising, so only those are normalised
+    (normalising every line costs more than the rest of a classifier pass)."""
+    lines = kept_lines(texts)
+    unclear = lines.filter(~pl.col("line").str.contains(r"[\p{L}\p{N}]"))
+    blank = unclear.filter(normalise_for_match(pl.col("line")) == "").select(DOC, "line_no")
+    return lines.join(blank, on=[DOC, "line_no"], how="anti", maintain_order="left")
+
+
 def replace_lines(texts: pl.DataFrame, changed: pl.DataFrame) -> pl.DataFrame:
     """``texts`` with the lines in ``changed`` (``_doc, line_no, line``) replaced."""
     if changed.is_empty():

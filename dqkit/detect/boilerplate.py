@@ -205,3 +205,10 @@ def decide(lines: pl.DataFrame, threshold: float, prose: float) -> pl.DataFrame:
     lone = ((shifted(score, 1) >= prose) & (shifted(score, -1) >= prose)).fill_null(False)
     chrome = pl.col("_candidate") & ~lone & pl.col("_has_content")
     return marked.with_columns(chrome.alias("_chrome")).drop("_low", "_first", "_candidate")
+
+
+def repeatable(model: BoilerplateModel) -> pl.Expr:
+    """On :func:`decide`'s output: a line that repetition may remove (``corpus.repeated-line``):
+    below the model's ``repeated_threshold``, no table row or wrapped line, in a document
+    with content. Null where the line has no score."""
+    return ~pl.col("_form_kept") & pl.col("_has_content") & (pl.col(SCORE) < model.repeated_threshold)

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from dqkit.assemble import LineOutcome, clean_lines, kept_lines
-from dqkit.detect.boilerplate import DEFAULT_MODE, SCORE, decide, load_model, score_lines
+from dqkit.assemble import LineOutcome, clean_lines, content_lines
+from dqkit.detect.boilerplate import DEFAULT_MODE, SCORE, decide, load_model, repeatable, score_lines
 from dqkit.detect.langid import DEFAULT_DETECTOR
 from dqkit.detect.language import given_language, identify
 from dqkit.detect.line_features import word_languages
 from dqkit.detect.repeated_lines import repeated_lines
 from dqkit.errors import DqkitError
-from dqkit.frames import BLANK, CARRIED, DOC, LANG_GIVEN, LANG_HINT, LINE_CHARS, MATCH_LOWER, SOURCE
+from dqkit.frames import CARRIED, DOC, LANG_GIVEN, LANG_HINT, LINE_CHARS, MATCH_LOWER, SOURCE
 from dqkit.io.readers import ReadOptions, check_text_field, read_corpus
 from dqkit.io.sources import discover
 from dqkit.normalize.unicode import normalise_documents
-from dqkit.rules.engine import line_table, with_match_columns
+from dqkit.rules.engine import line_table
 from dqkit.rules.loading import RuleSet
 from dqkit.rules.suggest import Evidence, Suggestion
 
@@ -131,8 +131,7 @@ def line_evidence(occurrences: pl.DataFrame, outcome: LineOutcome, docs: pl.Data
     texts = word_languages(texts).with_columns(
         pl.col("lang").fill_null(pl.col("lang").drop_nulls().mode().sort().first().over(SOURCE))
     )
-    lines = with_match_columns(kept_lines(texts.select(DOC, "text", "line_nos", "lang")))
-    lines = lines.filter(~pl.col(BLANK)).select(DOC, "line_no", "line", "lang")
+    lines = content_lines(texts.select(DOC, "text", "line_nos", "lang")).select(DOC, "line_no", "line", "lang")
     readable = pl.col("lang").is_not_null()
     scored = pl.concat(
         [
@@ -148,7 +147,7 @@ def line_evidence(occurrences: pl.DataFrame, outcome: LineOutcome, docs: pl.Data
         SCORE,
         "_form_kept",
         (~low).fill_null(False).alias("_content"),
-        (~pl.col("_form_kept") & low & pl.col("_has_content")).fill_null(False).alias("_chrome"),
+        repeatable(model).fill_null(False).alias("_chrome"),
     )
     return (
         occurrences.with_columns(pl.col("line_no").cast(pl.Int32))

@@ -29,12 +29,12 @@ from typing import Any
 import polars as pl
 import xxhash
 
-from dqkit.assemble import LineOutcome, assemble, kept_lines
-from dqkit.detect.boilerplate import SCORE, decide, load_model, score_lines
+from dqkit.assemble import LineOutcome, assemble, content_lines, kept_lines
+from dqkit.detect.boilerplate import SCORE, decide, load_model, repeatable, score_lines
 from dqkit.detect.line_features import word_languages
 from dqkit.detect.repeated_lines import candidate_lines
 from dqkit.frames import DOC, MATCH_LOWER, SOURCE, as_edits
-from dqkit.rules.engine import normalise_for_match, with_match_columns
+from dqkit.rules.engine import with_match_columns
 from dqkit.stages.base import Batch, StageContext
 
 MODEL_RULE = "model.boilerplate"
@@ -53,16 +53,6 @@ def _hashes(values: pl.Series) -> pl.Series:
     return pl.DataFrame({"_v": values}).join(digests, on="_v", how="left", maintain_order="left")["_h"]
 
 
-def _content_lines(texts: pl.DataFrame) -> pl.DataFrame:
-    """``_doc, line_no, line`` (and the other columns of ``texts``) of every kept line that
-    is not blank as the rules see it. Only a line without a letter or a digit can be blank
-    after normalising, so only those are normalised."""
-    lines = kept_lines(texts)
-    unclear = lines.filter(~pl.col("line").str.contains(r"[\p{L}\p{N}]"))
-    blank = unclear.filter(normalise_for_match(pl.col("line")) == "").select(DOC, "line_no")
-    return lines.join(blank, on=[DOC, "line_no"], how="anti", maintain_order="left")
-
-
 def _weigh(texts: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Score the kept lines of ``texts`` (``_doc, text, line_nos, lang, _source``).
 
@@ -78,10 +68,9 @@ def _weigh(texts: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     docs = docs.filter(pl.col("lang").is_not_null()).drop("_lang_was")
     if docs.is_empty():
         return pl.DataFrame(schema=SCORED), skipped
-    lines = _content_lines(docs.select(DOC, "text", "line_nos", "lang", SOURCE))
+    lines = content_lines(docs.select(DOC, "text", "line_nos", "lang", SOURCE))
     decided = decide(score_lines(lines, model), model.threshold(mode), model.prose)
-    repeatable = ~pl.col("_form_kept") & pl.col("_has_content") & (pl.col(SCORE) < model.repeated_threshold)
-    keyed = _repetition_keys(decided.filter(repeatable), decided)
+    keyed = _repetition_keys(decided.filter(repeatable(model)), decided)
     scored = decided.join(keyed, on=[DOC, "line_no"], how="left", maintain_order="left")
     return scored.select(DOC, pl.col("line_no").cast(pl.Int32), SCORE, "_chrome", "_key", "_article"), skipped
 
