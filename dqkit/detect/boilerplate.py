@@ -55,7 +55,7 @@ TABLE_ROW = r"\d"  # a line with a figure ...
 COLUMNS = r"\S {2,}\S.* {2,}\S"  # ... or laid out in columns (a table's header)
 MIN_TABLE_RUN = 3
 #: Raised whenever the features or the decision change, so that reports see a new definition.
-DECISION_VERSION = 2
+DECISION_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -143,14 +143,19 @@ WRAPPED_CHARS = 30  # a line this long that stops mid-sentence was wrapped
 MIN_WRAPPED_LINES = 2
 MIN_OPEN_CHARS = 12
 WRAPPED_SHARE = 0.5
+WRAP_WIDTH = 100  # a hard-wrapped document's lines fit in this many characters ...
+WIDE_SHARE = 0.1  # ... all but this share of its long ones (a URL, a table may stick out)
 
 
 def _wrapped(lines: pl.DataFrame) -> pl.Series:
     """Per line: is it a line of a hard-wrapped paragraph? It goes on with the sentence of
-    the line above, which is long and stops without sentence punctuation, and either this
-    line starts in lower case or that one ends on a lower-case word, or the document is
-    hard-wrapped (most of its long lines stop mid-sentence); or the line below goes on with
-    its own. (Built in steps: one nested expression would compute its parts many times.)"""
+    the line above, which is long and stops without sentence punctuation, and this line
+    starts in lower case; or the document is hard-wrapped (most of its long lines stop
+    mid-sentence, and they fit in :data:`WRAP_WIDTH` characters, as newswire's do) and that
+    line ends on a lower-case word or is open itself; or the line below goes on with its own.
+    A web page's teaser headlines are long and open too, but they are not wrapped: its
+    paragraphs run past the width, and the line after a headline starts with a capital.
+    (Built in steps: one nested expression would compute its parts many times.)"""
     text = pl.col("line").str.strip_chars()
     chars = text.str.len_chars()
     stops = text.str.contains(SENTENCE_END) & ~text.str.contains(ABBREVIATION)
@@ -158,6 +163,7 @@ def _wrapped(lines: pl.DataFrame) -> pl.Series:
         "line_no",
         DOC,
         (chars >= WRAPPED_CHARS).alias("_long"),
+        (chars > WRAP_WIDTH).alias("_wide"),
         stops.alias("_stops"),
         # In a hard-wrapped document a shorter line may be wrapped too (a first line cut by its dateline).
         ((chars >= MIN_OPEN_CHARS) & ~stops).alias("_open_short"),
@@ -165,13 +171,19 @@ def _wrapped(lines: pl.DataFrame) -> pl.Series:
         text.str.contains(r"(?:^|\s)\p{Ll}[\p{L}'’-]*,?$").alias("_ends_lower"),
     ).with_columns((pl.col("_long") & ~pl.col("_stops")).alias("_open"))
     open_lines = doc_sum(pl.col("_open").cast(pl.Int64))
-    hard_wrapped = (open_lines >= MIN_WRAPPED_LINES) & (
-        open_lines >= WRAPPED_SHARE * doc_sum(pl.col("_long").cast(pl.Int64))
+    long_lines = doc_sum(pl.col("_long").cast(pl.Int64))
+    steps = steps.with_columns(
+        (
+            (open_lines >= MIN_WRAPPED_LINES)
+            & (open_lines >= WRAPPED_SHARE * long_lines)
+            & (doc_sum(pl.col("_wide").cast(pl.Int64)) <= WIDE_SHARE * long_lines)
+        ).alias("_hard_wrapped")
     )
+    hard_wrapped = pl.col("_hard_wrapped")
     adjacent = (pl.col("line_no") - shifted(pl.col("line_no"), 1)) == 1
     goes_on = adjacent & (
         (hard_wrapped & shifted(pl.col("_open_short"), 1))
-        | (shifted(pl.col("_open"), 1) & (pl.col("_starts_lower") | shifted(pl.col("_ends_lower"), 1)))
+        | (shifted(pl.col("_open"), 1) & (pl.col("_starts_lower") | (hard_wrapped & shifted(pl.col("_ends_lower"), 1))))
     )
     steps = steps.select(DOC, goes_on.fill_null(False).alias("_goes_on"))
     return steps.select(pl.col("_goes_on") | shifted(pl.col("_goes_on"), -1).fill_null(False)).to_series()
