@@ -166,3 +166,40 @@ def test_a_table_heading_and_a_label_between_rows_stay(dqkit, tmp_path):
     outputs = clean(dqkit, tmp_path, [{"id": "s", "text": story, "lang": "de"}])
     text = outputs["clean"]["text"][0].split("\n")
     assert all(line in text for line in table), removed(outputs, "model.boilerplate")
+
+
+def _decided(texts: list[str], scores: list[float]) -> list[bool]:
+    """``decide``'s ``_chrome`` for one document of ``texts`` given their content ``scores``."""
+    from dqkit.detect.boilerplate import SCORE, decide
+
+    lines = pl.DataFrame(
+        {"_doc": [0] * len(texts), "line_no": range(1, len(texts) + 1), "line": texts, SCORE: scores},
+        schema_overrides={"line_no": pl.Int32},
+    )
+    return decide(lines, threshold=0.2, prose=0.5)["_chrome"].to_list()
+
+
+def test_teaser_headlines_of_a_web_page_do_not_shelter_the_chrome_after_them():
+    # One block per line, paragraphs far wider than a wrap width: long lines without a full
+    # stop are headlines, and the line after one is not its continuation.
+    teasers = [
+        "Neue Radwege für die Innenstadt sollen im kommenden Frühjahr gebaut werden",
+        "Mehr lesen",
+        "Stadtwerke erhöhen die Preise für Strom und Gas ab dem ersten Januar",
+        "Mehr lesen",
+    ]
+    texts = [PARAGRAPHS[0], PARAGRAPHS[1], *teasers]
+    assert _decided(texts, [0.9, 0.9, 0.1, 0.1, 0.1, 0.1]) == [False, False, True, True, True, True]
+
+
+def test_lines_of_a_hard_wrapped_story_stay_even_when_scored_low():
+    wrapped = [
+        "The company said on Tuesday that its profit for the first",
+        "quarter rose by a third, helped by higher prices for copper",
+        "and a weaker dollar, and that it expected the rest of the",
+        "year to be as good. Shares rose two pct in early trade.",
+    ]
+    assert _decided(wrapped, [0.9, 0.1, 0.1, 0.9]) == [False] * 4
+    # The same sentence pieces at the width of a web page's paragraphs are not a wrapped document.
+    wide = [PARAGRAPHS[0], wrapped[0], "Mehr lesen", PARAGRAPHS[1]]
+    assert _decided(wide, [0.9, 0.1, 0.1, 0.9]) == [False, True, True, False]
