@@ -16,9 +16,12 @@ from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.detect.boilerplate import DEFAULT_MODE, MODES
 from dqkit.detect.langid import DEFAULT_DETECTOR, DETECTORS
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
+from dqkit.detect.mt_model import default_model, load_model_file, models_for
+from dqkit.detect.mt_training import HUMAN, MT, evaluate_model, train
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.github import annotation
 from dqkit.interrupts import Interrupted, stop_on_signals
+from dqkit.io.labelled import read_labelled
 from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
 from dqkit.io.shards import DEFAULT_SHARD_DOCS
 from dqkit.options import CleanOptions, RunSettings
@@ -184,6 +187,13 @@ def cli() -> None:
     help="Reject documents whose mt_score is above this (default: flag only, never drop).",
 )
 @click.option(
+    "--mt-model",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A model file of `dqkit mt train`, used for its language instead of the shipped one "
+    "(languages without a model get only the artefact signals).",
+)
+@click.option(
     "--max-expansion",
     type=FiniteFloat(1, None),
     default=MAX_EXPANSION,
@@ -250,6 +260,7 @@ def clean(
     keep,
     no_join_repair,
     drop_mt_above,
+    mt_model,
     max_expansion,
     max_record_bytes,
     overwrite,
@@ -284,11 +295,13 @@ def clean(
         config=config,
         repair_joins=not no_join_repair,
         drop_mt_above=drop_mt_above,
+        mt_model=str(Path(mt_model).resolve()) if mt_model else None,
         index=index,
         batch=batch,
         max_expansion=max_expansion,
         max_record_bytes=max_record_bytes,
     )
+    models_for(options.mt_model)  # a model file that cannot be used stops the run before it starts
     progress = Progress.for_terminal(quiet)
     settings = RunSettings(
         workers=workers or os.cpu_count() or 1,
@@ -521,6 +534,94 @@ def rules_suggest(corpus, text_field, top, min_articles, rule_dirs, out) -> None
         out.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@cli.group()
+def mt() -> None:
+    """Train and evaluate machine-translation models (the learned part of mt_score)."""
+
+
+def _labelled_options(command):
+    for option in reversed(
+        [
+            click.option("--text-field", default="text", show_default=True),
+            click.option("--label-field", default="label", show_default=True, help="Holds mt or human."),
+            click.option(
+                "--by",
+                "by_fields",
+                multiple=True,
+                help="Also give the figures per value of this field (e.g. domain); repeatable.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _print_figures(figures: dict) -> None:
+    def line(name: str, f: dict) -> str:
+        def share(x):
+            return "-" if x is None else f"{x:.3f}"
+
+        return (
+            f"{name:28s} {f['documents']:6d} docs  {f['mt']:6d} mt  AUROC {share(f['auroc'])}  "
+            f"precision {share(f['precision'])}  recall {share(f['recall'])}"
+        )
+
+    click.echo(line("all", figures["all"]))
+    for field_name, values in figures.items():
+        if field_name in ("all", "method", "threshold"):
+            continue
+        for value, f in values.items():
+            click.echo(line(f"{field_name}={value}", f))
+
+
+@mt.command("train")
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write."
+)
+@click.option("--lang", required=True, help="Language the model is for (base code, e.g. de).")
+@click.option("--group-field", default="group", show_default=True, help="Same value: same source document.")
+@_labelled_options
+def mt_train(labelled, out, lang, group_field, text_field, label_field, by_fields) -> None:
+    """Fit a model on LABELLED (JSONL: text, label mt|human, group), cross-validated by group,
+    and write it with its validation figures."""
+    data = read_labelled(labelled, (MT, HUMAN), text_field, label_field, group_field, tuple(by_fields))
+    if len(set(data.labels)) < 2:
+        raise OptionsError(f"{labelled}: both labels ({MT}, {HUMAN}) are needed to train")
+    about = {"trained_on": labelled.name, "trained_by": f"dqkit {__version__} mt train"}
+    model = train(data.texts, data.labels, data.groups, lang.split("-")[0], data.by, about)
+    model.save(out)
+    click.echo(f"cross-validated by {group_field} ({model.about['validation']['method']}):")
+    _print_figures(model.about["validation"])
+    click.echo(f"wrote {out}")
+
+
+@mt.command("eval")
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Model file [default: the shipped model of --lang].",
+)
+@click.option("--lang", default="de", show_default=True, help="Whose shipped model, without --model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@_labelled_options
+def mt_eval(labelled, model_file, lang, as_json, text_field, label_field, by_fields) -> None:
+    """AUROC, and precision and recall at the model's threshold, of a model on LABELLED."""
+    model = load_model_file(model_file) if model_file else default_model(lang.split("-")[0])
+    if model is None:
+        raise OptionsError(f"no shipped MT model for {lang!r}; give one with --model")
+    data = read_labelled(labelled, (MT, HUMAN), text_field, label_field, None, tuple(by_fields))
+    figures = evaluate_model(model, data.texts, data.labels, data.by)
+    if as_json:
+        click.echo(json.dumps(figures, indent=1))
+    else:
+        click.echo(f"threshold {model.threshold}")
+        _print_figures(figures)
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ BLANK = "_blank"  # nothing left of the line for the rules to see
 
 # --- columns dqkit writes on clean rows; an input that has them gets them recomputed ---------
 COUNT_COLUMNS = ("dq_lines_removed", "dq_edits", "dq_flags")
-SIGNAL_COLUMNS = ("mt_score", "mt_reasons")
+SIGNAL_COLUMNS = ("mt_score", "mt_probability", "mt_reasons")
 LANG_SCORE = "lang_score"  # how sure the language is (dqkit.stages.language), on clean rows
 INTERNAL = (DOC, ORIGIN, BYTES_REPLACED, LANG_GIVEN, LANG_SCORE_GIVEN, LANG_HINT, LANG_BY, SOURCE, CARRIED)
 

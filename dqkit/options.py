@@ -36,6 +36,7 @@ class CleanOptions:
     repair_joins: bool = True
     boilerplate: str = DEFAULT_MODE  # rules | conservative | aggressive (dqkit.detect.boilerplate)
     drop_mt_above: float | None = None  # reject documents whose mt_score is above this
+    mt_model: str | None = None  # a model file (dqkit mt train) for its language; None: the shipped ones
     max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
     max_record_bytes: int = MAX_RECORD_BYTES  # a bigger record is a reject (record_too_large)
 

@@ -21,8 +21,11 @@ them (see ../shared/research/mt-artefacts.md for the false-positive risks of eac
 * ``mixed_quote_styles``: typographic and straight quotation pairs in one document;
 * ``unbalanced_quotes``: a document whose opening and closing marks differ by two or more.
 
-``mt_score`` combines them: ``1 - Π (1 - weight)^min(count, 3)``, so one strong signal
-gives a high score and many weak ones add up.
+The artefacts combine as ``1 - Π (1 - weight)^min(count, 3)``, so one strong signal
+gives a high score and many weak ones add up. Where the document's language has a learned
+model (:mod:`dqkit.detect.mt_model`), its probability ``p`` (``mt_probability``) joins them:
+``mt_score = 1 - (1 - p) · (1 - artefacts)``; a document the model calls MT (``p`` above
+its threshold) also gets a ``model`` reason naming the n-grams that weighed most.
 
 >>> reasons = mt_signals("Am 23. Oktober die Vereinigten Staaten bestätigte die Entsendung.", "de", 0)
 >>> [(r["signal"], r["count"]) for r in reasons], mt_score(reasons)
@@ -32,6 +35,7 @@ gives a high score and many weak ones add up.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import polars as pl
 import regex
@@ -39,6 +43,7 @@ import regex
 from dqkit.detect.consistency import number_scale_flags
 from dqkit.detect.langid import DEFAULT_DETECTOR
 from dqkit.detect.language import identify
+from dqkit.detect.mt_model import MtModel
 from dqkit.frames import DOC
 from dqkit.normalize.lexicon import load_lexicon
 
@@ -245,12 +250,16 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
 
 
 def score_documents(
-    docs: pl.DataFrame, scale_docs: pl.DataFrame | None = None, detector: str = DEFAULT_DETECTOR
+    docs: pl.DataFrame,
+    scale_docs: pl.DataFrame | None = None,
+    detector: str = DEFAULT_DETECTOR,
+    models: Mapping[str, MtModel] | None = None,
 ) -> pl.DataFrame:
-    """``mt_score`` and ``mt_reasons`` per document. ``docs`` has ``_doc, text, lang``,
-    ``notices`` and ``notice_example`` (MT-notice rule hits); the number-scale check compares
-    the documents of ``scale_docs`` (``_doc, text, lang``; default: all); ``detector``
-    names the language of suspect paragraphs."""
+    """``mt_score``, ``mt_probability`` and ``mt_reasons`` per document. ``docs`` has
+    ``_doc, text, lang``, ``notices`` and ``notice_example`` (MT-notice rule hits); the
+    number-scale check compares the documents of ``scale_docs`` (``_doc, text, lang``;
+    default: all); ``detector`` names the language of suspect paragraphs; ``models`` are
+    the learned models by base language code."""
     reason_type = pl.List(pl.Struct({"signal": pl.String, "count": pl.Int64, "example": pl.String}))
     rows = list(docs.select("text", "lang").iter_rows())
     suspects = [
@@ -266,6 +275,7 @@ def score_documents(
             if trusted and found_lang.split("-")[0] != own:
                 foreign.setdefault(index, []).append(paragraph)
     scale = number_scale_flags((docs if scale_docs is None else scale_docs).select(DOC, "text", "lang"))
+    probabilities = _model_probabilities(rows, models or {})
     scores, reasons = [], []
     for index, (doc, text, lang, notices, example) in enumerate(
         docs.select(DOC, "text", "lang", "notices", "notice_example").iter_rows()
@@ -273,12 +283,33 @@ def score_documents(
         found = mt_signals(
             text, lang or "", notices or 0, example or "", tuple(foreign.get(index, ())), tuple(scale.get(doc, ()))
         )
-        scores.append(mt_score(found))
+        score = mt_score(found)
+        probability = probabilities[index]
+        if probability is not None:
+            score = round(1.0 - (1.0 - probability) * (1.0 - score), 4)
+            model = (models or {})[(lang or "").split("-")[0]]
+            if probability > model.threshold:
+                strongest = ", ".join(f"„{gram}“" for gram in model.strongest(text))
+                found.append({"signal": "model", "count": 1, "example": f"{probability:.2f}: {strongest}"})
+        scores.append(score)
         reasons.append(found)
     return pl.DataFrame(
         {
             DOC: docs[DOC],
             "mt_score": pl.Series(scores, dtype=pl.Float64),
+            "mt_probability": pl.Series(probabilities, dtype=pl.Float64),
             "mt_reasons": pl.Series(reasons, dtype=reason_type),
         }
     )
+
+
+def _model_probabilities(rows: list[tuple], models: Mapping[str, MtModel]) -> list[float | None]:
+    """Per document (``text, lang`` rows), the learned probability of MT; None where its
+    language has no model. Each model scores its documents in one batch."""
+    probabilities: list[float | None] = [None] * len(rows)
+    for lang, model in models.items():
+        indices = [i for i, (_, doc_lang) in enumerate(rows) if (doc_lang or "").split("-")[0] == lang]
+        if indices:
+            for i, p in zip(indices, model.probabilities([rows[i][0] for i in indices]), strict=True):
+                probabilities[i] = round(p, 4)
+    return probabilities

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from dqkit.detect.mt_model import models_for
 from dqkit.detect.mt_signals import score_documents
 from dqkit.frames import DOC, SIGNAL_COLUMNS
 from dqkit.kinds import RejectReason
@@ -36,6 +37,7 @@ class MtSignals:
             docs.join(notices, on=DOC, how="left", maintain_order="left"),
             scale_docs=weighable,
             detector=context.options.langid,
+            models=models_for(context.options.mt_model),
         )
 
 
