@@ -564,7 +564,8 @@ def _print_figures(figures: dict) -> None:
             return "-" if x is None else f"{x:.3f}"
 
         return (
-            f"{name:28s} {f['documents']:6d} docs  {f['mt']:6d} mt  AUROC {share(f['auroc'])}  "
+            f"{name:30s} {f['documents']:6d} docs {f['mt']:6d} mt  AUROC {share(f['auroc'])}  "
+            f"mean p {share(f['mean_probability'])}  called MT {share(f['called_mt'])}  "
             f"precision {share(f['precision'])}  recall {share(f['recall'])}"
         )
 
@@ -591,7 +592,7 @@ def mt_train(labelled, out, lang, group_field, text_field, label_field, by_field
     if len(set(data.labels)) < 2:
         raise OptionsError(f"{labelled}: both labels ({MT}, {HUMAN}) are needed to train")
     about = {"trained_on": labelled.name, "trained_by": f"dqkit {__version__} mt train"}
-    model = train(data.texts, data.labels, data.groups, lang.split("-")[0], data.by, about)
+    model = train(data.texts, data.labels, data.groups, lang.split("-")[0], data.by, about).model
     model.save(out)
     click.echo(f"cross-validated by {group_field} ({model.about['validation']['method']}):")
     _print_figures(model.about["validation"])

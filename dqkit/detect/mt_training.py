@@ -14,6 +14,7 @@ the Platt calibration; the model shipped is then fitted on all the data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
@@ -90,14 +91,17 @@ def out_of_fold_logits(counts: sp.csr_matrix, y: np.ndarray, folds: np.ndarray) 
 
 
 def figures(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
-    """AUROC, and precision and recall of MT at ``threshold``, of some documents."""
+    """AUROC, the mean probability, the share called MT, and precision and recall of MT at
+    ``threshold``, of some documents (a group of one class has no AUROC, precision or recall)."""
     called = probabilities > threshold
     hits = int((called & (y > 0)).sum())
     return {
         "documents": len(y),
         "mt": int(y.sum()),
         "auroc": auroc(probabilities, y),
-        "precision": round(hits / called.sum(), 4) if called.any() else None,
+        "mean_probability": round(float(probabilities.mean()), 4) if len(y) else None,
+        "called_mt": round(float(called.mean()), 4) if len(y) else None,
+        "precision": round(hits / called.sum(), 4) if called.any() and 0 < y.sum() < len(y) else None,
         "recall": round(hits / y.sum(), 4) if y.any() else None,
     }
 
@@ -114,6 +118,12 @@ def breakdown(probabilities: np.ndarray, y: np.ndarray, threshold: float, by: di
     return result
 
 
+@dataclass(frozen=True)
+class Trained:
+    model: MtModel  # fitted on all the documents
+    out_of_fold: np.ndarray  # each document's calibrated probability from the model of the other folds
+
+
 def train(
     texts: list[str],
     labels: list[str],
@@ -121,7 +131,7 @@ def train(
     lang: str,
     by: dict[str, list[str | None]],
     about: dict,
-) -> MtModel:
+) -> Trained:
     """A model fitted on all ``texts``, with its cross-validated figures in ``about["validation"]``."""
     y = np.array([label == MT for label in labels], dtype=float)
     counts = term_counts(texts)
@@ -135,7 +145,7 @@ def train(
         "threshold": THRESHOLD,
         **breakdown(calibrated, y, THRESHOLD, by),
     }
-    return MtModel(
+    model = MtModel(
         lang=lang,
         weights=weights.astype(np.float32),
         idf=idf,
@@ -144,6 +154,7 @@ def train(
         threshold=THRESHOLD,
         about={**about, "documents": len(texts), "mt_documents": int(y.sum()), "C": C, "validation": validation},
     )
+    return Trained(model, calibrated)
 
 
 def evaluate_model(model: MtModel, texts: list[str], labels: list[str], by: dict[str, list[str | None]]) -> dict:

@@ -1,0 +1,120 @@
+"""The learned MT probability: `dqkit mt train` / `dqkit mt eval`, the model file, `clean --mt-model` (issue 16)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import polars as pl
+import pytest
+from conftest import read_outputs, write_jsonl
+
+from dqkit.detect.mt_model import BUCKETS, FEATURES, default_model
+from dqkit.detect.mt_training import auroc
+
+# Two registers of German: "MT" sentences reuse a stiff phrasing, "human" ones another.
+MT_PHRASES = ["Es ist wichtig zu beachten, dass", "In Bezug auf die Situation", "Dies ist aufgrund der Tatsache"]
+HUMAN_PHRASES = ["Wie der Sprecher sagte,", "Dem Vernehmen nach", "Am Rande der Sitzung hieß es,"]
+FILLERS = [
+    "die Stadt den Haushalt beschlossen hat.",
+    "der Verkehr in der Innenstadt zugenommen hat.",
+    "die Schulen im Herbst renoviert werden.",
+    "die Preise für Energie gestiegen sind.",
+    "der Zug am Morgen ausgefallen ist.",
+]
+
+
+def labelled_records(n_groups: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    records = []
+    for group in range(n_groups):
+        fillers = rng.sample(FILLERS, 3)
+        for label, phrases in (("mt", MT_PHRASES), ("human", HUMAN_PHRASES)):
+            text = "\n".join(f"{rng.choice(phrases)} {filler}" for filler in fillers)
+            records.append({"text": text, "label": label, "group": f"g{group}", "domain": "news" if group % 2 else "web"})
+    return records
+
+
+@pytest.fixture
+def trained(dqkit, tmp_path):
+    source = write_jsonl(tmp_path / "train.jsonl", labelled_records(30, seed=1))
+    result = dqkit("mt", "train", source, "-o", tmp_path / "model.json", "--lang", "de", "--by", "domain")
+    assert result.code == 0, result.err
+    return tmp_path / "model.json", result
+
+
+def test_train_and_eval_round_trip(dqkit, tmp_path, trained):
+    model_file, result = trained
+    model = json.loads(model_file.read_text())
+    assert model["features"] == FEATURES and model["lang"] == "de"
+    validation = model["about"]["validation"]
+    assert validation["all"]["documents"] == 60 and validation["all"]["auroc"] > 0.95
+    assert set(validation["domain"]) == {"news", "web"}
+    assert "AUROC" in result.out
+    held_out = write_jsonl(tmp_path / "test.jsonl", labelled_records(10, seed=2))
+    evaluated = dqkit("mt", "eval", held_out, "--model", model_file, "--by", "domain", "--json")
+    assert evaluated.code == 0, evaluated.err
+    figures = json.loads(evaluated.out)
+    assert figures["all"]["auroc"] > 0.95 and figures["all"]["recall"] > 0.8
+    assert figures["domain"]["news"]["documents"] == 10
+
+
+def test_clean_uses_the_given_model_and_is_the_same_with_two_workers(dqkit, tmp_path, trained):
+    model_file, _ = trained
+    records = [{"id": f"d{i}", "text": r["text"], "lang": "de"} for i, r in enumerate(labelled_records(8, seed=3))]
+    source = write_jsonl(tmp_path / "corpus.jsonl", records)
+    outputs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        run = dqkit("clean", source, "-o", out, "-q", "--no-dedup", "--mt-model", model_file, "--workers", workers,
+                    "--shard-docs", "3")
+        assert run.code == 0, run.err
+        outputs[workers] = read_outputs(out)["clean"].sort("id")
+    clean = outputs["1"]
+    assert clean.select("id", "mt_probability", "mt_score").equals(outputs["2"].select("id", "mt_probability", "mt_score"))
+    labels = [r["label"] for r in labelled_records(8, seed=3)]
+    by_id = dict(zip(clean["id"], clean["mt_probability"], strict=True))
+    probabilities = [by_id[f"d{i}"] for i in range(len(labels))]
+    assert auroc(pl.Series(probabilities).to_numpy(), pl.Series([x == "mt" for x in labels]).to_numpy()) > 0.95
+    assert (clean["mt_score"] >= clean["mt_probability"]).all(), "the artefacts only add to the model's probability"
+
+
+def test_a_model_whose_features_differ_from_the_code_is_refused(dqkit, tmp_path, trained):
+    model_file, _ = trained
+    model = json.loads(model_file.read_text())
+    model["features"]["buckets"] = BUCKETS // 2
+    (tmp_path / "old.json").write_text(json.dumps(model))
+    source = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": "Ein Satz.", "lang": "de"}])
+    run = dqkit("clean", source, "-o", tmp_path / "out", "-q", "--mt-model", tmp_path / "old.json")
+    assert run.code == 1
+    assert "old.json" in run.err and "train it again" in run.err
+    assert not (tmp_path / "out").exists(), "nothing is written"
+    (tmp_path / "broken.json").write_text("{")
+    run = dqkit("mt", "eval", source, "--model", tmp_path / "broken.json")
+    assert run.code == 1 and "broken.json:1: not valid JSON" in run.err
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ({"text": "x", "label": "maybe", "group": "g"}, "label 'maybe' is none of mt, human"),
+        ({"text": "x", "label": "mt"}, "field 'group' is missing"),
+        ({"label": "mt", "group": "g"}, "text field 'text' is missing"),
+        ("{not json", "not a JSON record"),
+    ],
+)
+def test_a_bad_labelled_record_names_its_file_and_line(dqkit, tmp_path, line, message):
+    good = labelled_records(1, seed=4)
+    source = write_jsonl(tmp_path / "bad.jsonl", [*good, line])
+    run = dqkit("mt", "train", source, "-o", tmp_path / "m.json", "--lang", "de")
+    assert run.code == 1
+    assert f"bad.jsonl:3: {message}" in run.err
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_the_shipped_german_model_loads_and_records_its_validation():
+    model = default_model("de")
+    assert model is not None and model.lang == "de"
+    validation = model.about["validation"]
+    assert validation["all"]["documents"] > 1000 and validation["all"]["auroc"] > 0.8
+    assert model.about["trained_by"] == "benchmarks/train_mt_model.py"
