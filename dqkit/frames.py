@@ -87,8 +87,9 @@ LINE_TABLE = pl.Schema(
     }
 )
 #: One row per edit; edits.parquet is this with the document's id instead of ``_doc``.
-#: ``score`` is the classifier's probability that a line it removed was content (null for
-#: every other edit).
+#: ``score`` is the classifier's probability that a line it removed was content; ``start``
+#: and ``end`` are the character offsets of an ``mt_flagged`` span within its line (all
+#: three null for every other edit).
 EDITS = pl.Schema(
     {
         DOC: pl.Int64,
@@ -98,21 +99,25 @@ EDITS = pl.Schema(
         "before": pl.String,
         "after": pl.String,
         "score": pl.Float64,
+        "start": pl.Int32,
+        "end": pl.Int32,
     }
 )
+_OPTIONAL_EDIT_COLUMNS = ("score", "start", "end")
 
 
 def as_edits(frame: pl.DataFrame | list[tuple]) -> pl.DataFrame:
     """``frame`` (or rows of ``_doc, line_no, kind, rule_id, before, after``) as an
-    :data:`EDITS` frame: columns in order, types cast, ``score`` null where it is missing.
+    :data:`EDITS` frame: columns in order, types cast, ``score``, ``start`` and ``end``
+    null where they are missing.
 
-    >>> as_edits([(1, 2, "line_removed", "r", "x", None)]).columns[-1]
-    'score'
+    >>> as_edits([(1, 2, "line_removed", "r", "x", None)]).columns[-3:]
+    ['score', 'start', 'end']
     """
     if isinstance(frame, list):
-        frame = pl.DataFrame(frame, schema=[name for name in EDITS if name != "score"], orient="row")
-    if "score" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("score"))
+        frame = pl.DataFrame(frame, schema=[name for name in EDITS if name not in _OPTIONAL_EDIT_COLUMNS], orient="row")
+    missing = [name for name in _OPTIONAL_EDIT_COLUMNS if name not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, dtype=EDITS[name]).alias(name) for name in missing)
     return frame.select(EDITS.names()).cast(EDITS)
 
 
@@ -125,7 +130,7 @@ PROBLEMS = pl.Schema({"id": pl.String, "reason": pl.String, "detail": pl.String,
 #: The columns of rejects.*, in order (the input's carried columns follow).
 REJECT_COLUMNS = ("id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text")
 #: The columns of edits.parquet.
-EDIT_COLUMNS = ("doc_id", "line_no", "kind", "rule_id", "before", "after", "score")
+EDIT_COLUMNS = ("doc_id", "line_no", "kind", "rule_id", "before", "after", "score", "start", "end")
 
 
 class FrameError(AssertionError):

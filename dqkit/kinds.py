@@ -49,6 +49,13 @@ class EditKind(StrEnum):
         "a `drop_span` rule cut a span at the start or end of the line; `before` the line, `after` what is left",
     )
     LINE_FLAGGED = "line_flagged", FLAG, False, "a `flag` rule marked the line; it stays"
+    MT_FLAGGED = (
+        "mt_flagged",
+        FLAG,
+        False,
+        "a machine-translation artefact: rule_id `mt.<signal>`, `before` the flagged text, `start`/`end` its "
+        "offsets in the clean line (null, with line_no, for a signal of the whole document)",
+    )
     UNICODE_FIXED = (
         "unicode_fixed",
         REPAIR,

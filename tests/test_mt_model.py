@@ -118,3 +118,31 @@ def test_the_shipped_german_model_loads_and_records_its_validation():
     validation = model.about["validation"]
     assert validation["all"]["documents"] > 1000 and validation["all"]["auroc"] > 0.8
     assert model.about["trained_by"] == "benchmarks/train_mt_model.py"
+
+
+def test_every_artefact_is_an_mt_flagged_span_on_its_line_as_read(dqkit, tmp_path):
+    text = "\n".join(
+        [
+            "Die Regierung teilte am Dienstag mit, dass sie neue Soldaten schicken werde.",
+            "",
+            "Nach Angaben des Ministeriums reisen sie im Winter. Am 23. Oktober die Vereinigten Staaten "
+            "bestätigte die Entsendung. Am 24. Oktober die Regierung bestätigte den Plan.",
+            "„Das ist gut“, sagte er. „Wir sind bereit, sagte ein Sprecher. „Wir warten.",
+        ]
+    )
+    source = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": text, "lang": "de"}])
+    run = dqkit("clean", source, "-o", tmp_path / "out", "-q", "--no-dedup")
+    assert run.code == 0, run.err
+    outputs = read_outputs(tmp_path / "out")
+    flagged = outputs["edits"].filter(pl.col("kind") == "mt_flagged")
+    v2 = flagged.filter(pl.col("rule_id") == "mt.v2_violation").sort("start")
+    assert v2["line_no"].to_list() == [3, 3], "numbered as read: the blank line counts"
+    line = text.split("\n")[2]
+    assert [line[s:e] for s, e in zip(v2["start"], v2["end"], strict=True)] == v2["before"].to_list()
+    assert v2["before"].to_list() == ["Am 23. Oktober die Vereinigten", "Am 24. Oktober die Regierung"]
+    whole = flagged.filter(pl.col("rule_id") == "mt.unbalanced_quotes")
+    assert whole.height == 1 and whole["line_no"].is_null().all() and whole["start"].is_null().all()
+    reasons = {r["signal"]: r for r in outputs["clean"]["mt_reasons"][0]}
+    assert reasons["v2_violation"]["count"] == 2, "the summary counts what the spans list"
+    others = outputs["edits"].filter(pl.col("kind") != "mt_flagged")
+    assert others["start"].is_null().all() and others["end"].is_null().all()

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 import regex
@@ -126,9 +127,15 @@ def _title_like(line: str) -> bool:
     return len(words) > 0 and sum(w[0].isupper() for w in words) / len(words) > 0.6
 
 
-def _add(found: dict, signal: str, example: str) -> None:
-    count, first = found.get(signal, (0, example))
-    found[signal] = (count + 1, first)
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of a signal: where in the document's text (``start``/``end``; None for
+    a signal of the whole document) and its example for ``mt_reasons``."""
+
+    signal: str
+    example: str
+    start: int | None = None
+    end: int | None = None
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -136,30 +143,34 @@ def _snippet(text: str, start: int, end: int) -> str:
     return text[left : min(len(text), end + 30)].replace("\n", " ")[:EXAMPLE_CHARS]
 
 
-def mt_signals(
+def _blanked(text: str, pattern: regex.Pattern) -> str:
+    """``text`` with the matches of ``pattern`` blanked out, every offset unchanged."""
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+def occurrences(
     text: str,
     lang: str,
-    notices: int,
-    notice_example: str = "",
     foreign_paragraphs: tuple[str, ...] = (),
     scale_mismatches: tuple[str, ...] = (),
-) -> list[dict]:
-    """The signals found in ``text`` (language ``lang``), as ``{signal, count, example}``
-    records in a fixed order; ``notices`` counts MT/auto-generation notice rule hits,
-    ``foreign_paragraphs`` and ``scale_mismatches`` come from :func:`score_documents`."""
-    found: dict[str, tuple[int, str]] = {}
+) -> list[Occurrence]:
+    """Every occurrence of the artefact signals in ``text`` (language ``lang``), in signal
+    order; ``foreign_paragraphs`` and ``scale_mismatches`` come from :func:`score_documents`."""
+    found: list[Occurrence] = []
     base = (lang or "").split("-")[0]
-    if notices:
-        found["mt_notice"] = (notices, notice_example[:EXAMPLE_CHARS])
     for match in DOUBLED_QUOTE.finditer(text):
-        _add(found, "doubled_quote", _snippet(text, match.start(), match.end()))
+        found.append(Occurrence("doubled_quote", _snippet(text, match.start(), match.end()), *match.span()))
     if base == "de":
         for match in V2_DE.finditer(text):
-            _add(found, "v2_violation", match.group().lstrip(".!?:;").strip()[:EXAMPLE_CHARS])
+            stripped = match.group().lstrip(".!?:;").lstrip()
+            start = match.end() - len(stripped)
+            found.append(Occurrence("v2_violation", stripped.strip()[:EXAMPLE_CHARS], start, match.end()))
     pattern = _capitalised_pattern(base) if base else None
     if pattern is not None and pattern.search(text):  # most documents have none: skip the line checks
         allowed = load_lexicon(base).capitalised_ok
+        offset = 0
         for line in text.split("\n"):
+            line_start, offset = offset, offset + len(line) + 1
             if _title_like(line):
                 continue
             exempt = [m.span() for phrase in allowed for m in regex.finditer(regex.escape(phrase), line)]
@@ -174,9 +185,14 @@ def mt_signals(
                     or (after and after[0][:1].isupper())
                 ):
                     continue
-                _add(found, "capitalised_function_word", _snippet(line, match.start(), match.end()))
+                example = _snippet(line, match.start(), match.end())
+                found.append(
+                    Occurrence(
+                        "capitalised_function_word", example, line_start + match.start(), line_start + match.end()
+                    )
+                )
     if base and base != "en":
-        unquoted = QUOTED.sub(" ", text)
+        unquoted = _blanked(text, QUOTED)
         own_words = load_lexicon(base).function_words
         for match in ENGLISH_RUN.finditer(unquoted):
             before = unquoted[: match.start()].split()[-1:] or [""]
@@ -187,25 +203,56 @@ def mt_signals(
             # quoted tweet, which paragraph_language covers), is not an untranslated fragment.
             if (before[0][:1].isupper() and after[0][:1].isupper()) or sum(w in own_words for w in words) < 2:
                 continue
-            _add(found, "english_function_words", _snippet(unquoted, match.start(), match.end()))
+            example = " ".join(_snippet(unquoted, match.start(), match.end()).split())
+            found.append(Occurrence("english_function_words", example, *match.span()))
     for paragraph in foreign_paragraphs:
-        _add(found, "paragraph_language", paragraph[:EXAMPLE_CHARS])
+        start = text.find(paragraph)
+        span = (start, start + len(paragraph)) if start >= 0 else (None, None)
+        found.append(Occurrence("paragraph_language", paragraph[:EXAMPLE_CHARS], *span))
     for mismatch in scale_mismatches:
-        _add(found, "number_scale", mismatch[:EXAMPLE_CHARS])
+        shown = mismatch.split(" (")[0]  # "12 Soldaten (12.000 Soldaten in 2 other versions)"
+        start = text.find(shown)
+        span = (start, start + len(shown)) if start >= 0 else (None, None)
+        found.append(Occurrence("number_scale", mismatch[:EXAMPLE_CHARS], *span))
     if (
         '"' in text
         and regex.search(r"[„“”«»]", text)
         and regex.search(r"\"[^\"\n]{1,200}\"", text)
         and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text))
     ):
-        found["mixed_quote_styles"] = (1, "typographic and straight quotation marks")
+        found.append(Occurrence("mixed_quote_styles", "typographic and straight quotation marks"))
     if base in OPEN_CLOSE:
         # Per document: a quotation may run over several paragraphs (or one-sentence lines).
         opening, closing = OPEN_CLOSE[base]
         # One stray mark is common in human text (a quotation split over segments).
         if abs(text.count(opening) - text.count(closing)) >= 2:
-            found["unbalanced_quotes"] = (1, f"{text.count(opening)} × {opening} but {text.count(closing)} × {closing}")
-    return [{"signal": s, "count": found[s][0], "example": found[s][1]} for s in WEIGHTS if s in found]
+            example = f"{text.count(opening)} × {opening} but {text.count(closing)} × {closing}"
+            found.append(Occurrence("unbalanced_quotes", example))
+    return found
+
+
+def summary(found: list[Occurrence], notices: int = 0, notice_example: str = "") -> list[dict]:
+    """``{signal, count, example}`` per signal (the first occurrence's example), in the
+    fixed order of :data:`WEIGHTS`; ``notices`` counts MT/auto-generation notice rule hits."""
+    counts: dict[str, list] = {}
+    if notices:
+        counts["mt_notice"] = [notices, notice_example[:EXAMPLE_CHARS]]
+    for occurrence in found:
+        counts.setdefault(occurrence.signal, [0, occurrence.example])[0] += 1
+    return [{"signal": s, "count": counts[s][0], "example": counts[s][1]} for s in WEIGHTS if s in counts]
+
+
+def mt_signals(
+    text: str,
+    lang: str,
+    notices: int,
+    notice_example: str = "",
+    foreign_paragraphs: tuple[str, ...] = (),
+    scale_mismatches: tuple[str, ...] = (),
+) -> list[dict]:
+    """The signals found in ``text`` (language ``lang``), as ``{signal, count, example}``
+    records in a fixed order (:func:`summary` of :func:`occurrences`)."""
+    return summary(occurrences(text, lang, foreign_paragraphs, scale_mismatches), notices, notice_example)
 
 
 def mt_score(reasons: list[dict]) -> float:
@@ -254,8 +301,9 @@ def score_documents(
     scale_docs: pl.DataFrame | None = None,
     detector: str = DEFAULT_DETECTOR,
     models: Mapping[str, MtModel] | None = None,
-) -> pl.DataFrame:
-    """``mt_score``, ``mt_probability`` and ``mt_reasons`` per document. ``docs`` has
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``mt_score``, ``mt_probability`` and ``mt_reasons`` per document, and every
+    occurrence of an artefact (:data:`OCCURRENCES`). ``docs`` has
     ``_doc, text, lang``, ``notices`` and ``notice_example`` (MT-notice rule hits); the
     number-scale check compares the documents of ``scale_docs`` (``_doc, text, lang``;
     default: all); ``detector`` names the language of suspect paragraphs; ``models`` are
@@ -276,13 +324,13 @@ def score_documents(
                 foreign.setdefault(index, []).append(paragraph)
     scale = number_scale_flags((docs if scale_docs is None else scale_docs).select(DOC, "text", "lang"))
     probabilities = _model_probabilities(rows, models or {})
-    scores, reasons = [], []
+    scores, reasons, spans = [], [], []
     for index, (doc, text, lang, notices, example) in enumerate(
         docs.select(DOC, "text", "lang", "notices", "notice_example").iter_rows()
     ):
-        found = mt_signals(
-            text, lang or "", notices or 0, example or "", tuple(foreign.get(index, ())), tuple(scale.get(doc, ()))
-        )
+        occurred = occurrences(text, lang or "", tuple(foreign.get(index, ())), tuple(scale.get(doc, ())))
+        spans += [(doc, o.signal, o.start, o.end) for o in occurred]
+        found = summary(occurred, notices or 0, example or "")
         score = mt_score(found)
         probability = probabilities[index]
         if probability is not None:
@@ -293,7 +341,7 @@ def score_documents(
                 found.append({"signal": "model", "count": 1, "example": f"{probability:.2f}: {strongest}"})
         scores.append(score)
         reasons.append(found)
-    return pl.DataFrame(
+    signals = pl.DataFrame(
         {
             DOC: docs[DOC],
             "mt_score": pl.Series(scores, dtype=pl.Float64),
@@ -301,6 +349,11 @@ def score_documents(
             "mt_reasons": pl.Series(reasons, dtype=reason_type),
         }
     )
+    return signals, pl.DataFrame(spans, schema=OCCURRENCES, orient="row")
+
+
+#: Every occurrence of a signal: offsets in the document's text (null: the whole document).
+OCCURRENCES = pl.Schema({DOC: pl.Int64, "signal": pl.String, "start": pl.Int64, "end": pl.Int64})
 
 
 def _model_probabilities(rows: list[tuple], models: Mapping[str, MtModel]) -> list[float | None]:

@@ -6,39 +6,67 @@ import polars as pl
 
 from dqkit.detect.mt_model import models_for
 from dqkit.detect.mt_signals import score_documents
-from dqkit.frames import DOC, SIGNAL_COLUMNS
-from dqkit.kinds import RejectReason
+from dqkit.frames import DOC, SIGNAL_COLUMNS, as_edits
+from dqkit.kinds import EditKind, RejectReason
 from dqkit.rejects import reject
 from dqkit.stages.base import Batch, StageContext
 from dqkit.stages.language import skip_languages_without_word_frequencies
 
 # Rules of this category say that a text was generated or translated automatically.
 PROVENANCE = "provenance"
+MT_FLAGGED = EditKind.MT_FLAGGED.value
+
+
+def span_edits(occurred: pl.DataFrame, docs: pl.DataFrame, notices: pl.DataFrame) -> pl.DataFrame:
+    """An ``mt_flagged`` edit per occurrence (``occurred``: :data:`OCCURRENCES`, offsets in
+    the clean text of ``docs``: ``_doc, text, line_nos``): the line's number as read, the
+    offsets within the clean line, the flagged text; a span that runs over a line end is cut
+    there. A signal of the whole document has no line. Each MT-notice rule hit (``notices``:
+    ``_doc, line_no, line``) flags its whole line."""
+    texts = dict(zip(docs[DOC], docs["text"], strict=True))
+    numbers = dict(zip(docs[DOC], docs["line_nos"], strict=True))
+    rows: list[tuple] = []
+    for doc, signal, start, end in occurred.iter_rows():
+        if start is None:
+            rows.append((doc, None, MT_FLAGGED, f"mt.{signal}", None, None, None, None))
+            continue
+        text = texts[doc]
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        end = min(end, line_end if line_end >= 0 else len(text))
+        line_no = numbers[doc][text.count("\n", 0, start)]
+        before = text[start:end]
+        rows.append((doc, line_no, MT_FLAGGED, f"mt.{signal}", before, None, start - line_start, end - line_start))
+    for doc, line_no, line in notices.select(DOC, "line_no", "line").iter_rows():
+        rows.append((doc, line_no, MT_FLAGGED, "mt.mt_notice", line, None, 0, len(line)))
+    frame = pl.DataFrame(
+        rows, schema=["_doc", "line_no", "kind", "rule_id", "before", "after", "start", "end"], orient="row"
+    )
+    return as_edits(frame).sort(DOC, "line_no", "start", nulls_last=False, maintain_order=True)
 
 
 class MtSignals:
     name = "mt_signals"
-    edit_kinds = ()
+    edit_kinds = (EditKind.MT_FLAGGED,)
     reject_reasons = ()
 
     def run(self, batch: Batch, context: StageContext) -> None:
         assert batch.hits is not None, "MT signals read the rule hits"
         notice_rules = [r.id for r in context.rules.rules if r.category == PROVENANCE]
-        notices = (
-            batch.hits.filter(pl.col("rule_id").is_in(notice_rules))
-            .sort(DOC, "line_no")
-            .group_by(DOC)
-            .agg(pl.len().alias("notices"), pl.col("line").first().alias("notice_example"))
+        notice_hits = batch.hits.filter(pl.col("rule_id").is_in(notice_rules)).sort(DOC, "line_no")
+        notices = notice_hits.group_by(DOC, maintain_order=True).agg(
+            pl.len().alias("notices"), pl.col("line").first().alias("notice_example")
         )
         docs = batch.docs.select(DOC, "text", "lang")
         # The number-scale check weighs words (names); it compares the documents it can weigh.
         weighable = skip_languages_without_word_frequencies(docs, batch, self.name, "number_scale_skipped", "de")
-        batch.signals = score_documents(
+        batch.signals, occurred = score_documents(
             docs.join(notices, on=DOC, how="left", maintain_order="left"),
             scale_docs=weighable,
             detector=context.options.langid,
             models=models_for(context.options.mt_model),
         )
+        batch.edits.append(span_edits(occurred, batch.docs.select(DOC, "text", "line_nos"), notice_hits))
 
 
 class DropMt:
