@@ -52,7 +52,7 @@ class EditKind(StrEnum):
     MT_FLAGGED = (
         "mt_flagged",
         FLAG,
-        False,
+        True,
         "a machine-translation artefact: rule_id `mt.<signal>`, `before` the flagged text, `start`/`end` its "
         "offsets in the clean line (null, with line_no, for a signal of the whole document)",
     )

@@ -31,7 +31,8 @@ def labelled_records(n_groups: int, seed: int) -> list[dict]:
         fillers = rng.sample(FILLERS, 3)
         for label, phrases in (("mt", MT_PHRASES), ("human", HUMAN_PHRASES)):
             text = "\n".join(f"{rng.choice(phrases)} {filler}" for filler in fillers)
-            records.append({"text": text, "label": label, "group": f"g{group}", "domain": "news" if group % 2 else "web"})
+            domain = "news" if group % 2 else "web"
+            records.append({"text": text, "label": label, "group": f"g{group}", "domain": domain})
     return records
 
 
@@ -71,7 +72,8 @@ def test_clean_uses_the_given_model_and_is_the_same_with_two_workers(dqkit, tmp_
         assert run.code == 0, run.err
         outputs[workers] = read_outputs(out)["clean"].sort("id")
     clean = outputs["1"]
-    assert clean.select("id", "mt_probability", "mt_score").equals(outputs["2"].select("id", "mt_probability", "mt_score"))
+    columns = ["id", "mt_probability", "mt_score"]
+    assert clean.select(columns).equals(outputs["2"].select(columns))
     labels = [r["label"] for r in labelled_records(8, seed=3)]
     by_id = dict(zip(clean["id"], clean["mt_probability"], strict=True))
     probabilities = [by_id[f"d{i}"] for i in range(len(labels))]

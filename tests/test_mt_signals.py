@@ -67,7 +67,9 @@ def test_seeds_get_scores_and_reasons(tmp_path, dqkit):
     notice = by_id["002_cbc6447f6243eb96.txt"]["mt_reasons"]
     assert notice[0]["signal"] == "mt_notice" and "automatisch generierte Story" in notice[0]["example"]
     assert worst["number_scale"]["example"] == "12 Soldaten (12.000 Soldaten in 1 other version)"
-    assert by_id["001_e633a6e676f29462.txt"]["mt_score"] == 0.0
+    plain = by_id["001_e633a6e676f29462.txt"]
+    assert plain["mt_reasons"] == [] and plain["mt_score"] == plain["mt_probability"], "no artefact: the model alone"
+    assert all(0 < row["mt_probability"] < 1 for row in by_id.values()), "German: the shipped model scores them"
     assert by_id["000_ce10d6b5d5891930.txt"]["mt_score"] > 0.9
 
 
@@ -75,7 +77,8 @@ def test_flags_never_drop_unless_asked(tmp_path, dqkit):
     text = "Am 23. Oktober die Vereinigten Staaten bestätigte die Entsendung von Truppen nach Russland."
     path = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": text}])
     assert dqkit("clean", path, "-o", tmp_path / "kept").code == 0
-    assert read_outputs(tmp_path / "kept")["clean"]["mt_score"].item() == 0.5
+    kept = read_outputs(tmp_path / "kept")["clean"].row(0, named=True)
+    assert kept["mt_score"] == round(1 - (1 - kept["mt_probability"]) * (1 - 0.5), 4), "one V2 violation: 0.5"
     assert dqkit("clean", path, "-o", tmp_path / "dropped", "--drop-mt-above", "0.4").code == 0
     rejects = read_outputs(tmp_path / "dropped")["rejects"]
     assert rejects.select("id", "reason").rows() == [("a", "mt_score_above")]

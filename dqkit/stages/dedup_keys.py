@@ -19,11 +19,13 @@ class DedupKeys:
     reject_reasons = ()
 
     def run(self, batch: Batch, context: StageContext) -> None:
-        # keep=best takes the copy with the fewest damaged spots and MT signals (then the longest).
+        # keep=best takes the copy with the fewest damaged spots, MT artefacts among them (each an
+        # mt_flagged edit), then the longest. Not the learned MT probability: copies of one story
+        # share their wording, and its small differences would outvote the length.
         damage = (
             pl.concat(batch.edits).filter(pl.col("kind").is_in(EditKind.damaging())).group_by(DOC).len(name="_damage")
         )
-        quality = (pl.col("_damage").fill_null(0) + pl.col("mt_score").fill_null(0)).cast(pl.Float64)
+        quality = pl.col("_damage").fill_null(0).cast(pl.Float64)
         batch.docs = (
             batch.docs.join(damage, on=DOC, how="left", maintain_order="left")
             .with_columns(quality.alias(QUALITY), ranking_columns(pl.col("text")))
