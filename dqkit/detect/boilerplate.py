@@ -156,15 +156,18 @@ def _wrapped(lines: pl.DataFrame) -> pl.Series:
     A web page's teaser headlines are long and open too, but they are not wrapped: its
     paragraphs run past the width, and the line after a headline starts with a capital.
     (Built in steps: one nested expression would compute its parts many times.)"""
-    text = pl.col("line").str.strip_chars()
-    chars = text.str.len_chars()
-    stops = text.str.contains(SENTENCE_END) & ~text.str.contains(ABBREVIATION)
-    steps = lines.select(
+    text = pl.col("_text")
+    steps = lines.select("line_no", DOC, pl.col("line").str.strip_chars().alias("_text")).with_columns(
+        text.str.len_chars().alias("_chars"),
+        (text.str.contains(SENTENCE_END) & ~text.str.contains(ABBREVIATION)).alias("_stops"),
+    )
+    chars, stops = pl.col("_chars"), pl.col("_stops")
+    steps = steps.select(
         "line_no",
         DOC,
         (chars >= WRAPPED_CHARS).alias("_long"),
         (chars > WRAP_WIDTH).alias("_wide"),
-        stops.alias("_stops"),
+        "_stops",
         # In a hard-wrapped document a shorter line may be wrapped too (a first line cut by its dateline).
         ((chars >= MIN_OPEN_CHARS) & ~stops).alias("_open_short"),
         text.str.contains(r"^\p{Ll}").alias("_starts_lower"),
@@ -189,6 +192,24 @@ def _wrapped(lines: pl.DataFrame) -> pl.Series:
     return steps.select(pl.col("_goes_on") | shifted(pl.col("_goes_on"), -1).fill_null(False)).to_series()
 
 
+def _table_rows(lines: pl.DataFrame) -> pl.Series:
+    """Per line: is it a row of a table (a line with a figure or laid out in columns, in a run
+    of at least :data:`MIN_TABLE_RUN` such lines) or the line right above one (its heading:
+    "WHEAT", a header)? A label between two rows that has no figure of its own ("Western" /
+    "Hemisphere 99.6 69.5") does not cut the table. (Built in steps, as :func:`_wrapped`: the
+    figure test inside the run length, inside the heading, was computed a dozen times.)"""
+    has_figure = pl.col("line").str.strip_chars().str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
+    steps = lines.select(
+        DOC, has_figure.alias("_figure"), pl.col("line").str.contains(SENTENCE_END).alias("_ends_sentence")
+    )
+    figure = pl.col("_figure")
+    label = ~figure & shifted(figure, 1) & shifted(figure, -1) & ~pl.col("_ends_sentence")
+    steps = steps.select(DOC, (figure | label.fill_null(False)).alias("_in_table"))
+    steps = steps.select(DOC, (run_length(pl.col("_in_table")) >= MIN_TABLE_RUN).alias("_table_row"))
+    table_row = pl.col("_table_row")
+    return steps.select(table_row | shifted(table_row, -1).fill_null(False)).to_series()
+
+
 def decide(lines: pl.DataFrame, threshold: float, prose: float) -> pl.DataFrame:
     """Scored ``lines`` (each document's lines together and in order) with ``_chrome`` (the
     classifier removes the line, see the module's rules), ``_form_kept`` (a table row or a
@@ -196,15 +217,9 @@ def decide(lines: pl.DataFrame, threshold: float, prose: float) -> pl.DataFrame:
     (some line of the document is content); a line scored ``prose`` or more is prose."""
     score = pl.col(SCORE)
     low = score < threshold
-    figure = pl.col("line").str.strip_chars().str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
-    # A label between two rows that has no figure of its own ("Western" / "Hemisphere 99.6 69.5")
-    # does not cut the table.
-    label = ~figure & shifted(figure, 1) & shifted(figure, -1) & ~pl.col("line").str.contains(SENTENCE_END)
-    table_row = run_length(figure | label.fill_null(False)) >= MIN_TABLE_RUN
-    heading = shifted(table_row, -1).fill_null(False)  # the line right above a table ("WHEAT", a header)
     marked = lines.with_columns(
         low.alias("_low"),
-        (table_row | heading | _wrapped(lines)).alias("_form_kept"),
+        (_table_rows(lines) | _wrapped(lines)).alias("_form_kept"),
         doc_any(~low).alias("_has_content"),
     ).with_columns((pl.col("_low") & ~pl.col("_form_kept")).alias("_first"))
     first = pl.col("_first")

@@ -117,21 +117,20 @@ def own_fits(texts: pl.Series, langs: pl.Series) -> pl.Series:
 
 
 def word_list_fits(words: pl.Series, langs: pl.Series) -> pl.Series:
-    """:func:`own_fits` of texts already cut into lower-case words (a list per text)."""
-    frame = pl.DataFrame({"_i": pl.int_range(words.len(), eager=True), "words": words, "lang": langs}).with_columns(
-        pl.col("lang").cast(pl.String).str.split("-").list.first()
-    )
-    parts = [pl.DataFrame(schema={"_i": pl.Int64, "fit": pl.Float64})]
-    for lang in frame["lang"].drop_nulls().unique().sort().to_list():
+    """:func:`own_fits` of texts already cut into lower-case words (a list per text). The
+    shares of each language's texts are written into place (joining them back by row costs a
+    quarter of the function)."""
+    base = langs.cast(pl.String).str.split("-").list.first()
+    fits = pl.repeat(None, words.len(), dtype=pl.Float64, eager=True).alias("fit")
+    for lang in base.drop_nulls().unique().sort().to_list():
         common = common_words(lang)
         if common is None:
             continue
-        rows = frame.filter(pl.col("lang") == lang)
-        tokens = pl.col("words")
+        at = (base == lang).arg_true()
+        tokens = words.gather(at)
         share = tokens.list.eval(pl.element().is_in(list(common))).list.sum() / tokens.list.len().clip(lower_bound=1)
-        parts.append(rows.select("_i", share.cast(pl.Float64).alias("fit")))
-    fits = pl.concat(parts)
-    return frame.select("_i").join(fits, on="_i", how="left", maintain_order="left")["fit"]
+        fits.scatter(at, share.cast(pl.Float64))
+    return fits
 
 
 def fit_of(fits: pl.DataFrame, lang: pl.Expr) -> pl.Expr:

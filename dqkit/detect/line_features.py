@@ -90,7 +90,7 @@ def own_features(lines: pl.DataFrame, word_weights: Mapping[int, float]) -> pl.D
         pl.col("line").str.strip_chars().alias("_text"),
         word_list_fits(words, lines["lang"]).fill_null(0.0).alias("fw_share"),
         words.list.len().alias("_words"),
-        words.list.join("").str.len_chars().alias("_letters"),
+        words.list.eval(pl.element().str.len_chars()).list.sum().alias("_letters"),  # joining them costs 5×
         lexical_evidence(words, word_weights).alias("lexical"),
     )
     text = pl.col("_text")
@@ -134,30 +134,34 @@ def lower_words(lines: pl.DataFrame) -> pl.Series:
     return lines["line"].str.to_lowercase().str.extract_all(WORD)
 
 
+def short_lines(words: pl.Series) -> pl.Series:
+    """Which lines (``words``: :func:`lower_words`) are judged by their words: 1 to :data:`MAX_LEXICAL_WORDS`."""
+    return words.list.len().is_between(1, MAX_LEXICAL_WORDS)
+
+
 def line_words(words: pl.Series) -> pl.DataFrame:
     """``_row, word``: the words of each short line (``words``: :func:`lower_words`; row number in it)."""
     table = pl.DataFrame({"_row": pl.int_range(words.len(), eager=True), "word": words})
-    return table.filter(pl.col("word").list.len().is_between(1, MAX_LEXICAL_WORDS)).explode("word")
+    return table.filter(short_lines(words)).explode("word")
 
 
 def lexical_evidence(words: pl.Series, word_weights: Mapping[int, float]) -> pl.Series:
     """Per line (``words``: :func:`lower_words`): the mean weight of its words' buckets (0 for a
     long line and for words the model has no weight for). The weights are log-odds of content
-    against chrome, fitted on labelled lines (``benchmarks/fit_boilerplate.py``)."""
-    exploded = line_words(words)
-    unique = exploded.select(pl.col("word").unique())
+    against chrome, fitted on labelled lines (``benchmarks/fit_boilerplate.py``). Each distinct
+    word is hashed once, and the short lines' lists are mapped in place: joining every word to
+    its weight and grouping them back by line cost a third more."""
+    short = short_lines(words)
+    lists = words.filter(short)
+    distinct = lists.list.explode().unique()
     table = pl.DataFrame(
         {"bucket": list(word_weights), "weight": list(word_weights.values())},
         schema={"bucket": pl.Int64, "weight": pl.Float64},
     )
-    weighted = (
-        unique.with_columns(word_buckets(unique["word"]).alias("bucket"))
-        .join(table, on="bucket", how="left")
-        .select("word", pl.col("weight").fill_null(0.0))
-    )
-    per_row = exploded.join(weighted, on="word", how="left").group_by("_row").agg(pl.col("weight").mean())
-    rows = pl.DataFrame({"_row": pl.int_range(words.len(), eager=True)})
-    return rows.join(per_row, on="_row", how="left", maintain_order="left")["weight"].fill_null(0.0)
+    weighted = pl.DataFrame({"word": distinct, "bucket": word_buckets(distinct)}).join(table, on="bucket")
+    weight = pl.element().replace_strict(weighted["word"], weighted["weight"], default=0.0, return_dtype=pl.Float64)
+    means = lists.list.eval(weight).list.mean()
+    return pl.zeros(words.len(), dtype=pl.Float64, eager=True).scatter(short.arg_true(), means)
 
 
 def context_features(lines: pl.DataFrame, score: str = "_score0", prose: float = 0.5) -> pl.DataFrame:
@@ -165,11 +169,16 @@ def context_features(lines: pl.DataFrame, score: str = "_score0", prose: float =
     together and in order) with the :data:`CONTEXT` columns: the neighbours' scores, the
     best and mean score within two and five lines, the share of the document's prose
     characters above and below the line (0 above: it comes before all the prose), and how
-    many lines away the nearest prose line is."""
+    many lines away the nearest prose line is. (The prose characters are summed in a step of
+    their own: inside the shares, each sum was computed twice.)"""
     s = pl.col(score)
     is_prose = s >= prose
-    prose_chars = pl.when(is_prose).then(pl.col("line").str.len_chars()).otherwise(0).cast(pl.Float64)
-    total = doc_sum(prose_chars).clip(lower_bound=1)
+    lines = lines.with_columns(
+        pl.when(is_prose).then(pl.col("line").str.len_chars()).otherwise(0).cast(pl.Float64).alias("_prose_chars")
+    )
+    prose_chars, up_to, in_doc = pl.col("_prose_chars"), pl.col("_up_to"), pl.col("_in_doc")
+    lines = lines.with_columns(cum_sum(prose_chars).alias("_up_to"), doc_sum(prose_chars).alias("_in_doc"))
+    total = in_doc.clip(lower_bound=1)
     near = window(s, 5, 5)
     at = position()
     gap = pl.min_horizontal(at - last_where(is_prose), next_where(is_prose) - at)
@@ -178,12 +187,12 @@ def context_features(lines: pl.DataFrame, score: str = "_score0", prose: float =
         shifted(s, -1).fill_null(0.0).alias("next_score"),
         pl.max_horizontal(near[3:8]).alias("window_max"),
         (pl.sum_horizontal(near) / pl.sum_horizontal(value.is_not_null() for value in near)).alias("window_mean"),
-        ((cum_sum(prose_chars) - prose_chars) / total).alias("prose_above"),
-        ((doc_sum(prose_chars) - cum_sum(prose_chars)) / total).alias("prose_below"),
+        ((up_to - prose_chars) / total).alias("prose_above"),
+        ((in_doc - up_to) / total).alias("prose_below"),
         gap.fill_null(50).clip(upper_bound=50).log1p().cast(pl.Float64).alias("gap_log"),
         run_length(~is_prose).log1p().cast(pl.Float64).alias("low_run_log"),
         run_length(pl.col("_words") <= SHORT_WORDS).log1p().cast(pl.Float64).alias("short_run_log"),
-    )
+    ).drop("_prose_chars", "_up_to", "_in_doc")
 
 
 SHORT_WORDS = 6

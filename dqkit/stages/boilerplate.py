@@ -82,6 +82,7 @@ def _repetition_keys(candidates: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFr
     Unlike ``rules suggest``, lines that differ in their numbers are different lines:
     "Nachricht Nummer 5" and "Nummer 6" are headlines."""
     longest = pl.col("line_no").get(pl.col("line").str.len_chars().arg_max())  # the first of the longest
+    lines = lines.join(candidates.select(DOC), on=DOC, how="semi")  # the articles of the other documents go unused
     article_lines = lines.group_by(DOC).agg(longest).join(lines, on=[DOC, "line_no"])
     table = with_match_columns(
         pl.concat([candidates.select(DOC, "line_no", "line"), article_lines.select(DOC, "line_no", "line")]).unique(
