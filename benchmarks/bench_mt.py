@@ -315,7 +315,38 @@ def seed_part(section: Section, workdir: Path) -> tuple[dict, dict[str, float]]:
         f"{pct(sum(bool(g['how']) for g in mt), len(mt))}; gold negatives untouched: "
         f"{'yes' if untouched else '**no**'}."
     )
+    span_part(section, seeds, [g for g in gold if g["kind"] in ("mt_artefact", "negative")])
     return seeds.outputs.report, {name: row["mt_score"] for name, row in seeds.clean.items()}
+
+
+def span_part(section: Section, seeds: Run, gold: list[dict]) -> None:
+    """The issue-16 measure: a gold record is found when an ``mt_flagged`` span of
+    edits.parquet lies on its line (numbered as read) and overlaps its offsets."""
+    spans = [e for e in seeds.outputs.edits if e["kind"] == "mt_flagged" and e["start"] is not None]
+
+    def overlapping(g: dict) -> list[str]:
+        return [
+            e["rule_id"]
+            for e in spans
+            if g["start"] is not None
+            and (e["doc_id"], e["line_no"]) == (g["file"], g["line"])
+            and e["start"] < g["end"]
+            and g["start"] < e["end"]
+        ]
+
+    artefacts = [g for g in gold if g["kind"] == "mt_artefact"]
+    found = [g for g in artefacts if overlapping(g)]
+    negatives_hit = [g for g in gold if g["kind"] == "negative" and overlapping(g)]
+    section.text(
+        f"`mt_flagged` spans on the seeds: {len(spans)}; gold MT artefacts overlapped by one on the same line: "
+        f"{len(found)} of {len(artefacts)} ("
+        + ", ".join(f"{g['file'][:3]}:{g['line']} {g['subkind']} by {', '.join(overlapping(g))}" for g in found)
+        + f"); gold negatives under a span: {len(negatives_hit)}."
+    )
+    section.goal(
+        "≥ 12 of the 47 gold MT artefacts overlapped by a span", f"{len(found)} of {len(artefacts)}", len(found) >= 12
+    )
+    section.goal("no span on a gold negative", f"{len(negatives_hit)}", not negatives_hit)
 
 
 # --- 2. human German ---------------------------------------------------------------------------

@@ -96,3 +96,31 @@ def test_a_paragraph_in_another_language_is_flagged(tmp_path, dqkit):
     signals = {r["signal"]: r for r in clean["mt_reasons"][0]}
     assert signals["paragraph_language"]["example"].startswith("The results of the vote")
     assert clean["mt_reasons"][1].to_list() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Die Wahl findet am Oktober 18, 2024 statt.", "english_date_order"),
+        ("18. Oktober, 2024", "english_date_order"),
+        ("Die NATO sagte, dass dies „eine Eskalation“ bedeuten würde, sagte Rutte auf X.", "doubled_reporting_verb"),
+        ("Ein Treffen zwischen dem Präsidenten, Yoon Suk Yeol, und der Generalsekretär der NATO.", "preposition_case"),
+        ("Gespräche zwischen dem Berater der USA und ihre Kollegen aus Japan.", "preposition_case"),
+    ],
+)
+def test_new_german_artefacts_are_found(text, signal):
+    assert signal in _signals(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Wahl findet am 18. Oktober 2024 statt, sagte er.",  # German date order
+        "Er sagte, dass dies eine Eskalation bedeuten würde. Rutte sagte das auch.",  # two sentences
+        "Ein Treffen zwischen dem Präsidenten und der Kanzlerin, und die Minister warteten.",  # dative, then a clause
+        "Der Streit zwischen dem Land und der Regierung hält an.",  # a feminine noun takes der
+    ],
+)
+def test_their_correct_german_neighbours_are_not(text):
+    found = _signals(text)
+    assert not {"english_date_order", "doubled_reporting_verb", "preposition_case"} & set(found), found

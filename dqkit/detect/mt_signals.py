@@ -19,7 +19,14 @@ them (see ../shared/research/mt-artefacts.md for the false-positive risks of eac
 * ``number_scale``: a number 1,000 times smaller than in other versions of the same
   story (:mod:`dqkit.detect.consistency`: "12 Soldaten" where others say "12.000");
 * ``mixed_quote_styles``: typographic and straight quotation pairs in one document;
-* ``unbalanced_quotes``: a document whose opening and closing marks differ by two or more.
+* ``unbalanced_quotes``: a document whose opening and closing marks differ by two or more;
+* ``english_date_order`` (German): a month, day and comma year as in English
+  (``Oktober 18, 2024``, ``Oktober, 2024``);
+* ``doubled_reporting_verb`` (German): two reporting clauses for one statement
+  (``sagte, dass dies ... bedeuten würde, sagte Rutte``);
+* ``preposition_case`` (German): the second part of a ``zwischen dem ... und ...`` pair in
+  a case ``zwischen`` never takes: ``und ihre Kollegen``, ``und die``, or ``und der`` before
+  a noun of a masculine or neuter ending (``und der Generalsekretär``).
 
 The artefacts combine as ``1 - Π (1 - weight)^min(count, 3)``, so one strong signal
 gives a high score and many weak ones add up. Where the document's language has a learned
@@ -58,6 +65,9 @@ WEIGHTS = {
     "number_scale": 0.5,
     "mixed_quote_styles": 0.15,
     "unbalanced_quotes": 0.1,
+    "english_date_order": 0.4,
+    "doubled_reporting_verb": 0.4,
+    "preposition_case": 0.4,
 }
 EXAMPLE_CHARS = 120
 ARTICLES = {
@@ -104,6 +114,20 @@ ENGLISH_RUN = regex.compile(
     r"\b(?:the|of|and|to|is|that|for|it|with|on|are|be|by|this|from|at|or|have|not|but|we|you|they|which|has|"
     r"would|can|their|there|been|were)\s+(?:the|of|and|to|is|that|for|it|with|on|are|be|by|this|from|at|or|have|"
     r"not|but|we|you|they|which|has|would|can|their|there|been|were|a|an)\b"
+)
+ENGLISH_DATE_DE = regex.compile(rf"\b(?:{MONTHS_DE})(?:\s+\d{{1,2}})?,\s*\d{{4}}\b")
+REPORTING_DE = r"(?:sagte|sagten|erklärte|erklärten|betonte|betonten|teilte|teilten|meinte|meinten)"
+DOUBLED_REPORTING_DE = regex.compile(
+    rf"\b{REPORTING_DE}\b,?\s+dass\b[^.!?]*?,\s+(?:{REPORTING_DE}|so)\s+(?:er|sie|\p{{Lu}}\p{{L}}+)\b"
+)
+# After "zwischen" (dative) the second conjunct in a nominative/accusative form: "ihre",
+# "seine", "die", "eine" never are dative; "der" is only before a feminine noun, and these
+# endings name masculine or neuter nouns (Generalsekretär, Präsident, Direktor, Journalist).
+PREPOSITION_CASE_DE = regex.compile(
+    # the first "und" after it (appositions between commas are fine: "dem Präsidenten, Yoon, und ...")
+    r"\bzwischen\s+(?:dem|den|der|einem|einer|seinem|seiner|ihrem|ihrer|seinen|ihren)\s"
+    r"(?:(?!\bund\b)[^.;:!?„“\n]){1,150}?\bund\s+(?:(?:die|ihre|seine|unsere|eine|keine)\s+\p{L}+"
+    r"|der\s+(?:\p{Ll}+\s+)?\p{Lu}\p{Ll}*(?:är|eur|or|ist|ent|ant)\b)"
 )
 QUOTED = regex.compile(r"„[^“”\n]{0,400}[“”]|“[^”\n]{0,400}”|\"[^\"\n]{0,400}\"|«[^»\n]{0,400}»|»[^«\n]{0,400}«")
 OPEN_CLOSE = {"de": ("„", "“"), "en": ("“", "”"), "fr": ("«", "»")}
@@ -205,6 +229,13 @@ def occurrences(
                 continue
             example = " ".join(_snippet(unquoted, match.start(), match.end()).split())
             found.append(Occurrence("english_function_words", example, *match.span()))
+    if base == "de":
+        for signal, pattern in (
+            ("english_date_order", ENGLISH_DATE_DE),
+            ("doubled_reporting_verb", DOUBLED_REPORTING_DE),
+            ("preposition_case", PREPOSITION_CASE_DE),
+        ):
+            found += [Occurrence(signal, _snippet(text, m.start(), m.end()), *m.span()) for m in pattern.finditer(text)]
     for paragraph in foreign_paragraphs:
         start = text.find(paragraph)
         span = (start, start + len(paragraph)) if start >= 0 else (None, None)
