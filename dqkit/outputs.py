@@ -149,7 +149,9 @@ def finish_shard(
     problem_rows = reject_rows(problems)
     with_carried(problem_rows).write_parquet(folder / FINAL_PROBLEMS)
     edits = edits.join(docs.select(DOC, pl.col("id").alias("doc_id")), on=DOC, how="left", maintain_order="left")
-    edits.sort(DOC, "line_no", "kind", nulls_last=False).select(EDIT_COLUMNS).write_parquet(folder / FINAL_EDITS)
+    # Stable: the edits of one line and kind stay in stage order (several spans of a line by their start).
+    edits = edits.sort(DOC, "line_no", "kind", nulls_last=False, maintain_order=True)
+    edits.select(EDIT_COLUMNS).write_parquet(folder / FINAL_EDITS)
     return {
         "docs_in": docs.select(DOC, "id", CHARS, BYTES_REPLACED),
         "clean": clean.select(

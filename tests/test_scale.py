@@ -119,7 +119,8 @@ def test_one_shard_and_many_shards_agree_on_everything_shard_independent(sharded
     whole, small = read_outputs(tmp_path / "whole"), read_outputs(tmp_path / "small")
     assert whole["clean"].drop("mt_score", "mt_reasons").equals(small["clean"].drop("mt_score", "mt_reasons"))
     assert whole["rejects"].equals(small["rejects"])
-    assert whole["edits"].equals(small["edits"])
+    within_shard = pl.col("rule_id") == "mt.number_scale"  # compares the versions of a story in one shard
+    assert whole["edits"].filter(~within_shard).equals(small["edits"].filter(~within_shard))
 
 
 def test_an_id_used_in_an_earlier_shard(tmp_path, dqkit):
