@@ -1,6 +1,6 @@
 """MT-artefact signals and missing-space join repair: recall, false positives on human German, speed.
 
-    python benchmarks/bench_mt.py [--per-type 3000] [--seed 20241028] [--repeats 3]
+    python benchmarks/bench_mt.py [--per-type 3000] [--seed 20241028] [--repeats 3] [--against 76336b1]
 
 1. Seed gold (../shared/eval/seed_gold.jsonl over seeds/*.txt): recall per (kind,
    subkind) and by confidence. A ``missing_space_join`` is recalled by a ``join_repaired``
@@ -34,6 +34,10 @@
 5. Speed: Wikinews + 10kGNAD (``lang=de``) with and without ``--no-join-repair``, runs
    alternating and pinned to one core, stage seconds from timings.json; and the time
    wordfreq takes to load its lists in a fresh process.
+6. Speed: the MT stage's share (``mt_signals`` + ``mt_drop``) of the shard stage seconds
+   in a ``--no-langid`` run on Reuters, side by side with the tree of ``--against`` (the
+   commit before the learned model and the spans), runs alternating and pinned to one
+   core. Goal: at most 10 %.
 
 Every run is a fresh ``python -m dqkit clean`` in a temporary folder (built-in rules only).
 """
@@ -606,8 +610,8 @@ def learned_part(section: Section, artefacts: dict[str, float]) -> None:
     section.text(
         f"{len(records):,} documents ({int(y.sum()):,} MT; the model is trained with human translations and German "
         "originals as human), 5 folds by `langpair:doc_id`: every rendering of one source document is scored by "
-        "a model that saw none of them (`dqkit.detect.mt_training`, as `dqkit mt train` validates). The baseline is the same "
-        "logistic regression on hashed character 1–4-grams. AUROC 0.5 is chance."
+        "a model that saw none of them (`dqkit.detect.mt_training`, as `dqkit mt train` validates). "
+        "The baseline is the same logistic regression on hashed character 1–4-grams. AUROC 0.5 is chance."
     )
     # The measure of the issue: MT output against human translations (the originals are other
     # documents; their column is beside it).
@@ -888,15 +892,67 @@ def speed_part(section: Section, workdir: Path, repeats: int) -> None:
     )
 
 
+REUTERS = DATA / "reuters21578-en-news" / "reuters21578.jsonl.gz"
+REUTERS_OPTIONS = ["--workers", "1", "--text-field", "body", "--id-field", "newid", "--no-langid"]
+MT_STAGES = ("mt_signals", "mt_drop")
+MT_SHARE_GOAL = 0.10
+
+
+def mt_share_part(section: Section, workdir: Path, repeats: int, against: str) -> None:
+    """Part 6: the MT stage's share of a Reuters ``--no-langid`` run, this tree beside ``against``."""
+    base = workdir / "against"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), against], check=True, capture_output=True
+    )
+    trees = {f"`{against}` (before)": base, "this tree": ROOT}
+    shares: dict[str, list[float]] = {name: [] for name in trees}
+    seconds: dict[str, list[float]] = {name: [] for name in trees}
+    try:
+        for _ in range(repeats):
+            for name, tree in trees.items():
+                # The tree's own dqkit: it is first on the path from its own folder.
+                prefix = [*pin_to_one_core(), "env", "-C", str(tree), f"PYTHONPATH={tree}"]
+                shard = timed_clean(REUTERS, workdir / "share-out", REUTERS_OPTIONS, prefix=prefix)["timings"][
+                    "shard_stage_seconds_summed"
+                ]
+                seconds[name].append(sum(shard.get(stage, 0.0) for stage in MT_STAGES))
+                shares[name].append(seconds[name][-1] / sum(shard.values()))
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=True)
+    section.heading("6. Speed of the MT stage on Reuters, side by side")
+    section.text(
+        f"`dqkit clean reuters21578.jsonl.gz {' '.join(REUTERS_OPTIONS)}`, pinned to one core, {repeats} runs per "
+        f"tree, alternating: seconds of {', '.join(f'`{s}`' for s in MT_STAGES)} and their share of the summed "
+        "shard stage seconds (timings.json), median [min–max]."
+    )
+    rows = [
+        [
+            name,
+            seconds_cell(seconds[name]),
+            f"{percent(statistics.median(shares[name]))} [{percent(min(shares[name]))}–{percent(max(shares[name]))}]",
+        ]
+        for name in trees
+    ]
+    section.table(["tree", "MT stage seconds", "share of the run"], rows)
+    now = statistics.median(shares["this tree"])
+    verdict = "met" if now <= MT_SHARE_GOAL else "NOT met"
+    section.text(f"Goal: the MT stage at most {percent(MT_SHARE_GOAL, 0)} of the run: **{verdict}** ({percent(now)}).")
+
+
+def percent(share: float, digits: int = 1) -> str:
+    return f"{100 * share:.{digits}f} %"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-type", type=int, default=3000, help="injected joins per type")
     parser.add_argument("--seed", type=int, default=20241028)
     parser.add_argument("--repeats", type=int, default=3, help="speed runs per mode")
+    parser.add_argument("--against", default="76336b1", help="the commit part 6 compares the MT stage's speed with")
     args = parser.parse_args()
-    require(GOLD, GNAD, WIKI, WMT, *SEEDS.glob("*.txt"))
+    require(GOLD, GNAD, WIKI, WMT, REUTERS, *SEEDS.glob("*.txt"))
     section = Section("bench_mt", "MT-artefact signals and missing-space join repair", timing=True)
-    section.text("Only part 5 is a timing; parts 1–4 are deterministic.")
+    section.text("Only parts 5 and 6 are timings; parts 1–4 are deterministic.")
     with tempfile.TemporaryDirectory() as tmp:
         report, seed_scores = seed_part(section, Path(tmp))
         human_part(section, Path(tmp), seed_scores)
@@ -904,6 +960,7 @@ def main() -> None:
         learned_part(section, artefacts)
         injection_part(section, Path(tmp), args.per_type, args.seed)
         speed_part(section, Path(tmp), args.repeats)
+        mt_share_part(section, Path(tmp), args.repeats, args.against)
     section.text(
         f"dqkit {report['dqkit_version']}, {report['rules']['count']} rules (fingerprint "
         f"`{report['rules']['fingerprint']}`)."
