@@ -26,7 +26,14 @@ them (see ../shared/research/mt-artefacts.md for the false-positive risks of eac
   (``sagte, dass dies ... bedeuten würde, sagte Rutte``);
 * ``preposition_case`` (German): the second part of a ``zwischen dem ... und ...`` pair in
   a case ``zwischen`` never takes: ``und ihre Kollegen``, ``und die``, or ``und der`` before
-  a noun of a masculine or neuter ending (``und der Generalsekretär``).
+  a noun of a masculine or neuter ending (``und der Generalsekretär``);
+* ``article_gender`` (German): one acronym with the neuter article and another gender's
+  (``Das NIS bestätigte`` … ``sagte der NIS``); the less frequent form is flagged;
+* ``repeated_subject`` (German): a name repeated as the subject of the ``dass`` clause
+  that follows it (``gab Nordkorea bekannt, dass Nordkorea``), where German says ``es``.
+
+``english_date_order`` also counts on the lines the cleaning removed (:func:`removed_line_occurrences`):
+a dateline is chrome that rules remove, but the order of its date is the translation's.
 
 The artefacts combine as ``1 - Π (1 - weight)^min(count, 3)``, so one strong signal
 gives a high score and many weak ones add up. Where the document's language has a learned
@@ -68,6 +75,8 @@ WEIGHTS = {
     "english_date_order": 0.4,
     "doubled_reporting_verb": 0.4,
     "preposition_case": 0.4,
+    "article_gender": 0.3,
+    "repeated_subject": 0.3,
 }
 EXAMPLE_CHARS = 120
 ARTICLES = {
@@ -129,6 +138,16 @@ PREPOSITION_CASE_DE = regex.compile(
     r"(?:(?!\bund\b)[^.;:!?„“\n]){1,150}?\bund\s+(?:(?:die|ihre|seine|unsere|eine|keine)\s+\p{L}+"
     r"|der\s+(?:\p{Ll}+\s+)?\p{Lu}\p{Ll}*(?:är|eur|or|ist|ent|ant)\b)"
 )
+# "das" is neuter only; "der", "die", "den" are never neuter singular. An acronym followed by
+# a capitalised word or a hyphen is the first part of a compound ("die US Regierung").
+ARTICLE_ACRONYM_DE = regex.compile(r"\b([Dd](?:as|er|ie|en))\s+(\p{Lu}{2,6})(?![\p{L}\-])(?!\s+\p{Lu}\p{Ll})")
+# The name just before the comma (after at most three words of the main clause's end) and
+# again as the first word of the "dass" clause: "gab Nordkorea bekannt, dass Nordkorea".
+# A repeated pronoun ("Sie wissen, dass Sie") is no name.
+REPEATED_SUBJECT_DE = regex.compile(
+    r"\b(?!(?:Sie|Er|Es|Wir|Ihr|Ich|Du|Man|Dies|Diese|Dieser|Dieses)\b)(\p{Lu}\p{Ll}{2,})"
+    r"\s+(?:\p{Ll}+\s+){0,2}\p{Ll}+,\s+dass\s+\1\b"
+)
 QUOTED = regex.compile(r"„[^“”\n]{0,400}[“”]|“[^”\n]{0,400}”|\"[^\"\n]{0,400}\"|«[^»\n]{0,400}»|»[^«\n]{0,400}«")
 OPEN_CLOSE = {"de": ("„", "“"), "en": ("“", "”"), "fr": ("«", "»")}
 
@@ -154,12 +173,14 @@ def _title_like(line: str) -> bool:
 @dataclass(frozen=True)
 class Occurrence:
     """One occurrence of a signal: where in the document's text (``start``/``end``; None for
-    a signal of the whole document) and its example for ``mt_reasons``."""
+    a signal of the whole document) and its example for ``mt_reasons``. On a line the
+    cleaning removed, ``line_no`` numbers that line and the offsets are within it."""
 
     signal: str
     example: str
     start: int | None = None
     end: int | None = None
+    line_no: int | None = None
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -236,6 +257,11 @@ def occurrences(
             ("preposition_case", PREPOSITION_CASE_DE),
         ):
             found += [Occurrence(signal, _snippet(text, m.start(), m.end()), *m.span()) for m in pattern.finditer(text)]
+        found += _article_gender(text)
+        found += [
+            Occurrence("repeated_subject", _snippet(text, *m.span()), *m.span())
+            for m in REPEATED_SUBJECT_DE.finditer(text)
+        ]
     for paragraph in foreign_paragraphs:
         start = text.find(paragraph)
         span = (start, start + len(paragraph)) if start >= 0 else (None, None)
@@ -260,6 +286,40 @@ def occurrences(
             example = f"{text.count(opening)} × {opening} but {text.count(closing)} × {closing}"
             found.append(Occurrence("unbalanced_quotes", example))
     return found
+
+
+def _article_gender(text: str) -> list[Occurrence]:
+    """``article_gender``: per acronym, the occurrences of the less frequent side of
+    neuter ``das`` against ``der``/``die``/``den`` (both sides on a tie)."""
+    sides: dict[str, dict[bool, list[regex.Match]]] = {}
+    for match in ARTICLE_ACRONYM_DE.finditer(text):
+        neuter = match.group(1).lower() == "das"
+        sides.setdefault(match.group(2), {True: [], False: []})[neuter].append(match)
+    found = []
+    for acronym, by_side in sides.items():
+        neuter, other = by_side[True], by_side[False]
+        if not neuter or not other:
+            continue
+        flagged = neuter if len(neuter) < len(other) else other if len(other) < len(neuter) else neuter + other
+        forms = f"{len(neuter)} × das {acronym}, {len(other)} × {'/'.join(sorted({m.group(1).lower() for m in other}))}"
+        for match in sorted(flagged, key=lambda m: m.start()):
+            found.append(Occurrence("article_gender", f"{_snippet(text, *match.span())} ({forms})", *match.span()))
+    return found
+
+
+def removed_line_occurrences(line: str, line_no: int, lang: str) -> list[Occurrence]:
+    """The signals that still count on a line the cleaning removed (``english_date_order``
+    in German), with offsets within that line.
+
+    >>> [(o.signal, o.start, o.end) for o in removed_line_occurrences("18. Oktober, 2024", 1, "de")]
+    [('english_date_order', 4, 17)]
+    """
+    if (lang or "").split("-")[0] != "de":
+        return []
+    return [
+        Occurrence("english_date_order", _snippet(line, *m.span()), *m.span(), line_no)
+        for m in ENGLISH_DATE_DE.finditer(line)
+    ]
 
 
 def summary(found: list[Occurrence], notices: int = 0, notice_example: str = "") -> list[dict]:
@@ -332,13 +392,15 @@ def score_documents(
     scale_docs: pl.DataFrame | None = None,
     detector: str = DEFAULT_DETECTOR,
     models: Mapping[str, MtModel] | None = None,
+    removed_lines: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``mt_score``, ``mt_probability`` and ``mt_reasons`` per document, and every
     occurrence of an artefact (:data:`OCCURRENCES`). ``docs`` has
     ``_doc, text, lang``, ``notices`` and ``notice_example`` (MT-notice rule hits); the
     number-scale check compares the documents of ``scale_docs`` (``_doc, text, lang``;
     default: all); ``detector`` names the language of suspect paragraphs; ``models`` are
-    the learned models by base language code."""
+    the learned models by base language code; ``removed_lines`` (``_doc, line_no, line``)
+    are the lines the cleaning removed (:func:`removed_line_occurrences`)."""
     rows = list(docs.select("text", "lang").iter_rows())
     suspects = [
         (index, p)
@@ -354,12 +416,17 @@ def score_documents(
                 foreign.setdefault(index, []).append(paragraph)
     scale = number_scale_flags((docs if scale_docs is None else scale_docs).select(DOC, "text", "lang"))
     probabilities = _model_probabilities(rows, models or {})
+    removed: dict[int, list[tuple[int, str]]] = {}
+    if removed_lines is not None:
+        for doc, line_no, line in removed_lines.select(DOC, "line_no", "line").iter_rows():
+            removed.setdefault(doc, []).append((line_no, line))
     scores, reasons, spans = [], [], []
     for index, (doc, text, lang, notices, example) in enumerate(
         docs.select(DOC, "text", "lang", "notices", "notice_example").iter_rows()
     ):
         occurred = occurrences(text, lang or "", tuple(foreign.get(index, ())), tuple(scale.get(doc, ())))
-        spans += [(doc, o.signal, o.start, o.end) for o in occurred]
+        occurred += [o for line_no, line in removed.get(doc, ()) for o in removed_line_occurrences(line, line_no, lang)]
+        spans += [(doc, o.signal, o.line_no, o.start, o.end) for o in occurred]
         found = summary(occurred, notices or 0, example or "")
         score = mt_score(found)
         probability = probabilities[index]
@@ -401,8 +468,9 @@ def _reasons_column(reasons: list[list[dict]]) -> pl.Series:
     return joined["mt_reasons"].fill_null(pl.lit([], dtype=pl.List(REASON)))
 
 
-#: Every occurrence of a signal: offsets in the document's text (null: the whole document).
-OCCURRENCES = pl.Schema({DOC: pl.Int64, "signal": pl.String, "start": pl.Int64, "end": pl.Int64})
+#: Every occurrence of a signal: offsets in the document's text (null: the whole document),
+#: or, with a ``line_no``, in that line, which the cleaning removed.
+OCCURRENCES = pl.Schema({DOC: pl.Int64, "signal": pl.String, "line_no": pl.Int32, "start": pl.Int64, "end": pl.Int64})
 
 
 def _model_probabilities(rows: list[tuple], models: Mapping[str, MtModel]) -> list[float | None]:

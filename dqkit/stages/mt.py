@@ -17,16 +17,24 @@ PROVENANCE = "provenance"
 MT_FLAGGED = EditKind.MT_FLAGGED.value
 
 
-def span_edits(occurred: pl.DataFrame, docs: pl.DataFrame, notices: pl.DataFrame) -> pl.DataFrame:
+def span_edits(
+    occurred: pl.DataFrame, docs: pl.DataFrame, notices: pl.DataFrame, removed: pl.DataFrame
+) -> pl.DataFrame:
     """An ``mt_flagged`` edit per occurrence (``occurred``: :data:`OCCURRENCES`, offsets in
     the clean text of ``docs``: ``_doc, text, line_nos``): the line's number as read, the
     offsets within the clean line, the flagged text; a span that runs over a line end is cut
-    there. A signal of the whole document has no line. Each MT-notice rule hit (``notices``:
-    ``_doc, line_no, line``) flags its whole line."""
+    there. A signal of the whole document has no line; one on a removed line (``removed``:
+    ``_doc, line_no, line``) keeps that line's number and offsets. Each MT-notice rule hit
+    (``notices``: ``_doc, line_no, line``) flags its whole line."""
     texts = dict(zip(docs[DOC], docs["text"], strict=True))
     numbers = dict(zip(docs[DOC], docs["line_nos"], strict=True))
+    removed_text = {(doc, line_no): line for doc, line_no, line in removed.select(DOC, "line_no", "line").iter_rows()}
     rows: list[tuple] = []
-    for doc, signal, start, end in occurred.iter_rows():
+    for doc, signal, removed_line_no, start, end in occurred.iter_rows():
+        if removed_line_no is not None:
+            before = removed_text[(doc, removed_line_no)][start:end]
+            rows.append((doc, removed_line_no, MT_FLAGGED, f"mt.{signal}", before, None, start, end))
+            continue
         if start is None:
             rows.append((doc, None, MT_FLAGGED, f"mt.{signal}", None, None, None, None))
             continue
@@ -45,6 +53,21 @@ def span_edits(occurred: pl.DataFrame, docs: pl.DataFrame, notices: pl.DataFrame
     return as_edits(frame).sort(DOC, "line_no", "start", nulls_last=False, maintain_order=True)
 
 
+def removed_lines(edits: list[pl.DataFrame], docs: pl.DataFrame) -> pl.DataFrame:
+    """``_doc, line_no, line``: the lines removed so far (by rules or the classifier) from
+    the documents of ``docs``, one row per line."""
+    removals = [
+        frame.filter(pl.col("kind") == EditKind.LINE_REMOVED.value).select(
+            DOC, "line_no", pl.col("before").alias("line")
+        )
+        for frame in edits
+    ]
+    if not removals:
+        return pl.DataFrame(schema={DOC: pl.Int64, "line_no": pl.Int32, "line": pl.String})
+    frame = pl.concat(removals, how="vertical_relaxed").join(docs.select(DOC), on=DOC, how="semi")
+    return frame.unique([DOC, "line_no"], keep="first", maintain_order=True)
+
+
 class MtSignals:
     name = "mt_signals"
     edit_kinds = (EditKind.MT_FLAGGED,)
@@ -58,6 +81,7 @@ class MtSignals:
             pl.len().alias("notices"), pl.col("line").first().alias("notice_example")
         )
         docs = batch.docs.select(DOC, "text", "lang")
+        removed = removed_lines(batch.edits, docs)
         # The number-scale check weighs words (names); it compares the documents it can weigh.
         weighable = skip_languages_without_word_frequencies(docs, batch, self.name, "number_scale_skipped", "de")
         batch.signals, occurred = score_documents(
@@ -65,8 +89,9 @@ class MtSignals:
             scale_docs=weighable,
             detector=context.options.langid,
             models=models_for(context.options.mt_model),
+            removed_lines=removed,
         )
-        batch.edits.append(span_edits(occurred, batch.docs.select(DOC, "text", "line_nos"), notice_hits))
+        batch.edits.append(span_edits(occurred, batch.docs.select(DOC, "text", "line_nos"), notice_hits, removed))
 
 
 class DropMt:
