@@ -317,7 +317,7 @@ def removed_line_occurrences(line: str, line_no: int, lang: str) -> list[Occurre
     if (lang or "").split("-")[0] != "de":
         return []
     return [
-        Occurrence("english_date_order", _snippet(line, *m.span()), *m.span(), line_no)
+        Occurrence("english_date_order", _snippet(line, *m.span()), m.start(), m.end(), line_no)
         for m in ENGLISH_DATE_DE.finditer(line)
     ]
 
