@@ -101,6 +101,7 @@ from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
 from dqkit.stages import Stage, default_stages
 from dqkit.stages.base import CorpusFacts, corpus_facts, merge_survey
+from dqkit.stages.mt import place_on_lines_as_read
 
 # The layout of a work folder and its plan.json: a work folder of another layout is never resumed.
 WORK_LAYOUT = 4
@@ -218,7 +219,8 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
             np.save(folder / SIGNATURES, result.signatures)
         result.clean.write_parquet(folder / SURVIVORS)
         result.rejects.write_parquet(folder / REJECTS)
-        result.edits.write_parquet(folder / EDIT_FILE)
+        as_read = pl.scan_parquet(folder / TEXT_AS_READ).rename({AS_READ: "text"})
+        place_on_lines_as_read(result.edits, as_read).write_parquet(folder / EDIT_FILE)
         result.hits.write_parquet(folder / HITS)
     summary = {
         **surveyed,

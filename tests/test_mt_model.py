@@ -148,3 +148,22 @@ def test_every_artefact_is_an_mt_flagged_span_on_its_line_as_read(dqkit, tmp_pat
     assert reasons["v2_violation"]["count"] == 2, "the summary counts what the spans list"
     others = outputs["edits"].filter(pl.col("kind") != "mt_flagged")
     assert others["start"].is_null().all() and others["end"].is_null().all()
+
+
+def test_span_offsets_are_within_the_line_as_read(dqkit, tmp_path):
+    """Normalising composes "e" + U+0301 into "é" and turns CRLF into LF: the offsets of
+    a span still index the line as read; a span whose text normalising changed has none."""
+    text = (
+        "Die Cafe\u0301s in Köln öffnen wieder. Am 23. Oktober die Vereinigten Staaten bestätigte die Entsendung.\r\n"
+        "Zweite Zeile.\r\n"
+        "Dritte: Am 24. Oktober die Re\u0301gierung bestätigte den Plan."
+    )
+    source = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": text, "lang": "de"}])
+    assert dqkit("clean", source, "-o", tmp_path / "out", "-q", "--no-dedup").code == 0
+    flagged = read_outputs(tmp_path / "out")["edits"].filter(pl.col("rule_id") == "mt.v2_violation").sort("line_no")
+    lines = text.split("\r\n")
+    first, changed = flagged.rows(named=True)
+    assert (first["line_no"], first["before"]) == (1, "Am 23. Oktober die Vereinigten")
+    assert lines[0][first["start"] : first["end"]] == first["before"], "offsets as read, not in the NFC line"
+    assert (changed["line_no"], changed["before"]) == (3, "Am 24. Oktober die Régierung")
+    assert changed["start"] is None and changed["end"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import regex
 
 from dqkit.detect.mt_model import models_for
 from dqkit.detect.mt_signals import score_documents
@@ -51,6 +52,45 @@ def span_edits(
         rows, schema=["_doc", "line_no", "kind", "rule_id", "before", "after", "start", "end"], orient="row"
     )
     return as_edits(frame).sort(DOC, "line_no", "start", nulls_last=False, maintain_order=True)
+
+
+def place_on_lines_as_read(edits: pl.DataFrame, as_read: pl.LazyFrame) -> pl.DataFrame:
+    """``edits`` with the ``start``/``end`` of each ``mt_flagged`` span moved from the clean
+    line onto the line as read (``as_read``: ``_doc, text`` as read, of which only the
+    documents with spans are read; lines end at LF, CRLF
+    or CR, as normalising counts them): to the occurrence of its ``before`` there nearest to
+    where it was. Where the line as read does not hold the flagged text verbatim (a repair
+    or a Unicode fix changed it), both are null; ``before`` still says what was flagged.
+
+    >>> edits = as_edits([(1, 1, MT_FLAGGED, "mt.x", "Oktober, 2024", None)]).with_columns(
+    ...     start=pl.lit(4, pl.Int32), end=pl.lit(17, pl.Int32))
+    >>> as_read = pl.LazyFrame({"_doc": [1], "text": ["SEOUL: 18. Oktober, 2024"]})
+    >>> placed = place_on_lines_as_read(edits, as_read)
+    >>> placed.select("start", "end").row(0)
+    (11, 24)
+    """
+    spans = edits["kind"] == MT_FLAGGED
+    if not (spans & edits["start"].is_not_null()).any():
+        return edits
+    wanted = set(edits.filter(spans)[DOC].to_list())
+    lines = {
+        doc: regex.split(r"\r\n?|\n", text)
+        for doc, text in as_read.filter(pl.col(DOC).is_in(list(wanted))).select(DOC, "text").collect().iter_rows()
+    }
+    starts, ends = [], []
+    for doc, line_no, kind, before, start, end in edits.select(
+        DOC, "line_no", "kind", "before", "start", "end"
+    ).iter_rows():
+        if kind != MT_FLAGGED or start is None or line_no is None:
+            starts.append(start)
+            ends.append(end)
+            continue
+        line = lines[doc][line_no - 1] if line_no <= len(lines.get(doc, ())) else ""
+        found = [m.start() for m in regex.finditer(regex.escape(before), line, overlapped=True)] if before else []
+        where = min(found, key=lambda at: (abs(at - start), at)) if found else None
+        starts.append(where)
+        ends.append(None if where is None else where + len(before))
+    return edits.with_columns(pl.Series("start", starts, pl.Int32), pl.Series("end", ends, pl.Int32))
 
 
 def removed_lines(edits: list[pl.DataFrame], docs: pl.DataFrame) -> pl.DataFrame:
