@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     require(WMT)
+    commit = git_commit()  # before the model file is written: after it, the tree is "dirty"
     with tempfile.TemporaryDirectory() as tmp:
         source = write_jsonl(labelled(read_jsonl(WMT)), Path(tmp) / "wmt22-de-labelled.jsonl")
         command = [sys.executable, "-m", "dqkit", "mt", "train", str(source), "-o", str(args.out), "--lang", "de"]
@@ -54,7 +55,7 @@ def main() -> None:
         subprocess.run(command, check=True)
     # The provenance: this script and its commit, the data.
     model = json.loads(args.out.read_text(encoding="utf-8"))
-    model["about"].update({"trained_by": "benchmarks/train_mt_model.py", "commit": git_commit(), "data": DATA_NAME})
+    model["about"].update({"trained_by": "benchmarks/train_mt_model.py", "commit": commit, "data": DATA_NAME})
     args.out.write_text(json.dumps(model, indent=1, sort_keys=True), encoding="utf-8")
     print(f"wrote {args.out}")
 
