@@ -14,7 +14,14 @@ import polars as pl
 
 from dqkit.frames import BYTES_REPLACED, CHARS, DOC
 from dqkit.kinds import EditKind
-from dqkit.report.detectors import ACTION, CATEGORY, DETECTOR_IDS, DETECTORS, detector_definitions
+from dqkit.report.detectors import (
+    ACTION,
+    CATEGORY,
+    DETECTOR_IDS,
+    DETECTORS,
+    detector_definitions,
+    mt_model_definitions,
+)
 from dqkit.report.languages import language_summary
 from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
@@ -249,6 +256,7 @@ def build_report(
             "definitions": {
                 **{rule.id: rule_definition_hash(rule) for rule in rules.rules},
                 **detector_definitions(options),
+                **mt_model_definitions(options),
             },
         },
         "documents": {
