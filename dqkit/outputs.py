@@ -187,3 +187,22 @@ def html_examples(edits_path: Path) -> pl.DataFrame:
         .filter(pl.int_range(pl.len()).over("rule_id", "kind") < HTML_EXAMPLES)
         .collect()
     )
+
+
+def mt_examples(edits_path: Path, clean_parts: list[Path], ids: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:
+    """For report.html, of the documents ``ids`` (report.json ``mt.top_documents``): their
+    ``mt_flagged`` edits (``doc_id, line_no, rule_id, before, start, end``, in edits.parquet
+    order) and their clean texts by id, from the shards' clean parts. Both are scans
+    filtered on the ids: no other document's edits or text is loaded."""
+    wanted = pl.Series(ids, dtype=pl.String).implode()
+    spans = (
+        pl.scan_parquet(edits_path)
+        .filter((pl.col("kind") == EditKind.MT_FLAGGED) & pl.col("doc_id").is_in(wanted))
+        .select("doc_id", "line_no", "rule_id", "before", "start", "end")
+        .collect()
+    )
+    if not ids or not clean_parts:
+        return spans, {}
+    parts = [pl.scan_parquet(part).select("id", "text") for part in clean_parts]
+    texts = pl.concat(parts).filter(pl.col("id").is_in(wanted)).collect()
+    return spans, dict(zip(texts["id"], texts["text"], strict=True))

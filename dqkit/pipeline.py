@@ -91,6 +91,7 @@ from dqkit.outputs import (
     concat_parts,
     finish_shard,
     html_examples,
+    mt_examples,
 )
 from dqkit.outputs import EDITS as EDIT_FILE
 from dqkit.progress import Progress
@@ -641,7 +642,10 @@ def _write_outputs(
         concat_parts(_scan(work, plan, FINAL_EDITS), staged.path("edits.parquet"))
         staged.write_json("report.json", report)
         staged.write_text("report.md", render_markdown(report))
-        staged.write_text("report.html", render_html(report, html_examples(staged.path("edits.parquet"))))
+        top = [document["id"] for document in report["mt"]["top_documents"]]
+        spans, texts = mt_examples(staged.path("edits.parquet"), _scan(work, plan, FINAL_CLEAN), top)
+        examples = html_examples(staged.path("edits.parquet"))
+        staged.write_text("report.html", render_html(report, examples, mt_spans=spans, mt_texts=texts))
         staged.write_json("timings.json", timings(report["documents"]["in"]))
         staged.commit()
     except BaseException:

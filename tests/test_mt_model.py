@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -9,7 +10,7 @@ import polars as pl
 import pytest
 from conftest import read_outputs, write_jsonl
 
-from dqkit.detect.mt_model import BUCKETS, FEATURES, default_model
+from dqkit.detect.mt_model import BUCKETS, FEATURES, default_model, load_model_file
 from dqkit.detect.mt_training import auroc
 
 # Two registers of German: "MT" sentences reuse a stiff phrasing, "human" ones another.
@@ -167,3 +168,35 @@ def test_span_offsets_are_within_the_line_as_read(dqkit, tmp_path):
     assert lines[0][first["start"] : first["end"]] == first["before"], "offsets as read, not in the NFC line"
     assert (changed["line_no"], changed["before"]) == (3, "Am 24. Oktober die Régierung")
     assert changed["start"] is None and changed["end"] is None
+
+
+def test_a_changed_mt_model_is_a_definition_change_in_dqkit_diff(dqkit, tmp_path):
+    shipped = default_model("de")
+    assert shipped is not None
+    weights = shipped.weights.copy()
+    weights[12345] += 0.5
+    dataclasses.replace(shipped, about={"note": "copied"}).save(tmp_path / "same.json")
+    dataclasses.replace(shipped, weights=weights).save(tmp_path / "moved.json")
+    assert load_model_file(tmp_path / "same.json").definition_hash() == shipped.definition_hash(), "notes decide nothing"
+    assert load_model_file(tmp_path / "moved.json").definition_hash() != shipped.definition_hash()
+
+    records = [{"id": f"d{i}", "text": r["text"], "lang": "de"} for i, r in enumerate(labelled_records(2, seed=5))]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    outs = {}
+    for name, args in (("base", ()), ("same", ("--mt-model", tmp_path / "same.json")),
+                       ("head", ("--mt-model", tmp_path / "moved.json"))):
+        outs[name] = tmp_path / name
+        run = dqkit("clean", source, "-o", outs[name], "-q", "--no-dedup", *args)
+        assert run.code == 0, run.err
+    definitions = {n: json.loads((o / "report.json").read_text())["rules"]["definitions"] for n, o in outs.items()}
+    assert definitions["base"]["mt.model.de"] == definitions["same"]["mt.model.de"] == shipped.definition_hash()
+    assert definitions["head"]["mt.model.de"] != definitions["base"]["mt.model.de"]
+
+    diff = json.loads(dqkit("diff", outs["base"], outs["head"], "--format", "json").out)
+    assert diff["summary"]["definitions_changed"] == ["mt.model.de"]
+    assert diff["rules"]["mt.model.de"]["definition_changed"] and diff["rules"]["mt.model.de"]["status"] == "unchanged"
+    assert json.loads(dqkit("diff", outs["base"], outs["same"], "--format", "json").out)["summary"][
+        "definitions_changed"
+    ] == []
+    markdown = dqkit("diff", outs["base"], outs["head"]).out
+    assert "| mt.model.de | unchanged | changed |" in markdown

@@ -138,8 +138,8 @@ class Tags(HTMLParser):
 
 
 # Every element the page is built from: anything else came from the corpus.
-PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "p", "nav", "a", "main",
-             "section", "div", "span", "figure", "figcaption", "svg", "g", "rect", "text", "line", "table",
+PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "nav", "a",
+             "main", "section", "div", "span", "figure", "figcaption", "svg", "g", "rect", "text", "line", "table",
              "thead", "tbody", "tr", "th", "td", "code", "details", "summary", "del", "ins", "mark", "label",
              "input", "ul", "li", "footer", "script"}
 
@@ -226,6 +226,8 @@ def test_a_run_where_nothing_fires_renders_no_data_placeholders(dqkit, tmp_path)
         assert "no data" in chart_svg(html, chart) and "<rect" not in chart_svg(html, chart)
     assert "<rect" in chart_svg(html, "lengths") and "no data" not in chart_svg(html, "lengths")
     assert "no data: no rule fired." in html and "no data: no document was rejected." in html
+    assert report["mt"]["top_documents"] == [], "no language, so no model, and no artefact: every mt_score is 0"
+    assert "no data: no kept document has an mt_score above 0." in html
 
     bare = render_html({}, pl.DataFrame())  # every key missing, no edits at all
     for chart in CHARTS:

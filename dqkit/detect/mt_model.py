@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import zlib
 from dataclasses import dataclass, field
@@ -140,6 +141,29 @@ class MtModel:
         contribution = {g: float(self.weights[b] * self.idf[b]) for g, b in buckets.items()}
         ranked = sorted((g for g in grams if contribution[g] > 0), key=lambda g: (-contribution[g], g))
         return ranked[:top]
+
+    def definition_hash(self) -> str:
+        """16 hex digits over what decides the model's probabilities: its language, the
+        feature description, the weight and idf arrays (xxh3-128 of their little-endian
+        float32 bytes), the bias, the calibration and the threshold; not the ``about`` notes.
+        report.json ``rules.definitions`` holds it as ``mt.model.<lang>``.
+
+        >>> import dataclasses
+        >>> zeros = MtModel(lang="de", weights=np.zeros(BUCKETS, np.float32), idf=np.ones(BUCKETS, np.float32),
+        ...                 bias=0.0, calibration=(1.0, 0.0), threshold=0.5)
+        >>> moved = dataclasses.replace(zeros, weights=zeros.weights.copy())
+        >>> moved.weights[7] = 0.25
+        >>> zeros.definition_hash() == dataclasses.replace(zeros, about={"note": 1}).definition_hash()
+        True
+        >>> zeros.definition_hash() == moved.definition_hash()
+        False
+        """
+        digest = hashlib.sha256()
+        for array in (self.weights, self.idf):
+            digest.update(xxhash.xxh3_128_digest(np.ascontiguousarray(array, dtype="<f4").tobytes()))
+        numbers = [self.lang, FEATURES, float(self.bias), [float(x) for x in self.calibration], float(self.threshold)]
+        digest.update(json.dumps(numbers, sort_keys=True).encode())
+        return digest.hexdigest()[:16]
 
     def to_json(self) -> dict:
         return {

@@ -183,6 +183,17 @@ class Occurrence:
     line_no: int | None = None
 
 
+def nearest_occurrence(line: str, flagged: str, near: int) -> int | None:
+    """Where ``flagged`` starts in ``line`` nearest to offset ``near`` (None: nowhere): a
+    span's place in another version of its line (as read, or clean).
+
+    >>> nearest_occurrence("ab ab ab", "ab", 4)
+    3
+    """
+    found = [m.start() for m in regex.finditer(regex.escape(flagged), line, overlapped=True)] if flagged else []
+    return min(found, key=lambda at: (abs(at - near), at)) if found else None
+
+
 def _snippet(text: str, start: int, end: int) -> str:
     left = max(0, start - 30)
     return text[left : min(len(text), end + 30)].replace("\n", " ")[:EXAMPLE_CHARS]

@@ -9,10 +9,17 @@ definition hash in ``rules.definitions`` whenever the run's options switch it on
 detector that never fired counts 0 and a refitted model shows as "definition changed".
 ``rules.count`` stays the number of rules of the rule set.
 
+The learned MT models (:mod:`dqkit.detect.mt_model`) remove nothing and have no
+``rule_hits``; each model a run uses still has a definition hash, ``mt.model.<lang>``
+(:func:`mt_model_definitions`), so that ``dqkit diff`` says "definition changed" when
+``--mt-model`` or a retrained shipped model changes the probabilities.
+
 >>> [detector.rule_id for detector in DETECTORS]
 ['model.boilerplate', 'corpus.repeated-line']
 >>> detector_definitions({"boilerplate": "rules"})
 {}
+>>> list(mt_model_definitions({"mt_model": None}))
+['mt.model.de']
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dqkit.detect.boilerplate import DECISION_VERSION, load_model
+from dqkit.detect.mt_model import models_for
 from dqkit.rules.fingerprint import short_hash
 from dqkit.stages.boilerplate import MIN_ARTICLES, MODEL_RULE, REPEATED_RULE
 
 ACTION = "remove"  # what a detector does to a line (a rule's action is one of its YAML actions)
 CATEGORY = "boilerplate"
+MT_MODEL_ID = "mt.model.{lang}"  # the definition id of a learned MT model
 
 
 @dataclass(frozen=True)
@@ -62,3 +71,11 @@ def detector_definitions(options: Mapping) -> dict[str, str]:
         return {}
     model = {key: value for key, value in dataclasses.asdict(load_model()).items() if key != "about"}
     return {d.rule_id: short_hash([d.rule_id, mode, model, DECISION_VERSION, dict(d.settings)]) for d in DETECTORS}
+
+
+def mt_model_definitions(options: Mapping) -> dict[str, str]:
+    """A definition hash per learned MT model the run uses, by ``mt.model.<lang>``: the
+    shipped models, and ``--mt-model`` (report.json's ``options.mt_model``) in place of the
+    one of its language (:meth:`dqkit.detect.mt_model.MtModel.definition_hash`)."""
+    models = models_for(options.get("mt_model"))
+    return {MT_MODEL_ID.format(lang=lang): models[lang].definition_hash() for lang in sorted(models)}

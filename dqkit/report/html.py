@@ -3,9 +3,9 @@
 Rendered from the report.json dict and the edits.parquet frame. Everything is inline (CSS,
 one small script, SVG charts drawn here); a Content-Security-Policy allows nothing else,
 so the page makes no request at all. Corpus text (lines, doc ids, rule messages, file
-names, language codes) is always escaped: the template autoescapes, and the markup built
-here (charts, diffs) escapes every text piece before wrapping it in ``Markup``. The same
-input gives byte-identical HTML.
+names, language codes, MT spans) is always escaped: the template autoescapes, and the
+markup built here (charts, diffs, highlighted spans) escapes every text piece before
+wrapping it in ``Markup``. The same input gives byte-identical HTML.
 
 >>> str(diff_markup("ServiceNach", "Service Nach"))
 'Service<ins> </ins>Nach'
@@ -25,6 +25,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup, escape
 
+from dqkit.detect.mt_signals import nearest_occurrence
 from dqkit.kinds import EditKind, LanguageBy
 from dqkit.report.detectors import ACTION as DETECTOR_ACTION
 
@@ -34,6 +35,7 @@ DIFF_CHARS = 4000  # longer changed middles are shown as one deletion and one in
 CHART_ROWS = 40  # bars in a horizontal bar chart; the rest are summed up in a note
 INPUT_ROWS = 1000  # input files listed
 MT_BINS = [f"{b / 10:.1f}-{(b + 1) / 10:.1f}" for b in range(10)]
+MT_SPANS = 20  # spans shown per document of report.json mt.top_documents
 ELLIPSIS = "…"
 
 # The page's only script: a rule filter. The page works without it (the filter box stays
@@ -151,12 +153,27 @@ def _elide(pieces: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
     return out
 
 
+def _pieces_markup(pieces: list[tuple[str, str]]) -> Markup:
+    """(op, text) pieces as markup: ``eq`` as escaped text, any other op as its element."""
+    return Markup("").join(
+        escape(text) if op == "eq" else Markup("<{0}>{1}</{0}>").format(Markup(op), text) for op, text in pieces
+    )
+
+
 def diff_markup(before: str, after: str, limit: int = EXAMPLE_CHARS) -> Markup:
     """A character-level difference: ``<del>`` for removed, ``<ins>`` for inserted characters."""
-    parts = []
-    for op, text in _elide(_segments(before or "", after or ""), limit):
-        parts.append(escape(text) if op == "eq" else Markup("<{0}>{1}</{0}>").format(Markup(op), text))
-    return Markup("").join(parts)
+    return _pieces_markup(_elide(_segments(before or "", after or ""), limit))
+
+
+def span_markup(line: str, start: int, end: int, limit: int = EXAMPLE_CHARS) -> Markup:
+    """``line`` with the characters ``start:end`` in ``<mark>``; long stretches around them
+    shortened (…), the whole cut at ``limit`` characters.
+
+    >>> str(span_markup("Er sagte, dass A & <B> gut sei", 15, 22))
+    'Er sagte, dass <mark>A &amp; &lt;B&gt;</mark> gut sei'
+    """
+    pieces = [("eq", line[:start]), ("mark", line[start:end]), ("eq", line[end:])]
+    return _pieces_markup(_elide([(op, text) for op, text in pieces if text], limit))
 
 
 # ---------------------------------------------------------------------------- charts
@@ -472,6 +489,86 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
     return sections
 
 
+# ---------------------------------------------------------------------------- machine translation
+
+
+def _on_a_line(row: tuple) -> bool:
+    """Whether a span row (``line_no, rule_id, before, start, end``) names characters of a
+    line (its offsets may be null: normalising changed the flagged text)."""
+    return row[0] is not None and bool(row[2])
+
+
+def _clean_lines(text: str | None, rows: list[tuple]) -> list[Markup]:
+    """The text of each span row (``line_no, rule_id, before, start, end``, in edits.parquet
+    order: by line as read, a document's own signals first): the flagged characters marked
+    in their clean line of ``text``: the first line from the previous span's on that holds
+    ``before``, at its occurrence nearest ``start`` (the offsets are within the line as
+    read, which normalising and repairs may have shifted). Lines only go away after the MT
+    stage, so the search runs forward (the same line again for the same line number); a
+    span no clean line holds (an MT notice, a line removed) is shown alone."""
+    lines = (text or "").split("\n")
+    shown: list[Markup] = []
+    cursor, previous = -1, None  # the clean line of the previous span, and its line number
+    for line_no, _, before, start, _ in rows:
+        first = cursor if line_no == previous else cursor + 1
+        order = [*range(max(first, 0), len(lines)), *range(max(first, 0))]
+        found = next((i for i in order if before in lines[i]), None)
+        if found is None:
+            shown.append(span_markup(before, 0, len(before)))
+            continue
+        cursor, previous = found, line_no
+        where = nearest_occurrence(lines[found], before, start or 0) or 0
+        shown.append(span_markup(lines[found], where, where + len(before)))
+    return shown
+
+
+def mt_documents(
+    report: dict, spans: pl.DataFrame | None, texts: Mapping[str, str] | None, per_document: int = MT_SPANS
+) -> list[dict]:
+    """report.json ``mt.top_documents`` for the page: each document's numbers, the n-grams
+    of its ``model`` reason, and its first ``per_document`` spans (``spans``: the
+    ``mt_flagged`` edits of these documents; ``texts``: their clean texts by id)."""
+    top = [d for d in (report.get("mt") or {}).get("top_documents") or [] if isinstance(d, Mapping)]
+    rows: dict[str, list[tuple]] = {}
+    if spans is not None and not spans.is_empty():
+        for doc_id, *fields in spans.select("doc_id", "line_no", "rule_id", "before", "start", "end").iter_rows():
+            rows.setdefault(str(doc_id), []).append(tuple(fields))
+    documents = []
+    for index, document in enumerate(top):
+        doc_id = str(document.get("id", ""))
+        reasons = [r for r in document.get("mt_reasons") or [] if isinstance(r, Mapping)]
+        examples = {str(r.get("signal")): str(r.get("example") or "") for r in reasons}
+        model = examples.get("model", "")
+        doc_rows = rows.get(doc_id, [])
+        shown = doc_rows[: max(per_document, 0)]
+        marked = iter(_clean_lines((texts or {}).get(doc_id), [row for row in shown if _on_a_line(row)]))
+        listed = []
+        for row in shown:
+            signal = str(row[1] or "").removeprefix("mt.")
+            if _on_a_line(row):
+                text = next(marked)
+            else:  # a signal of the whole document: its example in mt_reasons
+                text = Markup('<span class="muted">{0}</span>').format(examples.get(signal, "the whole document"))
+            listed.append({"signal": signal, "line_no": row[0], "text": text})
+        probability = document.get("mt_probability")
+        score = document.get("mt_score")
+        documents.append(
+            {
+                "id": doc_id,
+                "anchor": f"mt-doc-{index}",
+                "score": f"{score:.4f}" if isinstance(score, (int, float)) else "–",
+                "probability": f"{probability:.4f}" if isinstance(probability, (int, float)) else "–",
+                "ngrams": model.split(": ", 1)[1] if ": " in model else "",
+                "signals": [(str(r.get("signal")), r.get("count") or 0) for r in reasons],
+                "spans": listed,
+                "total": len(doc_rows),
+                "more": len(doc_rows) - len(shown),
+                "read": spans is not None,
+            }
+        )
+    return documents
+
+
 # ---------------------------------------------------------------------------- page
 
 
@@ -503,7 +600,13 @@ def _change(before, after) -> str:
     return f"{(after - before) / before * 100:+.1f} %".replace("-", "−")
 
 
-def _context(report: dict, edits: pl.DataFrame | None, per_rule: int) -> dict:
+def _context(
+    report: dict,
+    edits: pl.DataFrame | None,
+    per_rule: int,
+    mt_spans: pl.DataFrame | None = None,
+    mt_texts: Mapping[str, str] | None = None,
+) -> dict:
     docs = report.get("documents") or {}
     lines = report.get("lines") or {}
     chars = report.get("characters") or {}
@@ -553,6 +656,8 @@ def _context(report: dict, edits: pl.DataFrame | None, per_rule: int) -> dict:
         "sections": sections,
         "per_rule": per_rule,
         "mt_signals": sorted((mt.get("signals") or {}).items()),
+        "mt_documents": mt_documents(report, mt_spans, mt_texts),
+        "mt_spans_per_document": MT_SPANS,
         "language_id": _language_rows(report.get("language_id")),
         "dedup": {
             "mode": dedup.get("mode") or "",
@@ -602,8 +707,18 @@ def _environment() -> jinja2.Environment:
     return _ENV
 
 
-def render_html(report: dict, edits: pl.DataFrame | None, *, examples_per_rule: int = 20) -> str:
+def render_html(
+    report: dict,
+    edits: pl.DataFrame | None,
+    *,
+    examples_per_rule: int = 20,
+    mt_spans: pl.DataFrame | None = None,
+    mt_texts: Mapping[str, str] | None = None,
+) -> str:
     """report.html for one run: ``report`` is report.json's dict, ``edits`` the
     edits.parquet frame (examples: the first ``examples_per_rule`` rows of each rule, in
-    frame order; blank-line folds left out)."""
-    return _environment().get_template("report.html.j2").render(**_context(report or {}, edits, examples_per_rule))
+    frame order; blank-line folds left out); ``mt_spans`` and ``mt_texts`` the ``mt_flagged``
+    edits and the clean texts of the documents in ``mt.top_documents``
+    (:func:`dqkit.outputs.mt_examples`), for their highlighted spans."""
+    context = _context(report or {}, edits, examples_per_rule, mt_spans, mt_texts)
+    return _environment().get_template("report.html.j2").render(**context)

@@ -162,15 +162,28 @@ def _dedup(report: dict) -> list[str]:
 def _mt(report: dict) -> list[str]:
     mt = report.get("mt", {})
     lines = []
-    if mt.get("signals"):
-        rows = [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()]
+    if mt.get("signals") or mt.get("top_documents"):
         histogram = ", ".join(f"{k}: {v}" for k, v in mt["score_histogram"].items())
+        lines += ["## Machine translation", ""]
+        if mt.get("signals"):
+            rows = [[k, v["documents"], v["occurrences"]] for k, v in mt["signals"].items()]
+            lines += _table(["signal", "documents", "occurrences"], rows)
+        lines += ["mt_score of kept documents: " + escape_cell(histogram), ""]
+    if mt.get("top_documents"):
+        rows = [
+            [
+                d["id"],
+                f"{d['mt_score']:.4f}",
+                "–" if d["mt_probability"] is None else f"{d['mt_probability']:.4f}",
+                ", ".join(f"{r['signal']} ×{r['count']}" for r in d["mt_reasons"]),
+            ]
+            for d in mt["top_documents"]
+        ]
         lines += [
-            "## Machine-translation signals",
+            "Kept documents with the highest mt_score (probability: the learned model's, – without one; "
+            "their spans are marked in report.html):",
             "",
-            *_table(["signal", "documents", "occurrences"], rows),
-            "mt_score of kept documents: " + escape_cell(histogram),
-            "",
+            *_table(["document", "mt_score", "probability", "signals"], rows),
         ]
     return lines + _languages(report)
 

@@ -14,7 +14,14 @@ import polars as pl
 
 from dqkit.frames import BYTES_REPLACED, CHARS, DOC
 from dqkit.kinds import EditKind
-from dqkit.report.detectors import ACTION, CATEGORY, DETECTOR_IDS, DETECTORS, detector_definitions
+from dqkit.report.detectors import (
+    ACTION,
+    CATEGORY,
+    DETECTOR_IDS,
+    DETECTORS,
+    detector_definitions,
+    mt_model_definitions,
+)
 from dqkit.report.languages import language_summary
 from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
@@ -172,10 +179,43 @@ def _dedup_summary(options: dict, rejects: pl.DataFrame) -> dict:
     }
 
 
-def _mt_summary(clean: pl.DataFrame) -> dict:
-    """mt_score histogram (tenths) and, per signal, documents and occurrences."""
+MT_TOP_DOCUMENTS = 10  # kept documents with the highest mt_score that report.json lists
+
+
+def mt_top_documents(clean: pl.DataFrame, limit: int = MT_TOP_DOCUMENTS) -> list[dict]:
+    """The ``limit`` kept documents with the highest ``mt_score`` above 0 (ties by id):
+    ``id, mt_score, mt_probability, mt_reasons`` each (the reasons' examples are short).
+
+    >>> reasons = [[{"signal": "v2_violation", "count": 1, "example": "Am 3. Mai die"}], [], []]
+    >>> frame = pl.DataFrame({"id": ["b", "a", "c"], "mt_score": [0.5, 0.5, 0.0],
+    ...                       "mt_probability": [None, 0.2, 0.0], "mt_reasons": reasons})
+    >>> [(d["id"], d["mt_score"], d["mt_probability"], len(d["mt_reasons"])) for d in mt_top_documents(frame)]
+    [('a', 0.5, 0.2, 0), ('b', 0.5, None, 1)]
+    """
     if clean.is_empty() or "mt_score" not in clean.columns:
-        return {"score_histogram": {}, "signals": {}}
+        return []
+    top = (
+        clean.filter(pl.col("mt_score") > 0)
+        .sort(["mt_score", "id"], descending=[True, False])
+        .head(limit)
+        .select("id", "mt_score", "mt_probability", "mt_reasons")
+    )
+    return [
+        {
+            "id": doc_id,
+            "mt_score": score,
+            "mt_probability": probability,
+            "mt_reasons": [{"signal": r["signal"], "count": r["count"], "example": r["example"]} for r in reasons],
+        }
+        for doc_id, score, probability, reasons in top.iter_rows()
+    ]
+
+
+def _mt_summary(clean: pl.DataFrame) -> dict:
+    """mt_score histogram (tenths), per signal documents and occurrences, and the documents
+    with the highest mt_score (:func:`mt_top_documents`)."""
+    if clean.is_empty() or "mt_score" not in clean.columns:
+        return {"score_histogram": {}, "signals": {}, "top_documents": []}
     bins = (
         clean.select((pl.col("mt_score") * 10).floor().clip(0, 9).cast(pl.Int64).alias("bin"))
         .group_by("bin")
@@ -192,7 +232,7 @@ def _mt_summary(clean: pl.DataFrame) -> dict:
             for s, d, o in reasons.group_by("signal").agg(pl.len(), pl.col("count").sum()).sort("signal").iter_rows()
         }
     )
-    return {"score_histogram": histogram, "signals": signals}
+    return {"score_histogram": histogram, "signals": signals, "top_documents": mt_top_documents(clean)}
 
 
 def build_report(
@@ -216,12 +256,13 @@ def build_report(
     columns=None,
 ) -> dict:
     """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
-    ``clean`` (``_doc, id, lang, _lang_by, _source, mt_score, mt_reasons, _chars``), ``rejects`` (``id, reason,
-    dup_of``), ``hits`` (rule hits), ``edits`` (``_doc, doc_id, kind, rule_id``),
-    ``detector_samples`` (:func:`first_detector_removals` of each shard's edits); ``problems``
-    counts the records that could not be read. ``stage_counters`` (per stage, per counter)
-    become ``stages`` when a stage counted anything; ``columns`` (input columns renamed,
-    recomputed or carried as JSON text) becomes ``inputs.columns`` when it says anything."""
+    ``clean`` (``_doc, id, lang, _lang_by, _source, mt_score, mt_probability, mt_reasons,
+    _chars``), ``rejects`` (``id, reason, dup_of``), ``hits`` (rule hits), ``edits``
+    (``_doc, doc_id, kind, rule_id``), ``detector_samples`` (:func:`first_detector_removals`
+    of each shard's edits); ``problems`` counts the records that could not be read.
+    ``stage_counters`` (per stage, per counter) become ``stages`` when a stage counted
+    anything; ``columns`` (input columns renamed, recomputed or carried as JSON text) becomes
+    ``inputs.columns`` when it says anything."""
     documents_in = docs_in.height + problems
     kept, rejected = clean.height, rejects.height
     ids = docs_in.select(DOC, "id")
@@ -249,6 +290,7 @@ def build_report(
             "definitions": {
                 **{rule.id: rule_definition_hash(rule) for rule in rules.rules},
                 **detector_definitions(options),
+                **mt_model_definitions(options),
             },
         },
         "documents": {

@@ -6,7 +6,7 @@ import polars as pl
 import regex
 
 from dqkit.detect.mt_model import models_for
-from dqkit.detect.mt_signals import score_documents
+from dqkit.detect.mt_signals import nearest_occurrence, score_documents
 from dqkit.frames import DOC, SIGNAL_COLUMNS, as_edits
 from dqkit.kinds import EditKind, RejectReason
 from dqkit.rejects import reject
@@ -86,8 +86,7 @@ def place_on_lines_as_read(edits: pl.DataFrame, as_read: pl.LazyFrame) -> pl.Dat
             ends.append(end)
             continue
         line = lines[doc][line_no - 1] if line_no <= len(lines.get(doc, ())) else ""
-        found = [m.start() for m in regex.finditer(regex.escape(before), line, overlapped=True)] if before else []
-        where = min(found, key=lambda at: (abs(at - start), at)) if found else None
+        where = nearest_occurrence(line, before or "", start)
         starts.append(where)
         ends.append(None if where is None else where + len(before))
     return edits.with_columns(pl.Series("start", starts, pl.Int32), pl.Series("end", ends, pl.Int32))
