@@ -497,12 +497,21 @@ def human_part(section: Section, workdir: Path, seed_scores: dict[str, float]) -
     section.table("corpus | document | line | rule | before → after | review | note", rows, left=2)
     for name, (result, _) in results.items():
         rows = [
-            [f"`{r['signal']}`", md(doc, 70), r["count"], md(r["example"])]
-            for doc, row in result.clean.items()
-            for r in row.get("mt_reasons") or []
+            [
+                f"`{e['rule_id']}`",
+                md(e["doc_id"], 70),
+                "–" if e["line_no"] is None else e["line_no"],
+                md(e["before"] or ""),
+            ]
+            for e in result.outputs.edits
+            if e["kind"] == "mt_flagged"
         ]
-        title = f"MT-flagged (document, signal) pairs, {name} (the example is the first occurrence)"
-        section.listing(title, "signal | document | count | example", rows, MAX_SPANS)
+        section.listing(
+            f"Every artefact span (`mt_flagged` edit) on {name}; a signal of the whole document has no line or text",
+            "signal | document | line | flagged text",
+            rows,
+            MAX_SPANS,
+        )
 
 
 # --- 3. AUROC ----------------------------------------------------------------------------------
