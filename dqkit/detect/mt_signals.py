@@ -183,15 +183,23 @@ class Occurrence:
     line_no: int | None = None
 
 
-def nearest_occurrence(line: str, flagged: str, near: int) -> int | None:
-    """Where ``flagged`` starts in ``line`` nearest to offset ``near`` (None: nowhere): a
-    span's place in another version of its line (as read, or clean).
+def nearest_occurrence(line: str, flagged: str, near: int) -> tuple[int, int] | None:
+    """Where ``flagged`` is in ``line`` (``start, end``), the occurrence nearest to offset
+    ``near``; None where it is nowhere: a span's place in another version of its line (as
+    read, or clean). Verbatim first; else with each run of white space in ``flagged``
+    matching any or none, as where a join repair put a space back ("Jake Sullivan" in a line
+    as read "JakeSullivan").
 
-    >>> nearest_occurrence("ab ab ab", "ab", 4)
-    3
+    >>> nearest_occurrence("ab ab ab", "ab", 4), nearest_occurrence("mit JakeSullivan und", "Jake Sullivan", 0)
+    ((3, 5), (4, 16))
     """
-    found = [m.start() for m in regex.finditer(regex.escape(flagged), line, overlapped=True)] if flagged else []
-    return min(found, key=lambda at: (abs(at - near), at)) if found else None
+    if not flagged:
+        return None
+    for pattern in (regex.escape(flagged), r"\s*".join(regex.escape(part) for part in flagged.split())):
+        found = [m.span() for m in regex.finditer(pattern, line, overlapped=True)]
+        if found:
+            return min(found, key=lambda span: (abs(span[0] - near), span[0]))
+    return None
 
 
 def _snippet(text: str, start: int, end: int) -> str:

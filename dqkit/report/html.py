@@ -517,8 +517,8 @@ def _clean_lines(text: str | None, rows: list[tuple]) -> list[Markup]:
             shown.append(span_markup(before, 0, len(before)))
             continue
         cursor, previous = found, line_no
-        where = nearest_occurrence(lines[found], before, start or 0) or 0
-        shown.append(span_markup(lines[found], where, where + len(before)))
+        at, to = nearest_occurrence(lines[found], before, start or 0) or (0, len(before))
+        shown.append(span_markup(lines[found], at, to))
     return shown
 
 

@@ -57,10 +57,11 @@ def span_edits(
 def place_on_lines_as_read(edits: pl.DataFrame, as_read: pl.LazyFrame) -> pl.DataFrame:
     """``edits`` with the ``start``/``end`` of each ``mt_flagged`` span moved from the clean
     line onto the line as read (``as_read``: ``_doc, text`` as read, of which only the
-    documents with spans are read; lines end at LF, CRLF
-    or CR, as normalising counts them): to the occurrence of its ``before`` there nearest to
-    where it was. Where the line as read does not hold the flagged text verbatim (a repair
-    or a Unicode fix changed it), both are null; ``before`` still says what was flagged.
+    documents with spans are read; lines end at LF, CRLF or CR, as normalising counts
+    them): to the occurrence of its ``before`` there nearest to where it was
+    (:func:`~dqkit.detect.mt_signals.nearest_occurrence`: a space a join repair put back
+    may be missing there). Where the line as read does not hold the flagged text (a Unicode
+    fix changed it), both are null; ``before`` still says what was flagged.
 
     >>> edits = as_edits([(1, 1, MT_FLAGGED, "mt.x", "Oktober, 2024", None)]).with_columns(
     ...     start=pl.lit(4, pl.Int32), end=pl.lit(17, pl.Int32))
@@ -86,9 +87,9 @@ def place_on_lines_as_read(edits: pl.DataFrame, as_read: pl.LazyFrame) -> pl.Dat
             ends.append(end)
             continue
         line = lines[doc][line_no - 1] if line_no <= len(lines.get(doc, ())) else ""
-        where = nearest_occurrence(line, before or "", start)
-        starts.append(where)
-        ends.append(None if where is None else where + len(before))
+        where = nearest_occurrence(line, before or "", start) or (None, None)
+        starts.append(where[0])
+        ends.append(where[1])
     return edits.with_columns(pl.Series("start", starts, pl.Int32), pl.Series("end", ends, pl.Int32))
 
 
