@@ -16,8 +16,7 @@ from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
 from dqkit.detect.boilerplate import DEFAULT_MODE, MODES
 from dqkit.detect.langid import DEFAULT_DETECTOR, DETECTORS
 from dqkit.detect.language import DEFAULT_PREFIX_CHARS
-from dqkit.detect.mt_model import default_model, load_model_file, models_for
-from dqkit.detect.mt_training import HUMAN, MT, evaluate_model, train
+from dqkit.detect.mt_model import HUMAN, MT, default_model, load_model_file, models_for
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.github import annotation
 from dqkit.interrupts import Interrupted, stop_on_signals
@@ -588,6 +587,8 @@ def _print_figures(figures: dict) -> None:
 def mt_train(labelled, out, lang, group_field, text_field, label_field, by_fields) -> None:
     """Fit a model on LABELLED (JSONL: text, label mt|human, group), cross-validated by group,
     and write it with its validation figures."""
+    from dqkit.detect.mt_training import train  # scipy's optimiser: only for training
+
     data = read_labelled(labelled, (MT, HUMAN), text_field, label_field, group_field, tuple(by_fields))
     if len(set(data.labels)) < 2:
         raise OptionsError(f"{labelled}: both labels ({MT}, {HUMAN}) are needed to train")
@@ -616,6 +617,8 @@ def mt_eval(labelled, model_file, lang, as_json, text_field, label_field, by_fie
     model = load_model_file(model_file) if model_file else default_model(lang.split("-")[0])
     if model is None:
         raise OptionsError(f"no shipped MT model for {lang!r}; give one with --model")
+    from dqkit.detect.mt_training import evaluate_model
+
     data = read_labelled(labelled, (MT, HUMAN), text_field, label_field, None, tuple(by_fields))
     figures = evaluate_model(model, data.texts, data.labels, data.by)
     if as_json:

@@ -54,7 +54,7 @@ class EditKind(StrEnum):
         FLAG,
         True,
         "a machine-translation artefact: rule_id `mt.<signal>`, `before` the flagged text, `start`/`end` its "
-        "offsets in the clean line (null, with line_no, for a signal of the whole document)",
+        "offsets in the line as read (null, with line_no, for a signal of the whole document)",
     )
     UNICODE_FIXED = (
         "unicode_fixed",

@@ -50,6 +50,7 @@ FEATURES = {
     "hash": "xxh64 seed 0 of the UTF-8 n-gram (tokens joined by one space), modulo buckets",
     "weighting": "(1 + log tf) * idf, L2-normalised",
 }
+MT, HUMAN = "mt", "human"  # the labels of a labelled file
 FORMAT = "dqkit-mt-model"
 VERSION = 2  # 2: the arrays zlib-compressed before base64 (most buckets share a weight or an idf)
 TOP_FEATURES = 3  # n-grams named in a document's reasons
