@@ -229,6 +229,24 @@ def test_numpy_banding_gives_the_same_candidates_as_datasketch_lsh():
     assert candidate_pairs(matrix, options) == expected
 
 
+@pytest.mark.parametrize("num_perm", [32, 128])
+def test_bands_and_rows_are_chosen_as_datasketch_chooses_them(num_perm):
+    """dqkit.dedup.banding integrates without scipy; the choice must be MinHashLSH's. Where
+    the best choice is one band, MinHashLSH refuses to build; dqkit bands with one."""
+    from datasketch import MinHashLSH
+
+    from dqkit.dedup.banding import optimal_bands
+
+    for threshold in [0.05, *(k / 20 for k in range(1, 20)), 0.72, 0.88, 0.99]:
+        chosen = optimal_bands(threshold, num_perm)
+        try:
+            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError as refused:
+            assert "b < 2" in str(refused) and chosen[0] == 1, (threshold, chosen)
+            continue
+        assert chosen == (lsh.b, lsh.r), threshold
+
+
 def test_a_corpus_with_fewer_words_than_one_ngram_still_gets_signatures():
     """Found by the property test: two documents of one word each (total < ngram) crashed the shifting."""
     from dqkit.dedup.signatures import Scheme, signatures
@@ -266,3 +284,11 @@ def test_minhash_memory_is_bounded_by_a_slice_not_the_document():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 40 << 20, peak
+
+
+def test_a_threshold_that_wants_one_band_runs(tmp_path, dqkit):
+    """--threshold 0.99 --num-perm 16 is best banded with one band: datasketch's MinHashLSH
+    refused it with a traceback; dqkit bands with one and verifies as always."""
+    run = dqkit("clean", SEEDS, "-o", tmp_path / "out", "-q", "--threshold", "0.99", "--num-perm", "16")
+    assert run.code == 0, run.err
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["documents"]["kept"] == 5

@@ -1,7 +1,8 @@
 """Near-duplicates: LSH candidates, each verified, clustered, one copy kept per cluster.
 
 Candidates come from LSH banding with the bands and rows datasketch's ``MinHashLSH``
-chooses for ``threshold`` and ``num_perm``, done in numpy (:func:`candidate_pairs`).
+chooses for ``threshold`` and ``num_perm`` (chosen as it does, without scipy:
+:mod:`dqkit.dedup.banding`), done in numpy (:func:`candidate_pairs`).
 Every candidate pair is verified with the Jaccard similarity estimated from the two full
 signatures before it counts, so a pair that only shares a band is never a duplicate.
 Verified pairs form clusters (union-find); in each cluster one document is kept by a
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from datasketch import MinHashLSH
 
+from dqkit.dedup.banding import optimal_bands
 from dqkit.dedup.index import Index
 from dqkit.dedup.signatures import Scheme
 from dqkit.frames import LENGTH, ORDER, QUALITY
@@ -77,8 +78,7 @@ BIG_BUCKET = 64  # documents sharing one band value beyond this are paired with 
 
 def lsh_bands(options: NearDupOptions) -> tuple[int, int]:
     """Bands and rows for the threshold, as datasketch's ``MinHashLSH`` chooses them."""
-    lsh = MinHashLSH(threshold=max(0.05, options.threshold - LSH_MARGIN), num_perm=options.num_perm)
-    return lsh.b, lsh.r
+    return optimal_bands(max(0.05, options.threshold - LSH_MARGIN), options.num_perm)
 
 
 def candidate_pairs(
