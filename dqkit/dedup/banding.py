@@ -10,7 +10,7 @@ rounding. ``tests/test_near_dedup.py`` checks the choice equals datasketch's ove
 thresholds and permutation counts.
 
 >>> optimal_bands(0.5, 128)
-(16, 8)
+(25, 5)
 """
 
 from __future__ import annotations
