@@ -29,14 +29,17 @@ import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
-import scipy.sparse as sp
 import xxhash
 
 from dqkit.errors import DqkitError
 from dqkit.io.atomic import read_json, write_json_atomic
+
+if TYPE_CHECKING:  # scipy.sparse is imported where a model scores (0.13 s that a run without one skips)
+    import scipy.sparse as sp
 
 TOKEN = r"\w+|[^\w\s]"
 BUCKETS = 2**18
@@ -81,6 +84,8 @@ def _bucket(gram: str) -> int:
 
 def term_counts(texts: list[str]) -> sp.csr_matrix:
     """Documents × buckets: how often each bucket's n-grams occur (float64)."""
+    import scipy.sparse as sp
+
     indptr, indices, data = [0], [], []
     for text in texts:
         buckets, counts = np.unique(np.fromiter(map(_bucket, ngrams(text)), dtype=np.int64), return_counts=True)
@@ -105,6 +110,8 @@ def inverse_document_frequency(counts: sp.csr_matrix) -> np.ndarray:
 
 def weighted(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """``(1 + log tf) · idf``, each row scaled to unit length (an empty document stays 0)."""
+    import scipy.sparse as sp
+
     matrix = counts.copy()
     matrix.data = (1 + np.log(matrix.data)) * idf[matrix.indices]
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
