@@ -11,7 +11,7 @@ rest. :func:`clean_documents` does both on one frame, which is then the whole co
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,24 +42,34 @@ def split_stages(stages: Sequence[Stage] | None = None) -> tuple[tuple[Stage, ..
     return stages[:cut], stages[cut:]
 
 
-def _run(batch: Batch, stages: Sequence[Stage], context: StageContext) -> Batch:
+#: Called after each stage with (stages done, stages): how far a shard has got.
+OnStage = Callable[[int, int], None]
+
+
+def _run(batch: Batch, stages: Sequence[Stage], context: StageContext, on_stage: OnStage | None = None) -> Batch:
     check = checks_enabled()
-    for stage in stages:
+    for done, stage in enumerate(stages, 1):
         edits_before, rejects_before = len(batch.edits), len(batch.rejects)
         started = time.perf_counter()
         stage.run(batch, context)
         batch.timings[stage.name] = round(time.perf_counter() - started, 4)
         if check:
             _check_stage(stage, batch, edits_before, rejects_before)
+        if on_stage is not None:
+            on_stage(done, len(stages))
     return batch
 
 
 def survey_documents(
-    docs: pl.DataFrame, rules: RuleSet, options: CleanOptions, stages: Sequence[Stage] | None = None
+    docs: pl.DataFrame,
+    rules: RuleSet,
+    options: CleanOptions,
+    stages: Sequence[Stage] | None = None,
+    on_stage: OnStage | None = None,
 ) -> Batch:
     """The first step: ``docs`` (:data:`dqkit.frames.DOCUMENTS`) through the survey stages;
     the batch holds the shard's survey (``batch.survey``) and waits for the corpus facts."""
-    return _run(Batch(docs=docs), split_stages(stages)[0], StageContext(rules, options))
+    return _run(Batch(docs=docs), split_stages(stages)[0], StageContext(rules, options), on_stage)
 
 
 def finish_documents(
@@ -68,9 +78,10 @@ def finish_documents(
     options: CleanOptions,
     corpus: CorpusFacts,
     stages: Sequence[Stage] | None = None,
+    on_stage: OnStage | None = None,
 ) -> CleanResult:
     """The second step: a surveyed ``batch`` through the other stages, with the facts of the corpus."""
-    batch = _run(batch, split_stages(stages)[1], StageContext(rules, options, corpus))
+    batch = _run(batch, split_stages(stages)[1], StageContext(rules, options, corpus), on_stage)
     parts = [part for part in batch.rejects if not part.is_empty()]
     rejects = pl.concat(parts, how="diagonal_relaxed").drop("text", strict=False) if parts else empty(REJECTS)
     return CleanResult(

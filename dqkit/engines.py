@@ -25,16 +25,19 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from dqkit import shard_progress
 from dqkit.dedup.near import candidate_pairs, lsh_bands
 from dqkit.errors import OptionsError, WorkerDied
 from dqkit.interrupts import signals_blocked, worker_init
 
 _RUNNING: Any = None  # in a worker process: the shared array of who cleans which shard
+PROGRESS_POLL_SECONDS = 0.25
 
 
-def _worker_init(parent: int, running: Any) -> None:
+def _worker_init(parent: int, running: Any, progressed: Any) -> None:
     global _RUNNING
     _RUNNING = running
+    shard_progress.attach(progressed)  # the driver reads it while it waits
     worker_init(parent)
 
 
@@ -81,10 +84,15 @@ def _stop_workers(pool: ProcessPoolExecutor, processes: dict) -> None:
         process.join(timeout=5)
 
 
-def _report(progress, done_shards: list[dict], plan) -> None:
-    """Documents done across all workers against the plan's estimate (blank JSONL lines count there)."""
+def _report(progress, results: dict[int, dict], plan, progressed: Any = None) -> None:
+    """Documents done across all workers against the plan's estimate (blank JSONL lines
+    count there): those of the finished shards, and what the running ones have counted so
+    far in ``progressed`` (:mod:`dqkit.shard_progress`)."""
     total = sum(s.documents for s in plan)
-    progress.advance(min(sum(s["documents"] + s["problems"] for s in done_shards), total), total)
+    done = sum(s["documents"] + s["problems"] for s in results.values())
+    if progressed is not None:
+        done += sum(progressed[s.index] for s in plan if s.index not in results)
+    progress.advance(min(done, total), total)
 
 
 class LocalEngine:
@@ -97,18 +105,24 @@ class LocalEngine:
         """``shard_function(shard, context)`` for every shard; summaries in plan order."""
         results: dict[int, dict] = {}
         if self.workers <= 1 or len(plan) <= 1:
-            for shard in plan:
-                results[shard.index] = shard_function(shard, context)
-                _report(progress, list(results.values()), plan)
+            progressed = [0] * len(plan)
+            shard_progress.attach(progressed, lambda: _report(progress, results, plan, progressed))
+            try:
+                for shard in plan:
+                    results[shard.index] = shard_function(shard, context)
+                    _report(progress, results, plan, progressed)
+            finally:
+                shard_progress.attach(None)
             return [results[s.index] for s in plan]
         # spawn, not fork: polars' thread pool does not survive a fork safely
         spawn = multiprocessing.get_context("spawn")
         running = spawn.RawArray("q", len(plan))  # the pid cleaning each shard, 0 when none
+        progressed = spawn.RawArray("q", len(plan))  # documents each running shard has counted
         pool = ProcessPoolExecutor(
             max_workers=min(self.workers, len(plan)),
             mp_context=spawn,
             initializer=_worker_init,
-            initargs=(os.getpid(), running),
+            initargs=(os.getpid(), running, progressed),
         )
         processes: dict[int, Any] = {}
         try:
@@ -116,14 +130,15 @@ class LocalEngine:
                 pending = {pool.submit(_run_shard, shard_function, shard, context): shard for shard in plan}
                 processes = dict(getattr(pool, "_processes", None) or {})
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_EXCEPTION)
+                # Woken a few times a second, so the bar moves while the shards run.
+                finished, _ = wait(pending, timeout=PROGRESS_POLL_SECONDS, return_when=FIRST_EXCEPTION)
                 for future in finished:
                     shard = pending.pop(future)
                     try:
                         results[shard.index] = future.result()  # re-raises a worker's error here
                     except BrokenProcessPool:
                         raise _worker_died(plan, running, processes) from None
-                _report(progress, list(results.values()), plan)
+                _report(progress, results, plan, progressed)
         except BaseException:
             _stop_workers(pool, processes)
             raise
@@ -161,7 +176,7 @@ class RayEngine:
 
         def done(shard, summary):
             results[shard.index] = summary
-            _report(progress, list(results.values()), plan)
+            _report(progress, results, plan)
 
         self._gather({task.remote(shard, context): shard for shard in plan}, done)
         return [results[s.index] for s in plan]

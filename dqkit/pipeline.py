@@ -22,6 +22,7 @@ does a run that fails on its input, rules or options (nothing to resume there).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dqkit import __version__
+from dqkit import __version__, shard_progress
 from dqkit.cleaning import finish_documents, survey_documents
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.dedup.index import Index, index_lock, open_index, save_index
@@ -178,7 +179,8 @@ def survey_shard(shard: Shard, context: ShardContext) -> dict:
         with disk_errors(folder):
             docs.select(DOC, CARRIED).write_parquet(folder / CARRIED_FILE)
         docs = docs.drop(CARRIED)
-    batch = survey_documents(docs, _shard_rules(context), options, context.stages)
+    on_stage = functools.partial(shard_progress.note, shard.index, docs.height)
+    batch = survey_documents(docs, _shard_rules(context), options, context.stages, on_stage)
     save_batch(folder / INTERIM, batch)
     with disk_errors(folder):
         corpus.problems.write_parquet(folder / PROBLEMS)
@@ -211,9 +213,9 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     if (folder / DONE).exists():
         return json.loads((folder / DONE).read_text(encoding="utf-8"))
     surveyed = json.loads((folder / SURVEYED).read_text(encoding="utf-8"))
-    result = finish_documents(
-        load_batch(folder / INTERIM), _shard_rules(context), context.options, context.corpus, context.stages
-    )
+    batch = load_batch(folder / INTERIM)
+    on_stage = functools.partial(shard_progress.note, shard.index, surveyed["documents"])
+    result = finish_documents(batch, _shard_rules(context), context.options, context.corpus, context.stages, on_stage)
     clock = time.perf_counter()
     with disk_errors(folder):
         if result.signatures is not None:
