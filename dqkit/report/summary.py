@@ -84,25 +84,28 @@ def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFram
     )
     per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col(DOC).n_unique().alias("documents"))
     samples = hits.sort(DOC, "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
-    stats = {}
     table = per_rule.join(removed, on="rule_id", how="left").fill_null(0)
+    # One pass over each frame, not a filter per rule (82 rules: 164 filters on every run).
+    counts = {r[0]: r[1:] for r in table.select("rule_id", "hits", "documents", "removed", "spans").iter_rows()}
+    sampled: dict[str, list[dict]] = {}
+    for rule_id, doc_id, line_no, text in samples.select("rule_id", "id", "line_no", "line").iter_rows():
+        sampled.setdefault(rule_id, []).append(
+            {"doc_id": doc_id, "line_no": int(line_no), "text": (text or "")[:SAMPLE_CHARS]}
+        )
+    stats = {}
     for rule in rules.rules:
-        row = table.filter(pl.col("rule_id") == rule.id)
-        if row.is_empty():
+        if rule.id not in counts:
             continue
-        rule_samples = samples.filter(pl.col("rule_id") == rule.id)
+        hits_n, documents, lines_removed, spans_removed = counts[rule.id]
         stats[rule.id] = {
             "action": rule.action,
             "category": rule.category,
-            "hits": int(row["hits"][0]),
-            "documents": int(row["documents"][0]),
-            "lines_removed": int(row["removed"][0]),
-            "spans_removed": int(row["spans"][0]),
+            "hits": int(hits_n),
+            "documents": int(documents),
+            "lines_removed": int(lines_removed),
+            "spans_removed": int(spans_removed),
             "message": rule.message,
-            "samples": [
-                {"doc_id": d, "line_no": int(n), "text": (t or "")[:SAMPLE_CHARS]}
-                for d, n, t in rule_samples.select("id", "line_no", "line").iter_rows()
-            ],
+            "samples": sampled.get(rule.id, []),
         }
     return stats
 
