@@ -23,8 +23,9 @@ def span_edits(
 ) -> pl.DataFrame:
     """An ``mt_flagged`` edit per occurrence (``occurred``: :data:`OCCURRENCES`, offsets in
     the clean text of ``docs``: ``_doc, text, line_nos``): the line's number as read, the
-    offsets within the clean line, the flagged text; a span that runs over a line end is cut
-    there. A signal of the whole document has no line; one on a removed line (``removed``:
+    offsets within the clean line (moved onto the line as read when the shard is written:
+    :func:`place_on_lines_as_read`), the flagged text; a span that runs over a line end is
+    cut there. A signal of the whole document has no line; one on a removed line (``removed``:
     ``_doc, line_no, line``) keeps that line's number and offsets. Each MT-notice rule hit
     (``notices``: ``_doc, line_no, line``) flags its whole line."""
     texts = dict(zip(docs[DOC], docs["text"], strict=True))
