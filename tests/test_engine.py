@@ -117,3 +117,23 @@ def test_required_literals(pattern, expected):
     from dqkit.rules.prefilter import required_literals
 
     assert required_literals(pattern) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "a\u00a0\u00a0b\n\u3000x\u200b y\r\n\u2028z",  # white space of every kind, CRLF, zero-width
+    "e\u0301\n\u0301x",  # a combining mark after a line break composes with nothing
+    "\ufb01  \u201cq\u201d\t\n\n  ",  # ligature, quotes, trailing blanks
+    "plain ascii\nonly",
+    "",
+])
+def test_line_table_normalises_documents_as_it_would_each_line(text):
+    """line_table normalises whole documents (fast) and must give the very columns that
+    normalising each line gives (with_match_columns, which the cut lines go through)."""
+    from dqkit.rules.engine import line_table, with_match_columns
+
+    docs = pl.DataFrame({"_doc": [0, 1], "text": [text, "x  y"], "_lang_hint": [None, None]},
+                        schema={"_doc": pl.Int64, "text": pl.String, "_lang_hint": pl.String})
+    table = line_table(docs)
+    per_line = with_match_columns(table.select("_doc", "_lang_hint", "line", "line_no"))
+    assert table.equals(per_line.select(table.columns))
+    assert table.height == len(text.split("\n")) + 1

@@ -79,15 +79,30 @@ def lexicon_languages() -> tuple[str, ...]:
     return tuple(lang for lang in folders if lang != "any" and load_lexicon(lang).function_words)
 
 
+# Languages wordfreq has no list for. wordfreq does not remember a failed look-up: it lists
+# its data folder again for every word (2 ms each), which was a tenth of a Reuters run whose
+# language is unknown ("und").
+_WITHOUT_LIST: set[str] = set()
+
+
 @functools.lru_cache(maxsize=200_000)
 def zipf(word: str, lang: str) -> float:
     """wordfreq's Zipf frequency of ``word`` in ``lang`` (0 for an unknown word or language,
-    and for a language whose tokenizer is not installed: see :func:`has_word_frequencies`)."""
+    and for a language whose tokenizer is not installed: see :func:`has_word_frequencies`).
+
+    >>> zipf("the", "und"), zipf("anything", "und")
+    (0.0, 0.0)
+    """
+    if lang in _WITHOUT_LIST:
+        return 0.0
     from wordfreq import zipf_frequency
 
     try:
         return zipf_frequency(word, lang)
-    except (LookupError, ValueError, ImportError):
+    except LookupError:
+        _WITHOUT_LIST.add(lang)
+        return 0.0
+    except (ValueError, ImportError):
         return 0.0
 
 

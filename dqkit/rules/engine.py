@@ -23,6 +23,7 @@ lines. A rule never matches a blank line. Rule matching knows nothing about file
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import polars as pl
 
@@ -69,25 +70,62 @@ def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> tuple[str, .
     return tuple(sorted(set(folded), key=lambda p: (-len(p), p)))
 
 
+def _where(texts: pl.Series, needed: pl.Series, change: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``texts`` with ``change`` applied to the rows where ``needed`` holds only (the
+    others it would leave as they are): normalising a text costs its length, and most
+    texts of an English corpus need none of it."""
+    rows = needed.arg_true()
+    if rows.is_empty():
+        return texts
+    return texts.scatter(rows, change(texts.gather(rows)))
+
+
+def normalise_documents(texts: pl.Series) -> pl.Series:
+    r""":func:`normalise_for_match` on whole documents, line by line: NFKC, quotes folded and
+    zero-width characters removed, and white space collapsed within each line (not across
+    ``\n``); each line is still to be stripped. Done on the documents, not on their lines,
+    and only where it changes something (NFKC leaves ASCII as it is).
+
+    >>> normalise_documents(pl.Series(["\ufb01ne \u201cquote\u201d\t end \nnext  line", "plain"])).to_list()
+    ['fine "quote" end \nnext line', 'plain']
+    """
+    texts = _where(texts, texts.str.contains(r"[^\x00-\x7f]"), lambda t: t.str.normalize("NFKC"))
+    texts = texts.str.replace_many(_FOLD_FROM, _FOLD_TO)
+    return _where(texts, texts.str.contains(r"[^\S\n ]|  "), lambda t: t.str.replace_all(r"[^\S\n]+", " "))
+
+
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:
-    """Split documents (``_doc``, ``text``, ``_lang_hint``) into the line table."""
+    """Split documents (``_doc``, ``text``, ``_lang_hint``) into the line table.
+
+    The match columns are those of :func:`with_match_columns`, computed on the documents
+    before they are split (the same text: NFKC composes nothing across a line break).
+    """
     lines = (
-        docs.select(DOC, LANG_HINT, pl.col("text").str.split("\n").alias("line"))
-        .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1).alias("line_no"))
-        .explode("line", "line_no")
+        docs.select(
+            DOC,
+            LANG_HINT,
+            pl.col("text").str.split("\n").alias("line"),
+            pl.lit(normalise_documents(docs["text"])).str.split("\n").alias(MATCH),
+        )
+        .with_columns(pl.int_ranges(1, pl.col("line").list.len() + 1, dtype=pl.Int32).alias("line_no"))
+        .explode("line", MATCH, "line_no")
+        .select(DOC, LANG_HINT, "line", "line_no", pl.col(MATCH).str.strip_chars())
     )
-    return with_match_columns(lines.with_columns(pl.col("line_no").cast(pl.Int32)))
+    return _with_match_derived(lines)
+
+
+def _with_match_derived(lines: pl.DataFrame) -> pl.DataFrame:
+    return lines.with_columns(
+        pl.col(MATCH).str.to_lowercase().alias(MATCH_LOWER),
+        pl.col("line").str.len_chars().alias(LINE_CHARS),
+        (pl.col(MATCH) == "").alias(BLANK),
+    )
 
 
 def with_match_columns(lines: pl.DataFrame) -> pl.DataFrame:
     """``lines`` with the columns rules read (``_m``, ``_ml``, ``_len``, ``_blank``)
     computed from ``line``."""
-    match = normalise_for_match(pl.col("line"))
-    return lines.with_columns(
-        match.alias(MATCH),
-        match.str.to_lowercase().alias(MATCH_LOWER),
-        pl.col("line").str.len_chars().alias(LINE_CHARS),
-    ).with_columns((pl.col(MATCH) == "").alias(BLANK))
+    return _with_match_derived(lines.with_columns(normalise_for_match(pl.col("line")).alias(MATCH)))
 
 
 def with_positions(lines: pl.DataFrame) -> pl.DataFrame:
@@ -237,7 +275,12 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
         return pl.DataFrame(schema=HIT_SCHEMA)
     positioned = with_positions(lines).with_row_index("_row")
     parts = [pl.DataFrame(schema=HIT_SCHEMA)]
-    for i, rows in _literal_candidates(positioned, rules, indices).items():
+    candidates = _literal_candidates(positioned, rules, indices)
+    # Positional rules last: polars keeps the 32 regexes it compiled last (per thread), and
+    # these are the rules :func:`match_lines` runs again, so the next round finds them
+    # compiled (compiling a rule's pattern costs 5-30 ms, matching it on a shard less).
+    for i in sorted(candidates, key=lambda i: rules[i].positional):
+        rows = candidates[i]
         rule = rules[i]
         limited = rule.max_per_document is not None
         # A rule limited to N hits a document counts its matches anywhere in it, so its
