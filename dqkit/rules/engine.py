@@ -30,6 +30,7 @@ import polars as pl
 from dqkit.frames import BLANK, DOC, LANG_HINT, LINE_CHARS, MATCH, MATCH_LOWER
 from dqkit.rules.model import PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 from dqkit.rules.prefilter import required_literals
+from dqkit.rules.threads import on_rule_thread
 
 QUOTE_FOLDS = {
     "„": '"',
@@ -91,7 +92,9 @@ def normalise_documents(texts: pl.Series) -> pl.Series:
     """
     texts = _where(texts, texts.str.contains(r"[^\x00-\x7f]"), lambda t: t.str.normalize("NFKC"))
     texts = texts.str.replace_many(_FOLD_FROM, _FOLD_TO)
-    return _where(texts, texts.str.contains(r"[^\S\n ]|  "), lambda t: t.str.replace_all(r"[^\S\n]+", " "))
+    texts = _where(texts, texts.str.contains(r"[^\S\n ]"), lambda t: t.str.replace_all(r"[^\S\n]+", " "))
+    # Runs of plain spaces, the common case, with a pattern 15 times faster than the class.
+    return _where(texts, texts.str.contains("  ", literal=True), lambda t: t.str.replace_all(" {2,}", " "))
 
 
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:
@@ -263,6 +266,20 @@ def _literal_candidates(
     return result
 
 
+def _rule_hits(candidates: pl.DataFrame, rule: Rule, i: int) -> pl.DataFrame:
+    """The hits of ``rule`` (index ``i``) among the positioned ``candidates`` lines."""
+    limited = rule.max_per_document is not None
+    # A rule limited to N hits a document counts its matches anywhere in it, so its
+    # position window is applied after the count.
+    subset = candidates.filter(candidate_expr(rule, not limited))
+    if subset.is_empty():  # no candidates: do not even compile the pattern
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    hits = subset.filter(match_expr(rule))
+    if limited:
+        hits = hits.filter((pl.len().over(DOC) <= rule.max_per_document) & candidate_expr(rule))
+    return hits.select(DOC, "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA)
+
+
 def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | None = None) -> pl.DataFrame:
     """All (``_doc``, ``line_no``, ``rule``) hits of ``rules`` (or of the rules at
     ``indices``) on ``lines``; ``rule`` is the index into ``rules``.
@@ -274,24 +291,13 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
     if not indices or lines.is_empty():
         return pl.DataFrame(schema=HIT_SCHEMA)
     positioned = with_positions(lines).with_row_index("_row")
-    parts = [pl.DataFrame(schema=HIT_SCHEMA)]
     candidates = _literal_candidates(positioned, rules, indices)
-    # Positional rules last: polars keeps the 32 regexes it compiled last (per thread), and
-    # these are the rules :func:`match_lines` runs again, so the next round finds them
-    # compiled (compiling a rule's pattern costs 5-30 ms, matching it on a shard less).
-    for i in sorted(candidates, key=lambda i: rules[i].positional):
-        rows = candidates[i]
-        rule = rules[i]
-        limited = rule.max_per_document is not None
-        # A rule limited to N hits a document counts its matches anywhere in it, so its
-        # position window is applied after the count.
-        subset = (positioned[rows] if rows is not None else positioned).filter(candidate_expr(rule, not limited))
-        if subset.is_empty():  # no candidates: do not even compile the pattern
-            continue
-        hits = subset.filter(match_expr(rule))
-        if limited:
-            hits = hits.filter((pl.len().over(DOC) <= rule.max_per_document) & candidate_expr(rule))
-        parts.append(hits.select(DOC, "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA))
+    # Each rule on its own thread (dqkit.rules.threads), where its regexes stay compiled.
+    futures = [
+        on_rule_thread(rules[i], _rule_hits, positioned if rows is None else positioned[rows], rules[i], i)
+        for i, rows in candidates.items()
+    ]
+    parts = [pl.DataFrame(schema=HIT_SCHEMA), *(future.result() for future in futures)]
     return pl.concat(parts).sort(DOC, "line_no", "rule")
 
 
