@@ -40,16 +40,22 @@ SHARED_MACHINE = (
 
 
 def timed_clean(
-    inputs: Path, out: Path, args: list[str], prefix: Sequence[str] = (), keep_output: bool = False
+    inputs: Path,
+    out: Path,
+    args: list[str],
+    prefix: Sequence[str] = (),
+    keep_output: bool = False,
+    env: dict[str, str] | None = None,
 ) -> dict:
     """Run ``[prefix] python -m dqkit clean INPUTS -o OUT -q ARGS`` in a fresh process with
-    one polars thread; return wall seconds, peak RSS (``wait4``, MB) and its timings.json.
-    OUT is removed before, and after unless ``keep_output``."""
+    one polars thread (and ``env`` on top of this process's environment); return wall
+    seconds, peak RSS (``wait4``, MB) and its timings.json. OUT is removed before, and
+    after unless ``keep_output``."""
     shutil.rmtree(out, ignore_errors=True)
     command = [*prefix, sys.executable, "-m", "dqkit", "clean", str(inputs), "-o", str(out), "-q", *args]
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, env={**os.environ, **ONE_THREAD}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env={**os.environ, **ONE_THREAD, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
