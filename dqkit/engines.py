@@ -96,10 +96,44 @@ def _report(progress, results: dict[int, dict], plan, progressed: Any = None) ->
 
 
 class LocalEngine:
+    """Shards in this process (one worker) or in one pool of worker processes, kept for
+    the whole run: the survey and the cleaning reuse the same workers, so each starts
+    (imports, rules loaded) once, not once per phase. :meth:`close` ends the pool."""
+
     name = "local"
 
     def __init__(self, workers: int):
         self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._shared: tuple[Any, Any] | None = None  # (running, progressed) of the pool's plan
+
+    def _pool_for(self, plan) -> tuple[ProcessPoolExecutor, Any, Any]:
+        """The run's pool, made at the first call (or again for a plan of another size)."""
+        if self._pool is not None and self._shared is not None and len(self._shared[0]) == len(plan):
+            running, progressed = self._shared
+            for k in range(len(plan)):
+                running[k] = progressed[k] = 0
+            return self._pool, running, progressed
+        self.close()
+        # spawn, not fork: polars' thread pool does not survive a fork safely
+        spawn = multiprocessing.get_context("spawn")
+        running = spawn.RawArray("q", len(plan))  # the pid cleaning each shard, 0 when none
+        progressed = spawn.RawArray("q", len(plan))  # documents each running shard has counted
+        self._pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(plan)),
+            mp_context=spawn,
+            initializer=_worker_init,
+            initargs=(os.getpid(), running, progressed),
+        )
+        self._shared = (running, progressed)
+        return self._pool, running, progressed
+
+    def close(self) -> None:
+        """Let the workers finish what they hold and exit (also the end of the shard phase:
+        they would only hold their memory while the driver deduplicates and writes)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._pool = self._shared = None
 
     def map_shards(self, shard_function, plan, context, progress) -> list[dict]:
         """``shard_function(shard, context)`` for every shard; summaries in plan order."""
@@ -114,16 +148,7 @@ class LocalEngine:
             finally:
                 shard_progress.attach(None)
             return [results[s.index] for s in plan]
-        # spawn, not fork: polars' thread pool does not survive a fork safely
-        spawn = multiprocessing.get_context("spawn")
-        running = spawn.RawArray("q", len(plan))  # the pid cleaning each shard, 0 when none
-        progressed = spawn.RawArray("q", len(plan))  # documents each running shard has counted
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(plan)),
-            mp_context=spawn,
-            initializer=_worker_init,
-            initargs=(os.getpid(), running, progressed),
-        )
+        pool, running, progressed = self._pool_for(plan)
         processes: dict[int, Any] = {}
         try:
             with signals_blocked():  # the workers start with SIGINT and SIGTERM blocked
@@ -141,8 +166,8 @@ class LocalEngine:
                 _report(progress, results, plan, progressed)
         except BaseException:
             _stop_workers(pool, processes)
+            self._pool = self._shared = None
             raise
-        pool.shutdown(wait=True)
         return [results[s.index] for s in plan]
 
     def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:
@@ -159,6 +184,9 @@ class RayEngine:
     def __init__(self, ray, workers: int):
         self.ray = ray
         self.workers = workers
+
+    def close(self) -> None:
+        """Nothing to end after the shards: Ray stays up for the LSH tasks, :func:`open_engine` stops it."""
 
     def _gather(self, refs: dict, on_result) -> None:
         while refs:
@@ -198,7 +226,11 @@ class RayEngine:
 def open_engine(settings):
     """The engine of ``settings`` (``engine``, ``workers``, ``ray_address``), up for the run."""
     if settings.engine == "local":
-        yield LocalEngine(settings.workers)
+        engine = LocalEngine(settings.workers)
+        try:
+            yield engine
+        finally:
+            engine.close()
         return
     if settings.engine != "ray":
         raise OptionsError(f"unknown engine {settings.engine!r} (local or ray)")

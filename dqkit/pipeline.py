@@ -558,6 +558,7 @@ def _clean(
         progress.warn(f"no document has a --source-field {options.source_field!r} value: sources are the input files")
     progress.stage("cleaning with the corpus's languages known")
     summaries = engine.map_shards(clean_shard, plan, replace(context, corpus=facts), progress)
+    engine.close()  # the workers are done: their memory is the driver's again for dedup and writing
     seconds = {"shards_wall": time.perf_counter() - clock}
 
     clock = time.perf_counter()

@@ -88,3 +88,24 @@ def test_a_run_counts_documents_before_its_only_shard_is_done(tmp_path):
         counts = phases[phase]
         assert any(0 < c < 40 for c in counts), (phase, counts)
         assert counts == sorted(counts) and counts[-1] == 40, (phase, counts)
+
+
+def worker_pid(shard, context):
+    import os
+
+    return {"documents": shard.documents, "problems": 0, "pid": os.getpid()}
+
+
+def test_the_survey_and_the_cleaning_share_one_pool_of_workers():
+    """Workers start once per run (imports, rules), not once per phase; close() ends them."""
+    engine, plan = LocalEngine(2), [FakeShard(k, 10) for k in range(4)]
+    try:
+        first = {r["pid"] for r in engine.map_shards(worker_pid, plan, None, RecordingProgress())}
+        second = {r["pid"] for r in engine.map_shards(worker_pid, plan, None, RecordingProgress())}
+    finally:
+        engine.close()
+    assert second <= first and len(first) <= 2
+    import os
+
+    assert os.getpid() not in first
+    assert engine._pool is None
