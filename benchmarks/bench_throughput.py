@@ -1,11 +1,13 @@
 """Issue 17's speed and memory lines, this tree side by side with the tree before the work.
 
-    python benchmarks/bench_throughput.py [--repeats 3] [--against b651a39]
+    python benchmarks/bench_throughput.py [--repeats 3] [--against 43a1cee]
 
-The tree of ``--against`` is exported with ``git archive`` (``compare_outputs.export_tree``)
-and run from there with ``PYTHONPATH``, in the same virtual environment; every run is a
-fresh ``python -m dqkit clean`` process in an empty folder (built-in rules, default
-options), timed from outside (wall, peak RSS by ``wait4``), runs of the two trees or the
+``--against`` defaults to 43a1cee, the last commit before issue 17's speed work (its
+outputs are those of the corpora of ``compare_outputs.py``). Its tree is exported with
+``git archive`` (``compare_outputs.export_tree``) and run from there with ``PYTHONPATH``,
+in the same virtual environment; every run is a fresh ``python -m dqkit clean`` process in
+an empty folder (built-in rules, default options), timed from outside (wall, peak RSS by
+``wait4``), runs of the two trees or the
 two worker counts alternating.
 
 1. Reuters (21,578 stories, ``--text-field body --id-field newid``), ``--no-langid
@@ -146,7 +148,7 @@ def workers_part(section: Section, tree: Path, repeats: int, workdir: Path) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--against", default="b651a39", help="the commit before the speed work")
+    parser.add_argument("--against", default="43a1cee", help="the commit before the speed work")
     parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1,3")
     args = parser.parse_args()
     require(REUTERS)
