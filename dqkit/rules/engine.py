@@ -292,12 +292,12 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
         return pl.DataFrame(schema=HIT_SCHEMA)
     positioned = with_positions(lines).with_row_index("_row")
     candidates = _literal_candidates(positioned, rules, indices)
-    # Each rule on its own thread (dqkit.rules.threads), where its regexes stay compiled.
-    futures = [
-        on_rule_thread(rules[i], _rule_hits, positioned if rows is None else positioned[rows], rules[i], i)
-        for i, rows in candidates.items()
-    ]
-    parts = [pl.DataFrame(schema=HIT_SCHEMA), *(future.result() for future in futures)]
+    # Each rule on its own thread (dqkit.rules.threads), where its regexes stay compiled; one
+    # at a time, so that a worker uses one core (workers are the parallelism, not rules).
+    parts = [pl.DataFrame(schema=HIT_SCHEMA)]
+    for i, rows in candidates.items():
+        subset = positioned if rows is None else positioned[rows]
+        parts.append(on_rule_thread(rules[i], _rule_hits, subset, rules[i], i).result())
     return pl.concat(parts).sort(DOC, "line_no", "rule")
 
 
