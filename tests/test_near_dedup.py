@@ -276,9 +276,9 @@ def test_minhash_memory_is_bounded_by_a_slice_not_the_document():
 
     import numpy as np
 
-    from dqkit.dedup.signatures import minhash
+    from dqkit.dedup.signatures import Shingles, minhash
 
-    shingles = [np.arange(200_000, dtype=np.uint32)]
+    shingles = Shingles(np.arange(200_000, dtype=np.uint32), np.array([0, 200_000]))
     tracemalloc.start()
     minhash(shingles, 128)
     peak = tracemalloc.get_traced_memory()[1]
@@ -378,3 +378,16 @@ def test_lsh_candidates_of_the_pinned_corpus_are_unchanged():
     matrix, _ = signatures(_pinned_corpus())
     for threshold in (0.4, 0.5, 0.8):
         assert sorted(candidate_pairs(matrix, NearDupOptions(threshold=threshold))) == expected
+
+
+def test_the_ranking_length_counts_each_white_space_run_once():
+    """``_length`` is the length with every white-space run replaced by one space (as it was
+    computed before it was made faster), on hostile white space."""
+    from dqkit.dedup.near import ranking_columns
+
+    texts = pl.DataFrame({"text": [
+        "", None, " ", "  ", "a", " a ", "a  b\t\tc\n\n\nd", "\r\n\u00a0\u2028x\u3000\u3000y \u0085 ", "\t" * 50,
+        "ünï  cödé\u2009\u2009 ✨  ", "no runs at all here",
+    ]})
+    expected = texts.select(pl.col("text").str.replace_all(r"\s+", " ").str.len_chars().alias("_length"))
+    assert texts.select(ranking_columns(pl.col("text"))).equals(expected)
