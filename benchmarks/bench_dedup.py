@@ -2,6 +2,9 @@
 
     python benchmarks/bench_dedup.py [--repeats 3] [--update-docs 500]
 
+rensa is in the ``bench`` extra (``pip install -e '.[bench]'``); without it the rensa row
+says it was not measured and everything else runs.
+
 1. Speed, one core (this process pins itself to CPU 0 and sets the thread pools of
    polars, Rayon and OpenMP to one before numpy or polars are imported), median of N
    repetitions; each repetition runs every path in turn on the same ~3 KB documents
@@ -10,7 +13,13 @@
 
    - dqkit: ``signatures(texts, Scheme(128, 5))`` (lower-case, punctuation, tokens, xxh64
      per distinct word, 5-gram mix, affine32 in numpy), then ``candidate_pairs`` at the
-     issue's threshold 0.4 (banding in numpy with MinHashLSH's bands x rows).
+     default threshold 0.5 (banding in numpy with MinHashLSH's bands x rows, 32 x 4: rensa's
+     LSH needs bands that divide num_perm, which 0.4's 37 x 3 does not).
+   - rensa ``RMinHash.from_token_sets`` (num_perm 128, seed 1) from the same word 5-grams
+     as ``str`` (built in polars from dqkit's ``normalise`` tokens: the *shingle prep*
+     column, the fastest way found to hand rensa n-grams; checked equal to the byte shingles
+     below), then ``RMinHashLSH`` with the same bands (``insert_many`` + ``query_all``).
+     rensa's sketches use its own hashing, so its pairs differ a little from dqkit's.
    - datasketch ``MinHash.bulk`` and per-shingle ``MinHash.update``: the same word
      5-grams of the same normalised tokens as UTF-8 bytes (building them is the *shingle
      prep* column, counted in the end-to-end rate), ``hashfunc=xxh32``, ``seed=1``,
@@ -18,7 +27,8 @@
      ``update()`` is slow, so it runs on the first ``--update-docs`` documents only;
      dqkit and ``bulk`` run on that subset too, for a same-documents comparison.
 
-   Goal: signature + LSH at least 5,000 docs/s per core.
+   Goals: signature + LSH at least 5,000 docs/s per core, and at least 1.5x rensa's rate
+   (issue 17; both from text, measured side by side in one run).
 2. Index size per document: ``id``, ``batch`` and the 128 uint32 signature written to
    Parquet (zstd), read back and compared; file size / documents, next to raw uint32 and
    ``LeanMinHash.serialize``. Goal: at most 1.5 KB per document. Parquet comes out below
@@ -47,6 +57,7 @@ import argparse  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import datasketch  # noqa: E402
@@ -60,16 +71,23 @@ from results import DATA, Section, pct, read_jsonl, require, seconds_cell  # noq
 from dqkit.dedup.near import NearDupOptions, UnionFind, candidate_pairs, lsh_bands  # noqa: E402
 from dqkit.dedup.signatures import Scheme, normalise, signatures  # noqa: E402
 
+try:
+    import rensa
+except ImportError:  # the bench extra is not installed: measure the rest
+    rensa = None
+
 REUTERS = DATA / "reuters21578-en-news" / "reuters21578.jsonl.gz"
 NUM_PERM, NGRAM, SEED = 128, 5, 1
 SCHEME = Scheme(num_perm=NUM_PERM, ngram=NGRAM)
-SPEED = NearDupOptions(threshold=0.4, num_perm=NUM_PERM, ngram=NGRAM)  # the issue's threshold
+SPEED = NearDupOptions(num_perm=NUM_PERM, ngram=NGRAM)  # default threshold: bands that rensa's LSH accepts
 THRESHOLDS = (0.4, 0.5, 0.8)
 JACCARD_BINS = [(0.4, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0), (1.0, 1.0)]
 DOC_CHARS = 3000
-GOAL_DOCS_PER_S, GOAL_INDEX_BYTES = 5000, 1536
+GOAL_DOCS_PER_S, GOAL_INDEX_BYTES, GOAL_OVER_RENSA = 5000, 1536, 1.5
+RENSA_MISSING = "rensa is not installed (pip install -e '.[bench]'): its row is not measured"
 PATHS = {
     "dqkit": "dqkit signature + LSH",
+    "rensa": "rensa `RMinHash` + `RMinHashLSH`",
     "bulk": "datasketch `MinHash.bulk` + LSH",
     "update": "datasketch `update()` per shingle + LSH",
 }
@@ -107,6 +125,27 @@ def byte_shingles(texts: list[str]) -> list[list[bytes]]:
     return result
 
 
+def string_shingles(texts: list[str]) -> list[list[str]]:
+    """The shingles of :func:`byte_shingles` as ``str``, built in polars: each 5-gram joins
+    a word with the next four (shifted columns), kept where all five are in its document."""
+    tokens = pl.DataFrame({"t": pl.Series(texts, dtype=pl.String)}).select(normalise(pl.col("t")))
+    words = tokens.with_row_index("doc").explode("t").drop_nulls("t")
+    position, count = pl.int_range(pl.len()).over("doc"), pl.len().over("doc")
+    grams = (
+        words.with_columns(pl.concat_str([pl.col("t").shift(-k) for k in range(NGRAM)], separator=" ").alias("g"))
+        .filter(position <= count - NGRAM)
+        .group_by("doc", maintain_order=True)
+        .agg("g")
+    )
+    result: list[list[str]] = [[] for _ in texts]
+    for doc, shingles in grams.iter_rows():
+        result[doc] = shingles
+    for doc, document in enumerate(tokens["t"].to_list()):
+        if 0 < len(document) < NGRAM:  # shorter than one n-gram: all its words are the one shingle
+            result[doc] = [" ".join(document)]
+    return result
+
+
 # --- speed ----------------------------------------------------------------------------------
 
 
@@ -129,6 +168,18 @@ def update_sketches(shingles: list[list[bytes]]) -> list:
     return sketches
 
 
+def rensa_sketches(shingles: list[list[str]]) -> list:
+    return rensa.RMinHash.from_token_sets(shingles, num_perm=NUM_PERM, seed=SEED)
+
+
+def rensa_lsh(sketches: list) -> set[tuple[int, int]]:
+    """RMinHashLSH insert + query with the bands dqkit's ``candidate_pairs`` uses."""
+    bands, _ = lsh_bands(SPEED)
+    lsh = rensa.RMinHashLSH(threshold=SPEED.threshold, num_perm=NUM_PERM, num_bands=bands)
+    lsh.insert_many(sketches)
+    return {(min(i, j), max(i, j)) for i, found in enumerate(lsh.query_all(sketches)) for j in found if j != i}
+
+
 def timed(function, *args) -> tuple[object, float, float]:
     """The result, wall and CPU seconds of one call."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -142,6 +193,11 @@ def run_path(path: str, texts: list[str]) -> dict:
         (matrix, _), signature, cpu_signature = timed(signatures, texts, SCHEME)
         pairs, lsh, cpu_lsh = timed(candidate_pairs, matrix, SPEED)
         prep = cpu_prep = 0.0
+    elif path == "rensa":
+        shingles, prep, cpu_prep = timed(string_shingles, texts)
+        sketches, signature, cpu_signature = timed(rensa_sketches, shingles)
+        pairs, lsh, cpu_lsh = timed(rensa_lsh, sketches)
+        matrix = np.array([m.digest() for m in sketches], dtype=np.uint32)
     else:
         shingles, prep, cpu_prep = timed(byte_shingles, texts)
         sketches, signature, cpu_signature = timed(bulk_sketches if path == "bulk" else update_sketches, shingles)
@@ -154,15 +210,16 @@ def run_path(path: str, texts: list[str]) -> dict:
         "total": prep + signature + lsh,
         "cpu": cpu_prep + cpu_signature + cpu_lsh,
         "pairs": len(pairs),
+        "pair_set": pairs,
         "matrix": matrix,
     }
 
 
 def measure_speed(docs: list[str], update_docs: int, repeats: int) -> list[dict]:
     """Median of each path on all documents and on the first ``update_docs``."""
-    cases = [("dqkit", docs), ("bulk", docs), ("dqkit", docs[:update_docs]), ("bulk", docs[:update_docs])]
-    cases.append(("update", docs[:update_docs]))
-    for path in PATHS:  # warm-up: regex compilation, first numpy and datasketch calls
+    cases = [("dqkit", docs), *([("rensa", docs)] if rensa else []), ("bulk", docs)]
+    cases += [("dqkit", docs[:update_docs]), ("bulk", docs[:update_docs]), ("update", docs[:update_docs])]
+    for path in dict.fromkeys(path for path, _ in cases):  # warm-up: regex compilation, first calls
         run_path(path, docs[:50])
     runs: list[list[dict]] = [[] for _ in cases]
     for repeat in range(repeats):
@@ -180,6 +237,7 @@ def measure_speed(docs: list[str], update_docs: int, repeats: int) -> list[dict]
                 **median,
                 "totals": totals,
                 "pairs": group[0]["pairs"],
+                "pair_set": group[0]["pair_set"],
                 "matrix": group[0]["matrix"],
             }
         )
@@ -187,6 +245,10 @@ def measure_speed(docs: list[str], update_docs: int, repeats: int) -> list[dict]
 
 
 def speed_part(section: Section, docs: list[str], bodies: int, args) -> None:
+    if rensa is None:
+        print(RENSA_MISSING, flush=True)
+    else:  # the same shingles, or the comparison is not like for like
+        assert [[g.encode() for g in d] for d in string_shingles(docs)] == byte_shingles(docs)
     rows = measure_speed(docs, args.update_docs, args.repeats)
     bands, band_rows = lsh_bands(SPEED)
     subset = {r["path"]: r for r in rows if r["docs"] == min(args.update_docs, len(docs))}
@@ -222,11 +284,32 @@ def speed_part(section: Section, docs: list[str], bodies: int, args) -> None:
     section.goal(
         f"signature + LSH ≥ {GOAL_DOCS_PER_S:,} docs/s per core", f"dqkit {rate:,.0f} docs/s", rate >= GOAL_DOCS_PER_S
     )
+    rensa_part(section, docs, full)
     section.text(
         f"Steps alone, n = {len(docs):,}: dqkit signatures {len(docs) / full['dqkit']['signature']:,.0f} docs/s, "
         f"dqkit LSH {len(docs) / full['dqkit']['lsh']:,.0f} docs/s, `bulk` from byte shingles "
         f"{len(docs) / full['bulk']['signature']:,.0f} docs/s. `bulk` and `update()` sketches identical: {same}."
     )
+
+
+def rensa_part(section: Section, docs: list[str], full: dict) -> None:
+    """dqkit against rensa: docs/s of each (median of the repeats, one run), their ratio, the goal."""
+    if "rensa" not in full:
+        section.text(f"rensa: {RENSA_MISSING}.")
+        section.goal(f"signature + LSH ≥ {GOAL_OVER_RENSA}× rensa", "not measured", False)
+        return
+    rates = {path: len(docs) / statistics.median(full[path]["totals"]) for path in ("dqkit", "rensa", "bulk")}
+    ratio = rates["dqkit"] / rates["rensa"]
+    both = len(full["dqkit"]["pair_set"] & full["rensa"]["pair_set"])
+    section.text(
+        f"Side by side in this run, n = {len(docs):,}, "
+        f"from text: dqkit {rates['dqkit']:,.0f} docs/s, rensa {rates['rensa']:,.0f} docs/s, datasketch `bulk` "
+        f"{rates['bulk']:,.0f} docs/s; dqkit / rensa = {ratio:.2f}×. rensa's own part (sketches + LSH, without "
+        f"the shingle prep) runs at {len(docs) / (full['rensa']['signature'] + full['rensa']['lsh']):,.0f} docs/s: "
+        f"its lead over dqkit is in MinHash itself, dqkit's in making the shingles (hashes, not strings). "
+        f"Candidate pairs found by both: {both:,}."
+    )
+    section.goal(f"signature + LSH ≥ {GOAL_OVER_RENSA}× rensa", f"{ratio:.2f}×", ratio >= GOAL_OVER_RENSA)
 
 
 # --- index size --------------------------------------------------------------------------------
@@ -357,6 +440,7 @@ def main() -> None:
     section = Section("bench_dedup", "Near-dedup: signature + LSH speed, index size, LSH recall", timing=True)
     section.text(
         f"One process pinned to CPU 0, one thread; numpy {np.__version__}, datasketch {datasketch.__version__}, "
+        f"rensa {metadata.version('rensa') if rensa else 'not installed'}, "
         f"xxhash {xxhash.VERSION}; num_perm {NUM_PERM}, word {NGRAM}-grams."
     )
     records = read_jsonl(REUTERS)

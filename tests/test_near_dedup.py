@@ -276,9 +276,9 @@ def test_minhash_memory_is_bounded_by_a_slice_not_the_document():
 
     import numpy as np
 
-    from dqkit.dedup.signatures import minhash
+    from dqkit.dedup.signatures import Shingles, minhash
 
-    shingles = [np.arange(200_000, dtype=np.uint32)]
+    shingles = Shingles(np.arange(200_000, dtype=np.uint32), np.array([0, 200_000]))
     tracemalloc.start()
     minhash(shingles, 128)
     peak = tracemalloc.get_traced_memory()[1]
@@ -292,3 +292,102 @@ def test_a_threshold_that_wants_one_band_runs(tmp_path, dqkit):
     run = dqkit("clean", SEEDS, "-o", tmp_path / "out", "-q", "--threshold", "0.99", "--num-perm", "16")
     assert run.code == 0, run.err
     assert json.loads((tmp_path / "out" / "report.json").read_text())["documents"]["kept"] == 5
+
+
+# --- signatures pinned: an index built by an earlier version must stay valid ----------------
+
+PINNED_TEXTS = [
+    "", "   \n\t  ", "!!! ... —— “” «» © ® ™ + = < > | ~ ^ `", "one", "Two words", "Drei, vier; fünf!",
+    "exactly four words here", "Exactly five words are here.", "Six words, exactly six, no more",
+    "Straße STRASSE straße Maß MASS", "ΟΔΥΣΣΕΥΣ σοφός Ὀδυσσεύς ΣΟΦΟΣ λόγος", "İSTANBUL ıi Iı DİYARBAKIR ığdır",
+    "東京都は日本の首都です。人口は約一千四百万人、面積は二千平方キロメートル。", "😀 smile 👍🏽 thumbs-up ✨sparkle✨ 3.5 % €10",
+    "e\u0301te\u0301 cafe\u0301 caf\u00e9 na\u00efve nai\u0308ve", "non\u00a0breaking\u2009thin\u200bzero\u3000ideographic",
+    "مرحبا بالعالم، هذا نص عربي قصير للاختبار", "नमस्ते दुनिया यह एक छोटा हिंदी पाठ है", "don't can't O'Neill well-known e-mail x_y a/b",
+    "line\nbreaks\r\nand\ttabs\u2028separator\u0085next\x0bvertical\x0cfeed end",
+    "Tab\tSeparated\tValues\tin\tone\tline\tof\ttext", "MiXeD CaSe ÀÉÎÕÜ àéîõü ǅ ǈ ǋ ﬁ ﬀ Ⅻ ①②",
+]
+
+
+def _pinned_corpus() -> list[str]:
+    """Texts whose signatures are pinned: the hostile ones above, 300-word documents (several
+    share one chunk of the permutation step), a near-copy of every sixth, and one document of
+    20,000 words (more shingles than one chunk)."""
+    vocabulary = [f"{stem}{k}" for k in range(40) for stem in ("wort", "λέξη", "слово", "kelime", "ord")]
+    state = 20241022
+
+    def word() -> str:  # a fixed linear congruential sequence: the same words on every Python
+        nonlocal state
+        state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
+        return vocabulary[(state >> 33) % len(vocabulary)]
+
+    texts = list(PINNED_TEXTS)
+    for i in range(60):
+        words = [word() for _ in range(300)]
+        texts.append(" ".join(words))
+        if i % 6 == 0:  # a near-copy: a few words changed, other punctuation and case
+            copy = [w.upper() if k % 97 == 0 else w for k, w in enumerate(words[:290])]
+            texts.append(", ".join(copy) + " — Ende.")
+    texts.append(" ".join(word() for _ in range(20_000)))
+    return texts
+
+
+def _digest(*arrays) -> str:
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.astype(array.dtype.newbyteorder("<")).tobytes())
+    return digest.hexdigest()[:24]
+
+
+@pytest.mark.parametrize(
+    "num_perm, ngram, matrix_digest, shingle_digest",
+    [
+        (128, 5, "a1469f686b7928e48fe9061c", "70f37f2021288c556eb1ea93"),
+        (16, 3, "d418f8dfabdb5778d1e21d67", "8719dbdb2565f5ee0686ec08"),
+    ],
+)
+def test_signatures_are_the_ones_earlier_versions_computed(num_perm, ngram, matrix_digest, shingle_digest):
+    """A persistent index keeps signatures, not texts: a faster signature path must give the
+    same bits, or every stored index would silently stop matching. Digests computed with the
+    code of baef80b (before the issue 17 speed work); None stands for a null text."""
+    import numpy as np
+
+    from dqkit.dedup.signatures import Scheme, signatures
+
+    texts = pl.Series([*_pinned_corpus(), None], dtype=pl.String)
+    matrix, shingles = signatures(texts, Scheme(num_perm=num_perm, ngram=ngram))
+    lengths = np.array([len(s) for s in shingles], dtype=np.int64)
+    assert matrix.shape == (len(texts), num_perm) and matrix.dtype == np.uint32
+    # the corpus covers what it should: a text beyond one chunk, empty ones, ones shorter than an n-gram
+    assert lengths.max() > 16_000 and (lengths == 0).sum() == 4 and (lengths == 1).sum() >= 4
+    assert _digest(lengths, np.concatenate(shingles)) == shingle_digest
+    assert _digest(matrix) == matrix_digest
+
+
+def test_lsh_candidates_of_the_pinned_corpus_are_unchanged():
+    from dqkit.dedup.near import NearDupOptions, candidate_pairs
+    from dqkit.dedup.signatures import signatures
+
+    # the three empty texts (all slots 2^32-1) and each near-copy with its original
+    expected = [(0, 1), (0, 2), (1, 2), *((k, k + 1) for k in range(22, 86, 7))]
+    matrix, _ = signatures(_pinned_corpus())
+    for threshold in (0.4, 0.5, 0.8):
+        assert sorted(candidate_pairs(matrix, NearDupOptions(threshold=threshold))) == expected
+
+
+def test_the_ranking_length_counts_each_white_space_run_once():
+    """``_length`` is the length with every white-space run replaced by one space (as it was
+    computed before it was made faster), on hostile white space."""
+    from dqkit.dedup.near import ranking_columns
+
+    texts = pl.DataFrame({"text": [
+        "", None, " ", "  ", "a", " a ", "a  b\t\tc\n\n\nd", "\r\n\u00a0\u2028x\u3000\u3000y \u0085 ", "\t" * 50,
+        "ünï  cödé\u2009\u2009 ✨  ", "no runs at all here",
+    ]})
+    expected = texts.select(pl.col("text").str.replace_all(r"\s+", " ").str.len_chars().alias("_length"))
+    assert texts.select(ranking_columns(pl.col("text"))).equals(expected)
