@@ -8,10 +8,12 @@ import math
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import read_outputs, write_jsonl
 from dqkit.frames import INTERNAL, LINE_TABLE, QUALITY, LENGTH, KEY, ORDER, CHARS, AS_READ
-from dqkit.io.columns import RECOMPUTED, WRITTEN
+from dqkit.io.columns import RECOMPUTED, WRITTEN, exact_column
 
 BODY = ("The harbour authority said on Tuesday that ferry services would resume after the storm "
         "passed the coast, and that the first boats would leave at noon.")
@@ -238,3 +240,15 @@ def test_pattern_like_column_names_across_shards(tmp_path, dqkit):
     assert run.code == 0, run.err
     clean = _by_id(read_outputs(tmp_path / "out")["clean"])
     assert [(clean[i]["*"], clean[i]["^.*$"]) for i in "ab"] == [(None, None), (1, [1])]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.none() | st.lists(st.text(), max_size=4), min_size=1, max_size=8))
+def test_lists_of_strings_build_the_column_pl_series_builds(values):
+    """The flat build of List(String) columns (issue 17) gives pl.Series' column, or is not used."""
+    from dqkit.io.columns import _string_list_column, _string_lists
+
+    if _string_lists(values):
+        assert _string_list_column("x", values).equals(pl.Series("x", values, strict=True), check_dtypes=True)
+    column, as_json = exact_column("x", values)
+    assert not as_json and column.to_list() == values

@@ -8,6 +8,8 @@ import json
 import polars as pl
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import SEEDS, read_outputs, write_jsonl
 
@@ -233,3 +235,146 @@ def test_a_column_named_like_the_text_as_read_is_carried_not_taken(tmp_path, dqk
     rejected = outputs["rejects"].row(0, named=True)
     assert rejected["reason"] == "near_duplicate" and rejected["text"] == text and rejected[column] == "X"
     assert outputs["clean"][column].to_list() == ["Y"]
+
+
+# The fast JSONL reader (issue 17) ------------------------------------------------------------
+
+#: Lines that orjson and json.loads may read differently, or that polars' NDJSON reader reads
+#: silently otherwise (a repeated key's first value, numbers as text, lone surrogates as NUL).
+HOSTILE_LINES = [
+    b'{"id": "a", "text": "plain", "tags": ["x", ""], "n": 1, "f": 0.1}',
+    b'{"id": "crlf", "text": "windows", "tags": [], "n": 2, "f": 1e22}\r',
+    b"",
+    b" \t ",
+    b'\xef\xbb\xbf{"id": "bom", "text": "a BOM inside the file"}',
+    b'{"id": "nan", "text": "t", "n": NaN, "f": Infinity, "g": -Infinity, "h": 1e400}',
+    b'{"id": "comma", "text": "t",}',
+    b"{'id': 'quotes', 'text': 't'}",
+    b'{"id": "comment", "text": "t"} // a comment',
+    b'{"id": "two"}{"text": "objects"}',
+    b'{"id": unquoted, "text": "t"}',
+    b'{"id": "number", "text": 5}',
+    b'{"id": "digits", "text": "5"}',
+    b'{"id": "null", "text": null}',
+    b'{"id": "missing"}',
+    b'{"id": "nested", "text": "n", "meta": {"a": {"b": [1, 2.5, "c"]}, "a2": {"a": 1, "a": 2}}}',
+    b'{"id": "repeated", "text": "first", "text": "second", "tags": ["a"], "tags": ["b", "c"]}',
+    b'{"id": "x", "id": "repeated-id", "text": "the last id counts"}',
+    b'{"id": 123456789012345678901234567890, "text": "an id beyond 64 bits"}',
+    b'{"id": "ints", "text": "t", "n": -9223372036854775809, "m": 18446744073709551615, "k": 9223372036854775807}',
+    b'{"id": "long digits", "text": "call 12345678901234567890 now", "n": 3}',
+    b'{"id": "floats", "text": "t", "f": 5e-324, "g": -0.0, "h": 1.0, "i": -0, "j": 2.2250738585072011e-308}',
+    b'{"id": "lone", "text": "a\\ud800b", "\\udc00key": "v"}',
+    b'{"id": "pair", "text": "\\ud83d\\ude00 smile", "tags": ["\\ud83d\\ude00"]}',
+    b'{"id": "latin1", "text": "caf\xe9"}',
+    b'{"id": "raw nul", "text": "a\x00b"}',
+    b'{"id": "raw tab", "text": "a\tb"}',
+    b'{"id": "escapes", "text": "\\u00e9\\n\\t\\"\\\\\\/ \xc3\\xa9", "tags": ["\\u0000", "\xc3\xbc"]}',
+    b"[1, 2]",
+    b'"a string"',
+    b"null",
+    b"{}",
+    b"[" * 3000 + b"]" * 3000,
+    b'{"id": "deep", "text": "t", "deep": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
+    b'{"id": true, "text": "a boolean id"}',
+    b'{"id": 1.5, "text": "a float id"}',
+    b'{"id": 7, "text": "an integer id", "lang": 5, "lang_score": 0.5}',
+    b'{"text": "no id", "lang": ["de"], "lang_score": 2, "language": "fr", "body": "other text", "key": "k"}',
+    b'{"id": "lists", "text": "t", "tags": null, "mixed": ["a", 1], "nested": [["a"]], "empty": []}',
+    b'{"id": "big", "text": "' + b"long " * 100 + b'"}',
+    b'{"id": "last line without a line end", "text": "t"}',
+]
+
+
+def _read_both(path, opts, monkeypatch):
+    """``read_corpus`` of ``path`` (the whole file, and each line as a file of its own) through
+    the fast path, and through today's: json.loads for every line, pl.Series for every column."""
+    from dqkit.io import columns, readers
+    from dqkit.io.sources import InputFile
+
+    files = [InputFile(path, path.name, "jsonl", None)]
+    for number, line in enumerate(path.read_bytes().split(b"\n")):
+        single = path.with_name(f"line{number:03d}.jsonl")
+        single.write_bytes(line + b"\n")
+        files.append(InputFile(single, single.name, "jsonl", None))
+    fast = readers.read_corpus(files, opts)
+    with monkeypatch.context() as patched:
+        patched.setattr(readers, "_fast_value", lambda raw: readers._UNSURE)
+        patched.setattr(columns, "_string_lists", lambda values: False)
+        exact = readers.read_corpus(files, opts)
+    return fast, exact
+
+
+@pytest.mark.parametrize("fields", [("text", "id", "lang"), ("body", "key", "language")])
+def test_the_fast_reader_reads_hostile_jsonl_as_json_loads_does(tmp_path, monkeypatch, fields):
+    """Every hostile line gives the same documents, problems (with their file:line and detail),
+    carried columns and types through orjson and the List(String) columns as through
+    json.loads and pl.Series alone."""
+    from dqkit.io import readers
+
+    text_field, id_field, lang_field = fields
+    named = [line.replace(b'"text"', f'"{text_field}"'.encode()).replace(b'"id"', f'"{id_field}"'.encode())
+             .replace(b'"lang"', f'"{lang_field}"'.encode()) for line in HOSTILE_LINES]
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join(named))
+    opts = readers.ReadOptions(text_field, id_field, "skip", lang_field=lang_field, max_record_bytes=400)
+    fast, exact = _read_both(path, opts, monkeypatch)
+    assert fast.documents.height > 10 and fast.problems.height > 10  # both kinds of line are there
+    assert fast.documents.schema == exact.documents.schema
+    assert fast.documents.equals(exact.documents)
+    assert fast.problems.equals(exact.problems)
+    assert (fast.ids_generated, fast.files, fast.carried, fast.names) == (
+        exact.ids_generated, exact.files, exact.carried, exact.names)
+
+
+def test_orjson_reads_only_what_json_loads_reads_alike():
+    from dqkit.io.readers import _UNSURE, _fast_value
+
+    assert _fast_value(b'{"a": [1, 2.5, "x"], "a": {"b": null}}\r\n') == {"a": {"b": None}}
+    for line in HOSTILE_LINES:
+        value = _fast_value(line)
+        if value is not _UNSURE:  # what orjson reads, json.loads reads to the same types and values
+            assert repr(value) == repr(json.loads(line)), line
+    refused = [b'{"n": NaN}', b'{"n": 1e400}', b'{"s": "\\ud800"}', b'\xef\xbb\xbf{}', b'{"s": "\xe9"}',
+               b'{"n": 123456789012345678901234567890}', b'{"n": 1234567890123456789}', b"{,}"]
+    assert [_fast_value(line) for line in refused] == [_UNSURE] * len(refused)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans())
+def test_random_json_reads_alike_through_orjson(value, ascii_only):
+    """Random JSON (integers of any size, NaN and Infinity, surrogates, escaped or not): orjson
+    reads it as json.loads does, or leaves it to json.loads."""
+    from dqkit.io.readers import _UNSURE, _fast_value
+
+    line = json.dumps({"text": value}, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    fast = _fast_value(line)
+    assert fast is _UNSURE or repr(fast) == repr(json.loads(line))
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz"])
+@pytest.mark.parametrize("bad, detail", [
+    ('{"id": "e", "text": "trailing comma",}', "malformed JSON at column 38: Expecting property name"),
+    ('{"id": "e", "text": NaN}', "text field 'text' is not a string (float)"),
+    ('{"id": "e", "text": "Infinity", "n": 123456789012345678901234567890, "n": [}', "malformed JSON at column"),
+    ('{"id": "e", "text": "caf\udce9"}', "not valid UTF-8 (invalid continuation byte)"),
+    ('{"id": "d3", "text": "a repeated id"}', "id 'd3' was already used at"),
+])
+def test_a_bad_record_in_a_later_shard_names_its_file_and_line(tmp_path, dqkit, suffix, bad, detail):
+    """The fast reader leaves the message of a bad record as it was: the file, the line
+    (counted across shards, also in a compressed file) and what is wrong, exit code 1."""
+    lines = [json.dumps({"id": f"d{i}", "text": f"{BODY} Nummer {i}."}) for i in range(6)]
+    lines.insert(4, bad)
+    data = "\n".join(lines).encode("utf-8", "surrogateescape") + b"\n"
+    path = tmp_path / f"c.{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix.endswith("gz") else data)
+    run = dqkit("clean", path, "-o", tmp_path / "out", "--shard-docs", "2", "--no-langid")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert f"{path}:5: {detail}" in run.err
+    assert not (tmp_path / "out").exists()

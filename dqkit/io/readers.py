@@ -30,9 +30,11 @@ import lzma
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 import polars as pl
 
 from dqkit.errors import InputError
@@ -323,8 +325,33 @@ def _without_surrogates(value: Any) -> tuple[Any, int]:
     return value, 0
 
 
+# orjson reads an integer beyond 64 bits as a float, where json.loads keeps it exact: a line
+# with 19 digits in a row (in a number or not) is read by json.loads. The digits are found as
+# zeros once every digit is one (a regex takes ten times as long).
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
+_UNSURE = object()
+
+
+def _fast_value(raw: bytes) -> Any:
+    """The JSON value of one line as orjson reads it, 4x faster than json.loads, or
+    ``_UNSURE`` where json.loads must read it: orjson refuses what json.loads takes (NaN,
+    Infinity, 1e400, lone surrogates, a BOM, UTF-16) and says nothing of why a line is
+    bad, and its big integers are floats. What orjson does read, json.loads reads alike
+    (RFC 8259 JSON: keys in order, the last of a repeated key, floats rounded alike)."""
+    if _LONG_DIGITS in raw.translate(_DIGITS_AS_ZEROS):
+        return _UNSURE
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNSURE
+
+
 def _parse_record(raw: bytes) -> tuple[Any, str | None]:
     """The JSON value of one line, or why it is not one."""
+    value = _fast_value(raw)
+    if value is not _UNSURE:
+        return value, None
     try:
         return json.loads(raw), None
     except UnicodeDecodeError as exc:
@@ -403,17 +430,28 @@ def _score(value: object) -> float | None:
     return float(value) if 0 <= value <= 1 else None
 
 
+def _field_names(records: list[dict]) -> list[str]:
+    """The fields of ``records`` in the order they first appear; records mostly share
+    their fields, so each distinct key order is looked at once.
+
+    >>> _field_names([{"a": 1, "b": 2}, {"c": 3}, {"a": 4, "b": 5}, {"b": 6, "a": 7}])
+    ['a', 'b', 'c']
+    """
+    return list(dict.fromkeys(key for keys in dict.fromkeys(map(tuple, records)) for key in keys))
+
+
 def _read_jsonl(
     file: InputFile, opts: ReadOptions, problems: _Problems, stats: dict, part: RecordRange = WHOLE_FILE
 ) -> _FileFrame | None:
     records: list[_Record] = []
     origins: list[str] = []
+    path, name = str(file.path), file.name  # formatted once, not for every line
     try:
         for number, raw in _jsonl_lines(file, part, opts.max_expansion):
             if not raw.strip():
                 continue
-            origin = f"{file.path}:{number}"
-            record = _jsonl_record(raw, origin, f"{file.name}:{number}", opts, problems, stats)
+            origin = f"{path}:{number}"
+            record = _jsonl_record(raw, origin, f"{name}:{number}", opts, problems, stats)
             if record is not None:
                 records.append(record)
                 origins.append(origin)
@@ -437,10 +475,11 @@ def _read_jsonl(
         },
         schema=CORE,
     )
-    mapping, names = carried_names(dict.fromkeys(k for r in records for k in r.extra), (), str(file.path))
+    extras = [r.extra for r in records]
+    mapping, names = carried_names(_field_names(extras), (), path)
     columns, as_json = [], set()
-    for name, carried_as in mapping.items():
-        column, encoded = exact_column(carried_as, [r.extra.get(name) for r in records])
+    for field_name, carried_as in mapping.items():
+        column, encoded = exact_column(carried_as, list(map(dict.get, extras, repeat(field_name))))
         columns.append(column)
         if encoded:
             as_json.add(carried_as)
