@@ -109,6 +109,9 @@ ARTICLES = {
 }
 
 DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«")
+# Every doubled quote, and every mixed style, has one of these: a text without them (most
+# English text) skips both scans, which cost 0.1 s a shard of 10,000 Reuters stories.
+TYPOGRAPHIC_QUOTES = "„“”«»"
 MONTHS_DE = "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 DAYS_DE = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
 V2_DE = regex.compile(
@@ -222,7 +225,8 @@ def occurrences(
     order; ``foreign_paragraphs`` and ``scale_mismatches`` come from :func:`score_documents`."""
     found: list[Occurrence] = []
     base = (lang or "").split("-")[0]
-    for match in DOUBLED_QUOTE.finditer(text):
+    typographic = any(quote in text for quote in TYPOGRAPHIC_QUOTES)
+    for match in DOUBLED_QUOTE.finditer(text) if typographic else ():
         found.append(Occurrence("doubled_quote", _snippet(text, match.start(), match.end()), *match.span()))
     if base == "de":
         for match in V2_DE.finditer(text):
@@ -292,7 +296,7 @@ def occurrences(
         found.append(Occurrence("number_scale", mismatch[:EXAMPLE_CHARS], *span))
     if (
         '"' in text
-        and regex.search(r"[„“”«»]", text)
+        and typographic
         and regex.search(r"\"[^\"\n]{1,200}\"", text)
         and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text))
     ):
