@@ -397,12 +397,13 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
         if paragraph.count(" ") < MIN_PARAGRAPH_WORDS - 1:
             continue  # too short to trust langdetect: not worth the word count
         words = regex.findall(r"\p{L}{2,}", paragraph.lower())
-        digits = sum(ch.isdigit() for ch in paragraph)
-        # prose only: tables and price lists have few function words in any language
+        # prose only: tables and price lists have few function words in any language. The
+        # digits are counted last, and in C (map): the document language's own prose fails
+        # the share first, and a generator over every character cost 0.5 s on 1,000 German stories.
         if (
             len(words) >= MIN_PARAGRAPH_WORDS
-            and digits < 0.05 * len(paragraph)
             and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE
+            and sum(map(str.isdigit, paragraph)) < 0.05 * len(paragraph)
         ):
             suspects.append(paragraph)
             if len(suspects) == MAX_SUSPECTS_PER_DOCUMENT:
