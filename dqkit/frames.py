@@ -14,7 +14,7 @@ dqkit.frames.FrameError: stage x: column '_doc' is String, expected Int64; colum
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
@@ -161,3 +161,22 @@ def check_frame(frame: pl.DataFrame, schema: Mapping[str, Any], where: str, exac
 def empty(schema: Mapping[str, Any]) -> pl.DataFrame:
     """An empty frame of ``schema`` (the first type where several are allowed)."""
     return pl.DataFrame(schema={k: v[0] if isinstance(v, tuple) else v for k, v in schema.items()})
+
+
+#: Matches a text that is not pure ASCII (Unicode normalisation leaves ASCII as it is).
+NON_ASCII = r"[^\x00-\x7f]"
+
+
+def change_where(texts: pl.Series, needed: pl.Series, change: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``texts`` with ``change`` applied to the rows where ``needed`` holds only (the
+    others it would leave as they are): normalising a text costs its length, and most
+    texts of an English corpus need none of it.
+
+    >>> texts = pl.Series(["abc", "ÄBC"])
+    >>> change_where(texts, texts.str.contains(NON_ASCII), lambda t: t.str.to_lowercase()).to_list()
+    ['abc', 'äbc']
+    """
+    rows = needed.arg_true()
+    if rows.is_empty():
+        return texts
+    return texts.scatter(rows, change(texts.gather(rows)))

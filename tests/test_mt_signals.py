@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from conftest import SEEDS, read_outputs, write_jsonl
-from dqkit.detect.mt_signals import mt_score, mt_signals, occurrences
+from dqkit.detect.mt_signals import DOUBLED_QUOTE, mt_score, mt_signals, occurrences
 
 
 def _signals(text, lang="de", **kw):
@@ -28,6 +28,25 @@ def _signals(text, lang="de", **kw):
 )
 def test_seed_like_artefacts_are_flagged(text, signal):
     assert signal in _signals(text)
+
+
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        ("Er rief: „ „Nein!“", "doubled_quote"),
+        ("Er sagte: “Ja.““, und ging.", "doubled_quote"),
+        ("Sie schrieb ”” darunter.", "doubled_quote"),
+        ("Das war »» alles.", "doubled_quote"),
+        ("Il a dit «« non.", "doubled_quote"),
+        ('Er sagte "ja" und schrieb «nein».', "mixed_quote_styles"),
+        ('Er sagte "ja" und schrieb „nein“.', "mixed_quote_styles"),
+    ],
+)
+def test_quote_signals_get_past_the_typographic_quote_check(text, signal):
+    # Texts without a typographic quote skip the doubled-quote and mixed-style scans: each
+    # alternative of the doubled-quote pattern, and each style, still reaches them.
+    assert signal != "doubled_quote" or DOUBLED_QUOTE.search(text)
+    assert signal in {o.signal for o in occurrences(text, "de")}
 
 
 @pytest.mark.parametrize(

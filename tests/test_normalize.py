@@ -38,6 +38,19 @@ def test_nfc_and_line_endings():
     assert edits["kind"].to_list() == ["newlines_normalized", "unicode_normalized"]
 
 
+def test_nfc_only_off_ascii_gives_what_nfc_of_every_text_gives():
+    # NFC runs on the texts that are not pure ASCII only: beside ASCII ones, the others
+    # (decomposed, compatibility forms NFC keeps, Hangul jamo, already composed) come out as
+    # NFC of every text would make them, and only they get unicode_normalized edits.
+    texts = ["plain ascii\r\nline", "Cafe\u0301 au lait\nzwei", "\ufb01ne \u2126 \u1100\u1161", "ok", "",
+             "Stra\u00dfe\nA\u030a", "tab\tand  spaces"]
+    fixed, edits = _normalise(*texts)
+    expected = pl.Series([t.replace("\r\n", "\n") for t in texts]).str.normalize("NFC")
+    assert fixed["text"].to_list() == expected.to_list()
+    assert edits.filter(pl.col("kind") == "unicode_normalized").select("_doc", "line_no").rows() == [
+        (1, 1), (2, 1), (5, 2)]
+
+
 def test_html_entities_are_unescaped():
     fixed, edits = _normalise("Tom &amp; Jerry")
     assert fixed["text"].item() == "Tom & Jerry" and edits["rule_id"].item() == "ftfy:unescape_html"

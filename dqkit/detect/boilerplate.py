@@ -198,7 +198,8 @@ def _table_rows(lines: pl.DataFrame) -> pl.Series:
     "WHEAT", a header)? A label between two rows that has no figure of its own ("Western" /
     "Hemisphere 99.6 69.5") does not cut the table. (Built in steps, as :func:`_wrapped`: the
     figure test inside the run length, inside the heading, was computed a dozen times.)"""
-    has_figure = pl.col("line").str.strip_chars().str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
+    # Not stripped first: stripping white space takes no figure away.
+    has_figure = pl.col("line").str.contains(TABLE_ROW) | pl.col("line").str.contains(COLUMNS)
     steps = lines.select(
         DOC, has_figure.alias("_figure"), pl.col("line").str.contains(SENTENCE_END).alias("_ends_sentence")
     )

@@ -109,6 +109,9 @@ ARTICLES = {
 }
 
 DOUBLED_QUOTE = regex.compile(r"„\s?„|“\s?“(?=\s*[,.;:!?)]|\s*$)|”\s?”|»\s?»|«\s?«")
+# Every doubled quote, and every mixed style, has one of these: a text without them (most
+# English text) skips both scans, which cost 0.1 s a shard of 10,000 Reuters stories.
+TYPOGRAPHIC_QUOTES = "„“”«»"
 MONTHS_DE = "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 DAYS_DE = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
 V2_DE = regex.compile(
@@ -222,7 +225,8 @@ def occurrences(
     order; ``foreign_paragraphs`` and ``scale_mismatches`` come from :func:`score_documents`."""
     found: list[Occurrence] = []
     base = (lang or "").split("-")[0]
-    for match in DOUBLED_QUOTE.finditer(text):
+    typographic = any(quote in text for quote in TYPOGRAPHIC_QUOTES)
+    for match in DOUBLED_QUOTE.finditer(text) if typographic else ():
         found.append(Occurrence("doubled_quote", _snippet(text, match.start(), match.end()), *match.span()))
     if base == "de":
         for match in V2_DE.finditer(text):
@@ -292,7 +296,7 @@ def occurrences(
         found.append(Occurrence("number_scale", mismatch[:EXAMPLE_CHARS], *span))
     if (
         '"' in text
-        and regex.search(r"[„“”«»]", text)
+        and typographic
         and regex.search(r"\"[^\"\n]{1,200}\"", text)
         and QUOTED.search(regex.sub(r"\"[^\"\n]{0,400}\"", " ", text))
     ):
@@ -393,12 +397,13 @@ def suspect_paragraphs(text: str, lang: str) -> list[str]:
         if paragraph.count(" ") < MIN_PARAGRAPH_WORDS - 1:
             continue  # too short to trust langdetect: not worth the word count
         words = regex.findall(r"\p{L}{2,}", paragraph.lower())
-        digits = sum(ch.isdigit() for ch in paragraph)
-        # prose only: tables and price lists have few function words in any language
+        # prose only: tables and price lists have few function words in any language. The
+        # digits are counted last, and in C (map): the document language's own prose fails
+        # the share first, and a generator over every character cost 0.5 s on 1,000 German stories.
         if (
             len(words) >= MIN_PARAGRAPH_WORDS
-            and digits < 0.05 * len(paragraph)
             and sum(w in function_words for w in words) / len(words) < MAX_FUNCTION_WORD_SHARE
+            and sum(map(str.isdigit, paragraph)) < 0.05 * len(paragraph)
         ):
             suspects.append(paragraph)
             if len(suspects) == MAX_SUSPECTS_PER_DOCUMENT:

@@ -23,11 +23,10 @@ lines. A rule never matches a blank line. Rule matching knows nothing about file
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import polars as pl
 
-from dqkit.frames import BLANK, DOC, LANG_HINT, LINE_CHARS, MATCH, MATCH_LOWER
+from dqkit.frames import BLANK, DOC, LANG_HINT, LINE_CHARS, MATCH, MATCH_LOWER, NON_ASCII, change_where
 from dqkit.rules.model import PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 from dqkit.rules.prefilter import required_literals
 from dqkit.rules.threads import on_rule_thread
@@ -71,16 +70,6 @@ def normalise_phrases(phrases: tuple[str, ...], lowercase: bool) -> tuple[str, .
     return tuple(sorted(set(folded), key=lambda p: (-len(p), p)))
 
 
-def _where(texts: pl.Series, needed: pl.Series, change: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    """``texts`` with ``change`` applied to the rows where ``needed`` holds only (the
-    others it would leave as they are): normalising a text costs its length, and most
-    texts of an English corpus need none of it."""
-    rows = needed.arg_true()
-    if rows.is_empty():
-        return texts
-    return texts.scatter(rows, change(texts.gather(rows)))
-
-
 def normalise_documents(texts: pl.Series) -> pl.Series:
     r""":func:`normalise_for_match` on whole documents, line by line: NFKC, quotes folded and
     zero-width characters removed, and white space collapsed within each line (not across
@@ -90,11 +79,11 @@ def normalise_documents(texts: pl.Series) -> pl.Series:
     >>> normalise_documents(pl.Series(["\ufb01ne \u201cquote\u201d\t end \nnext  line", "plain"])).to_list()
     ['fine "quote" end \nnext line', 'plain']
     """
-    texts = _where(texts, texts.str.contains(r"[^\x00-\x7f]"), lambda t: t.str.normalize("NFKC"))
+    texts = change_where(texts, texts.str.contains(NON_ASCII), lambda t: t.str.normalize("NFKC"))
     texts = texts.str.replace_many(_FOLD_FROM, _FOLD_TO)
-    texts = _where(texts, texts.str.contains(r"[^\S\n ]"), lambda t: t.str.replace_all(r"[^\S\n]+", " "))
+    texts = change_where(texts, texts.str.contains(r"[^\S\n ]"), lambda t: t.str.replace_all(r"[^\S\n]+", " "))
     # Runs of plain spaces, the common case, with a pattern 15 times faster than the class.
-    return _where(texts, texts.str.contains("  ", literal=True), lambda t: t.str.replace_all(" {2,}", " "))
+    return change_where(texts, texts.str.contains("  ", literal=True), lambda t: t.str.replace_all(" {2,}", " "))
 
 
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:

@@ -28,8 +28,11 @@ def span_edits(
     cut there. A signal of the whole document has no line; one on a removed line (``removed``:
     ``_doc, line_no, line``) keeps that line's number and offsets. Each MT-notice rule hit
     (``notices``: ``_doc, line_no, line``) flags its whole line."""
-    texts = dict(zip(docs[DOC], docs["text"], strict=True))
-    numbers = dict(zip(docs[DOC], docs["line_nos"], strict=True))
+    # Only the documents with occurrences, as Python lists (iterating the Series of every
+    # document, a Series per list element, cost 60 ms a shard of 10,000).
+    docs = docs.join(occurred.select(DOC).unique(), on=DOC, how="semi")
+    texts = dict(zip(docs[DOC].to_list(), docs["text"].to_list(), strict=True))
+    numbers = dict(zip(docs[DOC].to_list(), docs["line_nos"].to_list(), strict=True))
     removed_text = {(doc, line_no): line for doc, line_no, line in removed.select(DOC, "line_no", "line").iter_rows()}
     rows: list[tuple] = []
     for doc, signal, removed_line_no, start, end in occurred.iter_rows():
