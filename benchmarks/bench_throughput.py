@@ -70,8 +70,9 @@ def same_outputs(trees: dict[str, Path], inputs: Path, args: list[str], workdir:
     return differences(*folders)
 
 
-def median_mib(runs: list[dict], key: str = "peak_rss_mb") -> float:
-    return statistics.median(r[key] for r in runs)
+def median_mib(runs: list[dict]) -> float:
+    """The median peak RSS of ``runs``: ``wait4``'s ru_maxrss is KiB, so /1024 is MiB already."""
+    return statistics.median(r["peak_rss_mb"] for r in runs)
 
 
 def one_core_part(section: Section, trees: dict[str, Path], repeats: int, workdir: Path) -> None:
@@ -91,7 +92,7 @@ def one_core_part(section: Section, trees: dict[str, Path], repeats: int, workdi
         top = ", ".join(f"{stage} {stages[stage]:.2f}" for stage in sorted(stages, key=lambda s: -stages[s])[:5])
         rss = f"{median_mib(these):.0f}"
         rows.append([label, seconds_cell([r["seconds"] for r in these]), f"{rates[label]:.2f}", rss, top])
-    section.table(["tree", "seconds", "MB/s", "peak RSS MB", "slowest shard stages, seconds (median)"], rows)
+    section.table(["tree", "seconds", "MB/s", "peak RSS MiB", "slowest shard stages, seconds (median)"], rows)
     before, this = list(runs)
     section.text(
         f"Speed-up: {rates[this] / rates[before]:.2f}× ({megabytes:.1f} MB of text, {len(records):,} stories)."
@@ -113,10 +114,10 @@ def seeds_part(section: Section, trees: dict[str, Path], repeats: int, workdir: 
     section.heading("2. `dqkit clean seeds/`, default options")
     rows = []
     for label, these in runs.items():
-        rows.append([label, seconds_cell([r["seconds"] for r in these]), f"{median_mib(these) / 1.048576:.0f}"])
+        rows.append([label, seconds_cell([r["seconds"] for r in these]), f"{median_mib(these):.0f}"])
     section.table(["tree", "seconds", "peak RSS MiB"], rows)
     this = runs[list(runs)[-1]]
-    seconds, mib = statistics.median(r["seconds"] for r in this), median_mib(this) / 1.048576
+    seconds, mib = statistics.median(r["seconds"] for r in this), median_mib(this)
     section.goal(
         f"≤ {GOAL_SEEDS_SECONDS:g} s and ≤ {GOAL_SEEDS_MIB} MiB",
         f"{seconds:.2f} s, {mib:.0f} MiB",
@@ -133,14 +134,15 @@ def workers_part(section: Section, tree: Path, repeats: int, workdir: Path) -> N
     section.heading("3. Reuters at default settings (language ID on, both cores), this tree")
     rows = []
     for workers, these in runs.items():
-        worker_mib = statistics.median(r["timings"]["peak_rss_mb"]["largest_worker"] for r in these) / 1.048576
-        driver_mib = statistics.median(r["timings"]["peak_rss_mb"]["driver"] for r in these) / 1.048576
+        # timings.json's peak_rss_mb is ru_maxrss / 1024, MiB like wait4's
+        worker_mib = statistics.median(r["timings"]["peak_rss_mb"]["largest_worker"] for r in these)
+        driver_mib = statistics.median(r["timings"]["peak_rss_mb"]["driver"] for r in these)
         shards = these[0]["timings"]["shards"]
         rows.append([f"--workers {workers}", seconds_cell([r["seconds"] for r in these]), shards, f"{driver_mib:.0f}"])
         rows[-1].append(f"{worker_mib:.0f}" if workers > 1 else "(in the driver)")
     section.table(["run", "seconds", "shards", "driver peak RSS MiB", "largest worker peak RSS MiB"], rows)
     speed_up = statistics.median(r["seconds"] for r in runs[1]) / statistics.median(r["seconds"] for r in runs[2])
-    worker_mib = statistics.median(r["timings"]["peak_rss_mb"]["largest_worker"] for r in runs[2]) / 1.048576
+    worker_mib = statistics.median(r["timings"]["peak_rss_mb"]["largest_worker"] for r in runs[2])
     section.goal(f"`--workers 2` ≥ {GOAL_SPEED_UP}× `--workers 1`", f"{speed_up:.2f}×", speed_up >= GOAL_SPEED_UP)
     section.goal(f"peak RSS per worker ≤ {GOAL_WORKER_MIB} MiB", f"{worker_mib:.0f} MiB", worker_mib <= GOAL_WORKER_MIB)
 
