@@ -68,7 +68,9 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH  # noqa: E402
 from near_reference import exact_pairs, jaccard, query_pairs  # noqa: E402
 from results import DATA, Section, pct, read_jsonl, require, seconds_cell  # noqa: E402
 
-from dqkit.dedup.near import NearDupOptions, UnionFind, candidate_pairs, lsh_bands  # noqa: E402
+from dqkit.dedup.components import components  # noqa: E402
+from dqkit.dedup.lsh import candidate_pairs, lsh_bands  # noqa: E402
+from dqkit.dedup.near import NearDupOptions  # noqa: E402
 from dqkit.dedup.signatures import Scheme, normalise, signatures  # noqa: E402
 
 try:
@@ -366,10 +368,8 @@ def recall_row(threshold: float, truth_all: dict, matrix: np.ndarray, shingles: 
     candidates, seconds, _ = timed(candidate_pairs, matrix, options)
     verified = {p for p in candidates if jaccard(shingles[p[0]], shingles[p[1]]) >= threshold}
     estimated = {p for p in candidates if (matrix[p[0]] == matrix[p[1]]).mean() >= threshold}
-    union = UnionFind(len(matrix))
-    for a, b in verified:
-        union.union(a, b)
-    clustered = sum(union.find(a) == union.find(b) for a, b in truth)
+    root = components(np.array(sorted(verified), dtype=np.int64).reshape(-1, 2), len(matrix))
+    clustered = sum(root[a] == root[b] for a, b in truth)
     bins = {}
     for low, high in JACCARD_BINS:
         if high > threshold:

@@ -1,12 +1,12 @@
-"""Engines: who runs the shard function over the shards, and the LSH banding of dedup.
+"""Engines: who runs the shard function over the shards, and the tasks of near-dedup.
 
 ``local`` runs shards in this process (one worker) or in a pool of worker processes;
 ``ray`` submits them as Ray tasks (``pip install 'dqkit[ray]'``), to a local Ray when no
 address is given. Either way each task gets a shard description and reads its shard
-itself, and the results come back in shard order. Under Ray the LSH banding of near-dedup
-is shared out too: the signature matrix goes to the object store once, each task finds
-the candidate pairs of its own bands (a shuffle by band key), the driver unions them.
-Outputs do not depend on the engine or on the number of workers.
+itself, and the results come back in shard order. The band-group tasks of near-dedup
+(:func:`map_tasks`) are small descriptions too: each reads the band keys and signatures
+it needs from the shard folders and writes its edges there, so no matrix of signatures
+passes through the driver. Outputs do not depend on the engine or on the number of workers.
 
 Local worker processes ignore Ctrl-C, die with the driver and are killed when the run
 stops (:mod:`dqkit.interrupts`); a worker that dies under the pool (killed, out of
@@ -26,7 +26,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from dqkit import shard_progress
-from dqkit.dedup.near import candidate_pairs, lsh_bands
 from dqkit.errors import OptionsError, WorkerDied
 from dqkit.interrupts import signals_blocked, worker_init
 
@@ -170,12 +169,29 @@ class LocalEngine:
             raise
         return [results[s.index] for s in plan]
 
-    def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:
-        return candidate_pairs(matrix, options)
-
-
-def _band_candidates(matrix, options, bands):
-    return candidate_pairs(matrix, options, bands)
+    def map_tasks(self, function, tasks: list) -> list:
+        """``function(task)`` for every task, results in order: in this process with one
+        worker or one task, else in a pool of fresh processes (the shards' pool is closed by
+        then, and its workers' memory with it)."""
+        if self.workers <= 1 or len(tasks) <= 1:
+            return [function(task) for task in tasks]
+        spawn = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(
+            min(self.workers, len(tasks)), mp_context=spawn, initializer=worker_init, initargs=(os.getpid(),)
+        )
+        processes: dict[int, Any] = {}
+        try:
+            with signals_blocked():  # the workers start with SIGINT and SIGTERM blocked
+                futures = [pool.submit(function, task) for task in tasks]
+                processes = dict(getattr(pool, "_processes", None) or {})
+            return [future.result() for future in futures]
+        except BrokenProcessPool:
+            raise WorkerDied("a worker of near-dedup died (killed, or out of memory)") from None
+        except BaseException:
+            _stop_workers(pool, processes)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayEngine:
@@ -186,7 +202,7 @@ class RayEngine:
         self.workers = workers
 
     def close(self) -> None:
-        """Nothing to end after the shards: Ray stays up for the LSH tasks, :func:`open_engine` stops it."""
+        """Nothing to end after the shards: Ray stays up for the dedup tasks, :func:`open_engine` stops it."""
 
     def _gather(self, refs: dict, on_result) -> None:
         while refs:
@@ -209,17 +225,12 @@ class RayEngine:
         self._gather({task.remote(shard, context): shard for shard in plan}, done)
         return [results[s.index] for s in plan]
 
-    def candidate_pairs(self, matrix, options) -> set[tuple[int, int]]:
-        count, _ = lsh_bands(options)
-        groups = [list(range(count))[k :: self.workers] for k in range(min(self.workers, count))]
-        shared = self.ray.put(matrix)
-        task = self.ray.remote(num_cpus=1)(_band_candidates)
-        pairs: set[tuple[int, int]] = set()
-        self._gather(
-            {task.remote(shared, options, bands): k for k, bands in enumerate(groups)},
-            lambda _, found: pairs.update(found),
-        )
-        return pairs
+    def map_tasks(self, function, tasks: list) -> list:
+        """``function(task)`` for every task as Ray tasks, results in order."""
+        remote = self.ray.remote(num_cpus=1)(function)
+        results: dict[int, Any] = {}
+        self._gather({remote.remote(task): k for k, task in enumerate(tasks)}, results.__setitem__)
+        return [results[k] for k in range(len(tasks))]
 
 
 @contextlib.contextmanager

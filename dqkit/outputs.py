@@ -33,7 +33,7 @@ from dqkit.report.summary import first_detector_removals
 HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
 
 # The files of a shard folder, as clean_shard writes them.
-SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, CARRIED_FILE, SIGNATURES, DONE = (
+SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, CARRIED_FILE, SIGNATURES, BAND_KEYS, DONE = (
     "survivors.parquet",
     "rejects.parquet",
     "problems.parquet",
@@ -43,6 +43,7 @@ SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, CARRIED_FILE, SIG
     "as_read.parquet",
     "carried.parquet",  # the input's other columns (only when it has some)
     "signatures.npy",
+    "band_keys.npy",  # bands x documents: each band of each signature as one key (near dedup)
     "done.json",
 )
 # ... and the parts finish_shard writes next to them, concatenated into OUT.

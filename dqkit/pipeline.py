@@ -40,9 +40,12 @@ import polars as pl
 
 from dqkit import __version__, shard_progress
 from dqkit.cleaning import finish_documents, survey_documents
+from dqkit.dedup.edges import BandGroup, band_group_task
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.dedup.index import Index, index_lock, open_index, save_index
-from dqkit.dedup.near import find_near_duplicates
+from dqkit.dedup.lsh import band_keys, lsh_bands
+from dqkit.dedup.near import cluster_duplicates
+from dqkit.dedup.store import Source, Store
 from dqkit.engines import open_engine
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.frames import (
@@ -76,6 +79,7 @@ from dqkit.io.shards import Shard, plan_shards, read_shard
 from dqkit.io.sources import InputFile, discover
 from dqkit.options import CleanOptions, RunSettings
 from dqkit.outputs import (
+    BAND_KEYS,
     CARRIED_FILE,
     DOCS,
     DONE,
@@ -106,7 +110,7 @@ from dqkit.stages.base import CorpusFacts, corpus_facts, merge_survey
 from dqkit.stages.mt import place_on_lines_as_read
 
 # The layout of a work folder and its plan.json: a work folder of another layout is never resumed.
-WORK_LAYOUT = 4
+WORK_LAYOUT = 5
 SURVEYED = "surveyed.json"  # a shard's survey is complete (its batch waits in INTERIM)
 INTERIM = "interim"
 
@@ -220,6 +224,7 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     with disk_errors(folder):
         if result.signatures is not None:
             np.save(folder / SIGNATURES, result.signatures)
+            np.save(folder / BAND_KEYS, band_keys(result.signatures, *lsh_bands(context.options.near)))
         result.clean.write_parquet(folder / SURVIVORS)
         result.rejects.write_parquet(folder / REJECTS)
         as_read = pl.scan_parquet(folder / TEXT_AS_READ).rename({AS_READ: "text"})
@@ -362,6 +367,12 @@ def _shard_problem(folder: Path, shard: Shard, options: CleanOptions) -> str | N
             return f"{SIGNATURES} does not read ({type(exc).__name__})"
         if matrix.dtype != np.uint32 or matrix.shape != (rows[SURVIVORS], options.near.num_perm):
             return f"{SIGNATURES} has the wrong shape {matrix.shape}"
+        try:
+            keys = np.load(folder / BAND_KEYS, mmap_mode="r")
+        except Exception as exc:  # as for the signatures
+            return f"{BAND_KEYS} does not read ({type(exc).__name__})"
+        if keys.dtype != np.uint64 or keys.shape != (lsh_bands(options.near)[0], rows[SURVIVORS]):
+            return f"{BAND_KEYS} has the wrong shape {keys.shape}"
     return None
 
 
@@ -410,10 +421,17 @@ def _cross_shard_duplicate_ids(docs_in: pl.DataFrame, on_error: str) -> pl.DataF
 
 
 def _deduplicate(
-    work: Path, plan: list[Shard], options: CleanOptions, dropped: pl.Series, index: Index | None, engine: Any
+    work: Path,
+    plan: list[Shard],
+    options: CleanOptions,
+    dropped: pl.Series,
+    index: Index | None,
+    engine: Any,
+    facts: dict,
 ) -> tuple[pl.DataFrame, tuple | None]:
     """Duplicates across the whole corpus (and the index): ``id, dup_of, similarity, dup_batch``,
-    and what the index must store."""
+    and what the index must store. Near-dedup notes its tasks, candidates, edges and the
+    seconds of its steps in ``facts`` (timings.json ``near_dedup``)."""
     schema = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
     columns = [DOC, "id", QUALITY, LENGTH] + ([KEY] if options.dedup == "exact" else [])
     parts = [pl.read_parquet(path, columns=columns) for path in _scan(work, plan, SURVIVORS)]
@@ -426,19 +444,47 @@ def _deduplicate(
         return found, None
     if options.dedup != "near":
         return pl.DataFrame(schema=schema), None
-    # One matrix, filled shard by shard: the signatures are the largest thing the driver holds.
-    matrix = np.empty((docs.height, options.near.num_perm), np.uint32)
-    row = 0
-    for path, mask in zip(_scan(work, plan, SIGNATURES), keep, strict=True):
-        block = np.load(path, mmap_mode="r")[mask.to_numpy()]
-        matrix[row : row + len(block)] = block
-        row += len(block)
     ranking = docs.select("id", pl.col(DOC).alias(ORDER), QUALITY, LENGTH)
-    found = find_near_duplicates(ranking, matrix, options.near, index, candidates=engine.candidate_pairs)
+    store = _signature_store(work, plan, keep, index, options)
+    bands, _ = lsh_bands(options.near)
+    tasks = max(1, min(bands, engine.workers, -(-docs.height // DOCS_PER_DEDUP_TASK)))
+    threshold, out = options.near.threshold, [str(work / f"edges-{k}.npy") for k in range(tasks)]
+    groups = [BandGroup(store, tuple(range(k, bands, tasks)), threshold, docs.height, out[k]) for k in range(tasks)]
+    clock = time.perf_counter()
+    counts = engine.map_tasks(band_group_task, groups)
+    edges = np.concatenate([np.load(group.out) for group in groups if group.out is not None])
+    facts.update(tasks=tasks, **{key: sum(c[key] for c in counts) for key in ("candidates", "edges")})
+    facts["seconds"] = {"edges": round(time.perf_counter() - clock, 4)}
+    clock = time.perf_counter()
+    found = cluster_duplicates(ranking, edges, store, options.near, index)
+    facts["seconds"]["clusters"] = round(time.perf_counter() - clock, 4)
     if index is None:
         return found, None
     pointers = dict(found.select("id", "dup_of").iter_rows())
+    matrix = store.signatures(np.arange(docs.height))  # what the index stores of this batch
     return found, (ranking["id"].to_list(), [pointers.get(i) for i in ranking["id"]], matrix)
+
+
+# Documents per band-group task: below this, starting a process for a task costs more than it saves.
+DOCS_PER_DEDUP_TASK = 250_000
+
+
+def _signature_store(
+    work: Path, plan: list[Shard], keep: list[pl.Series], index: Index | None, options: CleanOptions
+) -> Store:
+    """The shards' signature and band-key files, less the documents dropped for a repeated
+    id, then the index's (written into the work folder, so that every task can read them)."""
+    sources, start = [], 0
+    for shard, mask in zip(plan, keep, strict=True):
+        folder = work / "shards" / shard.name
+        rows = None if mask.all() else np.flatnonzero(mask.to_numpy())
+        sources.append(Source(str(folder / SIGNATURES), str(folder / BAND_KEYS), start, rows))
+        start += mask.len() if rows is None else len(rows)
+    if index is not None and index.size:
+        np.save(work / "index-signatures.npy", index.matrix)
+        np.save(work / "index-band-keys.npy", band_keys(index.matrix, *lsh_bands(options.near)))
+        sources.append(Source(str(work / "index-signatures.npy"), str(work / "index-band-keys.npy"), start))
+    return Store(tuple(sources))
 
 
 @dataclass(frozen=True)
@@ -568,7 +614,8 @@ def _clean(
     dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
     del docs_in  # ids and origins of every document: not needed any more
     progress.stage("duplicates across the corpus")
-    duplicates, accepted = _deduplicate(work, plan, options, dropped[DOC], index, engine)
+    dedup_facts: dict = {}
+    duplicates, accepted = _deduplicate(work, plan, options, dropped[DOC], index, engine, dedup_facts)
     seconds["dedup"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -582,7 +629,7 @@ def _clean(
         duplicates,
         dropped,
         progress,
-        lambda documents: _timings(documents, summaries, plan, reused, settings, seconds, clock, started),
+        lambda documents: _timings(documents, summaries, plan, reused, settings, seconds, dedup_facts, clock, started),
     )
     if index is not None and accepted is not None:
         progress.stage(f"adding {len(accepted[0])} documents to the index {index.folder}")
@@ -664,6 +711,7 @@ def _timings(
     reused: int,
     settings: RunSettings,
     seconds: dict,
+    dedup_facts: dict,
     assembly_started: float,
     started: float,
 ) -> dict:
@@ -685,6 +733,7 @@ def _timings(
             "total": round(elapsed, 4),
         },
         "shard_stage_seconds_summed": stage_totals,
+        **({"near_dedup": dedup_facts} if dedup_facts else {}),
         "documents_per_second": round(documents / max(elapsed, 1e-9), 1),
         "peak_rss_mb": _peak_rss_mb(),
     }

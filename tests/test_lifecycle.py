@@ -175,7 +175,7 @@ def test_resume_compares_inputs_by_content_not_size_and_time(tmp_path, dqkit, mo
 
 
 def _break(work: Path) -> dict[int, str]:
-    """Five finished shards broken in five ways."""
+    """Six finished shards broken in six ways."""
     shards = work / "shards"
     survivors = shards / "000001" / "survivors.parquet"
     survivors.write_bytes(survivors.read_bytes()[: survivors.stat().st_size // 2])
@@ -185,8 +185,11 @@ def _break(work: Path) -> dict[int, str]:
     (shards / "000004" / "done.json").write_text(json.dumps({**done, "documents": "many"}))
     signatures = shards / "000005" / "signatures.npy"
     np.save(signatures, np.zeros((1, 3), dtype=np.uint32))
+    keys = shards / "000006" / "band_keys.npy"
+    keys.write_bytes(keys.read_bytes()[:-9])
     return {1: "survivors.parquet does not read", 2: "edits.parquet does not read", 3: "done.json is unreadable",
-            4: "done.json has the wrong shape (documents)", 5: "signatures.npy has the wrong shape"}
+            4: "done.json has the wrong shape (documents)", 5: "signatures.npy has the wrong shape",
+            6: "band_keys.npy does not read"}
 
 
 def test_resume_cleans_a_broken_shard_again_and_never_crashes(tmp_path, dqkit, monkeypatch):

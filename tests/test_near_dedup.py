@@ -215,7 +215,8 @@ def test_two_batches_with_an_index_cluster_like_one_run(tmp_path, dqkit):
 def test_numpy_banding_gives_the_same_candidates_as_datasketch_lsh():
     from datasketch import LeanMinHash, MinHashLSH
 
-    from dqkit.dedup.near import NearDupOptions, candidate_pairs, lsh_bands
+    from dqkit.dedup.lsh import candidate_pairs, lsh_bands
+    from dqkit.dedup.near import NearDupOptions
     from dqkit.dedup.signatures import signatures
     from near_reference import query_pairs  # benchmarks/: the reference the benchmark measures against too
 
@@ -370,7 +371,8 @@ def test_signatures_are_the_ones_earlier_versions_computed(num_perm, ngram, matr
 
 
 def test_lsh_candidates_of_the_pinned_corpus_are_unchanged():
-    from dqkit.dedup.near import NearDupOptions, candidate_pairs
+    from dqkit.dedup.lsh import candidate_pairs
+    from dqkit.dedup.near import NearDupOptions
     from dqkit.dedup.signatures import signatures
 
     # the three empty texts (all slots 2^32-1) and each near-copy with its original

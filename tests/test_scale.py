@@ -18,6 +18,8 @@ import polars as pl
 import pytest
 
 from conftest import SEEDS, read_outputs, write_jsonl
+
+from dqkit import pipeline
 from dqkit.io.shards import plan_shards
 from dqkit.io.sources import discover
 
@@ -68,10 +70,12 @@ def test_plan_groups_txt_files_and_splits_large_files_into_record_ranges(sharded
     assert sum(s.documents for s in plan) == 5 + 9 + 42
 
 
-def test_workers_engines_and_shard_plans_give_identical_outputs(sharded_corpus, tmp_path, dqkit):
+def test_workers_engines_and_shard_plans_give_identical_outputs(sharded_corpus, tmp_path, dqkit, monkeypatch):
     runs = {}
     for name, args in {"one": ["--workers", "1"], "two": ["--workers", "2"]}.items():
         out = tmp_path / name
+        if name == "two":  # near-dedup's band groups as two tasks in a pool, however small the corpus
+            monkeypatch.setattr(pipeline, "DOCS_PER_DEDUP_TASK", 1)
         result = dqkit("clean", sharded_corpus, "-o", out, "--on-error", "skip", "--shard-docs", "4", "-q", *args)
         assert result.code == 0, result.err
         runs[name] = _digests(out)
@@ -79,6 +83,7 @@ def test_workers_engines_and_shard_plans_give_identical_outputs(sharded_corpus, 
     outputs = read_outputs(tmp_path / "two")
     timings = json.loads((tmp_path / "two" / "timings.json").read_text())
     assert timings["shards"] > 10 and timings["workers"] == 2
+    assert timings["near_dedup"]["tasks"] == 2 and timings["near_dedup"]["edges"] >= 1
     rejects = outputs["rejects"]
     # duplicates are found across shards: a33 (lines 34-) copies a05 (first shard of the file)
     assert rejects.filter(pl.col("id") == "a33")["dup_of"].item() == "a05"
@@ -184,8 +189,9 @@ def test_resume_refuses_a_run_with_other_options(tmp_path, dqkit):
     assert dqkit("clean", corpus, "-o", tmp_path / "out", "-q").code == 0  # without --resume: starts again
 
 
-def test_ray_engine_gives_the_local_outputs(sharded_corpus, tmp_path, dqkit):
+def test_ray_engine_gives_the_local_outputs(sharded_corpus, tmp_path, dqkit, monkeypatch):
     pytest.importorskip("ray", reason="Ray is not installed (pip install 'dqkit[ray]')")
+    monkeypatch.setattr(pipeline, "DOCS_PER_DEDUP_TASK", 1)  # the band groups as two Ray tasks
     local = dqkit("clean", sharded_corpus, "-o", tmp_path / "local", "--on-error", "skip", "--shard-docs", "6",
                   "--workers", "1", "-q")
     assert local.code == 0, local.err
@@ -193,4 +199,5 @@ def test_ray_engine_gives_the_local_outputs(sharded_corpus, tmp_path, dqkit):
                     "--engine", "ray", "--workers", "2", "-q")
     assert ray_run.code == 0, ray_run.err
     assert _digests(tmp_path / "ray") == _digests(tmp_path / "local")
-    assert json.loads((tmp_path / "ray" / "timings.json").read_text())["engine"] == "ray"
+    timings = json.loads((tmp_path / "ray" / "timings.json").read_text())
+    assert timings["engine"] == "ray" and timings["near_dedup"]["tasks"] == 2

@@ -1,0 +1,70 @@
+"""The shuffle of near-dedup: one task per group of bands finds its verified edges.
+
+A task reads one band at a time of every block's band keys (:class:`~dqkit.dedup.store.Store`),
+pairs the documents that share a key (:func:`~dqkit.dedup.lsh.band_pairs`), and keeps a
+candidate pair only when the Jaccard similarity estimated from the two full signatures
+reaches the threshold: an *edge*. Its edges go to a ``.npy`` file (or come back, in memory),
+and the clustering (:mod:`dqkit.dedup.components`) needs nothing else. Pairs of two
+documents of an earlier batch (both numbers at or above ``batch``) were settled when that
+batch was accepted and are skipped. Tasks of different groups are independent, so an
+engine runs them side by side; together they find every edge one task over all bands finds.
+
+>>> import numpy as np
+>>> from dqkit.dedup.lsh import band_keys
+>>> from dqkit.dedup.store import Source, Store
+>>> matrix = np.array([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 8, 9]], dtype=np.uint32)
+>>> store = Store((Source(matrix, band_keys(matrix, 2, 2), 0),))
+>>> group = BandGroup(store, bands=(0, 1), threshold=0.7, batch=3)
+>>> edges, found = verified_edges(group)
+>>> edges.tolist(), found
+([[0, 1]], {'candidates': 3, 'edges': 1})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dqkit.dedup.lsh import band_pairs, unique_pairs
+from dqkit.dedup.store import Store
+
+VERIFY_PAIRS = 32_768  # candidate pairs whose signatures are read at once (two × 512 bytes each at 128 slots)
+
+
+@dataclass(frozen=True)
+class BandGroup:
+    """One task: ``bands`` of the documents in ``store``, the first ``batch`` of them new."""
+
+    store: Store
+    bands: tuple[int, ...]
+    threshold: float
+    batch: int
+    out: str | None = None  # where the edges go (.npy); None: returned
+
+
+def similarities(store: Store, pairs: np.ndarray) -> np.ndarray:
+    """The share of equal slots of each pair's two signatures (``pairs × 2`` numbers), in
+    slices of :data:`VERIFY_PAIRS` so that only their signatures are read at once."""
+    found = np.empty(len(pairs), dtype=np.float64)
+    for start in range(0, len(pairs), VERIFY_PAIRS):
+        chunk = pairs[start : start + VERIFY_PAIRS]
+        left, right = store.signatures(chunk[:, 0]), store.signatures(chunk[:, 1])
+        found[start : start + len(chunk)] = np.count_nonzero(left == right, axis=1) / left.shape[1]
+    return found
+
+
+def verified_edges(group: BandGroup) -> tuple[np.ndarray, dict[str, int]]:
+    """The group's edges (``edges × 2`` int64, ``a < b``, sorted) and its counts."""
+    pairs = unique_pairs(band_pairs(group.store.band(band)) for band in group.bands)
+    pairs = pairs[pairs[:, 0] < group.batch]  # both of an earlier batch: settled then
+    edges = pairs[similarities(group.store, pairs) >= group.threshold] if len(pairs) else pairs
+    return edges, {"candidates": len(pairs), "edges": len(edges)}
+
+
+def band_group_task(group: BandGroup) -> dict[str, int]:
+    """An engine's task: the group's edges written to ``group.out``; its counts."""
+    assert group.out is not None, "a task writes its edges to a file"
+    edges, found = verified_edges(group)
+    np.save(group.out, edges)
+    return found
