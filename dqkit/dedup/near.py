@@ -101,9 +101,11 @@ def cluster_duplicates(
     n, earlier = docs.height, index.size if index is not None else 0
     if not len(edges):
         return pl.DataFrame(schema=SCHEMA)
-    root = components(edges, n + earlier)
-    clustered = np.flatnonzero(np.bincount(root, minlength=n + earlier)[root] > 1)
-    members = pl.DataFrame({"node": clustered, "root": root[clustered]})
+    # Only documents on an edge are in a cluster: number those alone, so that the step holds
+    # what duplicates there are, not an array of every document.
+    clustered, local = np.unique(edges, return_inverse=True)
+    root = components(local.reshape(edges.shape), len(clustered))
+    members = pl.DataFrame({"node": clustered, "root": clustered[root]})
     new = members.filter(pl.col("node") < n)
     columns, descending = _rank_order(options.keep)
     ranked = new.join(docs.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)), on="node")

@@ -1,0 +1,205 @@
+"""Near-dedup's steps at scale, on synthetic signatures: the time and memory of each.
+
+    python benchmarks/bench_dedup_scale.py [--sizes 1000000,10000000] [--shard-docs 100000] [--tasks 2]
+
+The steps are the ones ``dqkit clean`` runs after the shards (``dqkit/pipeline.py``), on
+shard folders written here instead of by cleaning text (10M documents of text would take
+hours; the dedup steps only see signatures):
+
+1. **shards**: each shard's signatures (random 128-slot uint32 rows; every tenth row a
+   near-copy of an earlier row of the same or the previous shard, a share of its slots
+   changed, so that similarities spread around the threshold) and its band keys
+   (:func:`dqkit.dedup.lsh.band_keys`, timed: the shard-side cost of dedup).
+2. **edges**: ``--tasks`` band-group tasks (:func:`dqkit.dedup.edges.band_group_task`),
+   each in its own process, two at a time (the machine has two cores): wall seconds of the
+   step, and each task's seconds and peak RSS.
+3. **clusters**: the driver's step in its own process: the edges read, the components and
+   the keep policy (:func:`dqkit.dedup.near.cluster_duplicates`) over a frame of the
+   ranking columns (id, order, quality, length) that the driver reads from the shards.
+
+Peak RSS is each process's own (``wait4``), interpreter and imports included (about 90 MiB
+for numpy and polars). The files go to a temporary folder: about 840 bytes a document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from results import Section
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dqkit.dedup.edges import BandGroup, band_group_task  # noqa: E402
+from dqkit.dedup.lsh import band_keys, lsh_bands  # noqa: E402
+from dqkit.dedup.near import NearDupOptions, cluster_duplicates  # noqa: E402
+from dqkit.dedup.store import Source, Store  # noqa: E402
+
+OPTIONS = NearDupOptions()
+COPY_EVERY = 10
+
+
+def write_shards(folder: Path, documents: int, shard_docs: int) -> float:
+    """The synthetic shard folders; returns the seconds spent on band keys."""
+    rng = np.random.default_rng(17)
+    bands, rows = lsh_bands(OPTIONS)
+    previous, keyed = None, 0.0
+    for k, start in enumerate(range(0, documents, shard_docs)):
+        size = min(shard_docs, documents - start)
+        matrix = rng.integers(0, 2**32, size=(size, OPTIONS.num_perm), dtype=np.uint32)
+        pool = matrix if previous is None else np.vstack([previous, matrix])
+        for row in range(COPY_EVERY - 1, size, COPY_EVERY):
+            original = rng.integers(0, len(pool) - size + row)  # an earlier row
+            changed = rng.random(OPTIONS.num_perm) < rng.uniform(0.05, 0.8)
+            matrix[row] = np.where(changed, matrix[row], pool[original])
+        shard = folder / f"{k:06d}"
+        shard.mkdir(parents=True)
+        np.save(shard / "signatures.npy", matrix)
+        clock = time.perf_counter()
+        np.save(shard / "band_keys.npy", band_keys(matrix, bands, rows))
+        keyed += time.perf_counter() - clock
+        previous = matrix
+    return keyed
+
+
+def store_of(folder: Path) -> Store:
+    sources, start = [], 0
+    for shard in sorted(p for p in folder.iterdir() if p.is_dir()):
+        size = np.load(shard / "signatures.npy", mmap_mode="r").shape[0]
+        sources.append(Source(str(shard / "signatures.npy"), str(shard / "band_keys.npy"), start))
+        start += size
+    return Store(tuple(sources))
+
+
+def edges_step(folder: Path, task: int, tasks: int) -> None:
+    store = store_of(folder / "shards")
+    bands, _ = lsh_bands(OPTIONS)
+    group = BandGroup(
+        store, tuple(range(task, bands, tasks)), OPTIONS.threshold, store.size, str(folder / f"edges-{task}.npy")
+    )
+    counts = band_group_task(group)
+    print(f"{counts['candidates']} {counts['edges']}")
+
+
+def clusters_step(folder: Path, tasks: int) -> None:
+    store = store_of(folder / "shards")
+    n = store.size
+    number = pl.int_range(n, dtype=pl.UInt32)
+    docs = pl.select(
+        ("d" + number.cast(pl.String).str.zfill(9)).alias("id"),
+        number.alias("_order"),
+        pl.lit(0.0).alias("_quality"),
+        (number % 3000).alias("_length"),
+    )
+    edges = np.concatenate([np.load(folder / f"edges-{k}.npy") for k in range(tasks)])
+    found = cluster_duplicates(docs, edges, store, OPTIONS)
+    print(found.height)
+
+
+def measured(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, "POLARS_MAX_THREADS": "1"})
+
+
+def finish(process: subprocess.Popen, started: float) -> dict:
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"a step failed: {process.args}")
+    assert process.stdout is not None
+    return {
+        "seconds": time.perf_counter() - started,
+        "mib": usage.ru_maxrss / 1024,
+        "out": process.stdout.read().decode().split(),
+    }
+
+
+def run_size(documents: int, args, workdir: Path) -> dict:
+    folder = workdir / f"dedup-{documents}"
+    clock = time.perf_counter()
+    keyed = write_shards(folder / "shards", documents, args.shard_docs)
+    written = time.perf_counter() - clock
+    me = [sys.executable, __file__, "--folder", str(folder), "--tasks", str(args.tasks)]
+    clock = time.perf_counter()
+    tasks, running = [], []
+    for task in range(args.tasks):  # two at a time
+        running.append((measured([*me, "--step", "edges", "--task", str(task)]), time.perf_counter()))
+        if len(running) == 2:
+            tasks.append(finish(*running.pop(0)))
+    tasks += [finish(*pair) for pair in running]
+    edges_wall = time.perf_counter() - clock
+    clusters = finish(measured([*me, "--step", "clusters"]), time.perf_counter())
+    disk = sum(p.stat().st_size for p in folder.rglob("*.npy"))
+    print(f"{documents:,}: edges {edges_wall:.1f} s, clusters {clusters['seconds']:.1f} s", flush=True)
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    return {
+        "keyed": keyed,
+        "written": written,
+        "tasks": tasks,
+        "edges_wall": edges_wall,
+        "clusters": clusters,
+        "disk": disk,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--shard-docs", type=int, default=100_000)
+    parser.add_argument("--tasks", type=int, default=2)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--step", choices=["edges", "clusters"], help=argparse.SUPPRESS)
+    parser.add_argument("--task", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step == "edges":
+        return edges_step(args.folder, args.task, args.tasks)
+    if args.step == "clusters":
+        return clusters_step(args.folder, args.tasks)
+    bands, rows = lsh_bands(OPTIONS)
+    section = Section(
+        "bench_dedup_scale", "Near-dedup's steps at 1M and 10M documents (synthetic signatures)", timing=True
+    )
+    section.text(
+        f"{OPTIONS.num_perm} slots, threshold {OPTIONS.threshold} ({bands} bands × {rows} rows), shards of "
+        f"{args.shard_docs:,} documents, every {COPY_EVERY}th a near-copy; {args.tasks} band-group tasks, two at a "
+        "time. One run per size. Peak RSS per process includes the interpreter, numpy and polars."
+    )
+    rows_out = []
+    with tempfile.TemporaryDirectory(dir=os.environ.get("DQKIT_BENCH_TMP")) as tmp:
+        for documents in (int(s) for s in args.sizes.split(",")):
+            result = run_size(documents, args, Path(tmp))
+            candidates = sum(int(t["out"][0]) for t in result["tasks"])
+            edges = sum(int(t["out"][1]) for t in result["tasks"])
+            task_mib = max(t["mib"] for t in result["tasks"])
+            task_seconds = max(t["seconds"] for t in result["tasks"])
+            rows_out.append(
+                [
+                    f"{documents:,}",
+                    f"{result['keyed']:.1f}",
+                    f"{result['edges_wall']:.1f}",
+                    f"{task_seconds:.1f}",
+                    f"{task_mib:,.0f}",
+                    f"{candidates:,}",
+                    f"{edges:,}",
+                    f"{result['clusters']['seconds']:.1f}",
+                    f"{result['clusters']['mib']:,.0f}",
+                    f"{int(result['clusters']['out'][0]):,}",
+                    f"{result['disk'] / 2**30:.1f}",
+                ]
+            )
+    section.table(
+        "documents | band keys s (all shards) | edges step wall s | slowest task s | largest task peak MiB | "
+        "candidate pairs | verified edges | clusters step s | clusters step peak MiB | duplicates | files GiB",
+        rows_out,
+    )
+    section.write()
+
+
+if __name__ == "__main__":
+    main()
