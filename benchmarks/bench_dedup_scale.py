@@ -17,8 +17,9 @@ hours; the dedup steps only see signatures):
    the keep policy (:func:`dqkit.dedup.near.cluster_duplicates`) over a frame of the
    ranking columns (id, order, quality, length) that the driver reads from the shards.
 
-Peak RSS is each process's own (``wait4``), interpreter and imports included (about 90 MiB
-for numpy and polars). The files go to a temporary folder: about 840 bytes a document.
+Peak RSS is each process's own high-water mark (``VmHWM``, :mod:`dqkit.peak_memory`; not
+``wait4``, which starts a child at its parent's peak), interpreter and imports included
+(about 60 MiB for numpy and polars). The files go to a temporary folder: about 840 bytes a document.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dqkit.dedup.edges import BandGroup, band_group_task  # noqa: E402
 from dqkit.dedup.lsh import band_keys, lsh_bands  # noqa: E402
 from dqkit.dedup.near import NearDupOptions, cluster_duplicates  # noqa: E402
 from dqkit.dedup.store import Source, Store  # noqa: E402
+from dqkit.peak_memory import own_peak_rss_mb  # noqa: E402
 
 OPTIONS = NearDupOptions()
 COPY_EVERY = 10
@@ -86,7 +88,7 @@ def edges_step(folder: Path, task: int, tasks: int) -> None:
         store, tuple(range(task, bands, tasks)), OPTIONS.threshold, store.size, str(folder / f"edges-{task}.npy")
     )
     counts = band_group_task(group)
-    print(f"{counts['candidates']} {counts['edges']}")
+    print(f"{counts['candidates']} {counts['edges']} {counts['peak_rss_mb']}")
 
 
 def clusters_step(folder: Path, tasks: int) -> None:
@@ -101,7 +103,7 @@ def clusters_step(folder: Path, tasks: int) -> None:
     )
     edges = np.concatenate([np.load(folder / f"edges-{k}.npy") for k in range(tasks)])
     found = cluster_duplicates(docs, edges, store, OPTIONS)
-    print(found.height)
+    print(f"{found.height} {own_peak_rss_mb()}")
 
 
 def measured(command: list[str]) -> subprocess.Popen:
@@ -109,15 +111,12 @@ def measured(command: list[str]) -> subprocess.Popen:
 
 
 def finish(process: subprocess.Popen, started: float) -> dict:
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"a step failed: {process.args}")
+    """The step's seconds, its own peak RSS (the last figure it prints) and what else it printed."""
     assert process.stdout is not None
-    return {
-        "seconds": time.perf_counter() - started,
-        "mib": usage.ru_maxrss / 1024,
-        "out": process.stdout.read().decode().split(),
-    }
+    printed = process.stdout.read().decode().split()
+    if process.wait() != 0:
+        raise SystemExit(f"a step failed: {process.args}")
+    return {"seconds": time.perf_counter() - started, "mib": float(printed[-1]), "out": printed[:-1]}
 
 
 def run_size(documents: int, args, workdir: Path) -> dict:

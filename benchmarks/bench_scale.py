@@ -1,6 +1,7 @@
 """Scale: workers, corpus size, memory and the Ray engine.
 
     python benchmarks/bench_scale.py [--repeats 3] [--sizes 10000,100000,1000000] [--shard-docs 1000] [--skip-ray]
+                                     [--parts workers,sizes,ray]
 
 1. Speed-up of ``--workers 2`` over ``--workers 1`` on the Reuters articles (language ID
    on), runs alternating, median of ``--repeats`` each. Goal: at least 1.8x. The default
@@ -9,7 +10,9 @@
 2. A generated scale set (German-looking articles of ~1 KB from a fixed vocabulary, every
    one different, a boilerplate line in every third): time and peak memory for each size,
    ``--workers 2 --no-langid``; the driver's and the largest worker's peak RSS come from
-   timings.json. Sizes above 100,000 run once (a million documents take minutes).
+   timings.json. Sizes above 100,000 run once (a million documents take minutes). Goals
+   (issue 17): at 1M documents a driver peak of at most 400 MB and at most 110 times the
+   seconds of the 10k run.
 3. The Ray engine against the local engine on the 100k set, both ``--workers 2``, runs
    alternating.
 
@@ -31,6 +34,7 @@ REUTERS = DATA / "reuters21578-en-news" / "reuters21578.jsonl.gz"
 REUTERS_OPTIONS = ["--text-field", "body", "--id-field", "newid"]
 REUTERS_DOCS = 21578
 GOAL_SPEED_UP = 1.8
+GOAL_DRIVER_MB, GOAL_TIME_RATIO = 400, 110
 VOCABULARY_TEXT = (
     "die der und in zu den das nicht von sie ist des sich mit dem dass er es ein ich auf so eine auch "
     "als an nach wie im für man aber aus durch wenn nur war noch werden bei hat wir was wird sein "
@@ -101,6 +105,7 @@ def workers_part(section: Section, args, workdir: Path) -> None:
 def sizes_part(section: Section, args, workdir: Path) -> Path | None:
     """The scale set at each size; returns the 100k file (kept for the Ray part) if made."""
     rows, kept, base = [], None, None
+    measured: dict[int, tuple[float, float]] = {}  # size: (seconds, driver peak MB)
     for size in (int(s) for s in args.sizes.split(",")):
         path = workdir / f"scale-{size}.jsonl"
         text_bytes = generate(path, size)
@@ -111,6 +116,7 @@ def sizes_part(section: Section, args, workdir: Path) -> Path | None:
         seconds = statistics.median(r["seconds"] for r in runs)
         base = base or seconds
         peak, shards = runs[0]["timings"]["peak_rss_mb"], runs[0]["timings"]["shards"]
+        measured[size] = (seconds, peak["driver"])
         rows.append(
             [
                 f"{size:,}",
@@ -142,6 +148,12 @@ def sizes_part(section: Section, args, workdir: Path) -> Path | None:
         "largest worker peak RSS MB",
     ]
     section.table(headers, rows)
+    if 10_000 in measured and 1_000_000 in measured:
+        (small, _), (large, driver) = measured[10_000], measured[1_000_000]
+        section.goal(f"driver peak RSS at 1M ≤ {GOAL_DRIVER_MB} MB", f"{driver:.0f} MB", driver <= GOAL_DRIVER_MB)
+        section.goal(
+            f"1M seconds ≤ {GOAL_TIME_RATIO}× the 10k run", f"{large / small:.0f}×", large / small <= GOAL_TIME_RATIO
+        )
     return kept
 
 
@@ -161,13 +173,16 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--shard-docs", type=int, default=1000)
     parser.add_argument("--skip-ray", action="store_true")
+    parser.add_argument("--parts", default="workers,sizes,ray", help="which parts to run (comma-separated)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     require(REUTERS)
     section = Section("bench_scale", "Scale: workers, corpus size, memory, Ray", timing=True)
     with tempfile.TemporaryDirectory() as tmp:
-        workers_part(section, args, Path(tmp))
-        scale_set = sizes_part(section, args, Path(tmp))
-        if args.skip_ray or scale_set is None:
+        if "workers" in parts:
+            workers_part(section, args, Path(tmp))
+        scale_set = sizes_part(section, args, Path(tmp)) if "sizes" in parts else None
+        if args.skip_ray or "ray" not in parts or scale_set is None:
             section.text("Ray engine not measured (`--skip-ray`, or 100,000 not among `--sizes`).")
         else:
             ray_part(section, args, scale_set, Path(tmp))

@@ -18,8 +18,9 @@ two worker counts alternating.
    RSS. Goal: at most 1.0 s and 200 MiB.
 3. Reuters at default settings (language ID on, both cores, no pinning), ``--workers 2``
    against ``--workers 1``: the speed-up (median seconds of 1 over median seconds of 2),
-   and the largest worker's peak RSS (timings.json ``peak_rss_mb.largest_worker``, read
-   by the driver from each worker's ``getrusage``). Goals: at least 1.85 times and at most
+   and the largest worker's peak RSS (timings.json ``peak_rss_mb.largest_worker``: each
+   worker's own high-water mark, ``VmHWM``, which it reports with its shard; ``getrusage``
+   would include the driver's memory at the moment the worker was started). Goals: at least 1.85 times and at most
    250 MiB.
 """
 
@@ -134,7 +135,8 @@ def workers_part(section: Section, tree: Path, repeats: int, workdir: Path) -> N
     section.heading("3. Reuters at default settings (language ID on, both cores), this tree")
     rows = []
     for workers, these in runs.items():
-        # timings.json's peak_rss_mb is ru_maxrss / 1024, MiB like wait4's
+        # timings.json's peak_rss_mb: MiB, each process's own VmHWM (getrusage would count the
+        # driver's memory at the moment it started a worker, dqkit/peak_memory.py)
         worker_mib = statistics.median(r["timings"]["peak_rss_mb"]["largest_worker"] for r in these)
         driver_mib = statistics.median(r["timings"]["peak_rss_mb"]["driver"] for r in these)
         shards = these[0]["timings"]["shards"]

@@ -26,7 +26,6 @@ import functools
 import hashlib
 import json
 import os
-import resource
 import shutil
 import socket
 import time
@@ -99,6 +98,7 @@ from dqkit.outputs import (
     mt_examples,
 )
 from dqkit.outputs import EDITS as EDIT_FILE
+from dqkit.peak_memory import own_peak_rss_mb
 from dqkit.progress import Progress
 from dqkit.report.html import render_html
 from dqkit.report.markdown import render_markdown
@@ -234,6 +234,7 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
         **surveyed,
         "counters": result.counters,
         "seconds": {**surveyed["seconds"], **result.timings, "write": round(time.perf_counter() - clock, 4)},
+        "memory": {"pid": os.getpid(), "peak_rss_mb": own_peak_rss_mb()},  # of the process that cleaned it
     }
     write_json_atomic(folder / DONE, summary)  # last: the shard is complete
     shutil.rmtree(folder / INTERIM, ignore_errors=True)
@@ -335,6 +336,7 @@ _SUMMARY_TYPES = {
     "survey": dict,
     "counters": dict,
     "seconds": dict,
+    "memory": dict,
 }
 
 
@@ -454,6 +456,8 @@ def _deduplicate(
     counts = engine.map_tasks(band_group_task, groups)
     edges = np.concatenate([np.load(group.out) for group in groups if group.out is not None])
     facts.update(tasks=tasks, **{key: sum(c[key] for c in counts) for key in ("candidates", "edges")})
+    elsewhere = [c["peak_rss_mb"] for c in counts if c["pid"] != os.getpid()]
+    facts["largest_task_peak_rss_mb"] = max(elsewhere, default=0.0)
     facts["seconds"] = {"edges": round(time.perf_counter() - clock, 4)}
     clock = time.perf_counter()
     found = cluster_duplicates(ranking, edges, store, options.near, index)
@@ -735,7 +739,7 @@ def _timings(
         "shard_stage_seconds_summed": stage_totals,
         **({"near_dedup": dedup_facts} if dedup_facts else {}),
         "documents_per_second": round(documents / max(elapsed, 1e-9), 1),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": _peak_rss_mb(summaries, dedup_facts),
     }
 
 
@@ -772,11 +776,17 @@ def _sum_counters(summaries: list[dict]) -> dict[str, dict[str, int]]:
     return total
 
 
-def _peak_rss_mb() -> dict:
-    """Peak resident memory of this process and of the largest worker process it waited for."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"driver": round(own, 1), "largest_worker": round(children, 1)}
+def _peak_rss_mb(summaries: list[dict], dedup_facts: dict) -> dict:
+    """Peak resident memory of this process, of the largest worker process that cleaned a
+    shard and of the largest near-dedup task run in another process (0 when none), each as
+    the process measured itself (:mod:`dqkit.peak_memory`)."""
+    here = os.getpid()
+    workers = [s["memory"]["peak_rss_mb"] for s in summaries if s["memory"]["pid"] != here]
+    return {
+        "driver": own_peak_rss_mb(),
+        "largest_worker": max(workers, default=0.0),
+        "largest_dedup_task": dedup_facts.pop("largest_task_peak_rss_mb", 0.0),
+    }
 
 
 def _merge_file_summaries(summaries: list[dict]) -> list[dict]:

@@ -22,12 +22,14 @@ engine runs them side by side; together they find every edge one task over all b
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from dqkit.dedup.lsh import band_pairs, unique_pairs
 from dqkit.dedup.store import Store
+from dqkit.peak_memory import own_peak_rss_mb
 
 VERIFY_PAIRS = 32_768  # candidate pairs whose signatures are read at once (two × 512 bytes each at 128 slots)
 
@@ -62,9 +64,10 @@ def verified_edges(group: BandGroup) -> tuple[np.ndarray, dict[str, int]]:
     return edges, {"candidates": len(pairs), "edges": len(edges)}
 
 
-def band_group_task(group: BandGroup) -> dict[str, int]:
-    """An engine's task: the group's edges written to ``group.out``; its counts."""
+def band_group_task(group: BandGroup) -> dict:
+    """An engine's task: the group's edges written to ``group.out``; its counts, and the
+    process that ran it with its peak memory."""
     assert group.out is not None, "a task writes its edges to a file"
     edges, found = verified_edges(group)
     np.save(group.out, edges)
-    return found
+    return {**found, "pid": os.getpid(), "peak_rss_mb": own_peak_rss_mb()}
