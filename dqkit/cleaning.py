@@ -104,7 +104,8 @@ def clean_documents(
     """Clean ``docs`` (:data:`dqkit.frames.DOCUMENTS`), the whole corpus, with ``stages``
     (default: :func:`dqkit.stages.default_stages`)."""
     batch = survey_documents(docs, rules, options, stages)
-    return finish_documents(batch, rules, options, corpus_facts(batch.survey), stages)
+    tables = {name: table.lazy() for name, table in batch.survey_tables.items()}
+    return finish_documents(batch, rules, options, corpus_facts(batch.survey, tables), stages)
 
 
 def _check_stage(stage: Stage, batch: Batch, edits_before: int, rejects_before: int) -> None:

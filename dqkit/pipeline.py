@@ -187,6 +187,8 @@ def survey_shard(shard: Shard, context: ShardContext) -> dict:
     batch = survey_documents(docs, _shard_rules(context), options, context.stages, on_stage)
     save_batch(folder / INTERIM, batch)
     with disk_errors(folder):
+        for name, table in batch.survey_tables.items():
+            table.write_parquet(folder / survey_table_file(name))
         corpus.problems.write_parquet(folder / PROBLEMS)
         docs.select(DOC, "id", ORIGIN, BYTES_REPLACED, pl.col("text").str.len_chars().alias(CHARS)).write_parquet(
             folder / DOCS
@@ -203,6 +205,7 @@ def survey_shard(shard: Shard, context: ShardContext) -> dict:
         "recomputed": corpus.names.recomputed,
         "sourced": sourced,
         "survey": batch.survey,
+        "survey_tables": sorted(batch.survey_tables),
         "seconds": {"read": round(read_seconds, 4)},
     }
     write_json_atomic(folder / SURVEYED, summary)  # last: the survey is complete
@@ -212,10 +215,10 @@ def survey_shard(shard: Shard, context: ShardContext) -> dict:
 def clean_shard(shard: Shard, context: ShardContext) -> dict:
     """The second step of one shard, with the corpus facts in ``context``: the other stages
     on its surveyed batch, what they produced written into its folder, ``done.json`` last;
-    return its summary (also ``done.json``)."""
+    return its summary (``done.json`` without the survey)."""
     folder = _shard_folder(shard, context)
     if (folder / DONE).exists():
-        return json.loads((folder / DONE).read_text(encoding="utf-8"))
+        return _without_survey(json.loads((folder / DONE).read_text(encoding="utf-8")))
     surveyed = json.loads((folder / SURVEYED).read_text(encoding="utf-8"))
     batch = load_batch(folder / INTERIM)
     on_stage = functools.partial(shard_progress.note, shard.index, surveyed["documents"])
@@ -238,7 +241,13 @@ def clean_shard(shard: Shard, context: ShardContext) -> dict:
     }
     write_json_atomic(folder / DONE, summary)  # last: the shard is complete
     shutil.rmtree(folder / INTERIM, ignore_errors=True)
-    return summary
+    return _without_survey(summary)
+
+
+def _without_survey(summary: dict) -> dict:
+    """A finished shard's summary as the driver keeps it: its survey (kept in done.json, for
+    a resumed run to sum again) was summed already and grows with the shard's lines."""
+    return {key: value for key, value in summary.items() if key != "survey"}
 
 
 def _read_options(options: CleanOptions) -> ReadOptions:
@@ -334,6 +343,7 @@ _SUMMARY_TYPES = {
     "recomputed": list,
     "sourced": int,
     "survey": dict,
+    "survey_tables": list,
     "counters": dict,
     "seconds": dict,
     "memory": dict,
@@ -355,7 +365,8 @@ def _shard_problem(folder: Path, shard: Shard, options: CleanOptions) -> str | N
     if summary["carried"]:  # the input's own columns were set aside
         expected[CARRIED_FILE] = summary["documents"]
     rows: dict[str, int] = {}
-    for name in (*SHARD_FILES, *([CARRIED_FILE] if summary["carried"] else [])):
+    tables = [survey_table_file(name) for name in summary["survey_tables"] if isinstance(name, str)]
+    for name in (*SHARD_FILES, *([CARRIED_FILE] if summary["carried"] else []), *tables):
         try:
             rows[name] = pl.read_parquet(folder / name).height
         except Exception as exc:  # missing, truncated, garbled: polars raises several kinds
@@ -399,6 +410,20 @@ def _check_shards(work: Path, plan: list[Shard], options: CleanOptions, progress
     return kept
 
 
+def survey_table_file(name: str) -> str:
+    """The file of a shard folder that holds its survey table ``name``."""
+    return f"survey-{name}.parquet"
+
+
+def _survey_tables(work: Path, plan: list[Shard], surveys: list[dict]) -> dict[str, pl.LazyFrame]:
+    """Each survey table of every shard that made one, as one frame to scan."""
+    files: dict[str, list[Path]] = {}
+    for shard, summary in zip(plan, surveys, strict=True):
+        for name in summary["survey_tables"]:
+            files.setdefault(name, []).append(work / "shards" / shard.name / survey_table_file(name))
+    return {name: pl.scan_parquet(paths) for name, paths in files.items()}
+
+
 def _shards_done(work: Path, plan: list[Shard]) -> int:
     return sum((work / "shards" / shard.name / DONE).exists() for shard in plan)
 
@@ -410,9 +435,21 @@ def _scan(work: Path, plan: list[Shard], name: str) -> list[Path]:
     return [work / "shards" / shard.name / name for shard in plan]
 
 
-def _cross_shard_duplicate_ids(docs_in: pl.DataFrame, on_error: str) -> pl.DataFrame:
+def _cross_shard_duplicate_ids(paths: list[Path], on_error: str) -> pl.DataFrame:
     """``_doc, id, _origin, first_origin`` of documents whose id an earlier shard already
-    used (each shard has checked its own ids while reading)."""
+    used (each shard has checked its own ids while reading; ``paths``: their docs files in
+    shard order). Found by a hash of each id first, so that only the documents whose hash
+    repeats are read whole: 16 bytes a document, not its id and origin."""
+    hashed = pl.concat(
+        [pl.scan_parquet(path).select(DOC, pl.col("id").hash().alias("_hash")).collect() for path in paths]
+    )
+    suspects = hashed.filter(pl.col("_hash").is_duplicated())[DOC].implode()
+    docs_in = pl.concat(
+        [
+            pl.scan_parquet(path).select(DOC, "id", ORIGIN).filter(pl.col(DOC).is_in(suspects)).collect()
+            for path in paths
+        ]
+    )
     repeated = pl.int_range(pl.len()).over("id") > 0
     firsts = docs_in.group_by("id", maintain_order=True).agg(pl.col(ORIGIN).first().alias("first_origin"))
     dups = docs_in.filter(repeated).join(firsts, on="id", how="left", maintain_order="left")
@@ -602,8 +639,9 @@ def _clean(
     surveys = engine.map_shards(survey_shard, plan, context, progress)
     survey: dict = {}
     for part in surveys:
-        merge_survey(survey, part["survey"])
-    facts = corpus_facts(survey)
+        merge_survey(survey, part.pop("survey"))  # summed, not kept shard by shard
+    facts = corpus_facts(survey, _survey_tables(work, plan, surveys))
+    del survey
     if options.source_field and not any(part["sourced"] for part in surveys):
         progress.warn(f"no document has a --source-field {options.source_field!r} value: sources are the input files")
     progress.stage("cleaning with the corpus's languages known")
@@ -612,11 +650,9 @@ def _clean(
     seconds = {"shards_wall": time.perf_counter() - clock}
 
     clock = time.perf_counter()
-    docs_in = pl.concat([pl.read_parquet(p, columns=[DOC, "id", ORIGIN]) for p in _scan(work, plan, DOCS)])
-    if docs_in.is_empty() and not any(s["problems"] for s in summaries):
+    if not any(s["documents"] or s["problems"] for s in summaries):
         raise DqkitError(f"empty corpus: the input files hold no documents ({len(run.files)} file(s) read)")
-    dropped = _cross_shard_duplicate_ids(docs_in, options.on_error)
-    del docs_in  # ids and origins of every document: not needed any more
+    dropped = _cross_shard_duplicate_ids(_scan(work, plan, DOCS), options.on_error)
     progress.stage("duplicates across the corpus")
     dedup_facts: dict = {}
     duplicates, accepted = _deduplicate(work, plan, options, dropped[DOC], index, engine, dedup_facts)

@@ -9,7 +9,9 @@ the runner (:func:`dqkit.cleaning.clean_documents`) times it and, with
 Some facts are known only once every shard has been seen (the language each source is
 written in). Stages before the first one that sets ``reads_corpus = True`` form a shard's
 *survey*: they count what the corpus needs into ``batch.survey`` (nested dicts of counts,
-summed over the shards by :func:`merge_survey`). The run then decides the facts once
+summed over the shards by :func:`merge_survey`), or, where the counts would grow with the
+corpus, put rows into ``batch.survey_tables`` (a frame per name, kept as a file in the shard
+folder and scanned across all shards at once). The run then decides the facts once
 (:func:`corpus_facts`) and the later stages read them in ``context.corpus``; so the
 outputs do not depend on how the corpus was cut into shards.
 
@@ -51,12 +53,14 @@ class CorpusFacts:
     repeated_lines: frozenset[tuple[str, str]] = frozenset()  # (source, line key), dqkit.stages.boilerplate
 
 
-def corpus_facts(survey: Mapping[str, Any]) -> CorpusFacts:
-    """The facts the summed survey of every shard settles."""
-    from dqkit.stages.boilerplate import repeated_line_keys
+def corpus_facts(survey: Mapping[str, Any], tables: Mapping[str, pl.LazyFrame] | None = None) -> CorpusFacts:
+    """The facts the summed survey of every shard settles, with the survey ``tables`` of
+    every shard (each name's rows of all shards as one frame)."""
+    from dqkit.stages.boilerplate import SURVEY_KEY, repeated_line_keys
 
     return CorpusFacts(
-        language_prior=decide_prior(survey.get("languages", {})), repeated_lines=repeated_line_keys(survey)
+        language_prior=decide_prior(survey.get("languages", {})),
+        repeated_lines=repeated_line_keys((tables or {}).get(SURVEY_KEY)),
     )
 
 
@@ -105,6 +109,7 @@ class Batch:
     rejects: list[pl.DataFrame] = field(default_factory=list)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)
     survey: dict[str, Any] = field(default_factory=dict)  # counts the corpus facts are decided from
+    survey_tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # and rows they are decided from
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def count(self, stage: str, counter: str, n: int = 1) -> None:

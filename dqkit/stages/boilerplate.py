@@ -23,9 +23,6 @@ folded as the rules' removals are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import polars as pl
 import xxhash
 
@@ -111,7 +108,8 @@ def _count_skipped(batch: Batch, stage: str, skipped: pl.DataFrame) -> None:
 
 class ScoreLines:
     """Survey: every kept line scored (``batch.line_scores``), and per source, per line, the
-    articles it occurs in where repetition could remove it (``survey["repeated_lines"]``)."""
+    articles it occurs in where repetition could remove it (the survey table
+    ``repeated_lines``: source, line key, article, each once)."""
 
     name = "line_scores"
     edit_kinds = ()
@@ -130,20 +128,19 @@ class ScoreLines:
             .join(skipped, on=DOC, how="left", maintain_order="left")
         )
         keyed = scored.filter(pl.col("_key").is_not_null()).join(texts.select(DOC, SOURCE), on=DOC)
-        counts: dict[str, Any] = batch.survey.setdefault(SURVEY_KEY, {})
-        for source, key, article in keyed.select(pl.col(SOURCE).fill_null(""), "_key", "_article").unique().iter_rows():
-            counts.setdefault(source, {}).setdefault(key, {})[article] = 1
+        batch.survey_tables[SURVEY_KEY] = keyed.select(pl.col(SOURCE).fill_null(""), "_key", "_article").unique()
 
 
-def repeated_line_keys(survey: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+def repeated_line_keys(lines: pl.LazyFrame | None) -> frozenset[tuple[str, str]]:
     """(source, line key) of every line that at least :data:`MIN_ARTICLES` distinct articles of
-    the source share, from the summed survey."""
-    return frozenset(
-        (source, key)
-        for source, keys in survey.get(SURVEY_KEY, {}).items()
-        for key, articles in keys.items()
-        if len(articles) >= MIN_ARTICLES
+    the source share, from the survey table of every shard (``None``: no shard scored lines)."""
+    if lines is None:
+        return frozenset()
+    articles = pl.col("_article").n_unique()
+    repeated = (
+        lines.group_by(SOURCE, "_key").agg(articles.alias("_articles")).filter(pl.col("_articles") >= MIN_ARTICLES)
     )
+    return frozenset(repeated.select(SOURCE, "_key").collect().iter_rows())
 
 
 class RemoveBoilerplate:
