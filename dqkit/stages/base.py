@@ -50,7 +50,7 @@ class CorpusFacts:
     """What the survey of the whole corpus settled, for the stages that read it."""
 
     language_prior: LanguagePrior = field(default_factory=LanguagePrior)
-    repeated_lines: frozenset[tuple[str, str]] = frozenset()  # (source, line key), dqkit.stages.boilerplate
+    repeated_lines: frozenset[int] = frozenset()  # line ids (source and line key hashed), dqkit.stages.boilerplate
 
 
 def corpus_facts(survey: Mapping[str, Any], tables: Mapping[str, pl.LazyFrame] | None = None) -> CorpusFacts:

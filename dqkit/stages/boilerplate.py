@@ -23,6 +23,7 @@ folded as the rules' removals are.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import xxhash
 
@@ -127,20 +128,32 @@ class ScoreLines:
             .join(per_doc, on=DOC, how="left", maintain_order="left")
             .join(skipped, on=DOC, how="left", maintain_order="left")
         )
-        keyed = scored.filter(pl.col("_key").is_not_null()).join(texts.select(DOC, SOURCE), on=DOC)
-        batch.survey_tables[SURVEY_KEY] = keyed.select(pl.col(SOURCE).fill_null(""), "_key", "_article").unique()
+        keyed = scored.filter(pl.col("_key").is_not_null()).join(
+            texts.select(DOC, pl.col(SOURCE).fill_null("")), on=DOC
+        )
+        batch.survey_tables[SURVEY_KEY] = pl.DataFrame(
+            {"_line": _line_ids(keyed), "_article": keyed["_article"].str.to_integer(base=16, dtype=pl.UInt64)}
+        ).unique()
 
 
-def repeated_line_keys(lines: pl.LazyFrame | None) -> frozenset[tuple[str, str]]:
-    """(source, line key) of every line that at least :data:`MIN_ARTICLES` distinct articles of
-    the source share, from the survey table of every shard (``None``: no shard scored lines)."""
+def _line_ids(lines: pl.DataFrame) -> pl.Series:
+    """A line of a source as one number: the 64-bit xxhash of its source and line key (the
+    survey table holds two numbers a row, not two strings, so the run can sum millions)."""
+    return _hashes(lines[SOURCE] + "\x00" + lines["_key"]).str.to_integer(base=16, dtype=pl.UInt64)
+
+
+def repeated_line_keys(lines: pl.LazyFrame | None) -> frozenset[int]:
+    """The line ids (:func:`_line_ids`) of every line that at least :data:`MIN_ARTICLES`
+    distinct articles of its source share, from the survey table of every shard (``None``: no
+    shard scored lines). Counted in numpy: 16 bytes a row, where a polars group-by over a
+    million rows would take hundreds of MB."""
     if lines is None:
         return frozenset()
-    articles = pl.col("_article").n_unique()
-    repeated = (
-        lines.group_by(SOURCE, "_key").agg(articles.alias("_articles")).filter(pl.col("_articles") >= MIN_ARTICLES)
-    )
-    return frozenset(repeated.select(SOURCE, "_key").collect().iter_rows())
+    pairs = lines.select("_line", "_article").collect().to_numpy()
+    if not len(pairs):
+        return frozenset()
+    line, articles = np.unique(np.unique(pairs, axis=0)[:, 0], return_counts=True)
+    return frozenset(line[articles >= MIN_ARTICLES].tolist())
 
 
 class RemoveBoilerplate:
@@ -159,10 +172,9 @@ class RemoveBoilerplate:
         if mode == "rules" or outcome.texts.is_empty():
             return
         scored = self._scores(batch, mode)
-        known = pl.DataFrame(
-            list(context.corpus.repeated_lines), schema={SOURCE: pl.String, "_key": pl.String}, orient="row"
-        )
-        repeated = scored.join(known, on=[SOURCE, "_key"], how="semi").select(
+        keyed = scored.filter(pl.col("_key").is_not_null())
+        known = pl.Series(sorted(context.corpus.repeated_lines), dtype=pl.UInt64)
+        repeated = keyed.filter(_line_ids(keyed).is_in(known.implode())).select(
             DOC, "line_no", pl.lit(True).alias("_repeated")
         )
         decided = scored.join(repeated, on=[DOC, "line_no"], how="left", maintain_order="left")
