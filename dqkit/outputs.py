@@ -28,6 +28,7 @@ from dqkit.io.columns import CarriedPlan, carried_frame, concat_diagonal
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
+from dqkit.report.parts import report_part
 from dqkit.report.summary import first_detector_removals
 
 HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
@@ -106,8 +107,8 @@ def finish_shard(
 ) -> dict:
     """Split one shard's survivors into kept and duplicate, add the per-document counts and
     the input's carried columns (``own`` says how this shard holds them), give every frame
-    the columns of its output file and write the shard's final parts; return the light
-    frames the report needs."""
+    the columns of its output file and write the shard's final parts; return its share of
+    the report (:func:`dqkit.report.parts.report_part`) and the count of its unreadable records."""
     survivors, rejects, edits, hits, problems, docs, as_read = (
         pl.read_parquet(folder / name) for name in (SURVIVORS, REJECTS, EDITS, HITS, PROBLEMS, DOCS, TEXT_AS_READ)
     )
@@ -153,19 +154,19 @@ def finish_shard(
     # Stable: the edits of one line and kind stay in stage order (several spans of a line by their start).
     edits = edits.sort(DOC, "line_no", "kind", nulls_last=False, maintain_order=True)
     edits.select(EDIT_COLUMNS).write_parquet(folder / FINAL_EDITS)
-    return {
-        "docs_in": docs.select(DOC, "id", CHARS, BYTES_REPLACED),
-        "clean": clean.select(
+    report = report_part(
+        docs_in=docs.select(DOC, "id", CHARS, BYTES_REPLACED),
+        clean=clean.select(
             DOC, "id", "lang", LANG_BY, SOURCE, *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)
         ),
-        "rejects": pl.concat(
+        rejects=pl.concat(
             [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]
         ),
-        "hits": hits,
-        "edits": edits.select(DOC, "doc_id", "kind", "rule_id"),
-        "detector_samples": first_detector_removals(edits),
-        "problems": problems.height,
-    }
+        hits=hits,
+        edits=edits.select(DOC, "doc_id", "kind", "rule_id"),
+        detector_samples=first_detector_removals(edits),
+    )
+    return {"report": report, "problems": problems.height}
 
 
 def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = None) -> None:
@@ -180,14 +181,16 @@ def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = No
             frame.sink_ndjson(target)
 
 
-def html_examples(edits_path: Path) -> pl.DataFrame:
-    """The first edits of each (rule, kind), enough for report.html."""
-    return (
-        pl.scan_parquet(edits_path)
-        .filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED)
-        .filter(pl.int_range(pl.len()).over("rule_id", "kind") < HTML_EXAMPLES)
-        .collect()
-    )
+def html_examples(edit_parts: list[Path]) -> pl.DataFrame:
+    """The first edits of each (rule, kind), enough for report.html, from the shards' edit
+    parts in order (the first of the corpus are among the first of each part, so no more
+    than those of one part are read at once)."""
+
+    def first(edits: pl.LazyFrame) -> pl.DataFrame:
+        shown = edits.filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED)
+        return shown.filter(pl.int_range(pl.len()).over("rule_id", "kind") < HTML_EXAMPLES).collect()
+
+    return first(concat_diagonal([first(pl.scan_parquet(part)).lazy() for part in edit_parts]))
 
 
 def mt_examples(edits_path: Path, clean_parts: list[Path], ids: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:

@@ -102,6 +102,7 @@ from dqkit.peak_memory import own_peak_rss_mb
 from dqkit.progress import Progress
 from dqkit.report.html import render_html
 from dqkit.report.markdown import render_markdown
+from dqkit.report.parts import combine
 from dqkit.report.summary import build_report
 from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
@@ -700,10 +701,7 @@ def _write_outputs(
         with disk_errors(folder):
             light.append(finish_shard(folder, carried, summary["carried"], fmt == "jsonl", duplicates, dropped))
         progress.advance(k + 1, len(plan))
-    frames = {
-        key: pl.concat([part[key] for part in light], how="diagonal_relaxed")
-        for key in ("docs_in", "clean", "rejects", "hits", "edits", "detector_samples")
-    }
+    parts = combine([part["report"] for part in light])
     report = build_report(
         version=__version__,
         options=asdict(options),
@@ -716,7 +714,7 @@ def _write_outputs(
         rules=run.rules,
         stage_counters=_sum_counters(summaries),
         columns=columns,
-        **frames,
+        parts=parts,
     )
     if report["language_id"].get("warning"):
         progress.warn(report["language_id"]["warning"])
@@ -734,7 +732,7 @@ def _write_outputs(
         staged.write_text("report.md", render_markdown(report))
         top = [document["id"] for document in report["mt"]["top_documents"]]
         spans, texts = mt_examples(staged.path("edits.parquet"), _scan(work, plan, FINAL_CLEAN), top)
-        examples = html_examples(staged.path("edits.parquet"))
+        examples = html_examples(_scan(work, plan, FINAL_EDITS))
         staged.write_text("report.html", render_html(report, examples, mt_spans=spans, mt_texts=texts))
         staged.write_json("timings.json", timings(report["documents"]["in"]))
         staged.commit()

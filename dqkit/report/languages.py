@@ -9,8 +9,8 @@ under :data:`RARE_SHARE` of the kept documents each, together at least
 on tables and stubs, not a multilingual corpus).
 
 >>> import polars as pl
->>> by = ["trusted"] * 197 + ["prior"] + ["untrusted"] * 2
->>> clean = pl.DataFrame({"lang": ["en"] * 198 + ["sv", "id"], "_lang_by": by, "_source": ["a.jsonl"] * 200})
+>>> clean = pl.DataFrame({"lang": ["en", "en", "sv", "id"], "_lang_by": ["trusted", "prior", "untrusted", "untrusted"],
+...                       "_source": [None, "a.jsonl", None, None], "n": [197, 1, 1, 1]})
 >>> summary = language_summary(clean, "langdetect")
 >>> summary["by_language"]["en"], summary["rare"]
 ({'trusted': 197, 'prior': 1}, {'languages': 2, 'documents': 2})
@@ -33,25 +33,26 @@ RARE_TOTAL = 0.01
 
 
 def language_summary(clean: pl.DataFrame, detector: str | None) -> dict:
-    """``language_id`` from the kept documents (``lang, _lang_by, _source``); ``detector``
-    is None when languages were not detected."""
+    """``language_id`` from the kept documents counted by ``lang, _lang_by, _source`` (``n``
+    documents a row; the source where the prior decided); ``detector`` is None when
+    languages were not detected."""
     langs = clean.with_columns(pl.col("lang").fill_null(UNDETERMINED))
     by_language: dict[str, dict[str, int]] = {}
-    for lang, by, n in langs.group_by("lang", LANG_BY).len().sort("lang", LANG_BY).iter_rows():
+    counted = langs.group_by("lang", LANG_BY).agg(pl.col("n").sum()).sort("lang", LANG_BY)
+    for lang, by, n in counted.iter_rows():
         by_language.setdefault(str(lang), {})[str(by)] = int(n)
     order = [by.value for by in LanguageBy]
     by_language = {
         lang: dict(sorted(c.items(), key=lambda item: order.index(item[0]))) for lang, c in by_language.items()
     }
-    priors = (
-        langs.filter(pl.col(LANG_BY) == LanguageBy.PRIOR).group_by(SOURCE, "lang").len().sort(SOURCE, "lang").rows()
-    )
+    by_prior = langs.filter(pl.col(LANG_BY) == LanguageBy.PRIOR).group_by(SOURCE, "lang").agg(pl.col("n").sum())
+    priors = by_prior.sort(SOURCE, "lang").rows()
     summary: dict = {
         "detector": detector,
         "by_language": by_language,
         "priors": [{"source": s, "language": lang, "documents": n} for s, lang, n in priors],
     }
-    kept = clean.height
+    kept = int(clean["n"].sum())
     totals = {lang: sum(c.values()) for lang, c in by_language.items() if lang != UNDETERMINED}
     rare = {lang: n for lang, n in totals.items() if n < RARE_SHARE * kept}
     rare_documents = sum(rare.values())

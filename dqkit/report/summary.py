@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy
 import polars as pl
 
-from dqkit.frames import BYTES_REPLACED, CHARS, DOC
+from dqkit.frames import DOC
 from dqkit.kinds import EditKind
 from dqkit.report.detectors import (
     ACTION,
@@ -23,14 +22,13 @@ from dqkit.report.detectors import (
     mt_model_definitions,
 )
 from dqkit.report.languages import language_summary
+from dqkit.report.parts import LENGTH_EDGES, SAMPLES_PER_RULE, first_samples, mt_top
 from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
-SAMPLES_PER_RULE = 3
 SAMPLE_CHARS = 300
 
 
 REPORT_SCHEMA = "dqkit/report@1"
-LENGTH_EDGES = (100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000)
 
 
 def _fingerprint(paths) -> str:
@@ -56,39 +54,37 @@ def _length_label(index: int) -> str:
 LENGTH_BUCKETS = [_length_label(i) for i in range(len(LENGTH_EDGES) + 1)]
 
 
-def length_histogram(lengths: pl.Series) -> list[int]:
-    """Documents per length bucket (``lengths`` in characters; labels in ``LENGTH_BUCKETS``), in order.
+def length_histogram(lengths: pl.DataFrame) -> list[int]:
+    """Documents per length bucket (``lengths``: ``bucket, n``; labels in ``LENGTH_BUCKETS``), in order.
 
-    >>> length_histogram(pl.Series([120, 0, 60_000]))
-    [1, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+    >>> length_histogram(pl.DataFrame({"bucket": [1, 0, 9, 1], "n": [1, 1, 1, 2]}))
+    [1, 3, 0, 0, 0, 0, 0, 0, 0, 1]
     """
     counts = [0] * (len(LENGTH_EDGES) + 1)
-    if len(lengths):
-        buckets = numpy.searchsorted(LENGTH_EDGES, lengths.fill_null(0).to_numpy(), side="right")
-        for index, n in zip(*numpy.unique(buckets, return_counts=True), strict=True):
-            counts[int(index)] = int(n)
+    for bucket, n in lengths.group_by("bucket").agg(pl.col("n").sum()).iter_rows():
+        counts[int(bucket)] = int(n)
     return counts
 
 
 def _counts(frame: pl.DataFrame, column: str) -> dict:
+    """The sum of ``n`` per value of ``column``, by value."""
     if frame.is_empty():
         return {}
-    return {str(k): int(v) for k, v in frame.group_by(column).len().sort(column).iter_rows()}
+    totals = frame.group_by(column).agg(pl.col("n").sum()).sort(column)
+    return {str(k): int(v) for k, v in totals.iter_rows()}
 
 
-def _rule_stats(rules, hits: pl.DataFrame, edits: pl.DataFrame, ids: pl.DataFrame) -> dict:
-    hits = hits.join(ids, on=DOC, how="left", maintain_order="left")
+def _rule_stats(rules, hits: pl.DataFrame, samples: pl.DataFrame, edits: pl.DataFrame) -> dict:
     removed = edits.group_by("rule_id").agg(
-        (pl.col("kind") == EditKind.LINE_REMOVED).sum().alias("removed"),
-        (pl.col("kind") == EditKind.SPAN_REMOVED).sum().alias("spans"),
+        pl.col("n").filter(pl.col("kind") == EditKind.LINE_REMOVED).sum().alias("removed"),
+        pl.col("n").filter(pl.col("kind") == EditKind.SPAN_REMOVED).sum().alias("spans"),
     )
-    per_rule = hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col(DOC).n_unique().alias("documents"))
-    samples = hits.sort(DOC, "line_no").group_by("rule_id", maintain_order=True).head(SAMPLES_PER_RULE)
+    per_rule = hits.group_by("rule_id").agg(pl.col("hits").sum(), pl.col("docs").sum().alias("documents"))
     table = per_rule.join(removed, on="rule_id", how="left").fill_null(0)
     # One pass over each frame, not a filter per rule (82 rules: 164 filters on every run).
     counts = {r[0]: r[1:] for r in table.select("rule_id", "hits", "documents", "removed", "spans").iter_rows()}
     sampled: dict[str, list[dict]] = {}
-    for rule_id, doc_id, line_no, text in samples.select("rule_id", "id", "line_no", "line").iter_rows():
+    for rule_id, doc_id, line_no, text in first_samples(samples).select("rule_id", "id", "line_no", "line").iter_rows():
         sampled.setdefault(rule_id, []).append(
             {"doc_id": doc_id, "line_no": int(line_no), "text": (text or "")[:SAMPLE_CHARS]}
         )
@@ -132,7 +128,7 @@ def _detector_stats(edits: pl.DataFrame, samples: pl.DataFrame) -> dict:
     table = (
         edits.filter(_DETECTOR_REMOVAL)
         .group_by("rule_id")
-        .agg(pl.len().alias("lines"), pl.col(DOC).n_unique().alias("documents"))
+        .agg(pl.col("n").sum().alias("lines"), pl.col("docs").sum().alias("documents"))
     )
     samples = first_detector_removals(samples)
     stats = {}
@@ -162,17 +158,17 @@ def _detector_stats(edits: pl.DataFrame, samples: pl.DataFrame) -> dict:
 LARGEST_CLUSTERS = 5
 
 
-def _dedup_summary(options: dict, rejects: pl.DataFrame) -> dict:
+def _dedup_summary(options: dict, rejected: pl.DataFrame, dups: pl.DataFrame) -> dict:
     """Counts, the cluster-size distribution and the largest clusters (kept id first)."""
-    dups = rejects.filter(pl.col("reason").is_in(["exact_duplicate", "near_duplicate"]))
     sizes = dups.group_by("dup_of").agg(pl.len().alias("copies"), pl.col("id").sort().alias("ids"))
     sizes = sizes.with_columns((pl.col("copies") + 1).alias("size")).sort(["size", "dup_of"], descending=[True, False])
     histogram = {str(size): int(n) for size, n in sizes.group_by("size").len().sort("size").iter_rows()}
+    by_reason = _counts(rejected, "reason")
     return {
         "mode": options["dedup"],
         "parameters": options["near"] if options["dedup"] == "near" else {},
-        "exact_duplicates": int((rejects["reason"] == "exact_duplicate").sum()),
-        "near_duplicates": int((rejects["reason"] == "near_duplicate").sum()),
+        "exact_duplicates": by_reason.get("exact_duplicate", 0),
+        "near_duplicates": by_reason.get("near_duplicate", 0),
         "clusters": sizes.height,
         "cluster_sizes": histogram,
         "largest_clusters": [
@@ -182,12 +178,10 @@ def _dedup_summary(options: dict, rejects: pl.DataFrame) -> dict:
     }
 
 
-MT_TOP_DOCUMENTS = 10  # kept documents with the highest mt_score that report.json lists
-
-
-def mt_top_documents(clean: pl.DataFrame, limit: int = MT_TOP_DOCUMENTS) -> list[dict]:
-    """The ``limit`` kept documents with the highest ``mt_score`` above 0 (ties by id):
-    ``id, mt_score, mt_probability, mt_reasons`` each (the reasons' examples are short).
+def mt_top_documents(top: pl.DataFrame) -> list[dict]:
+    """The kept documents with the highest ``mt_score`` above 0 (:func:`dqkit.report.parts.mt_top`
+    of every shard's top ones): ``id, mt_score, mt_probability, mt_reasons`` each (the
+    reasons' examples are short).
 
     >>> reasons = [[{"signal": "v2_violation", "count": 1, "example": "Am 3. Mai die"}], [], []]
     >>> frame = pl.DataFrame({"id": ["b", "a", "c"], "mt_score": [0.5, 0.5, 0.0],
@@ -195,14 +189,6 @@ def mt_top_documents(clean: pl.DataFrame, limit: int = MT_TOP_DOCUMENTS) -> list
     >>> [(d["id"], d["mt_score"], d["mt_probability"], len(d["mt_reasons"])) for d in mt_top_documents(frame)]
     [('a', 0.5, 0.2, 0), ('b', 0.5, None, 1)]
     """
-    if clean.is_empty() or "mt_score" not in clean.columns:
-        return []
-    top = (
-        clean.filter(pl.col("mt_score") > 0)
-        .sort(["mt_score", "id"], descending=[True, False])
-        .head(limit)
-        .select("id", "mt_score", "mt_probability", "mt_reasons")
-    )
     return [
         {
             "id": doc_id,
@@ -210,32 +196,28 @@ def mt_top_documents(clean: pl.DataFrame, limit: int = MT_TOP_DOCUMENTS) -> list
             "mt_probability": probability,
             "mt_reasons": [{"signal": r["signal"], "count": r["count"], "example": r["example"]} for r in reasons],
         }
-        for doc_id, score, probability, reasons in top.iter_rows()
+        for doc_id, score, probability, reasons in mt_top(top).iter_rows()
     ]
 
 
-def _mt_summary(clean: pl.DataFrame) -> dict:
+def _mt_summary(parts: dict[str, pl.DataFrame]) -> dict:
     """mt_score histogram (tenths), per signal documents and occurrences, and the documents
     with the highest mt_score (:func:`mt_top_documents`)."""
-    if clean.is_empty() or "mt_score" not in clean.columns:
+    kept = parts["kept"]
+    if "mt_bin" not in kept.columns or not kept["n"].sum():
         return {"score_histogram": {}, "signals": {}, "top_documents": []}
-    bins = (
-        clean.select((pl.col("mt_score") * 10).floor().clip(0, 9).cast(pl.Int64).alias("bin"))
-        .group_by("bin")
-        .len()
-        .sort("bin")
-    )
+    bins = kept.group_by("mt_bin").agg(pl.col("n").sum()).sort("mt_bin")
     histogram = {f"{b / 10:.1f}-{(b + 1) / 10:.1f}": int(n) for b, n in bins.iter_rows()}
-    reasons = clean.select(pl.col("mt_reasons").explode()).drop_nulls().unnest("mt_reasons")
+    reasons = parts.get("mt_signals")
     signals = (
         {}
-        if reasons.is_empty()
+        if reasons is None
         else {
             s: {"documents": int(d), "occurrences": int(o)}
-            for s, d, o in reasons.group_by("signal").agg(pl.len(), pl.col("count").sum()).sort("signal").iter_rows()
+            for s, d, o in reasons.group_by("signal").agg(pl.col("documents", "count").sum()).sort("signal").iter_rows()
         }
     )
-    return {"score_histogram": histogram, "signals": signals, "top_documents": mt_top_documents(clean)}
+    return {"score_histogram": histogram, "signals": signals, "top_documents": mt_top_documents(parts["mt_top"])}
 
 
 def build_report(
@@ -249,28 +231,21 @@ def build_report(
     input_paths,
     skipped,
     rules,
-    docs_in,
-    clean,
-    rejects,
-    hits,
-    edits,
-    detector_samples,
+    parts: dict[str, pl.DataFrame],
     stage_counters=None,
     columns=None,
 ) -> dict:
-    """report.json from light frames: ``docs_in`` (``_doc, id, _chars, _bytes_replaced``),
-    ``clean`` (``_doc, id, lang, _lang_by, _source, mt_score, mt_probability, mt_reasons,
-    _chars``), ``rejects`` (``id, reason, dup_of``), ``hits`` (rule hits), ``edits``
-    (``_doc, doc_id, kind, rule_id``), ``detector_samples`` (:func:`first_detector_removals`
-    of each shard's edits); ``problems`` counts the records that could not be read.
-    ``stage_counters`` (per stage, per counter) become ``stages`` when a stage counted
-    anything; ``columns`` (input columns renamed, recomputed or carried as JSON text) becomes
-    ``inputs.columns`` when it says anything."""
-    documents_in = docs_in.height + problems
-    kept, rejected = clean.height, rejects.height
-    ids = docs_in.select(DOC, "id")
-    chars_in = int(docs_in[CHARS].sum() or 0)
+    """report.json from the shards' parts put together (:mod:`dqkit.report.parts`);
+    ``problems`` counts the records that could not be read. ``stage_counters`` (per stage,
+    per counter) become ``stages`` when a stage counted anything; ``columns`` (input columns
+    renamed, recomputed or carried as JSON text) becomes ``inputs.columns`` when it says
+    anything."""
+    docs_in, kept_docs, rejected_docs, edits = parts["documents_in"], parts["kept"], parts["rejected"], parts["edits"]
+    documents_in = int(docs_in["n"].sum()) + problems
+    kept, rejected = int(kept_docs["n"].sum()), int(rejected_docs["n"].sum())
     unicode_fixes = edits.filter(pl.col("kind") == EditKind.UNICODE_FIXED)
+    fixed = parts["edit_documents"]
+    kind_count = {k: int(v) for k, v in edits.group_by("kind").agg(pl.col("n").sum()).iter_rows()}
     options = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())}
     report = {
         "schema": REPORT_SCHEMA,
@@ -283,7 +258,7 @@ def build_report(
             "fingerprint": _fingerprint(input_paths),
             "skipped_files": skipped,
             "ids_generated": ids_generated,
-            "bytes_replaced": int(docs_in[BYTES_REPLACED].sum() or 0),
+            "bytes_replaced": int(docs_in["bytes"].sum() or 0),
             **({"columns": columns} if columns else {}),
         },
         "rules": {
@@ -301,32 +276,35 @@ def build_report(
             "kept": kept,
             "rejected": rejected,
             "balanced": documents_in == kept + rejected,
-            "rejected_by_reason": _counts(rejects, "reason"),
+            "rejected_by_reason": _counts(rejected_docs, "reason"),
         },
         "lines": {
-            "removed": int((edits["kind"] == EditKind.LINE_REMOVED).sum()),
-            "flagged": int((edits["kind"] == EditKind.LINE_FLAGGED).sum()),
-            "blank_folded": int((edits["kind"] == EditKind.BLANK_LINE_FOLDED).sum()),
+            "removed": kind_count.get(EditKind.LINE_REMOVED, 0),
+            "flagged": kind_count.get(EditKind.LINE_FLAGGED, 0),
+            "blank_folded": kind_count.get(EditKind.BLANK_LINE_FOLDED, 0),
         },
         "edits_by_kind": _counts(edits, "kind"),
         "unicode": {
-            "documents_fixed": int(unicode_fixes["doc_id"].n_unique()),
+            "documents_fixed": int(fixed.filter(pl.col("kind") == EditKind.UNICODE_FIXED)["docs"].sum()),
             "fixes": _counts(unicode_fixes, "rule_id"),
         },
-        "rule_hits": {**_rule_stats(rules, hits, edits, ids), **_detector_stats(edits, detector_samples)},
-        "languages": _counts(clean.with_columns(pl.col("lang").fill_null("unknown")), "lang"),
-        "language_id": language_summary(clean, options["langid"] if options["detect_language"] else None),
+        "rule_hits": {
+            **_rule_stats(rules, parts["rule_hits"], parts["hit_samples"], edits),
+            **_detector_stats(edits, parts["detector_samples"]),
+        },
+        "languages": _counts(kept_docs.with_columns(pl.col("lang").fill_null("unknown")), "lang"),
+        "language_id": language_summary(kept_docs, options["langid"] if options["detect_language"] else None),
         "characters": {
-            "in": chars_in,
-            "out": int(clean[CHARS].sum() or 0),
+            "in": int(docs_in["chars"].sum() or 0),
+            "out": int(kept_docs["chars"].sum() or 0),
         },
         "lengths": {
             "buckets": LENGTH_BUCKETS,
-            "before": length_histogram(docs_in[CHARS]),
-            "after": length_histogram(clean[CHARS]),
+            "before": length_histogram(docs_in),
+            "after": length_histogram(kept_docs),
         },
-        "mt": _mt_summary(clean),
-        "dedup": _dedup_summary(options, rejects),
+        "mt": _mt_summary(parts),
+        "dedup": _dedup_summary(options, rejected_docs, parts["duplicates"]),
     }
     if stage_counters:
         report["stages"] = stage_counters
