@@ -43,7 +43,7 @@ from dqkit.dedup.edges import BandGroup, band_group_task
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.dedup.index import Index, index_lock, open_index, save_index
 from dqkit.dedup.lsh import band_keys, lsh_bands
-from dqkit.dedup.near import cluster_duplicates
+from dqkit.dedup.near import SCHEMA, cluster_duplicates
 from dqkit.dedup.store import Source, Store
 from dqkit.engines import open_engine
 from dqkit.errors import DqkitError, OptionsError
@@ -472,24 +472,23 @@ def _deduplicate(
     """Duplicates across the whole corpus (and the index): ``id, dup_of, similarity, dup_batch``,
     and what the index must store. Near-dedup notes its tasks, candidates, edges and the
     seconds of its steps in ``facts`` (timings.json ``near_dedup``)."""
-    schema = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
-    columns = [DOC, "id", QUALITY, LENGTH] + ([KEY] if options.dedup == "exact" else [])
-    parts = [pl.read_parquet(path, columns=columns) for path in _scan(work, plan, SURVIVORS)]
-    keep = [~part[DOC].is_in(dropped.implode()) for part in parts]
-    docs = pl.concat([part.filter(mask) for part, mask in zip(parts, keep, strict=True)]) if parts else pl.DataFrame()
     if options.dedup == "exact":
+        columns = [DOC, "id", KEY]
+        parts = [pl.read_parquet(path, columns=columns) for path in _scan(work, plan, SURVIVORS)]
+        docs = pl.concat(parts).filter(~pl.col(DOC).is_in(dropped.implode())) if parts else pl.DataFrame()
         found = find_exact_duplicates(docs).with_columns(
             pl.lit(1.0).alias("similarity"), pl.lit(None, dtype=pl.String).alias("dup_batch")
         )
         return found, None
     if options.dedup != "near":
-        return pl.DataFrame(schema=schema), None
-    ranking = docs.select("id", pl.col(DOC).alias(ORDER), QUALITY, LENGTH)
-    store = _signature_store(work, plan, keep, index, options)
+        return pl.DataFrame(schema=SCHEMA), None
+    blocks = _survivor_blocks(work, plan, dropped)
+    store = _signature_store(work, blocks, index, options)
+    total = sum(block.size for block in blocks)
     bands, _ = lsh_bands(options.near)
-    tasks = max(1, min(bands, engine.workers, -(-docs.height // DOCS_PER_DEDUP_TASK)))
+    tasks = max(1, min(bands, engine.workers, -(-total // DOCS_PER_DEDUP_TASK)))
     threshold, out = options.near.threshold, [str(work / f"edges-{k}.npy") for k in range(tasks)]
-    groups = [BandGroup(store, tuple(range(k, bands, tasks)), threshold, docs.height, out[k]) for k in range(tasks)]
+    groups = [BandGroup(store, tuple(range(k, bands, tasks)), threshold, total, out[k]) for k in range(tasks)]
     clock = time.perf_counter()
     counts = engine.map_tasks(band_group_task, groups)
     edges = np.concatenate([np.load(group.out) for group in groups if group.out is not None])
@@ -498,31 +497,73 @@ def _deduplicate(
     facts["largest_task_peak_rss_mb"] = max(elsewhere, default=0.0)
     facts["seconds"] = {"edges": round(time.perf_counter() - clock, 4)}
     clock = time.perf_counter()
-    found = cluster_duplicates(ranking, edges, store, options.near, index)
+    found = cluster_duplicates(functools.partial(_rankings, blocks), total, edges, store, options.near, index)
     facts["seconds"]["clusters"] = round(time.perf_counter() - clock, 4)
     if index is None:
         return found, None
+    ids = _rankings(blocks, np.arange(total))["id"]  # what the index stores of this batch
     pointers = dict(found.select("id", "dup_of").iter_rows())
-    matrix = store.signatures(np.arange(docs.height))  # what the index stores of this batch
-    return found, (ranking["id"].to_list(), [pointers.get(i) for i in ranking["id"]], matrix)
+    return found, (ids.to_list(), [pointers.get(i) for i in ids], store.signatures(np.arange(total)))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One shard's documents in near-dedup: its folder, the number of its first one and
+    which rows of its survivors take part (None: all; else less those dropped for an id an
+    earlier shard used)."""
+
+    folder: Path
+    start: int
+    rows: np.ndarray | None
+    size: int
+
+
+def _survivor_blocks(work: Path, plan: list[Shard], dropped: pl.Series) -> list[_Block]:
+    """The shards as blocks of consecutive document numbers (their ``_doc`` column read alone)."""
+    blocks, start = [], 0
+    for shard in plan:
+        folder = work / "shards" / shard.name
+        doc = pl.read_parquet(folder / SURVIVORS, columns=[DOC])[DOC]
+        mask = ~doc.is_in(dropped.implode())
+        rows = None if mask.all() else np.flatnonzero(mask.to_numpy())
+        size = doc.len() if rows is None else len(rows)
+        blocks.append(_Block(folder, start, rows, size))
+        start += size
+    return blocks
+
+
+def _rankings(blocks: list[_Block], numbers: np.ndarray) -> pl.DataFrame:
+    """``node, id, _order, _quality, _length`` of the documents ``numbers`` (ascending),
+    read from their shards' survivors: the keep policy needs them of clustered documents only."""
+    starts = np.array([block.start for block in blocks], dtype=np.int64)
+    which = np.searchsorted(starts, numbers, side="right") - 1
+    found = [
+        pl.DataFrame(
+            schema={"node": pl.Int64, "id": pl.String, ORDER: pl.Int64, QUALITY: pl.Float64, LENGTH: pl.UInt32}
+        )
+    ]
+    for k in np.unique(which).tolist():
+        block, wanted = blocks[k], numbers[which == k]
+        local = wanted - block.start
+        rows = pl.Series(local if block.rows is None else block.rows[local], dtype=pl.UInt32)
+        survivors = pl.scan_parquet(block.folder / SURVIVORS).with_row_index("_row")
+        chosen = survivors.filter(pl.col("_row").is_in(rows.implode())).select(
+            "id", pl.col(DOC).alias(ORDER), QUALITY, LENGTH
+        )
+        found.append(chosen.collect().with_columns(node=pl.Series(wanted, dtype=pl.Int64)).select(found[0].columns))
+    return pl.concat(found, how="vertical_relaxed")
 
 
 # Documents per band-group task: below this, starting a process for a task costs more than it saves.
 DOCS_PER_DEDUP_TASK = 250_000
 
 
-def _signature_store(
-    work: Path, plan: list[Shard], keep: list[pl.Series], index: Index | None, options: CleanOptions
-) -> Store:
-    """The shards' signature and band-key files, less the documents dropped for a repeated
-    id, then the index's (written into the work folder, so that every task can read them)."""
-    sources, start = [], 0
-    for shard, mask in zip(plan, keep, strict=True):
-        folder = work / "shards" / shard.name
-        rows = None if mask.all() else np.flatnonzero(mask.to_numpy())
-        sources.append(Source(str(folder / SIGNATURES), str(folder / BAND_KEYS), start, rows))
-        start += mask.len() if rows is None else len(rows)
+def _signature_store(work: Path, blocks: list[_Block], index: Index | None, options: CleanOptions) -> Store:
+    """The shards' signature and band-key files, then the index's (written into the work
+    folder, so that every task can read them)."""
+    sources = [Source(str(b.folder / SIGNATURES), str(b.folder / BAND_KEYS), b.start, b.rows) for b in blocks]
     if index is not None and index.size:
+        start = sum(block.size for block in blocks)
         np.save(work / "index-signatures.npy", index.matrix)
         np.save(work / "index-band-keys.npy", band_keys(index.matrix, *lsh_bands(options.near)))
         sources.append(Source(str(work / "index-signatures.npy"), str(work / "index-band-keys.npy"), start))

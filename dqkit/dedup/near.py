@@ -30,6 +30,7 @@ what the keep policy needs besides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,18 +88,23 @@ def _earlier_targets(index: Index) -> np.ndarray:
 
 
 def cluster_duplicates(
-    docs: pl.DataFrame, edges: np.ndarray, store: Store, options: NearDupOptions, index: Index | None = None
+    rankings: Callable[[np.ndarray], pl.DataFrame],
+    batch: int,
+    edges: np.ndarray,
+    store: Store,
+    options: NearDupOptions,
+    index: Index | None = None,
 ) -> pl.DataFrame:
     """Every non-kept member of a cluster of ``edges``, as ``id, dup_of, similarity,
     dup_batch`` (``dup_batch``: the index batch of ``dup_of`` when it was accepted in an
-    earlier batch). ``docs`` (``id, _order, _quality, _length``) are documents ``0 … n-1``
-    of ``store``, the index's documents follow them.
+    earlier batch). Documents ``0 … batch-1`` of ``store`` are this batch's, the index's
+    follow them; ``rankings(numbers)`` gives ``node, id, _order, _quality, _length`` of
+    the batch's documents ``numbers``, asked of those in a cluster only.
 
     A cluster that holds a document of the index keeps its accepted copy; the similarity
     with an index document is estimated from the signatures, as within one batch, so that
     batches cluster like one run.
     """
-    n, earlier = docs.height, index.size if index is not None else 0
     if not len(edges):
         return pl.DataFrame(schema=SCHEMA)
     # Only documents on an edge are in a cluster: number those alone, so that the step holds
@@ -106,31 +112,33 @@ def cluster_duplicates(
     clustered, local = np.unique(edges, return_inverse=True)
     root = components(local.reshape(edges.shape), len(clustered))
     members = pl.DataFrame({"node": clustered, "root": clustered[root]})
-    new = members.filter(pl.col("node") < n)
+    new = members.filter(pl.col("node") < batch)
     columns, descending = _rank_order(options.keep)
-    ranked = new.join(docs.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)), on="node")
+    ranked = new.join(rankings(new["node"].to_numpy()), on="node")
     kept = ranked.sort(["root", *columns], descending=[False, *descending]).group_by("root").agg(pl.col("node").first())
-    if earlier:  # an earlier batch holds this story: its accepted copy stays
-        assert index is not None
-        old = members.filter(pl.col("node") >= n)
-        targets = _earlier_targets(index)[old["node"].to_numpy() - n] + n
+    if index is not None and index.size:  # an earlier batch holds this story: its accepted copy stays
+        old = members.filter(pl.col("node") >= batch)
+        targets = _earlier_targets(index)[old["node"].to_numpy() - batch] + batch
         accepted = old.with_columns(node=pl.Series(targets)).group_by("root").agg(pl.col("node").min())
         kept = pl.concat([kept.join(accepted, on="root", how="anti"), accepted])
-    pairs = new.join(kept.rename({"node": "kept"}), on="root").filter(pl.col("node") != pl.col("kept"))
+    names = ranked.select("node", "id")
+    pairs = (
+        new.join(kept.rename({"node": "kept"}), on="root")
+        .filter(pl.col("node") != pl.col("kept"))
+        .join(names, on="node")
+        .join(names.rename({"node": "kept", "id": "kept_id"}), on="kept", how="left")
+    )
     member, keeper = pairs["node"].to_numpy(), pairs["kept"].to_numpy()
     similarity = similarities(store, np.stack([member, keeper], axis=1))
-    kept_ids: list[str | None] = [None] * len(keeper)
+    kept_ids: list[str | None] = pairs["kept_id"].to_list()
     kept_batches: list[str | None] = [None] * len(keeper)
-    inside = np.flatnonzero(keeper < n)
-    for position, kept_id in zip(inside.tolist(), docs["id"].gather(keeper[inside]).to_list(), strict=True):
-        kept_ids[position] = kept_id
-    for position in np.flatnonzero(keeper >= n).tolist():
+    for position in np.flatnonzero(keeper >= batch).tolist():
         assert index is not None
-        kept_ids[position] = index.ids[keeper[position] - n]
-        kept_batches[position] = index.batches[keeper[position] - n]
+        kept_ids[position] = index.ids[keeper[position] - batch]
+        kept_batches[position] = index.batches[keeper[position] - batch]
     return pl.DataFrame(
         {
-            "id": docs["id"].gather(member),
+            "id": pairs["id"],
             "dup_of": kept_ids,
             "similarity": [round(float(value), 4) for value in similarity],
             "dup_batch": kept_batches,
@@ -154,4 +162,12 @@ def find_near_duplicates(
     bands = lsh_bands(options)
     store = Store((Source(matrix, band_keys(matrix, *bands), 0), *index_source(index, options, len(matrix))))
     edges, _ = verified_edges(BandGroup(store, tuple(range(bands[0])), options.threshold, len(matrix)))
-    return cluster_duplicates(docs, edges, store, options, index)
+    numbered = docs.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    return cluster_duplicates(
+        lambda numbers: numbered.filter(pl.col("node").is_in(pl.Series(numbers).implode())),
+        len(matrix),
+        edges,
+        store,
+        options,
+        index,
+    )
