@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from dqkit.errors import RuleFileError
+from dqkit.normalize.frequencies import zipf_frequency
 from dqkit.rules.loading import LEXICON_SCHEMA, builtin_rules_dir
 from dqkit.rules.yamlpos import LocatedDict, load_yaml
 
@@ -95,8 +96,6 @@ def zipf(word: str, lang: str) -> float:
     """
     if lang in _WITHOUT_LIST:
         return 0.0
-    from wordfreq import zipf_frequency
-
     try:
         return zipf_frequency(word, lang)
     except LookupError:
