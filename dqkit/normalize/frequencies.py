@@ -4,10 +4,14 @@
 Python strings: 66 MB and 0.35 s for German, 31 MB and 0.14 s for English, per process,
 for the few hundred words a run asks about. :class:`FrequencyList` keeps the list as one
 bytes buffer of its words with a sorted array of their hashes (about 12 bytes a word
-beside the text); a look-up is a binary search, confirmed against the word's bytes, so
-the answer is wordfreq's exactly. :func:`zipf_frequency` then combines the frequencies
-of a word's tokens as wordfreq does (:func:`wordfreq.zipf_frequency`, ``wordlist="best"``,
-``minimum=0``); the tests compare the two on many words.
+beside the text); a look-up is a binary search, confirmed against the word's bytes.
+:func:`zipf_frequency` then combines the frequencies of a word's tokens as wordfreq does
+(:func:`wordfreq.zipf_frequency`, ``wordlist="best"``, ``minimum=0``).
+
+No stage asks about words rarer than :data:`RAREST_ZIPF` (its thresholds start there),
+and half of a list is rarer words: a list is read only down to it, and a word that is
+rarer (or whose token is) weighs less than :data:`RAREST_ZIPF` here, where wordfreq would
+give its exact weight. At or above it the answer is wordfreq's; the tests compare the two.
 
 >>> zipf_frequency("der", "de"), zipf_frequency("Straße", "de"), zipf_frequency("xqzzy", "de")
 (7.46, 5.27, 0.0)
@@ -24,13 +28,14 @@ import msgpack
 import numpy as np
 
 MAX_KEY = (1 << 64) - 1  # hashes as unsigned 64-bit keys
+RAREST_ZIPF = 1.5
 
 
 class FrequencyList:
     """One wordfreq list (a cBpack file: a header, then the words of each centibel, from
-    0 cB down), read one centibel at a time into a compact lookup: the words' bytes end to
-    end, and one sorted array of their hashes, each hash's low bits replaced by the number
-    of its word (so one in-place sort orders both)."""
+    0 cB down), read one centibel at a time down to :data:`RAREST_ZIPF` into a compact
+    lookup: the words' bytes end to end, and one sorted array of their hashes, each hash's
+    low bits replaced by the number of its word (so one in-place sort orders both)."""
 
     def __init__(self, path: str):
         # One growing buffer per column: the run's peak would count a copy of every piece.
@@ -44,7 +49,8 @@ class FrequencyList:
             header = unpacker.unpack()
             if header != {b"format": b"cB", b"version": 1}:
                 raise ValueError(f"{path}: unexpected header {header!r}")
-            for _ in range(count - 1):
+            rarest = round((9 - RAREST_ZIPF) * 100)  # -cB of the rarest centibel read
+            for _ in range(min(count - 1, rarest + 1)):
                 words = unpacker.unpack()  # only one centibel's words are Python objects at a time
                 self._text += b"".join(words)
                 lengths.extend(map(len, words))
@@ -90,9 +96,10 @@ def frequency_list(lang: str) -> FrequencyList:
 
 
 def zipf_frequency(word: str, lang: str) -> float:
-    """``wordfreq.zipf_frequency(word, lang)``: the word's tokens' frequencies combined
-    (1/f = 1/f1 + 1/f2 + ...; digits smashed and weighed; a penalty per inferred word
-    break for Chinese), rounded as wordfreq rounds them."""
+    """``wordfreq.zipf_frequency(word, lang)`` where that is at least :data:`RAREST_ZIPF`
+    (less than it otherwise): the word's tokens' frequencies combined (1/f = 1/f1 + 1/f2
+    + ...; digits smashed and weighed; a penalty per inferred word break for Chinese),
+    rounded as wordfreq rounds them."""
     from wordfreq.language_info import get_language_info
     from wordfreq.numbers import digit_freq, smash_numbers
     from wordfreq.tokens import lossy_tokenize
