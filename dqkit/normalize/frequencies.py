@@ -92,7 +92,12 @@ def frequency_list(lang: str) -> FrequencyList:
     best, _ = langcodes.closest_match(lang, list(available), max_distance=60)
     if best == "und":
         raise LookupError(f"No wordlist 'best' available for language {lang!r}")
-    return FrequencyList(available[best])
+    return _read(available[best])
+
+
+@functools.cache  # once per file: "de" and "de-AT" share the German list
+def _read(path: str) -> FrequencyList:
+    return FrequencyList(path)
 
 
 def zipf_frequency(word: str, lang: str) -> float:
