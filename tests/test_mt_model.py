@@ -200,3 +200,24 @@ def test_a_changed_mt_model_is_a_definition_change_in_dqkit_diff(dqkit, tmp_path
     ] == []
     markdown = dqkit("diff", outs["base"], outs["head"]).out
     assert "| mt.model.de | unchanged | changed |" in markdown
+
+
+def test_logits_are_the_scipy_products_number_for_number():
+    """MtModel.logits scores without scipy; the numbers are those of the sparse matrices
+    the model is trained on: weighted(term_counts(texts), idf) @ weights + bias."""
+    import numpy as np
+
+    from conftest import SEEDS
+    from dqkit.detect.mt_model import term_counts, weighted
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts += ["", "123", "Ein Satz.", "Ein Satz. Ein Satz. Ein Satz."]
+    texts += [r["text"] for r in labelled_records(20, seed=3)]
+    model = default_model("de")
+    rng = np.random.default_rng(0)
+    sparse_idf = model.idf.copy()
+    sparse_idf[rng.random(BUCKETS) < 0.3] = 0  # zero entries drop out of scipy's products
+    for idf in (model.idf, sparse_idf):
+        scored = dataclasses.replace(model, idf=idf)
+        expected = np.asarray(weighted(term_counts(texts), idf) @ model.weights.astype(np.float64)).ravel() + model.bias
+        assert scored.logits(texts).tobytes() == expected.tobytes()

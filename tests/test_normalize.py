@@ -89,3 +89,35 @@ def test_a_rule_of_another_language_is_undone_once_the_language_is_known(tmp_pat
     clean = read_outputs(tmp_path / "out")["clean"]
     assert clean.select("id", "lang").rows() == [("en", "en"), ("de", "de")]
     assert clean["text"].to_list() == [english, GERMAN + " " + GERMAN]
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "fr", "bg", "af", "pt-BR"])
+def test_word_frequencies_are_wordfreqs_own(lang):
+    """The compact lookup answers as wordfreq does down to RAREST_ZIPF, and below it for
+    rarer words: words from every centibel of the list (a sample), words it lacks, and
+    words it splits into tokens, weighs digits in or folds."""
+    import wordfreq
+
+    from dqkit.normalize.frequencies import RAREST_ZIPF, zipf_frequency
+
+    listed = list(wordfreq.iter_wordlist(lang))[::97]
+    others = ["xqzzyv", "Straße", "STRASSE", "rock'n'roll", "can’t", "e-mail", "U.S.", "1985", "2,000", "3rd", "Ωμέγα"]
+    for word in listed + others + [w + "zz" for w in listed[:200]]:
+        theirs, ours = wordfreq.zipf_frequency(word, lang), zipf_frequency(word, lang)
+        assert ours == theirs if theirs >= RAREST_ZIPF else ours < RAREST_ZIPF, word
+
+
+def test_no_stage_may_ask_about_rarer_words_than_the_lists_hold():
+    from dqkit.normalize.frequencies import RAREST_ZIPF
+    from dqkit.normalize.lexicon import frequent
+
+    assert frequent("der", "de", RAREST_ZIPF)
+    with pytest.raises(ValueError):
+        frequent("der", "de", RAREST_ZIPF - 0.5)
+
+
+def test_a_language_without_a_word_list_is_a_lookup_error():
+    from dqkit.normalize.frequencies import zipf_frequency
+
+    with pytest.raises(LookupError):
+        zipf_frequency("the", "und")

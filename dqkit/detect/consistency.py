@@ -24,7 +24,7 @@ import polars as pl
 import regex
 
 from dqkit.frames import DOC
-from dqkit.normalize.lexicon import zipf
+from dqkit.normalize.lexicon import frequent
 
 NUMBER_NOUN = r"(?:^|[^\d.,])(\d{1,3}(?:\.\d{3})+|\d+)\s+(\p{Lu}\p{Ll}{2,})"
 NAME = regex.compile(r"\b\p{Lu}\p{Ll}{2,}\b")
@@ -38,7 +38,7 @@ def _value(text: str) -> int:
 
 
 def _names(text: str, lang: str) -> set[str]:
-    return {w for w in NAME.findall(text) if zipf(w.lower(), lang) < UNCOMMON}
+    return {w for w in NAME.findall(text) if not frequent(w.lower(), lang, UNCOMMON)}
 
 
 def number_scale_flags(docs: pl.DataFrame) -> dict[int, list[str]]:

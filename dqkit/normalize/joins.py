@@ -38,7 +38,7 @@ import regex
 
 from dqkit.frames import DOC, EDITS, as_edits
 from dqkit.kinds import EditKind
-from dqkit.normalize.lexicon import Lexicon, known, load_lexicon, zipf
+from dqkit.normalize.lexicon import Lexicon, frequent, known, load_lexicon
 
 CASE_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 PUNCT_BOUNDARY = regex.compile(r"(?<=\p{Ll}{2})((?:\.\.\.|…|[.!?])(?=\p{Lu}\p{Ll})|[,;:](?=\p{L}\p{Ll}))")
@@ -89,15 +89,15 @@ def _case_decision(
     left = LEFT_PIECE.search(token[:cut]).group()
     right = RIGHT_PIECE.search(token[cut:]).group()
     camel = LETTERS_BEFORE.search(token[:cut]).group() + LETTERS_AFTER.search(token[cut:]).group()
-    if camel.lower() in lexicon.camel_case or known(camel.lower(), lang) >= 1.5:
+    if camel.lower() in lexicon.camel_case or known(camel.lower(), lang, 1.5):
         return None  # a word as it is: WhatsApp, LinkedIn
-    if (right in ("In", "Innen") or right.startswith("Innen")) and known((left + "in").lower(), lang) >= 1.5:
+    if (right in ("In", "Innen") or right.startswith("Innen")) and known((left + "in").lower(), lang, 1.5):
         return None  # Binnen-I: LehrerIn, LehrerInnen (but "verlorIn Berlin" lost a space)
     if left.lower() in NAME_PREFIXES:
         return None  # MacArthur
-    if right.lower() in lexicon.sentence_starters and zipf(right.lower(), lang) >= 4.0 and len(left) >= 2:
+    if right.lower() in lexicon.sentence_starters and frequent(right.lower(), lang, 4.0) and len(left) >= 2:
         return Decision(True, "sentence_boundary")
-    if token[:cut] == left and left.lower() in lexicon.function_words and known(right.lower(), lang) >= 2.5:
+    if token[:cut] == left and left.lower() in lexicon.function_words and known(right.lower(), lang, 2.5):
         return Decision(True, "function_word")
     spaced = spaced_counts.get(f"{left} {right}", 0)
     if spaced >= 2 and spaced >= 2 * camel_counts.get(camel, 0):
@@ -107,19 +107,19 @@ def _case_decision(
         and camel == left + right
         and left[:1].islower()
         and len(right) >= 3
-        and zipf(left, lang) >= 3.0
-        and zipf(right.lower(), lang) >= 2.0
+        and frequent(left, lang, 3.0)
+        and frequent(right.lower(), lang, 2.0)
     ):  # compounds are rare: 2.8
         # A lowercase word glued to a capitalised one ("starkenRauchentwicklung"): in the
         # document's language both are words; brands do not start in lower case.
         return Decision(True, "in_sentence")
-    if camel == left + right and left in lexicon.first_names and known(right.lower(), lang) >= 2.0:
+    if camel == left + right and left in lexicon.first_names and known(right.lower(), lang, 2.0):
         # A given name glued to the next capitalised word: a person's name lost its space.
         # A glued token that recurs in the corpus is a name as written (a brand).
         if camel_counts.get(camel, 0) <= 1:
             return Decision(True, "name")
         return Decision(False, "recurring_camel_case")
-    if known(left.lower(), lang) >= 3.0 and known(right.lower(), lang) >= 3.0:
+    if known(left.lower(), lang, 3.0) and known(right.lower(), lang, 3.0):
         return Decision(False, "known_pieces")  # could be a brand (WordCamps, AirMouse): flag only
     return Decision(False, "unknown_pieces")
 
@@ -133,7 +133,7 @@ def _punct_decision(token: str, start: int, mark: str, lang: str) -> Decision | 
         return None
     if mark in ":*" and right.group().lower() in ("in", "innen"):
         return None  # gender forms: Patient:innen
-    if known(left.group().lower(), lang) >= 3.0 and known(right.group().lower(), lang) >= 3.0:
+    if known(left.group().lower(), lang, 3.0) and known(right.group().lower(), lang, 3.0):
         return Decision(True, "punctuation")
     return Decision(False, "punctuation_unknown_pieces")
 

@@ -8,8 +8,8 @@ looked up case-folded and cached.
 >>> de = load_lexicon("de")
 >>> "nach" in de.sentence_starters, "whatsapp" in de.camel_case
 (True, True)
->>> zipf("der", "de") > 7
-True
+>>> frequent("der", "de", 7), known("whatsapp", "de", 3)
+(True, True)
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from dqkit.errors import RuleFileError
+from dqkit.normalize.frequencies import RAREST_ZIPF, zipf_frequency
 from dqkit.rules.loading import LEXICON_SCHEMA, builtin_rules_dir
 from dqkit.rules.yamlpos import LocatedDict, load_yaml
 
@@ -86,17 +87,12 @@ _WITHOUT_LIST: set[str] = set()
 
 
 @functools.lru_cache(maxsize=200_000)
-def zipf(word: str, lang: str) -> float:
-    """wordfreq's Zipf frequency of ``word`` in ``lang`` (0 for an unknown word or language,
-    and for a language whose tokenizer is not installed: see :func:`has_word_frequencies`).
-
-    >>> zipf("the", "und"), zipf("anything", "und")
-    (0.0, 0.0)
-    """
+def _zipf(word: str, lang: str) -> float:
+    """wordfreq's Zipf frequency of ``word`` in ``lang`` where it is at least RAREST_ZIPF
+    (0 for an unknown word or language, and for a language whose tokenizer is not
+    installed: see :func:`has_word_frequencies`)."""
     if lang in _WITHOUT_LIST:
         return 0.0
-    from wordfreq import zipf_frequency
-
     try:
         return zipf_frequency(word, lang)
     except LookupError:
@@ -130,6 +126,19 @@ def has_word_frequencies(lang: str) -> bool:
     return True
 
 
-def known(word: str, lang: str) -> float:
-    """The higher of the word's frequency in ``lang`` and in English."""
-    return max(zipf(word, lang), zipf(word, "en")) if lang != "en" else zipf(word, "en")
+def frequent(word: str, lang: str, zipf: float) -> bool:
+    """Whether ``word`` has a Zipf frequency of at least ``zipf`` in ``lang`` (wordfreq's,
+    looked up case-folded; an unknown word or language has none). ``zipf`` may not be
+    below :data:`~dqkit.normalize.frequencies.RAREST_ZIPF`: rarer words are not read.
+
+    >>> frequent("the", "en", 7), frequent("the", "und", 1.5)
+    (True, False)
+    """
+    if zipf < RAREST_ZIPF:
+        raise ValueError(f"word frequencies are read down to Zipf {RAREST_ZIPF}, not {zipf}")
+    return _zipf(word, lang) >= zipf
+
+
+def known(word: str, lang: str, zipf: float) -> bool:
+    """Whether ``word`` is :func:`frequent` in ``lang`` or in English."""
+    return frequent(word, lang, zipf) or (lang != "en" and frequent(word, "en", zipf))

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 import re._parser as sre_parse  # type: ignore[import-not-found]  # typeshed has no stubs for re's parser
 import warnings
@@ -119,6 +120,35 @@ def _parse(pattern: str):
         return None
 
 
+def _unbounded(items) -> bool:
+    """Whether a parsed pattern has a repeat of any character without an upper bound."""
+    for op, arg in items:
+        if op in (MAX_REPEAT, MIN_REPEAT) and arg[1] == MAXREPEAT and list(arg[2]) == [(ANY, None)]:
+            return True
+        if op in (MAX_REPEAT, MIN_REPEAT) and _unbounded(arg[2]):
+            return True
+        if op is SUBPATTERN and _unbounded(arg[-1]):
+            return True
+        if op is BRANCH and any(_unbounded(branch) for branch in arg[1]):
+            return True
+    return False
+
+
+# The linter asks about every pattern when the rules load, the engine when they first run:
+# one parse (~2 ms a pattern) answers both, and only the answers are kept.
+@functools.cache
+def _analysed(pattern: str) -> tuple[bool, tuple[str, ...] | None]:
+    """(:func:`has_unbounded_repeat`, :func:`required_literals`) of ``pattern``."""
+    parsed = _parse(pattern)
+    if parsed is None:
+        return False, None
+    items = list(parsed)
+    required = _sequence(items)
+    if required is not None and not all(lit.strip() for lit in required):
+        required = None  # a literal of white space alone picks nearly every line
+    return _unbounded(items), tuple(sorted({lit.lower() for lit in required})) if required is not None else None
+
+
 def has_unbounded_repeat(pattern: str) -> bool:
     r"""True when the pattern has ``.*``, ``.+`` or ``.{n,}`` (a linter warning, not an
     error: the engine is linear-time, but an unbounded run of any character lets a rule
@@ -127,27 +157,10 @@ def has_unbounded_repeat(pattern: str) -> bool:
     >>> has_unbounded_repeat(r"^Lesen Sie auch.*"), has_unbounded_repeat(r"^\W*Lesen Sie auch.{0,150}$")
     (True, False)
     """
-
-    def walk(items) -> bool:
-        for op, arg in items:
-            if op in (MAX_REPEAT, MIN_REPEAT) and arg[1] == MAXREPEAT and list(arg[2]) == [(ANY, None)]:
-                return True
-            if op in (MAX_REPEAT, MIN_REPEAT) and walk(arg[2]):
-                return True
-            if op is SUBPATTERN and walk(arg[-1]):
-                return True
-            if op is BRANCH and any(walk(branch) for branch in arg[1]):
-                return True
-        return False
-
-    parsed = _parse(pattern)
-    return parsed is not None and walk(list(parsed))
+    return _analysed(pattern)[0]
 
 
 def required_literals(pattern: str) -> list[str] | None:
     """Lowercased literals one of which every match of ``pattern`` contains, or None."""
-    parsed = _parse(pattern)
-    required = _sequence(list(parsed)) if parsed is not None else None
-    if required is None or any(len(lit.strip()) == 0 for lit in required):
-        return None
-    return sorted({lit.lower() for lit in required})
+    literals = _analysed(pattern)[1]
+    return list(literals) if literals is not None else None
