@@ -259,6 +259,11 @@ def _literal_candidates(
 def _rule_hits(candidates: pl.DataFrame, rule: Rule, i: int) -> pl.DataFrame:
     """The hits of ``rule`` (index ``i``) among the positioned ``candidates`` lines."""
     limited = rule.max_per_document is not None
+    if limited and rule.positional and not isinstance(rule.match, RepeatMatch):
+        # Only a document with a match inside the window can be hit: count the matches of
+        # those documents alone (most have none, and the window holds a few lines).
+        windowed = candidates.filter(candidate_expr(rule)).filter(match_expr(rule))
+        candidates = candidates.filter(pl.col(DOC).is_in(windowed[DOC].unique().implode()))
     # A rule limited to N hits a document counts its matches anywhere in it, so its
     # position window is applied after the count.
     subset = candidates.filter(candidate_expr(rule, not limited))
@@ -278,9 +283,17 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
     cheap column conditions and an Aho-Corasick scan for its literals come first.
     """
     indices = list(range(len(rules))) if indices is None else indices
-    if not indices or lines.is_empty():
+    if lines.is_empty():
         return pl.DataFrame(schema=HIT_SCHEMA)
-    positioned = with_positions(lines).with_row_index("_row")
+    return _evaluate_positioned(with_positions(lines), rules, indices)
+
+
+def _evaluate_positioned(positioned: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int]) -> pl.DataFrame:
+    """:func:`evaluate` on lines that carry their positions (:func:`with_positions`), which
+    may be some of the lines of a document only."""
+    if not indices or positioned.is_empty():
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    positioned = positioned.with_row_index("_row")
     candidates = _literal_candidates(positioned, rules, indices)
     # Each rule on its own thread (dqkit.rules.threads), where its regexes stay compiled; one
     # at a time, so that a worker uses one core (workers are the parallelism, not rules).
@@ -291,6 +304,22 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
     return pl.concat(parts).sort(DOC, "line_no", "rule")
 
 
+def _reads_document(rule: Rule) -> bool:
+    """True when the rule's verdict on a line depends on other lines of its document,
+    not only on the line and its position."""
+    return isinstance(rule.match, RepeatMatch) or rule.max_per_document is not None
+
+
+def _moved_into_window(rules: tuple[Rule, ...], indices: list[int]) -> pl.Expr:
+    """Lines that a removal moved into the head or tail window of one of the rules at
+    ``indices`` (``_pos_was``, ``_pos_end_was``: their positions before it)."""
+    heads = sorted({n for i in indices if (n := rules[i].head_lines) is not None})
+    tails = sorted({n for i in indices if (n := rules[i].tail_lines) is not None})
+    moved = [(pl.col("_pos") <= n) & (pl.col("_pos_was") > n) for n in heads]
+    moved += [(pl.col("_pos_end") <= n) & (pl.col("_pos_end_was") > n) for n in tails]
+    return pl.any_horizontal(moved) if moved else pl.lit(False)
+
+
 def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 5) -> pl.DataFrame:
     """Run the rules to a fixed point and return every hit with the line it removes.
 
@@ -298,9 +327,16 @@ def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 
     position-dependent rules run again on the documents that lost lines, until nothing
     new is removed. This keeps cleaning idempotent: a cleaned text gives no new hits.
     Returns ``_doc, line_no, rule`` (hits in order found, each line/rule pair once).
+
+    A rule whose verdict on a line depends on that line and its position alone already
+    judged every line that was in its window before, so it runs again only on the lines
+    that entered a window; a repeat rule or one limited per document reads the whole
+    document again.
     """
     drop_rules = [i for i, r in enumerate(rules) if r.action in ("drop_line", "drop_doc")]
     positional = [i for i, r in enumerate(rules) if r.positional]
+    whole_document = [i for i in positional if _reads_document(rules[i])]
+    own_position = [i for i in positional if i not in whole_document]
     hits = evaluate(lines, rules)
     all_hits = [hits]
     current = lines
@@ -308,10 +344,22 @@ def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 
         removed = hits.filter(pl.col("rule").is_in(drop_rules)).select(DOC, "line_no").unique()
         if removed.is_empty() or not positional:
             break
+        touched_docs = pl.col(DOC).is_in(removed[DOC].unique().implode())
+        was = with_positions(current.filter(touched_docs)).select(
+            DOC, "line_no", pl.col("_pos").alias("_pos_was"), pl.col("_pos_end").alias("_pos_end_was")
+        )
         current = current.join(removed, on=[DOC, "line_no"], how="anti", maintain_order="left")
-        touched = current.filter(pl.col(DOC).is_in(removed[DOC].unique().implode()))
+        touched = with_positions(current.filter(touched_docs)).join(
+            was, on=[DOC, "line_no"], how="left", maintain_order="left"
+        )
+        found = pl.concat(
+            [
+                _evaluate_positioned(touched.filter(_moved_into_window(rules, own_position)), rules, own_position),
+                _evaluate_positioned(touched, rules, whole_document),
+            ]
+        ).sort(DOC, "line_no", "rule")
         seen = pl.concat(all_hits)
-        hits = evaluate(touched, rules, positional).join(seen, on=[DOC, "line_no", "rule"], how="anti")
+        hits = found.join(seen, on=[DOC, "line_no", "rule"], how="anti")
         if hits.is_empty():
             break
         all_hits.append(hits)
