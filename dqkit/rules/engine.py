@@ -145,9 +145,9 @@ def _repeat_expr(spec: RepeatMatch) -> pl.Expr:
     in_window = (pl.col("_pos") <= spec.within_first_lines) & (pl.col(LINE_CHARS) >= spec.min_chars)
     key = pl.when(in_window).then(pl.col(MATCH_LOWER))
     # Not ``int_range(len()).over(...)``: polars runs that once per group, 10 times slower.
-    later_copy = ~pl.struct(pl.col(DOC), key).is_first_distinct()
-    copies = pl.len().over(DOC, key)
-    return in_window & later_copy & (copies >= spec.min_count)
+    later_copy = in_window & ~pl.struct(pl.col(DOC), key).is_first_distinct()
+    # A later copy is at least the second: the copies need counting only when more are asked for.
+    return later_copy if spec.min_count <= 2 else later_copy & (pl.len().over(DOC, key) >= spec.min_count)
 
 
 def _match_expr(rule: Rule) -> pl.Expr:
@@ -199,6 +199,14 @@ def match_expr(rule: Rule) -> pl.Expr:
     """The pattern of ``rule`` and its exceptions, to run on the candidate lines."""
     exception = _exception_expr(rule)
     return _match_expr(rule) if exception is None else _match_expr(rule) & ~exception
+
+
+def _matching(lines: pl.DataFrame, rule: Rule) -> pl.DataFrame:
+    """The ``lines`` that :func:`match_expr` holds on, with the exceptions run only on the
+    lines the pattern matched (polars evaluates both sides of an ``&`` on every line)."""
+    matched = lines.filter(_match_expr(rule))
+    exception = _exception_expr(rule)
+    return matched if exception is None else matched.filter(~exception)
 
 
 HIT_SCHEMA = pl.Schema({DOC: pl.Int64, "line_no": pl.Int32, "rule": pl.Int32})
@@ -262,14 +270,14 @@ def _rule_hits(candidates: pl.DataFrame, rule: Rule, i: int) -> pl.DataFrame:
     if limited and rule.positional and not isinstance(rule.match, RepeatMatch):
         # Only a document with a match inside the window can be hit: count the matches of
         # those documents alone (most have none, and the window holds a few lines).
-        windowed = candidates.filter(candidate_expr(rule)).filter(match_expr(rule))
+        windowed = _matching(candidates.filter(candidate_expr(rule)), rule)
         candidates = candidates.filter(pl.col(DOC).is_in(windowed[DOC].unique().implode()))
     # A rule limited to N hits a document counts its matches anywhere in it, so its
     # position window is applied after the count.
     subset = candidates.filter(candidate_expr(rule, not limited))
     if subset.is_empty():  # no candidates: do not even compile the pattern
         return pl.DataFrame(schema=HIT_SCHEMA)
-    hits = subset.filter(match_expr(rule))
+    hits = _matching(subset, rule)
     if limited:
         hits = hits.filter((pl.len().over(DOC) <= rule.max_per_document) & candidate_expr(rule))
     return hits.select(DOC, "line_no", pl.lit(i, dtype=pl.Int32).alias("rule")).cast(HIT_SCHEMA)
