@@ -319,13 +319,37 @@ def _reads_document(rule: Rule) -> bool:
 
 
 def _moved_into_window(rules: tuple[Rule, ...], indices: list[int]) -> pl.Expr:
-    """Lines that a removal moved into the head or tail window of one of the rules at
-    ``indices`` (``_pos_was``, ``_pos_end_was``: their positions before it)."""
-    heads = sorted({n for i in indices if (n := rules[i].head_lines) is not None})
-    tails = sorted({n for i in indices if (n := rules[i].tail_lines) is not None})
-    moved = [(pl.col("_pos") <= n) & (pl.col("_pos_was") > n) for n in heads]
-    moved += [(pl.col("_pos_end") <= n) & (pl.col("_pos_end_was") > n) for n in tails]
+    """Lines that a removal moved into a head, tail or repeat window of one of the rules
+    at ``indices`` (``_pos_was``, ``_pos_end_was``: their positions before it)."""
+    heads = {n for i in indices if (n := rules[i].head_lines) is not None}
+    heads |= {r.match.within_first_lines for i in indices if isinstance((r := rules[i]).match, RepeatMatch)}
+    tails = {n for i in indices if (n := rules[i].tail_lines) is not None}
+    moved = [(pl.col("_pos") <= n) & (pl.col("_pos_was") > n) for n in sorted(heads)]
+    moved += [(pl.col("_pos_end") <= n) & (pl.col("_pos_end_was") > n) for n in sorted(tails)]
     return pl.any_horizontal(moved) if moved else pl.lit(False)
+
+
+def _could_count(lines: pl.DataFrame, rule: Rule, with_window: bool) -> pl.DataFrame:
+    """The ``lines`` that ``rule`` could hit or count, each judged on its own (a repeat
+    rule's copies are found among all its candidates)."""
+    candidates = lines.filter(candidate_expr(rule, with_window))
+    return candidates if isinstance(rule.match, RepeatMatch) else _matching(candidates, rule)
+
+
+def _document_hits(
+    positioned: pl.DataFrame, entered: pl.DataFrame, removed: pl.DataFrame, rule: Rule, i: int
+) -> pl.DataFrame:
+    """The hits of a rule that reads whole documents (:func:`_reads_document`), after a
+    removal, on the documents where they can have changed: where a line the rule could hit
+    or count entered its window, or was removed (it counted anywhere, if the rule is
+    limited per document)."""
+    docs = pl.concat(
+        [
+            _could_count(entered, rule, True).select(DOC),
+            _could_count(removed, rule, rule.max_per_document is None).select(DOC),
+        ]
+    )[DOC].unique()
+    return _rule_hits(positioned.filter(pl.col(DOC).is_in(docs.implode())), rule, i)
 
 
 def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 5) -> pl.DataFrame:
@@ -336,38 +360,37 @@ def match_lines(lines: pl.DataFrame, rules: tuple[Rule, ...], max_rounds: int = 
     new is removed. This keeps cleaning idempotent: a cleaned text gives no new hits.
     Returns ``_doc, line_no, rule`` (hits in order found, each line/rule pair once).
 
-    A rule whose verdict on a line depends on that line and its position alone already
-    judged every line that was in its window before, so it runs again only on the lines
-    that entered a window; a repeat rule or one limited per document reads the whole
-    document again.
+    Positions only ever decrease, so a line in a window stays in it, and a rule has
+    judged every line that was in its windows before. A rule whose verdict on a line
+    depends on that line and its position alone runs again only on the lines that
+    entered a window; a repeat rule or one limited per document reads again only the
+    documents where a line it could hit or count entered its window or was removed.
     """
     drop_rules = [i for i, r in enumerate(rules) if r.action in ("drop_line", "drop_doc")]
     positional = [i for i, r in enumerate(rules) if r.positional]
     whole_document = [i for i in positional if _reads_document(rules[i])]
     own_position = [i for i in positional if i not in whole_document]
-    hits = evaluate(lines, rules)
+    positioned = with_positions(lines)
+    hits = _evaluate_positioned(positioned, rules, list(range(len(rules))))
     all_hits = [hits]
-    current = lines
     for _ in range(max_rounds):
-        removed = hits.filter(pl.col("rule").is_in(drop_rules)).select(DOC, "line_no").unique()
-        if removed.is_empty() or not positional:
+        removed_keys = hits.filter(pl.col("rule").is_in(drop_rules)).select(DOC, "line_no").unique()
+        if removed_keys.is_empty() or not positional:
             break
-        touched_docs = pl.col(DOC).is_in(removed[DOC].unique().implode())
-        was = with_positions(current.filter(touched_docs)).select(
-            DOC, "line_no", pl.col("_pos").alias("_pos_was"), pl.col("_pos_end").alias("_pos_end_was")
+        # Only the documents that lost a line can change (in this round and all later ones).
+        before = positioned.filter(pl.col(DOC).is_in(removed_keys[DOC].unique().implode()))
+        removed = before.join(removed_keys, on=[DOC, "line_no"], how="semi")
+        positioned = with_positions(
+            before.join(removed_keys, on=[DOC, "line_no"], how="anti", maintain_order="left").with_columns(
+                pl.col("_pos").alias("_pos_was"), pl.col("_pos_end").alias("_pos_end_was")
+            )
         )
-        current = current.join(removed, on=[DOC, "line_no"], how="anti", maintain_order="left")
-        touched = with_positions(current.filter(touched_docs)).join(
-            was, on=[DOC, "line_no"], how="left", maintain_order="left"
-        )
-        found = pl.concat(
-            [
-                _evaluate_positioned(touched.filter(_moved_into_window(rules, own_position)), rules, own_position),
-                _evaluate_positioned(touched, rules, whole_document),
-            ]
-        ).sort(DOC, "line_no", "rule")
+        parts = [_evaluate_positioned(positioned.filter(_moved_into_window(rules, own_position)), rules, own_position)]
+        entered = positioned.filter(_moved_into_window(rules, whole_document))
+        for i in whole_document:
+            parts.append(on_rule_thread(rules[i], _document_hits, positioned, entered, removed, rules[i], i).result())
         seen = pl.concat(all_hits)
-        hits = found.join(seen, on=[DOC, "line_no", "rule"], how="anti")
+        hits = pl.concat(parts).sort(DOC, "line_no", "rule").join(seen, on=[DOC, "line_no", "rule"], how="anti")
         if hits.is_empty():
             break
         all_hits.append(hits)
