@@ -26,7 +26,7 @@ import functools
 
 import polars as pl
 
-from dqkit.frames import BLANK, DOC, LANG_HINT, LINE_CHARS, MATCH, MATCH_LOWER, NON_ASCII, change_where
+from dqkit.frames import BLANK, DOC, LANG_HINT, LINE_CHARS, MATCH, MATCH_LOWER, change_where, non_ascii
 from dqkit.rules.model import PhraseMatch, RegexMatch, RepeatMatch, Rule, regex_pattern
 from dqkit.rules.prefilter import required_literals
 from dqkit.rules.threads import on_rule_thread
@@ -74,16 +74,29 @@ def normalise_documents(texts: pl.Series) -> pl.Series:
     r""":func:`normalise_for_match` on whole documents, line by line: NFKC, quotes folded and
     zero-width characters removed, and white space collapsed within each line (not across
     ``\n``); each line is still to be stripped. Done on the documents, not on their lines,
-    and only where it changes something (NFKC leaves ASCII as it is).
+    and only where it changes something (NFKC leaves ASCII as it is, and every character
+    folded or removed is non-ASCII).
 
-    >>> normalise_documents(pl.Series(["\ufb01ne \u201cquote\u201d\t end \nnext  line", "plain"])).to_list()
-    ['fine "quote" end \nnext line', 'plain']
+    >>> normalise_documents(pl.Series(["\ufb01ne \u201cquote\u201d\t end \nnext  line", "plain\f"])).to_list()
+    ['fine "quote" end \nnext line', 'plain ']
     """
-    texts = change_where(texts, texts.str.contains(NON_ASCII), lambda t: t.str.normalize("NFKC"))
-    texts = texts.str.replace_many(_FOLD_FROM, _FOLD_TO)
-    texts = change_where(texts, texts.str.contains(r"[^\S\n ]"), lambda t: t.str.replace_all(r"[^\S\n]+", " "))
+    texts = change_where(texts, non_ascii(texts), _normalise_unicode)
+    # White space but "\n" and " " in ASCII: a class of four the regex engine scans 30 times
+    # faster than [^\S\n ], which has non-ASCII members.
+    texts = change_where(texts, texts.str.contains(r"[\t\x0b\x0c\r]"), _single_spaced)
     # Runs of plain spaces, the common case, with a pattern 15 times faster than the class.
     return change_where(texts, texts.str.contains("  ", literal=True), lambda t: t.str.replace_all(" {2,}", " "))
+
+
+def _normalise_unicode(texts: pl.Series) -> pl.Series:
+    r"""NFKC, quotes folded, zero-width characters removed and white space but ``\n``
+    made single spaces, for texts that are not ASCII."""
+    texts = texts.str.normalize("NFKC").str.replace_many(_FOLD_FROM, _FOLD_TO)
+    return change_where(texts, texts.str.contains(r"[^\S\n ]"), _single_spaced)
+
+
+def _single_spaced(texts: pl.Series) -> pl.Series:
+    return texts.str.replace_all(r"[^\S\n]+", " ")
 
 
 def line_table(docs: pl.DataFrame) -> pl.DataFrame:
