@@ -43,6 +43,12 @@ from dqkit.rules.model import RegexMatch
 from dqkit.rules.schema import Rule
 
 
+def _previous_in_document(expr: pl.Expr) -> pl.Expr:
+    """``expr`` on the previous row if it is of the same document, else null: for rows in
+    document order, ``expr.shift(1).over(DOC)`` without its per-document cost (100 times more)."""
+    return pl.when(pl.col(DOC) == pl.col(DOC).shift(1)).then(expr.shift(1))
+
+
 def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     marked = lines.join(removed, on=[DOC, "line_no"], how="left", maintain_order="left")
     marked = marked.with_columns(pl.col("rule_id").is_not_null().alias("_removed"))
@@ -56,8 +62,8 @@ def _mark(lines: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
         (pl.col("_removed") & (pl.col("line_no") > pl.col("_last_content"))).any().over(DOC).alias("_cut_tail"),
     )
     kept = marked.filter(~pl.col("_removed")).with_columns(
-        pl.col(BLANK).shift(1).over(DOC).alias("_prev_blank"),
-        (pl.col("line_no") - pl.col("line_no").shift(1).over(DOC)).alias("_gap"),
+        _previous_in_document(pl.col(BLANK)).alias("_prev_blank"),
+        (pl.col("line_no") - _previous_in_document(pl.col("line_no"))).alias("_gap"),
     )
     fold = pl.col(BLANK) & (
         (pl.col("_prev_blank").fill_null(False) & (pl.col("_gap") > 1))
