@@ -273,8 +273,9 @@ def _literal_candidates(
     literals = table["_literal"].unique().sort().to_list()
     # On the thread of this set of literals, where their regex stays compiled.
     holding = on_rule_thread(("literals", *literals), _holding_literals, lines, literals).result()
-    found = holding.explode("_literal").join(table, on="_literal").select("rule", "_row").unique().sort("rule", "_row")
-    by_rule = dict(found.group_by("rule").agg("_row").iter_rows())
+    # The rows stay in order through the join, so each rule's come out ascending.
+    found = holding.explode("_literal").join(table, on="_literal", maintain_order="left")
+    by_rule = dict(found.group_by("rule").agg(pl.col("_row").unique(maintain_order=True)).iter_rows())
     for i in indices:
         if i not in result and i in by_rule:
             result[i] = pl.Series(by_rule[i], dtype=pl.UInt32)
