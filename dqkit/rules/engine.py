@@ -264,7 +264,7 @@ def _literal_candidates(
     lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int]
 ) -> dict[int, pl.Series | None]:
     """Per rule, the rows that contain one of its literals (None: every row), found in
-    one overlapping Aho-Corasick pass for all literals of all rules."""
+    one pass for all literals of all rules (:func:`_holding_literals`)."""
     literal_rules = [(lit, i) for i in indices for lit in (rule_literals(rules[i]) or ())]
     result: dict[int, pl.Series | None] = {i: None for i in indices if rule_literals(rules[i]) is None}
     if not literal_rules:
@@ -306,7 +306,7 @@ def evaluate(lines: pl.DataFrame, rules: tuple[Rule, ...], indices: list[int] | 
     ``indices``) on ``lines``; ``rule`` is the index into ``rules``.
 
     Each rule's pattern runs only on its candidate lines (:func:`candidate_expr`): the
-    cheap column conditions and an Aho-Corasick scan for its literals come first.
+    cheap column conditions and a scan for its literals come first.
     """
     indices = list(range(len(rules))) if indices is None else indices
     if lines.is_empty():
