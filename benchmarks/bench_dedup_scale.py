@@ -14,8 +14,9 @@ hours; the dedup steps only see signatures):
    each in its own process, two at a time (the machine has two cores): wall seconds of the
    step, and each task's seconds and peak RSS.
 3. **clusters**: the driver's step in its own process: the edges read, the components and
-   the keep policy (:func:`dqkit.dedup.near.cluster_duplicates`) over a frame of the
-   ranking columns (id, order, quality, length) that the driver reads from the shards.
+   the keep policy (:func:`dqkit.dedup.near.cluster_duplicates`), which asks the ranking
+   columns (id, order, quality, length) of the clustered documents only (the run reads them
+   from the shards' survivors; made up here).
 
 Peak RSS is each process's own high-water mark (``VmHWM``, :mod:`dqkit.peak_memory`; not
 ``wait4``, which starts a child at its parent's peak), interpreter and imports included
@@ -93,16 +94,18 @@ def edges_step(folder: Path, task: int, tasks: int) -> None:
 
 def clusters_step(folder: Path, tasks: int) -> None:
     store = store_of(folder / "shards")
-    n = store.size
-    number = pl.int_range(n, dtype=pl.UInt32)
-    docs = pl.select(
-        ("d" + number.cast(pl.String).str.zfill(9)).alias("id"),
-        number.alias("_order"),
-        pl.lit(0.0).alias("_quality"),
-        (number % 3000).alias("_length"),
-    )
+
+    def rankings(numbers: np.ndarray) -> pl.DataFrame:
+        node = pl.Series("node", numbers, dtype=pl.Int64)
+        return pl.DataFrame(node).with_columns(
+            ("d" + pl.col("node").cast(pl.String).str.zfill(9)).alias("id"),
+            pl.col("node").alias("_order"),
+            pl.lit(0.0).alias("_quality"),
+            (pl.col("node") % 3000).cast(pl.UInt32).alias("_length"),
+        )
+
     edges = np.concatenate([np.load(folder / f"edges-{k}.npy") for k in range(tasks)])
-    found = cluster_duplicates(docs, edges, store, OPTIONS)
+    found = cluster_duplicates(rankings, store.size, edges, store, OPTIONS)
     print(f"{found.height} {own_peak_rss_mb()}")
 
 
