@@ -364,6 +364,7 @@ def test_random_json_reads_alike_through_orjson(value, ascii_only):
     ('{"id": "e", "text": NaN}', "text field 'text' is not a string (float)"),
     ('{"id": "e", "text": "Infinity", "n": 123456789012345678901234567890, "n": [}', "malformed JSON at column"),
     ('{"id": "e", "text": "caf\udce9"}', "not valid UTF-8 (invalid continuation byte)"),
+    ('{"id": "e", "text": "a\udced\udca0\udc80b"}', "not valid UTF-8 (an encoded surrogate, bytes ED A0-BF)"),
     ('{"id": "d3", "text": "a repeated id"}', "id 'd3' was already used at"),
 ])
 def test_a_bad_record_in_a_later_shard_names_its_file_and_line(tmp_path, dqkit, suffix, bad, detail):

@@ -35,9 +35,10 @@ class FakeShard:
 
 
 def half_then_wait(shard, context):
-    """A shard that counts half its stages done, then works on for a while."""
+    """A shard that counts half its stages done, then works on for a while: ``context``
+    seconds for the first shard, twice that for the second, so they end in that order."""
     shard_progress.note(shard.index, shard.documents, 1, 2)
-    time.sleep(context)
+    time.sleep(context * (1 + shard.index))
     return {"documents": shard.documents, "problems": 0}
 
 
@@ -59,13 +60,14 @@ def test_worker_processes_report_while_their_shards_run():
     progress = RecordingProgress()
     plan = [FakeShard(0, 100), FakeShard(1, 300)]
     started = time.monotonic()
-    LocalEngine(2).map_shards(half_then_wait, plan, 3.0, progress)
+    LocalEngine(2).map_shards(half_then_wait, plan, 2.0, progress)
     ended = time.monotonic()
     partial = [e for e in progress.events if 0 < e[1] < 400]
     assert partial, progress.events
     assert partial[0][3] < ended - 1.0, "counted while both shards still slept"
-    assert max(e[1] for e in partial) == 200 and progress.events[-1][1] == 400
-    assert ended - started >= 3.0
+    # both halves (50 + 150) while both slept, then the first shard whole beside the second's half
+    assert 200 in {e[1] for e in partial} and partial[-1][1] == 250 and progress.events[-1][1] == 400
+    assert ended - started >= 4.0
 
 
 def test_a_run_counts_documents_before_its_only_shard_is_done(tmp_path):

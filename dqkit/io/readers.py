@@ -347,11 +347,18 @@ def _fast_value(raw: bytes) -> Any:
         return _UNSURE
 
 
+# U+D800-U+DFFF encoded as UTF-8: not UTF-8, but json.loads reads bytes with "surrogatepass"
+# and would hand on a lone surrogate that no UTF-8 output can hold.
+_ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+
+
 def _parse_record(raw: bytes) -> tuple[Any, str | None]:
     """The JSON value of one line, or why it is not one."""
     value = _fast_value(raw)
     if value is not _UNSURE:
         return value, None
+    if _ENCODED_SURROGATE.search(raw):
+        return None, "not valid UTF-8 (an encoded surrogate, bytes ED A0-BF)"
     try:
         return json.loads(raw), None
     except UnicodeDecodeError as exc:
