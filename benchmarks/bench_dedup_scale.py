@@ -1,6 +1,7 @@
 """Near-dedup's steps at scale, on synthetic signatures: the time and memory of each.
 
     python benchmarks/bench_dedup_scale.py [--sizes 1000000,10000000] [--shard-docs 100000] [--tasks 2]
+                                           [--buckets 1,8]
 
 The steps are the ones ``dqkit clean`` runs after the shards (``dqkit/pipeline.py``), on
 shard folders written here instead of by cleaning text (10M documents of text would take
@@ -11,8 +12,10 @@ hours; the dedup steps only see signatures):
    changed, so that similarities spread around the threshold) and its band keys
    (:func:`dqkit.dedup.lsh.band_keys`, timed: the shard-side cost of dedup).
 2. **edges**: ``--tasks`` band-group tasks (:func:`dqkit.dedup.edges.band_group_task`),
-   each in its own process, two at a time (the machine has two cores): wall seconds of the
-   step, and each task's seconds and peak RSS.
+   each band cut into each of ``--buckets`` key-range buckets (a task per group and
+   bucket), each task in its own process, two at a time (the machine has two cores): wall
+   seconds of the step, and each task's seconds and peak RSS. Every bucket count runs on
+   the same shard files and must find the same edges.
 3. **clusters**: the driver's step in its own process: the edges read, the components and
    the keep policy (:func:`dqkit.dedup.near.cluster_duplicates`), which asks the ranking
    columns (id, order, quality, length) of the clustered documents only (the run reads them
@@ -82,17 +85,16 @@ def store_of(folder: Path) -> Store:
     return Store(tuple(sources))
 
 
-def edges_step(folder: Path, task: int, tasks: int) -> None:
+def edges_step(folder: Path, task: int, tasks: int, bucket: int, buckets: int) -> None:
     store = store_of(folder / "shards")
     bands, _ = lsh_bands(OPTIONS)
-    group = BandGroup(
-        store, tuple(range(task, bands, tasks)), OPTIONS.threshold, store.size, str(folder / f"edges-{task}.npy")
-    )
+    out = str(folder / f"edges-{task}-{bucket}.npy")
+    group = BandGroup(store, tuple(range(task, bands, tasks)), OPTIONS.threshold, store.size, out, bucket, buckets)
     counts = band_group_task(group)
     print(f"{counts['candidates']} {counts['edges']} {counts['peak_rss_mb']}")
 
 
-def clusters_step(folder: Path, tasks: int) -> None:
+def clusters_step(folder: Path, tasks: int, buckets: int) -> None:
     store = store_of(folder / "shards")
 
     def rankings(numbers: np.ndarray) -> pl.DataFrame:
@@ -104,7 +106,7 @@ def clusters_step(folder: Path, tasks: int) -> None:
             (pl.col("node") % 3000).cast(pl.UInt32).alias("_length"),
         )
 
-    edges = np.concatenate([np.load(folder / f"edges-{k}.npy") for k in range(tasks)])
+    edges = np.concatenate([np.load(folder / f"edges-{k}-{b}.npy") for k in range(tasks) for b in range(buckets)])
     found = cluster_duplicates(rankings, store.size, edges, store, OPTIONS)
     print(f"{found.height} {own_peak_rss_mb()}")
 
@@ -122,32 +124,51 @@ def finish(process: subprocess.Popen, started: float) -> dict:
     return {"seconds": time.perf_counter() - started, "mib": float(printed[-1]), "out": printed[:-1]}
 
 
-def run_size(documents: int, args, workdir: Path) -> dict:
+def run_size(documents: int, args, workdir: Path) -> list[dict]:
+    """The three steps at ``documents``, the edges and clusters once per bucket count."""
     folder = workdir / f"dedup-{documents}"
-    clock = time.perf_counter()
     keyed = write_shards(folder / "shards", documents, args.shard_docs)
-    written = time.perf_counter() - clock
-    me = [sys.executable, __file__, "--folder", str(folder), "--tasks", str(args.tasks)]
-    clock = time.perf_counter()
-    tasks, running = [], []
-    for task in range(args.tasks):  # two at a time
-        running.append((measured([*me, "--step", "edges", "--task", str(task)]), time.perf_counter()))
-        if len(running) == 2:
-            tasks.append(finish(*running.pop(0)))
-    tasks += [finish(*pair) for pair in running]
-    edges_wall = time.perf_counter() - clock
-    clusters = finish(measured([*me, "--step", "clusters"]), time.perf_counter())
     disk = sum(p.stat().st_size for p in folder.rglob("*.npy"))
-    print(f"{documents:,}: edges {edges_wall:.1f} s, clusters {clusters['seconds']:.1f} s", flush=True)
+    results = []
+    for buckets in (int(b) for b in args.buckets.split(",")):
+        me = [sys.executable, __file__, "--folder", str(folder), "--tasks", str(args.tasks), "--buckets", str(buckets)]
+        clock = time.perf_counter()
+        tasks, running = [], []
+        for task in range(args.tasks):
+            for bucket in range(buckets):  # two at a time
+                step = [*me, "--step", "edges", "--task", str(task), "--bucket", str(bucket)]
+                running.append((measured(step), time.perf_counter()))
+                if len(running) == 2:
+                    tasks.append(finish(*running.pop(0)))
+        tasks += [finish(*pair) for pair in running]
+        edges_wall = time.perf_counter() - clock
+        clusters = finish(measured([*me, "--step", "clusters"]), time.perf_counter())
+        print(f"{documents:,} in {buckets} bucket(s): edges {edges_wall:.1f} s, clusters {clusters['seconds']:.1f} s")
+        results.append(
+            {"buckets": buckets, "keyed": keyed, "tasks": tasks, "edges_wall": edges_wall, "clusters": clusters}
+        )
+        for path in folder.glob("edges-*.npy"):
+            path.unlink()
     subprocess.run(["rm", "-rf", str(folder)], check=True)
-    return {
-        "keyed": keyed,
-        "written": written,
-        "tasks": tasks,
-        "edges_wall": edges_wall,
-        "clusters": clusters,
-        "disk": disk,
-    }
+    return [{**result, "disk": disk} for result in results]
+
+
+def table_row(documents: int, result: dict) -> list[str]:
+    tasks = result["tasks"]
+    return [
+        f"{documents:,}",
+        str(result["buckets"]),
+        f"{result['keyed']:.1f}",
+        f"{result['edges_wall']:.1f}",
+        f"{max(t['seconds'] for t in tasks):.1f}",
+        f"{max(t['mib'] for t in tasks):,.0f}",
+        f"{sum(int(t['out'][0]) for t in tasks):,}",
+        f"{sum(int(t['out'][1]) for t in tasks):,}",
+        f"{result['clusters']['seconds']:.1f}",
+        f"{result['clusters']['mib']:,.0f}",
+        f"{int(result['clusters']['out'][0]):,}",
+        f"{result['disk'] / 2**30:.1f}",
+    ]
 
 
 def main() -> None:
@@ -157,46 +178,30 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=2)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--step", choices=["edges", "clusters"], help=argparse.SUPPRESS)
+    parser.add_argument("--buckets", default="1,8", help="bucket counts to run each size with (powers of two)")
     parser.add_argument("--task", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--bucket", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step == "edges":
-        return edges_step(args.folder, args.task, args.tasks)
+        return edges_step(args.folder, args.task, args.tasks, args.bucket, int(args.buckets))
     if args.step == "clusters":
-        return clusters_step(args.folder, args.tasks)
+        return clusters_step(args.folder, args.tasks, int(args.buckets))
     bands, rows = lsh_bands(OPTIONS)
     section = Section(
         "bench_dedup_scale", "Near-dedup's steps at 1M and 10M documents (synthetic signatures)", timing=True
     )
     section.text(
         f"{OPTIONS.num_perm} slots, threshold {OPTIONS.threshold} ({bands} bands × {rows} rows), shards of "
-        f"{args.shard_docs:,} documents, every {COPY_EVERY}th a near-copy; {args.tasks} band-group tasks, two at a "
-        "time. One run per size. Peak RSS per process includes the interpreter, numpy and polars."
+        f"{args.shard_docs:,} documents, every {COPY_EVERY}th a near-copy; {args.tasks} band-group tasks times the "
+        "buckets, two at a time. One run per size and bucket count. Peak RSS per process includes the interpreter, "
+        "numpy and polars."
     )
     rows_out = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("DQKIT_BENCH_TMP")) as tmp:
         for documents in (int(s) for s in args.sizes.split(",")):
-            result = run_size(documents, args, Path(tmp))
-            candidates = sum(int(t["out"][0]) for t in result["tasks"])
-            edges = sum(int(t["out"][1]) for t in result["tasks"])
-            task_mib = max(t["mib"] for t in result["tasks"])
-            task_seconds = max(t["seconds"] for t in result["tasks"])
-            rows_out.append(
-                [
-                    f"{documents:,}",
-                    f"{result['keyed']:.1f}",
-                    f"{result['edges_wall']:.1f}",
-                    f"{task_seconds:.1f}",
-                    f"{task_mib:,.0f}",
-                    f"{candidates:,}",
-                    f"{edges:,}",
-                    f"{result['clusters']['seconds']:.1f}",
-                    f"{result['clusters']['mib']:,.0f}",
-                    f"{int(result['clusters']['out'][0]):,}",
-                    f"{result['disk'] / 2**30:.1f}",
-                ]
-            )
+            rows_out += [table_row(documents, result) for result in run_size(documents, args, Path(tmp))]
     section.table(
-        "documents | band keys s (all shards) | edges step wall s | slowest task s | largest task peak MiB | "
+        "documents | buckets | band keys s (all shards) | edges step wall s | slowest task s | largest task peak MiB | "
         "candidate pairs | verified edges | clusters step s | clusters step peak MiB | duplicates | files GiB",
         rows_out,
     )

@@ -487,12 +487,26 @@ def _deduplicate(
     total = sum(block.size for block in blocks)
     bands, _ = lsh_bands(options.near)
     tasks = max(1, min(bands, engine.workers, -(-total // DOCS_PER_DEDUP_TASK)))
-    threshold, out = options.near.threshold, [str(work / f"edges-{k}.npy") for k in range(tasks)]
-    groups = [BandGroup(store, tuple(range(k, bands, tasks)), threshold, total, out[k]) for k in range(tasks)]
+    buckets = 1 << max(0, -(-total // DOCS_PER_BUCKET) - 1).bit_length()  # a power of two
+    groups = [
+        BandGroup(
+            store,
+            tuple(range(k, bands, tasks)),
+            options.near.threshold,
+            total,
+            str(work / f"edges-{k}-{b}.npy"),
+            b,
+            buckets,
+        )
+        for k in range(tasks)
+        for b in range(buckets)
+    ]
     clock = time.perf_counter()
     counts = engine.map_tasks(band_group_task, groups)
     edges = np.concatenate([np.load(group.out) for group in groups if group.out is not None])
-    facts.update(tasks=tasks, **{key: sum(c[key] for c in counts) for key in ("candidates", "edges")})
+    facts.update(
+        tasks=len(groups), buckets=buckets, **{key: sum(c[key] for c in counts) for key in ("candidates", "edges")}
+    )
     elsewhere = [c["peak_rss_mb"] for c in counts if c["pid"] != os.getpid()]
     facts["largest_task_peak_rss_mb"] = max(elsewhere, default=0.0)
     facts["seconds"] = {"edges": round(time.perf_counter() - clock, 4)}
@@ -556,6 +570,9 @@ def _rankings(blocks: list[_Block], numbers: np.ndarray) -> pl.DataFrame:
 
 # Documents per band-group task: below this, starting a process for a task costs more than it saves.
 DOCS_PER_DEDUP_TASK = 250_000
+# Documents per bucket of a band: a band-group task holds about 40 bytes for each of them
+# while it sorts a band (bench_dedup_scale), so 2M keep a task near 100 MB above its imports.
+DOCS_PER_BUCKET = 2_000_000
 
 
 def _signature_store(work: Path, blocks: list[_Block], index: Index | None, options: CleanOptions) -> Store:

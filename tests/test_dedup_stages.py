@@ -88,13 +88,17 @@ def test_band_groups_find_the_verified_candidates_of_one_matrix(tmp_path):
                 if (taking[a] == taking[b]).mean() >= OPTIONS.threshold}
     assert len(expected) > 100  # the planted copies above the threshold
     bands, _ = lsh_bands(OPTIONS)
-    for tasks in (1, 2, 5):
-        found: set[tuple[int, int]] = set()
+    for tasks, buckets in ((1, 1), (2, 1), (5, 1), (1, 4), (2, 8)):
+        found: list[tuple[int, int]] = []
         for k in range(tasks):
-            edges, counts = verified_edges(BandGroup(store, tuple(range(k, bands, tasks)), OPTIONS.threshold, 2_997))
-            assert counts["edges"] == len(edges) <= counts["candidates"]
-            found |= {tuple(edge) for edge in edges.tolist()}
-        assert found == expected, tasks
+            for bucket in range(buckets):
+                group = BandGroup(store, tuple(range(k, bands, tasks)), OPTIONS.threshold, 2_997, None, bucket, buckets)
+                edges, counts = verified_edges(group)
+                assert counts["edges"] == len(edges) <= counts["candidates"]
+                found += [tuple(edge) for edge in edges.tolist()]
+        assert set(found) == expected, (tasks, buckets)
+        if tasks == 1:  # a pair shares every key it shares within one bucket: found once
+            assert len(found) == len(expected), buckets
 
 
 def test_pairs_of_two_earlier_documents_are_left_alone():

@@ -74,8 +74,9 @@ def test_workers_engines_and_shard_plans_give_identical_outputs(sharded_corpus, 
     runs = {}
     for name, args in {"one": ["--workers", "1"], "two": ["--workers", "2"]}.items():
         out = tmp_path / name
-        if name == "two":  # near-dedup's band groups as two tasks in a pool, however small the corpus
+        if name == "two":  # near-dedup's band groups as two tasks, each band in 64 buckets, in a pool
             monkeypatch.setattr(pipeline, "DOCS_PER_DEDUP_TASK", 1)
+            monkeypatch.setattr(pipeline, "DOCS_PER_BUCKET", 1)
         result = dqkit("clean", sharded_corpus, "-o", out, "--on-error", "skip", "--shard-docs", "4", "-q", *args)
         assert result.code == 0, result.err
         runs[name] = _digests(out)
@@ -83,7 +84,8 @@ def test_workers_engines_and_shard_plans_give_identical_outputs(sharded_corpus, 
     outputs = read_outputs(tmp_path / "two")
     timings = json.loads((tmp_path / "two" / "timings.json").read_text())
     assert timings["shards"] > 10 and timings["workers"] == 2
-    assert timings["near_dedup"]["tasks"] == 2 and timings["near_dedup"]["edges"] >= 1
+    near = timings["near_dedup"]
+    assert near["buckets"] == 64 and near["tasks"] == 2 * 64 and near["edges"] >= 1
     rejects = outputs["rejects"]
     # duplicates are found across shards: a33 (lines 34-) copies a05 (first shard of the file)
     assert rejects.filter(pl.col("id") == "a33")["dup_of"].item() == "a05"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dqkit.dedup.lsh import band_pairs, unique_pairs
-from dqkit.dedup.store import Store
+from dqkit.dedup.store import Store, bucket_of
 from dqkit.peak_memory import own_peak_rss_mb
 
 VERIFY_PAIRS = 32_768  # candidate pairs whose signatures are read at once (two × 512 bytes each at 128 slots)
@@ -43,6 +43,8 @@ class BandGroup:
     threshold: float
     batch: int
     out: str | None = None  # where the edges go (.npy); None: returned
+    bucket: int = 0  # of each band, the keys of this bucket of ``buckets`` (Store.band)
+    buckets: int = 1
 
 
 def similarities(store: Store, pairs: np.ndarray) -> np.ndarray:
@@ -56,9 +58,29 @@ def similarities(store: Store, pairs: np.ndarray) -> np.ndarray:
     return found
 
 
+def _bucket_pairs(group: BandGroup, band: int) -> np.ndarray:
+    """The candidate pairs (document numbers) of ``band`` in the group's bucket."""
+    keys, numbers = group.store.band(band, group.bucket, group.buckets)
+    return numbers[band_pairs(keys)]
+
+
+def _owner(group: BandGroup, pairs: np.ndarray) -> np.ndarray:
+    """The bucket that owns each pair: that of the first of the group's bands where its two
+    documents share a key. A pair that shares keys in several bands is found by the tasks of
+    several buckets; only its owner keeps it, so it is verified once."""
+    owner = np.full(len(pairs), -1, dtype=np.int64)
+    for band in group.bands:
+        left, right = group.store.keys_of(band, pairs[:, 0]), group.store.keys_of(band, pairs[:, 1])
+        first = (left == right) & (owner < 0)
+        owner[first] = bucket_of(left[first], group.buckets)
+    return owner
+
+
 def verified_edges(group: BandGroup) -> tuple[np.ndarray, dict[str, int]]:
     """The group's edges (``edges × 2`` int64, ``a < b``, sorted) and its counts."""
-    pairs = unique_pairs(band_pairs(group.store.band(band)) for band in group.bands)
+    pairs = unique_pairs(_bucket_pairs(group, band) for band in group.bands)
+    if group.buckets > 1:
+        pairs = pairs[_owner(group, pairs) == group.bucket]
     pairs = pairs[pairs[:, 0] < group.batch]  # both of an earlier batch: settled then
     edges = pairs[similarities(group.store, pairs) >= group.threshold] if len(pairs) else pairs
     return edges, {"candidates": len(pairs), "edges": len(edges)}

@@ -11,8 +11,8 @@ pairs only.
 >>> first = Source(np.array([[1, 1], [2, 2], [3, 3]], np.uint32), np.zeros((1, 3), np.uint64), 0, np.array([0, 2]))
 >>> second = Source(np.array([[4, 4]], np.uint32), np.ones((1, 1), np.uint64), 2)
 >>> store = Store((first, second))
->>> store.size, store.signatures(np.array([2, 0, 1])).tolist(), store.band(0).tolist()
-(3, [[4, 4], [1, 1], [3, 3]], [0, 0, 1])
+>>> store.size, store.signatures(np.array([2, 0, 1])).tolist(), [a.tolist() for a in store.band(0)]
+(3, [[4, 4], [1, 1], [3, 3]], [[0, 0, 1], [0, 1, 2]])
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+def bucket_of(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """The bucket of each band key: its top bits (``buckets`` a power of two)."""
+    return (
+        (keys >> np.uint64(64 - buckets.bit_length() + 1)).astype(np.int64)
+        if buckets > 1
+        else np.zeros(len(keys), np.int64)
+    )
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,20 @@ class Source:
     def band(self, band: int) -> np.ndarray:
         keys = self._open(self.keys)[band]
         return np.asarray(keys if self.rows is None else keys[self.rows])
+
+    def keys_of(self, band: int, local: np.ndarray) -> np.ndarray:
+        """The keys of ``band`` of its documents ``local``."""
+        return self._open(self.keys)[band][local if self.rows is None else self.rows[local]]
+
+    def band_bucket(self, band: int, bucket: int, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+        """Its keys of ``band`` that fall in ``bucket`` of ``buckets`` (a power of two: the
+        keys' top bits), and the numbers of their documents."""
+        assert buckets > 0 and buckets & (buckets - 1) == 0, "buckets are a power of two"
+        keys = self.band(band)
+        if buckets == 1:
+            return keys, self.start + np.arange(len(keys))
+        chosen = np.flatnonzero(bucket_of(keys, buckets) == bucket)
+        return keys[chosen], self.start + chosen
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,20 @@ class Store:
             rows[chosen] = block
         return rows if rows is not None else np.empty((0, 0), dtype=np.uint32)
 
-    def band(self, band: int) -> np.ndarray:
-        """Every document's key of ``band``, in document order."""
-        return np.concatenate([np.empty(0, np.uint64), *(s.band(band) for s in self.sources)])
+    def keys_of(self, band: int, numbers: np.ndarray) -> np.ndarray:
+        """The keys of ``band`` of the documents ``numbers``."""
+        which = np.searchsorted(self._starts, numbers, side="right") - 1
+        keys = np.empty(len(numbers), dtype=np.uint64)
+        for k in np.unique(which).tolist():
+            chosen = which == k
+            keys[chosen] = self.sources[k].keys_of(band, numbers[chosen] - self.sources[k].start)
+        return keys
+
+    def band(self, band: int, bucket: int = 0, buckets: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The keys of ``band`` in ``bucket`` of ``buckets`` (by their top bits; one bucket:
+        all), in document order, and the numbers of their documents. Documents that share
+        a key share its bucket, so a bucket's pairs need no other bucket: a task that holds
+        one holds ``1 / buckets`` of the band."""
+        parts = [s.band_bucket(band, bucket, buckets) for s in self.sources]
+        keys = np.concatenate([np.empty(0, np.uint64), *(k for k, _ in parts)])
+        return keys, np.concatenate([np.empty(0, np.int64), *(n for _, n in parts)])
