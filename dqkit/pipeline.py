@@ -570,8 +570,9 @@ def _rankings(blocks: list[_Block], numbers: np.ndarray) -> pl.DataFrame:
 
 # Documents per band-group task: below this, starting a process for a task costs more than it saves.
 DOCS_PER_DEDUP_TASK = 250_000
-# Documents per bucket of a band: a band-group task holds about 40 bytes for each of them
-# while it sorts a band (bench_dedup_scale), so 2M keep a task near 100 MB above its imports.
+# Documents per bucket of a band: a band-group task holds about 90 bytes for each of them
+# while it sorts a band (bench_dedup_scale, 10M in 8 buckets: 210 MiB), so 2M keep a task
+# under 200 MB above its imports.
 DOCS_PER_BUCKET = 2_000_000
 
 
