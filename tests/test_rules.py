@@ -123,3 +123,15 @@ def test_every_builtin_pattern_compiles():
             assert check_regex(regex_pattern(rule.match.patterns, rule.match.anchor, rule.match.case)) is None, rule.id
         for pattern in rule.exception_regex:
             assert check_regex(pattern) is None, rule.id
+
+
+def test_the_shipped_prefilter_table_answers_as_the_analysis_does():
+    """dqkit/data/prefilter.json spares every process the parse of the built-in patterns;
+    it must hold exactly the built-in patterns, each with the analysis's own answer (after
+    changing a pattern: python -m dqkit.rules.prefilter_table)."""
+    from dqkit.rules.prefilter import _shipped
+    from dqkit.rules.prefilter_table import builtin_analysis
+
+    _shipped.cache_clear()
+    assert _shipped() == builtin_analysis()
+    assert len(_shipped()) > 30

@@ -18,10 +18,12 @@ True
 from __future__ import annotations
 
 import functools
+import json
 import re
 import re._parser as sre_parse  # type: ignore[import-not-found]  # typeshed has no stubs for re's parser
 import warnings
 from collections.abc import Callable
+from importlib import resources
 from re._constants import (  # type: ignore[import-not-found]
     ANY,
     BRANCH,
@@ -134,11 +136,35 @@ def _unbounded(items) -> bool:
     return False
 
 
+Analysis = tuple[bool, tuple[str, ...] | None]
+SHIPPED = "prefilter.json"  # in dqkit/data: the analysis of every built-in pattern
+
+
+@functools.cache
+def _shipped() -> dict[str, Analysis]:
+    """The answers for the built-in rules' patterns, written by ``python -m
+    dqkit.rules.prefilter_table`` (tests/test_rules.py checks each against :func:`analyse`):
+    parsing the ~65 built-in patterns costs about 0.3 s in every process that loads or runs
+    them, reading their answers a millisecond."""
+    try:
+        table = json.loads(resources.files("dqkit").joinpath("data", SHIPPED).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {p: (bool(u), tuple(lits) if lits is not None else None) for p, (u, lits) in table.items()}
+
+
 # The linter asks about every pattern when the rules load, the engine when they first run:
 # one parse (~2 ms a pattern) answers both, and only the answers are kept.
 @functools.cache
-def _analysed(pattern: str) -> tuple[bool, tuple[str, ...] | None]:
-    """(:func:`has_unbounded_repeat`, :func:`required_literals`) of ``pattern``."""
+def _analysed(pattern: str) -> Analysis:
+    """(:func:`has_unbounded_repeat`, :func:`required_literals`) of ``pattern``: the
+    shipped answer of a built-in pattern, else :func:`analyse`."""
+    shipped = _shipped().get(pattern)
+    return shipped if shipped is not None else analyse(pattern)
+
+
+def analyse(pattern: str) -> Analysis:
+    """(:func:`has_unbounded_repeat`, :func:`required_literals`) of ``pattern``, from its parse."""
     parsed = _parse(pattern)
     if parsed is None:
         return False, None
