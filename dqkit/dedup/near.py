@@ -71,14 +71,17 @@ def ranking_columns(text: pl.Expr) -> pl.Expr:
 SCHEMA = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
 
 
-def _rank_order(keep: str) -> tuple[list[str], list[bool]]:
-    """The columns (and descending flags) whose smallest row in a cluster is kept."""
+def _rank_keys(ranked: pl.DataFrame, keep: str) -> list[np.ndarray]:
+    """The keys, most significant first, whose smallest row in a cluster is kept (a larger
+    length counts as smaller; the id last: its rank among the ranked documents)."""
+    by_id = ranked["id"].rank("ordinal").to_numpy()
+    order, length = ranked[ORDER].to_numpy(), -ranked[LENGTH].cast(pl.Int64).to_numpy()
     if keep == "earliest":
-        return [ORDER, "id"], [False, False]
+        return [order, by_id]
     if keep == "longest":
-        return [LENGTH, ORDER, "id"], [True, False, False]
+        return [length, order, by_id]
     # best: the fewest repairs and MT flags, then the longest, then the smallest id
-    return [QUALITY, LENGTH, "id"], [False, True, False]
+    return [ranked[QUALITY].to_numpy() + 0.0, length, by_id]
 
 
 def _earlier_targets(index: Index) -> np.ndarray:
@@ -108,37 +111,47 @@ def cluster_duplicates(
     if not len(edges):
         return pl.DataFrame(schema=SCHEMA)
     # Only documents on an edge are in a cluster: number those alone, so that the step holds
-    # what duplicates there are, not an array of every document.
+    # what duplicates there are, not an array of every document; numpy, not frames and joins
+    # (a few arrays of the clustered documents: about half the memory).
     clustered, local = np.unique(edges, return_inverse=True)
-    root = components(local.reshape(edges.shape), len(clustered))
-    members = pl.DataFrame({"node": clustered, "root": clustered[root]})
-    new = members.filter(pl.col("node") < batch)
-    columns, descending = _rank_order(options.keep)
-    ranked = new.join(rankings(new["node"].to_numpy()), on="node")
-    kept = ranked.sort(["root", *columns], descending=[False, *descending]).group_by("root").agg(pl.col("node").first())
-    if index is not None and index.size:  # an earlier batch holds this story: its accepted copy stays
-        old = members.filter(pl.col("node") >= batch)
-        targets = _earlier_targets(index)[old["node"].to_numpy() - batch] + batch
-        accepted = old.with_columns(node=pl.Series(targets)).group_by("root").agg(pl.col("node").min())
-        kept = pl.concat([kept.join(accepted, on="root", how="anti"), accepted])
-    names = ranked.select("node", "id")
-    pairs = (
-        new.join(kept.rename({"node": "kept"}), on="root")
-        .filter(pl.col("node") != pl.col("kept"))
-        .join(names, on="node")
-        .join(names.rename({"node": "kept", "id": "kept_id"}), on="kept", how="left")
-    )
-    member, keeper = pairs["node"].to_numpy(), pairs["kept"].to_numpy()
+    root = clustered[components(local.reshape(edges.shape), len(clustered))]
+    new = clustered < batch
+    nodes, roots = clustered[new], root[new]  # ascending nodes
+    if not len(nodes):  # clusters of earlier batches only: settled then
+        return pl.DataFrame(schema=SCHEMA)
+    ranked = rankings(nodes).sort("node")
+    assert np.array_equal(ranked["node"].to_numpy(), nodes), "a ranking for every clustered document"
+    order = np.lexsort([*reversed(_rank_keys(ranked, options.keep)), roots])  # by root, then the policy
+    first = np.r_[True, roots[order][1:] != roots[order][:-1]]
+    cluster_roots, kept = roots[order][first], nodes[order][first]  # roots ascending
+    old_roots = root[~new]
+    if len(old_roots):  # an earlier batch holds this story: its accepted copy stays
+        assert index is not None
+        targets = _earlier_targets(index)[clustered[~new] - batch] + batch
+        by_root = np.lexsort([targets, old_roots])
+        lead = np.r_[True, old_roots[by_root][1:] != old_roots[by_root][:-1]]
+        held, accepted = old_roots[by_root][lead], targets[by_root][lead]
+        at = np.searchsorted(cluster_roots, held)
+        inside = (at < len(cluster_roots)) & (cluster_roots[np.minimum(at, len(cluster_roots) - 1)] == held)
+        kept[at[inside]] = accepted[inside]
+    keeper = kept[np.searchsorted(cluster_roots, roots)]
+    copies = np.flatnonzero(keeper != nodes)
+    member, keeper = nodes[copies], keeper[copies]
     similarity = similarities(store, np.stack([member, keeper], axis=1))
-    kept_ids: list[str | None] = pairs["kept_id"].to_list()
+    ids = ranked["id"]
+    kept_ids: list[str | None] = [None] * len(keeper)
     kept_batches: list[str | None] = [None] * len(keeper)
+    inside_batch = np.flatnonzero(keeper < batch)
+    names = ids.gather(np.searchsorted(nodes, keeper[inside_batch])).to_list()
+    for position, name in zip(inside_batch.tolist(), names, strict=True):
+        kept_ids[position] = name
     for position in np.flatnonzero(keeper >= batch).tolist():
         assert index is not None
         kept_ids[position] = index.ids[keeper[position] - batch]
         kept_batches[position] = index.batches[keeper[position] - batch]
     return pl.DataFrame(
         {
-            "id": pairs["id"],
+            "id": ids.gather(copies),
             "dup_of": kept_ids,
             "similarity": [round(float(value), 4) for value in similarity],
             "dup_batch": kept_batches,
