@@ -43,7 +43,7 @@ from dqkit.dedup.edges import BandGroup, band_group_task
 from dqkit.dedup.exact import find_exact_duplicates
 from dqkit.dedup.index import Index, index_lock, open_index, save_index
 from dqkit.dedup.lsh import band_keys, lsh_bands
-from dqkit.dedup.near import SCHEMA, cluster_duplicates
+from dqkit.dedup.near import SCHEMA, cluster_duplicates, index_source
 from dqkit.dedup.store import Source, Store
 from dqkit.engines import open_engine
 from dqkit.errors import DqkitError, OptionsError
@@ -482,9 +482,9 @@ def _deduplicate(
         return found, None
     if options.dedup != "near":
         return pl.DataFrame(schema=SCHEMA), None
-    blocks = _survivor_blocks(work, plan, dropped)
-    store = _signature_store(work, blocks, index, options)
-    total = sum(block.size for block in blocks)
+    shards = _shard_sources(work, plan, dropped)
+    store = _signature_store(work, shards, index, options)
+    total = sum(source.size for source in shards)
     bands, _ = lsh_bands(options.near)
     tasks = max(1, min(bands, engine.workers, -(-total // DOCS_PER_DEDUP_TASK)))
     buckets = 1 << max(0, -(-total // DOCS_PER_BUCKET) - 1).bit_length()  # a power of two
@@ -511,60 +511,44 @@ def _deduplicate(
     facts["largest_task_peak_rss_mb"] = max(elsewhere, default=0.0)
     facts["seconds"] = {"edges": round(time.perf_counter() - clock, 4)}
     clock = time.perf_counter()
-    found = cluster_duplicates(functools.partial(_rankings, blocks), total, edges, store, options.near, index)
+    found = cluster_duplicates(functools.partial(_rankings, store), total, edges, store, options.near, index)
     facts["seconds"]["clusters"] = round(time.perf_counter() - clock, 4)
     if index is None:
         return found, None
-    ids = _rankings(blocks, np.arange(total))["id"]  # what the index stores of this batch
+    ids = _rankings(store, np.arange(total))["id"]  # what the index stores of this batch
     pointers = dict(found.select("id", "dup_of").iter_rows())
     return found, (ids.to_list(), [pointers.get(i) for i in ids], store.signatures(np.arange(total)))
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One shard's documents in near-dedup: its folder, the number of its first one and
-    which rows of its survivors take part (None: all; else less those dropped for an id an
-    earlier shard used)."""
-
-    folder: Path
-    start: int
-    rows: np.ndarray | None
-    size: int
-
-
-def _survivor_blocks(work: Path, plan: list[Shard], dropped: pl.Series) -> list[_Block]:
-    """The shards as blocks of consecutive document numbers (their ``_doc`` column read alone)."""
-    blocks, start = [], 0
+def _shard_sources(work: Path, plan: list[Shard], dropped: pl.Series) -> list[Source]:
+    """Each shard's signature and band-key files as a block of consecutive document numbers,
+    less the documents dropped for an id an earlier shard used (their ``_doc`` column read alone)."""
+    sources, start = [], 0
     for shard in plan:
         folder = work / "shards" / shard.name
         doc = pl.read_parquet(folder / SURVIVORS, columns=[DOC])[DOC]
         mask = ~doc.is_in(dropped.implode())
         rows = None if mask.all() else np.flatnonzero(mask.to_numpy())
-        size = doc.len() if rows is None else len(rows)
-        blocks.append(_Block(folder, start, rows, size))
-        start += size
-    return blocks
+        sources.append(Source(str(folder / SIGNATURES), str(folder / BAND_KEYS), start, rows))
+        start += doc.len() if rows is None else len(rows)
+    return sources
 
 
-def _rankings(blocks: list[_Block], numbers: np.ndarray) -> pl.DataFrame:
+def _rankings(store: Store, numbers: np.ndarray) -> pl.DataFrame:
     """``node, id, _order, _quality, _length`` of the documents ``numbers`` (ascending),
-    read from their shards' survivors: the keep policy needs them of clustered documents only."""
-    starts = np.array([block.start for block in blocks], dtype=np.int64)
-    which = np.searchsorted(starts, numbers, side="right") - 1
-    found = [
-        pl.DataFrame(
-            schema={"node": pl.Int64, "id": pl.String, ORDER: pl.Int64, QUALITY: pl.Float64, LENGTH: pl.UInt32}
-        )
-    ]
-    for k in np.unique(which).tolist():
-        block, wanted = blocks[k], numbers[which == k]
-        local = wanted - block.start
-        rows = pl.Series(local if block.rows is None else block.rows[local], dtype=pl.UInt32)
-        survivors = pl.scan_parquet(block.folder / SURVIVORS).with_row_index("_row")
-        chosen = survivors.filter(pl.col("_row").is_in(rows.implode())).select(
+    read from the survivors beside their signatures: the keep policy needs them of
+    clustered documents only."""
+    schema = {"node": pl.Int64, "id": pl.String, ORDER: pl.Int64, QUALITY: pl.Float64, LENGTH: pl.UInt32}
+    found = [pl.DataFrame(schema=schema)]
+    for source, chosen, local in store.locate(numbers):
+        rows = pl.Series(source.file_rows(local), dtype=pl.UInt32)
+        survivors = pl.scan_parquet(Path(str(source.signatures)).parent / SURVIVORS).with_row_index("_row")
+        ranked = survivors.filter(pl.col("_row").is_in(rows.implode())).select(
             "id", pl.col(DOC).alias(ORDER), QUALITY, LENGTH
         )
-        found.append(chosen.collect().with_columns(node=pl.Series(wanted, dtype=pl.Int64)).select(found[0].columns))
+        found.append(
+            ranked.collect().with_columns(node=pl.Series(numbers[chosen], dtype=pl.Int64)).select(list(schema))
+        )
     return pl.concat(found, how="vertical_relaxed")
 
 
@@ -576,16 +560,16 @@ DOCS_PER_DEDUP_TASK = 250_000
 DOCS_PER_BUCKET = 2_000_000
 
 
-def _signature_store(work: Path, blocks: list[_Block], index: Index | None, options: CleanOptions) -> Store:
-    """The shards' signature and band-key files, then the index's (written into the work
-    folder, so that every task can read them)."""
-    sources = [Source(str(b.folder / SIGNATURES), str(b.folder / BAND_KEYS), b.start, b.rows) for b in blocks]
-    if index is not None and index.size:
-        start = sum(block.size for block in blocks)
-        np.save(work / "index-signatures.npy", index.matrix)
-        np.save(work / "index-band-keys.npy", band_keys(index.matrix, *lsh_bands(options.near)))
-        sources.append(Source(str(work / "index-signatures.npy"), str(work / "index-band-keys.npy"), start))
-    return Store(tuple(sources))
+def _signature_store(work: Path, shards: list[Source], index: Index | None, options: CleanOptions) -> Store:
+    """The shards' blocks, then the index's, written into the work folder so that every
+    task can read it."""
+    signatures, keys = work / "index-signatures.npy", work / "index-band-keys.npy"
+    earlier = []
+    for source in index_source(index, options.near, sum(shard.size for shard in shards)):
+        np.save(signatures, source.signatures)
+        np.save(keys, source.keys)
+        earlier.append(replace(source, signatures=str(signatures), keys=str(keys)))
+    return Store((*shards, *earlier))
 
 
 @dataclass(frozen=True)

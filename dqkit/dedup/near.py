@@ -10,8 +10,8 @@ their similarity (:func:`cluster_duplicates`). With a persistent index
 (:mod:`dqkit.dedup.index`), documents accepted in earlier batches take part too.
 
 Signatures are computed where the texts are (each shard) and stay there; the run finds
-the edges in one task per group of bands and clusters them in the driver, which holds
-one number per document, never the signatures (:mod:`dqkit.pipeline`).
+the edges in tasks over groups of bands and clusters them in the driver, which holds the
+documents on an edge, never the signatures (:mod:`dqkit.pipeline`).
 :func:`find_near_duplicates` does all of it in memory; :func:`ranking_columns` gives
 what the keep policy needs besides.
 

@@ -17,6 +17,7 @@ pairs only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,9 +50,13 @@ class Source:
     def size(self) -> int:
         return len(self.rows) if self.rows is not None else self._open(self.signatures).shape[0]
 
+    def file_rows(self, local: np.ndarray) -> np.ndarray:
+        """The rows of its files that hold its documents ``local`` (numbers from 0 within the block)."""
+        return local if self.rows is None else self.rows[local]
+
     def signature_rows(self, local: np.ndarray) -> np.ndarray:
-        """The signatures of its documents ``local`` (numbers from 0 within the block)."""
-        return self._open(self.signatures)[local if self.rows is None else self.rows[local]]
+        """The signatures of its documents ``local``."""
+        return self._open(self.signatures)[self.file_rows(local)]
 
     def band(self, band: int) -> np.ndarray:
         keys = self._open(self.keys)[band]
@@ -59,7 +64,7 @@ class Source:
 
     def keys_of(self, band: int, local: np.ndarray) -> np.ndarray:
         """The keys of ``band`` of its documents ``local``."""
-        return self._open(self.keys)[band][local if self.rows is None else self.rows[local]]
+        return self._open(self.keys)[band][self.file_rows(local)]
 
     def band_bucket(self, band: int, bucket: int, buckets: int) -> tuple[np.ndarray, np.ndarray]:
         """Its keys of ``band`` that fall in ``bucket`` of ``buckets`` (a power of two: the
@@ -87,13 +92,19 @@ class Store:
     def size(self) -> int:
         return sum(s.size for s in self.sources)
 
-    def signatures(self, numbers: np.ndarray) -> np.ndarray:
-        """``len(numbers) × slots``: the signature of each document of ``numbers``."""
+    def locate(self, numbers: np.ndarray) -> Iterator[tuple[Source, np.ndarray, np.ndarray]]:
+        """For each block that holds some of the documents ``numbers``: the block, which of
+        ``numbers`` it holds (a mask) and their numbers within it."""
         which = np.searchsorted(self._starts, numbers, side="right") - 1
-        rows: np.ndarray | None = None
         for k in np.unique(which).tolist():
             chosen = which == k
-            block = self.sources[k].signature_rows(numbers[chosen] - self.sources[k].start)
+            yield self.sources[k], chosen, numbers[chosen] - self.sources[k].start
+
+    def signatures(self, numbers: np.ndarray) -> np.ndarray:
+        """``len(numbers) × slots``: the signature of each document of ``numbers``."""
+        rows: np.ndarray | None = None
+        for source, chosen, local in self.locate(numbers):
+            block = source.signature_rows(local)
             if rows is None:
                 rows = np.empty((len(numbers), block.shape[1]), dtype=block.dtype)
             rows[chosen] = block
@@ -101,11 +112,9 @@ class Store:
 
     def keys_of(self, band: int, numbers: np.ndarray) -> np.ndarray:
         """The keys of ``band`` of the documents ``numbers``."""
-        which = np.searchsorted(self._starts, numbers, side="right") - 1
         keys = np.empty(len(numbers), dtype=np.uint64)
-        for k in np.unique(which).tolist():
-            chosen = which == k
-            keys[chosen] = self.sources[k].keys_of(band, numbers[chosen] - self.sources[k].start)
+        for source, chosen, local in self.locate(numbers):
+            keys[chosen] = source.keys_of(band, local)
         return keys
 
     def band(self, band: int, bucket: int = 0, buckets: int = 1) -> tuple[np.ndarray, np.ndarray]:

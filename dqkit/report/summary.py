@@ -22,7 +22,7 @@ from dqkit.report.detectors import (
     mt_model_definitions,
 )
 from dqkit.report.languages import language_summary
-from dqkit.report.parts import LENGTH_EDGES, SAMPLES_PER_RULE, first_samples, mt_top
+from dqkit.report.parts import LENGTH_EDGES, first_samples, mt_top
 from dqkit.rules.fingerprint import rule_definition_hash, rules_fingerprint, short_hash
 
 SAMPLE_CHARS = 300
@@ -113,12 +113,8 @@ def first_detector_removals(edits: pl.DataFrame) -> pl.DataFrame:
     """The first :data:`SAMPLES_PER_RULE` lines each detector removed (``_doc, doc_id,
     line_no, kind, rule_id, before, score``, in input order), from ``edits`` with those columns:
     one shard's edits, or the samples of every shard put together."""
-    return (
-        edits.filter(_DETECTOR_REMOVAL)
-        .select(DOC, "doc_id", "line_no", "kind", "rule_id", "before", "score")
-        .sort(DOC, "line_no")
-        .group_by("rule_id", maintain_order=True)
-        .head(SAMPLES_PER_RULE)
+    return first_samples(
+        edits.filter(_DETECTOR_REMOVAL).select(DOC, "doc_id", "line_no", "kind", "rule_id", "before", "score")
     )
 
 
