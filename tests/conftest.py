@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +18,9 @@ from dqkit.cli import main
 
 # Every stage boundary of every run in the tests is checked against dqkit.frames (workers inherit it).
 os.environ["DQKIT_CHECK_FRAMES"] = "1"
+# Built word lists go to a cache of the test session's own, not the user's (workers inherit it).
+os.environ["DQKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="dqkit-test-cache-")
+atexit.register(shutil.rmtree, os.environ["DQKIT_CACHE_DIR"], True)
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))  # reference implementations shared with the benchmarks

@@ -121,3 +121,52 @@ def test_a_language_without_a_word_list_is_a_lookup_error():
 
     with pytest.raises(LookupError):
         zipf_frequency("the", "und")
+
+
+def test_a_cached_word_list_answers_as_the_built_one(tmp_path, monkeypatch):
+    """The cache holds the very lookup that was built: the same answers for listed words,
+    rare ones and absent ones, memory-mapped from the files of an earlier run."""
+    import wordfreq
+
+    from dqkit.normalize import frequencies
+
+    path = wordfreq.available_languages("best")["de"]
+    built = frequencies.FrequencyList.from_wordfreq(path)
+    built.save(tmp_path / "de")
+    loaded = frequencies.FrequencyList.load(tmp_path / "de")
+    words = list(wordfreq.iter_wordlist("de"))[::211] + ["xqzzyv", "", "Straße"]
+    assert [loaded.frequency(w) for w in words] == [built.frequency(w) for w in words]
+    assert loaded.frequency("der") == built.frequency("der") is not None
+
+
+def test_the_word_list_cache_is_written_once_and_a_damaged_one_rebuilt(tmp_path, monkeypatch):
+    import wordfreq
+
+    from dqkit.normalize import frequencies
+
+    monkeypatch.setenv("DQKIT_CACHE_DIR", str(tmp_path))
+    path = wordfreq.available_languages("best")["en"]
+    first = frequencies._read.__wrapped__(path)
+    (folder,) = (tmp_path / "wordfreq").iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == ["firsts.npy", "keys.npy", "offsets.npy", "text.bin"]
+    (folder / "text.bin").write_bytes(b"cut short")  # a damaged cache: read as inconsistent, built again
+    again = frequencies._read.__wrapped__(path)
+    assert again.frequency("the") == first.frequency("the") is not None
+    assert (folder / "text.bin").stat().st_size > 1000
+    assert not list((tmp_path / "wordfreq").glob("*.partial"))
+
+
+def test_no_word_list_cache_when_it_is_switched_off_or_cannot_be_written(tmp_path, monkeypatch):
+    import wordfreq
+
+    from dqkit.normalize import frequencies
+
+    path = wordfreq.available_languages("best")["en"]
+    monkeypatch.setenv("DQKIT_CACHE_DIR", "")
+    assert frequencies.cache_folder() is None
+    assert frequencies._read.__wrapped__(path).frequency("the") is not None
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    monkeypatch.setenv("DQKIT_CACHE_DIR", str(blocked))
+    assert frequencies._read.__wrapped__(path).frequency("the") is not None
+    assert blocked.read_text() == ""

@@ -13,6 +13,10 @@ and half of a list is rarer words: a list is read only down to it, and a word th
 rarer (or whose token is) weighs less than :data:`RAREST_ZIPF` here, where wordfreq would
 give its exact weight. At or above it the answer is wordfreq's; the tests compare the two.
 
+Building a lookup takes about 0.1 s a list, in every process that needs it, so a built one
+is kept in a cache folder (:func:`cache_folder`) and memory-mapped by later runs: a few
+milliseconds, and only the pages a look-up touches are read (shared by the workers).
+
 >>> zipf_frequency("der", "de"), zipf_frequency("Straße", "de"), zipf_frequency("xqzzy", "de")
 (7.46, 5.27, 0.0)
 """
@@ -23,25 +27,36 @@ import array
 import functools
 import gzip
 import math
+import os
+import shutil
+from pathlib import Path
 
 import msgpack
 import numpy as np
+import xxhash
 
 MAX_KEY = (1 << 64) - 1  # hashes as unsigned 64-bit keys
 RAREST_ZIPF = 1.5
 
 
 class FrequencyList:
-    """One wordfreq list (a cBpack file: a header, then the words of each centibel, from
-    0 cB down), read one centibel at a time down to :data:`RAREST_ZIPF` into a compact
-    lookup: the words' bytes end to end, and one sorted array of their hashes, each hash's
-    low bits replaced by the number of its word (so one in-place sort orders both)."""
+    """One wordfreq list as a compact lookup: the words' bytes end to end (``text``, word k
+    at ``offsets[k]:offsets[k + 1]``), one sorted array of their xxh64 hashes, each hash's low
+    bits replaced by the number of its word (so one in-place sort orders both), and the
+    number of the first word of each centibel (``firsts``; the list runs from 0 cB down)."""
 
-    def __init__(self, path: str):
+    def __init__(self, text: bytes | np.ndarray, offsets: np.ndarray, keys: np.ndarray, firsts: np.ndarray):
+        self._text, self._offsets, self._keys, self._firsts = text, offsets, keys, firsts
+        self._mask = (1 << (len(offsets) - 1).bit_length()) - 1
+
+    @classmethod
+    def from_wordfreq(cls, path: str) -> FrequencyList:
+        """Read a wordfreq cBpack file (a header, then the words of each centibel) one
+        centibel at a time, down to :data:`RAREST_ZIPF`."""
         # One growing buffer per column: the run's peak would count a copy of every piece.
-        self._text = bytearray()
+        text = bytearray()
         lengths = array.array("i")
-        hashes = array.array("q")
+        hashes = array.array("Q")
         sizes = []
         with gzip.open(path, "rb") as infile:
             unpacker = msgpack.Unpacker(infile, raw=True)
@@ -52,29 +67,51 @@ class FrequencyList:
             rarest = round((9 - RAREST_ZIPF) * 100)  # -cB of the rarest centibel read
             for _ in range(min(count - 1, rarest + 1)):
                 words = unpacker.unpack()  # only one centibel's words are Python objects at a time
-                self._text += b"".join(words)
+                text += b"".join(words)
                 lengths.extend(map(len, words))
-                # this process's hash() will do: the table lives in this process only, and
-                # a match is confirmed against the word's bytes
-                hashes.extend(map(hash, words))
+                hashes.extend(map(xxhash.xxh64_intdigest, words))
                 sizes.append(len(words))
-        self._offsets = np.zeros(len(lengths) + 1, np.int32)  # word k is text[offsets[k]:offsets[k + 1]]
-        np.cumsum(np.frombuffer(lengths, np.int32), out=self._offsets[1:])
-        self._firsts = np.cumsum(sizes) - sizes  # the first word of each centibel
-        self._mask = (1 << len(lengths).bit_length()) - 1
-        self._keys = np.frombuffer(hashes, np.uint64).copy()
-        self._keys &= np.uint64(~self._mask & MAX_KEY)
-        self._keys |= np.arange(len(lengths), dtype=np.uint64)
-        self._keys.sort()
+        offsets = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(np.frombuffer(lengths, np.int32), out=offsets[1:])
+        mask = (1 << len(lengths).bit_length()) - 1
+        keys = np.frombuffer(hashes, np.uint64).copy()
+        keys &= np.uint64(~mask & MAX_KEY)
+        keys |= np.arange(len(lengths), dtype=np.uint64)
+        keys.sort()
+        return cls(bytes(text), offsets, keys, np.cumsum(sizes) - sizes)
+
+    def save(self, folder: Path) -> None:
+        """Write the lookup to ``folder`` (a new folder, renamed into place whole, so that a
+        reader sees the whole of it or none)."""
+        partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        (partial / "text.bin").write_bytes(bytes(self._text))
+        for name, values in (("offsets", self._offsets), ("keys", self._keys), ("firsts", self._firsts)):
+            np.save(partial / f"{name}.npy", values)
+        try:
+            partial.rename(folder)
+        except OSError:  # another process got there first: its copy is as good
+            shutil.rmtree(partial, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> FrequencyList:
+        """The lookup :meth:`save` wrote, memory-mapped (the pages a look-up touches are all
+        that is read, and processes share them)."""
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ("offsets", "keys", "firsts")}
+        text = np.memmap(folder / "text.bin", dtype=np.uint8, mode="r") if arrays["offsets"][-1] else b""
+        if len(text) != arrays["offsets"][-1] or len(arrays["keys"]) != len(arrays["offsets"]) - 1:
+            raise ValueError(f"{folder}: the cached word list is inconsistent")
+        return cls(text, arrays["offsets"], arrays["keys"], arrays["firsts"])
 
     def frequency(self, token: str) -> float | None:
         """The token's frequency (a proportion, as wordfreq's ``cB_to_freq``), None when not listed."""
         word = token.encode("utf-8")
-        key = hash(word) & MAX_KEY & ~self._mask
+        key = xxhash.xxh64_intdigest(word) & ~self._mask
         at = int(np.searchsorted(self._keys, np.uint64(key)))
         while at < len(self._keys) and int(self._keys[at]) & ~self._mask == key:
             k = int(self._keys[at]) & self._mask
-            if self._text[self._offsets[k] : self._offsets[k + 1]] == word:
+            if bytes(self._text[self._offsets[k] : self._offsets[k + 1]]) == word:
                 centibels = int(np.searchsorted(self._firsts, k, side="right")) - 1
                 return 10 ** (-centibels / 100)
             at += 1
@@ -95,9 +132,49 @@ def frequency_list(lang: str) -> FrequencyList:
     return _read(available[best])
 
 
+#: Bumped whenever what :meth:`FrequencyList.save` writes changes.
+CACHE_FORMAT = 1
+
+
+def cache_folder() -> Path | None:
+    """Where built word lists are kept between runs: ``$DQKIT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/dqkit``, else ``~/.cache/dqkit``; None when ``DQKIT_CACHE_DIR`` is
+    set empty (no cache)."""
+    configured = os.environ.get("DQKIT_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dqkit"
+
+
+def _cache_key(path: str) -> str:
+    """A name for the lookup of the wordfreq file at ``path`` as it is now (a changed or
+    reinstalled file, another RAREST_ZIPF or format, gets a new one)."""
+    stat = os.stat(path)
+    described = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{RAREST_ZIPF}|{CACHE_FORMAT}"
+    return f"{Path(path).name.split('.')[0]}-{xxhash.xxh64_hexdigest(described.encode())}"
+
+
 @functools.cache  # once per file: "de" and "de-AT" share the German list
 def _read(path: str) -> FrequencyList:
-    return FrequencyList(path)
+    """The lookup of one wordfreq file: from the cache when it holds it, else built (about
+    0.1 s and the list's size in memory, per process) and written there for the next run.
+    A cache that cannot be written or read is passed over: it only saves time."""
+    root = cache_folder()
+    if root is None:
+        return FrequencyList.from_wordfreq(path)
+    folder = root / "wordfreq" / _cache_key(path)
+    if folder.is_dir():
+        try:
+            return FrequencyList.load(folder)
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)  # damaged: built again below
+    built = FrequencyList.from_wordfreq(path)
+    try:
+        built.save(folder)
+    except OSError:
+        pass
+    return built
 
 
 def zipf_frequency(word: str, lang: str) -> float:
