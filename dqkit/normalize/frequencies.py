@@ -24,6 +24,7 @@ milliseconds, and only the pages a look-up touches are read (shared by the worke
 from __future__ import annotations
 
 import array
+import contextlib
 import functools
 import gzip
 import math
@@ -170,10 +171,8 @@ def _read(path: str) -> FrequencyList:
         except (OSError, ValueError):
             shutil.rmtree(folder, ignore_errors=True)  # damaged: built again below
     built = FrequencyList.from_wordfreq(path)
-    try:
+    with contextlib.suppress(OSError):
         built.save(folder)
-    except OSError:
-        pass
     return built
 
 
