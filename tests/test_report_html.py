@@ -212,6 +212,34 @@ def test_rendering_is_deterministic_offline_and_the_csp_admits_only_the_inline_s
     assert "unsafe-inline" not in policy["script-src"]
 
 
+def test_the_compiled_template_is_cached_and_renders_the_same(dqkit, tmp_path, monkeypatch):
+    """The template compiled by one run is loaded by the next (a fresh environment, as in a
+    new process) and renders the very same page; a cache that cannot be written is passed over."""
+    from dqkit.report import html as report_html
+
+    report = json.loads((run_hostile(dqkit, tmp_path, "one") / "report.json").read_text())
+    monkeypatch.setenv("DQKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(report_html, "_ENV", None)
+    fresh = render_html(report, pl.DataFrame())
+    (cached,) = (tmp_path / "cache" / "templates").iterdir()
+    monkeypatch.setattr(report_html, "_ENV", None)
+    compiled = []
+    monkeypatch.setattr(report_html.jinja2.Environment, "compile", lambda *a, **k: compiled.append(a))
+    assert render_html(report, pl.DataFrame()) == fresh
+    assert not compiled and cached.stat().st_size > 1000
+    monkeypatch.undo()
+    monkeypatch.setenv("DQKIT_CACHE_DIR", str(tmp_path / "cache"))
+    cached.write_bytes(cached.read_bytes()[:100])  # a damaged entry: compiled again
+    monkeypatch.setattr(report_html, "_ENV", None)
+    assert render_html(report, pl.DataFrame()) == fresh
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    monkeypatch.setenv("DQKIT_CACHE_DIR", str(blocked))
+    monkeypatch.setattr(report_html, "_ENV", None)
+    assert render_html(report, pl.DataFrame()) == fresh
+    monkeypatch.setattr(report_html, "_ENV", None)
+
+
 def test_a_run_where_nothing_fires_renders_no_data_placeholders(dqkit, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

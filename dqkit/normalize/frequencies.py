@@ -14,7 +14,7 @@ rarer (or whose token is) weighs less than :data:`RAREST_ZIPF` here, where wordf
 give its exact weight. At or above it the answer is wordfreq's; the tests compare the two.
 
 Building a lookup takes about 0.1 s a list, in every process that needs it, so a built one
-is kept in a cache folder (:func:`cache_folder`) and memory-mapped by later runs: a few
+is kept in dqkit's cache folder (:func:`dqkit.cache.cache_folder`) and memory-mapped by later runs: a few
 milliseconds, and only the pages a look-up touches are read (shared by the workers).
 
 >>> zipf_frequency("der", "de"), zipf_frequency("Straße", "de"), zipf_frequency("xqzzy", "de")
@@ -35,6 +35,8 @@ from pathlib import Path
 import msgpack
 import numpy as np
 import xxhash
+
+from dqkit.cache import cache_folder
 
 MAX_KEY = (1 << 64) - 1  # hashes as unsigned 64-bit keys
 RAREST_ZIPF = 1.5
@@ -137,17 +139,6 @@ def frequency_list(lang: str) -> FrequencyList:
 CACHE_FORMAT = 1
 
 
-def cache_folder() -> Path | None:
-    """Where built word lists are kept between runs: ``$DQKIT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/dqkit``, else ``~/.cache/dqkit``; None when ``DQKIT_CACHE_DIR`` is
-    set empty (no cache)."""
-    configured = os.environ.get("DQKIT_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dqkit"
-
-
 def _cache_key(path: str) -> str:
     """A name for the lookup of the wordfreq file at ``path`` as it is now (a changed or
     reinstalled file, another RAREST_ZIPF or format, gets a new one)."""
@@ -161,10 +152,10 @@ def _read(path: str) -> FrequencyList:
     """The lookup of one wordfreq file: from the cache when it holds it, else built (about
     0.1 s and the list's size in memory, per process) and written there for the next run.
     A cache that cannot be written or read is passed over: it only saves time."""
-    root = cache_folder()
+    root = cache_folder("wordfreq")
     if root is None:
         return FrequencyList.from_wordfreq(path)
-    folder = root / "wordfreq" / _cache_key(path)
+    folder = root / _cache_key(path)
     if folder.is_dir():
         try:
             return FrequencyList.load(folder)

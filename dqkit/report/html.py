@@ -16,8 +16,10 @@ wrapping it in ``Markup``. The same input gives byte-identical HTML.
 from __future__ import annotations
 
 import base64
+import contextlib
 import difflib
 import hashlib
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +27,7 @@ import jinja2
 import polars as pl
 from markupsafe import Markup, escape
 
+from dqkit.cache import cache_folder
 from dqkit.detect.mt_signals import nearest_occurrence
 from dqkit.kinds import EditKind, LanguageBy
 from dqkit.report.detectors import ACTION as DETECTOR_ACTION
@@ -692,11 +695,30 @@ def _fmt(value) -> str:
 _ENV: jinja2.Environment | None = None
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """The template compiled once, kept in dqkit's cache folder (compiling it took 0.08 s of
+    every run). jinja2 keys it by the template's source and the Python version, and writes
+    it atomically; a cache that cannot be read or written, or a damaged entry, is passed over."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, TypeError):  # unreadable, or not marshal data
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+
+
 def _environment() -> jinja2.Environment:
     global _ENV
     if _ENV is None:
+        folder = cache_folder("templates")
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("dqkit.report", "templates"),
+            bytecode_cache=_TemplateCache(str(folder)) if folder is not None else None,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
