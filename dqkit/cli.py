@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from dqkit import __version__
-from dqkit.dedup.near import KEEP_POLICIES, NearDupOptions
-from dqkit.detect.boilerplate import DEFAULT_MODE, MODES
-from dqkit.detect.langid import DEFAULT_DETECTOR, DETECTORS
-from dqkit.detect.language import DEFAULT_PREFIX_CHARS
-from dqkit.detect.mt_model import HUMAN, MT, default_model, load_model_file, models_for
+from dqkit import __version__, api
+from dqkit.clean_options import CLEAN_OPTIONS
+from dqkit.detect.mt_model import HUMAN, MT, default_model, load_model_file
 from dqkit.errors import DqkitError, OptionsError
 from dqkit.github import annotation
 from dqkit.interrupts import Interrupted, stop_on_signals
 from dqkit.io.labelled import read_labelled
-from dqkit.io.readers import MAX_EXPANSION, MAX_RECORD_BYTES
-from dqkit.io.shards import DEFAULT_SHARD_DOCS
-from dqkit.options import CleanOptions, RunSettings
-from dqkit.pipeline import run_clean
-from dqkit.progress import Progress
 from dqkit.report.diff import diff_reports, has_changes, render_diff_markdown
 from dqkit.report.gate_views import (
     render_check_markdown,
@@ -44,275 +35,34 @@ from dqkit.rules.loading import collect_rules, load_rules
 from dqkit.rules.suggest import render_rule_file
 
 
-class FiniteFloat(click.FloatRange):
-    """A float option in a range that also refuses NaN and infinities (a NaN passes every
-    range check, and would turn dedup off or write NaN into report.json)."""
-
-    name = "finite float"
-
-    def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dqkit")
 def cli() -> None:
     """dqkit: clean, audit and deduplicate text corpora."""
 
 
-@cli.command()
-@click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Output folder (created; must be empty unless --overwrite).",
+@cli.command(
+    params=[
+        click.Argument(["inputs"], nargs=-1, required=True),
+        click.Option(
+            ["-o", "--out", "out"],
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Output folder (created; must be empty unless --overwrite).",
+        ),
+        *CLEAN_OPTIONS,
+    ]
 )
-@click.option("--text-field", default="text", show_default=True, help="Field holding the document text.")
-@click.option(
-    "--id-field",
-    default="id",
-    show_default=True,
-    help="Field holding the document id (missing: ids are made from file and line).",
-)
-@click.option(
-    "--lang-field",
-    default="lang",
-    show_default=True,
-    help="Field holding a known language; where set, language detection is skipped.",
-)
-@click.option(
-    "--output-format",
-    type=click.Choice(["jsonl", "parquet"]),
-    default=None,
-    help="Format of clean.* and rejects.* [default: parquet for Parquet input, else jsonl].",
-)
-@click.option(
-    "--rules",
-    "rule_dirs",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="Extra rule folder or file (repeatable); loaded after the built-in packs.",
-)
-@click.option("--no-builtin-rules", is_flag=True, help="Use only the --rules folders.")
-@click.option(
-    "--config",
-    "config",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Rule settings (dqkit.toml or pyproject.toml [tool.dqkit]) [default: found in the current folder].",
-)
-@click.option(
-    "--on-error",
-    type=click.Choice(["stop", "skip"]),
-    default="stop",
-    show_default=True,
-    help="On an unreadable record: stop with file:line, or reject it and go on.",
-)
-@click.option(
-    "--source-field",
-    default=None,
-    help="Field naming a document's source (site, outlet) for the language prior and the repeated lines "
-    "[default: the host of a `url` field, else its input file].",
-)
-@click.option(
-    "--boilerplate",
-    type=click.Choice(MODES),
-    default=DEFAULT_MODE,
-    show_default=True,
-    help="Boilerplate no rule names: `rules` removes only what rules name; `conservative` adds the line "
-    "classifier's clear chrome and lines a source repeats across articles; `aggressive` takes more chrome "
-    "and some content with it.",
-)
-@click.option("--no-langid", is_flag=True, help="Do not detect languages (lang stays empty unless given).")
-@click.option(
-    "--langid",
-    "langid",
-    type=click.Choice(sorted(DETECTORS)),
-    default=DEFAULT_DETECTOR,
-    show_default=True,
-    help="Language detector (see the README for how they compare).",
-)
-@click.option(
-    "--lang-prefix-chars",
-    type=click.IntRange(50, 100_000),
-    default=DEFAULT_PREFIX_CHARS,
-    show_default=True,
-    help="How much of the cleaned text language detection reads.",
-)
-@click.option(
-    "--max-removed",
-    type=FiniteFloat(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Reject a document when rules removed more than this share of its characters.",
-)
-@click.option("--no-dedup", is_flag=True, help="Keep duplicates.")
-@click.option("--exact-only", is_flag=True, help="Remove exact duplicates only (no MinHash near-dedup).")
-@click.option(
-    "--threshold",
-    type=FiniteFloat(0.05, 1.0),
-    default=0.5,
-    show_default=True,
-    help="Near-duplicate threshold: Jaccard similarity of word n-gram sets, verified per pair.",
-)
-@click.option("--ngram", type=click.IntRange(1, 20), default=5, show_default=True, help="Words per shingle.")
-@click.option("--num-perm", type=click.IntRange(16, 1024), default=128, show_default=True, help="MinHash permutations.")
-@click.option(
-    "--index",
-    "index",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Persistent near-duplicate index of earlier batches (created if missing; updated with this batch).",
-)
-@click.option("--batch", default=None, help="This batch's name in the index [default: the output folder's name].")
-@click.option(
-    "--keep",
-    type=click.Choice(KEEP_POLICIES),
-    default="best",
-    show_default=True,
-    help="Which copy of a cluster stays: fewest repairs and MT flags, first in input, or longest.",
-)
-@click.option("--no-join-repair", is_flag=True, help="Do not repair (or flag) missing-space joins.")
-@click.option(
-    "--drop-mt-above",
-    type=FiniteFloat(0, 1),
-    default=None,
-    help="Reject documents whose mt_score is above this (default: flag only, never drop).",
-)
-@click.option(
-    "--mt-model",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="A model file of `dqkit mt train`, used for its language instead of the shipped one "
-    "(languages without a model get only the artefact signals).",
-)
-@click.option(
-    "--max-expansion",
-    type=FiniteFloat(1, None),
-    default=MAX_EXPANSION,
-    show_default=True,
-    help="Refuse a compressed input that expands to more than this many times its size "
-    "(and more than 256 MiB): a decompression bomb.",
-)
-@click.option(
-    "--max-record-bytes",
-    type=click.IntRange(1, None),
-    default=MAX_RECORD_BYTES,
-    show_default=True,
-    help="A record bigger than this (a JSONL line, a .txt file, a Parquet text) is not cleaned: it is a "
-    "record_too_large reject holding its text.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 1024),
-    default=None,
-    help="Worker processes (or Ray CPUs) [default: all cores]. Outputs do not depend on it.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="local: worker processes on this machine; ray: Ray tasks (pip install 'dqkit[ray]').",
-)
-@click.option("--ray-address", default=None, help="Ray cluster to join [default: start a local Ray].")
-@click.option("--resume", is_flag=True, help="Reuse the finished shards of an interrupted run into the same OUT.")
-@click.option(
-    "--shard-docs",
-    type=click.IntRange(1, None),
-    default=DEFAULT_SHARD_DOCS,
-    show_default=True,
-    help="Documents per shard (also the scope of within-shard evidence: joins, number scales).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def clean(
-    inputs,
-    out,
-    text_field,
-    id_field,
-    lang_field,
-    output_format,
-    rule_dirs,
-    no_builtin_rules,
-    config,
-    on_error,
-    source_field,
-    boilerplate,
-    no_langid,
-    langid,
-    lang_prefix_chars,
-    max_removed,
-    no_dedup,
-    exact_only,
-    threshold,
-    ngram,
-    num_perm,
-    index,
-    batch,
-    keep,
-    no_join_repair,
-    drop_mt_above,
-    mt_model,
-    max_expansion,
-    max_record_bytes,
-    overwrite,
-    workers,
-    engine,
-    ray_address,
-    resume,
-    shard_docs,
-    quiet,
-) -> None:
+def clean(inputs, out, **options) -> None:
     """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
 
-    OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
+    OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md, report.html and
+    timings.json. The same run from Python: dqkit.clean(inputs, out, **options).
     """
-    options = CleanOptions(
-        text_field=text_field,
-        id_field=id_field,
-        lang_field=lang_field,
-        on_error=on_error,
-        output_format=output_format,
-        rule_dirs=tuple(rule_dirs),
-        builtin_rules=not no_builtin_rules,
-        detect_language=not no_langid,
-        langid=langid,
-        source_field=source_field,
-        boilerplate=boilerplate,
-        lang_prefix_chars=lang_prefix_chars,
-        max_removed_fraction=max_removed,
-        dedup="none" if no_dedup else "exact" if exact_only else "near",
-        near=NearDupOptions(threshold=threshold, num_perm=num_perm, ngram=ngram, keep=keep),
-        overwrite=overwrite,
-        config=config,
-        repair_joins=not no_join_repair,
-        drop_mt_above=drop_mt_above,
-        mt_model=str(Path(mt_model).resolve()) if mt_model else None,
-        index=index,
-        batch=batch,
-        max_expansion=max_expansion,
-        max_record_bytes=max_record_bytes,
-    )
-    models_for(options.mt_model)  # a model file that cannot be used stops the run before it starts
-    progress = Progress.for_terminal(quiet)
-    settings = RunSettings(
-        workers=workers or os.cpu_count() or 1,
-        engine=engine,
-        ray_address=ray_address,
-        resume=resume,
-        shard_docs=shard_docs,
-    )
     with stop_on_signals():  # SIGINT, SIGTERM: workers stopped, finished shards kept, one line, 130/143
-        report = run_clean(list(inputs), out, options, progress, settings)
+        report = api.clean(list(inputs), out, **options).report
     docs = report["documents"]
-    if not quiet:
+    if not options["quiet"]:
         click.echo(
             f"{docs['in']} documents: {docs['kept']} kept, {docs['rejected']} rejected; "
             f"{report['lines']['removed']} lines removed -> {out}",
