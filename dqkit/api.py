@@ -32,7 +32,7 @@ import polars as pl
 from dqkit.clean_options import validate
 from dqkit.dedup.near import NearDupOptions
 from dqkit.detect.mt_model import models_for
-from dqkit.errors import OptionsError
+from dqkit.errors import DqkitError, OptionsError
 from dqkit.options import CleanOptions, RunSettings
 from dqkit.pipeline import run_clean
 from dqkit.progress import Progress
@@ -171,7 +171,11 @@ def _inputs(source: Any) -> Iterator[tuple[list[str], Path]]:
                 frame.sink_parquet(path)  # streamed: a large lazy table is never held whole
             else:
                 frame.write_parquet(path)
-            yield [str(path)], folder
+            try:
+                yield [str(path)], folder
+            except DqkitError as exc:  # named by the table, not by the temporary file
+                exc.args = tuple(str(arg).replace(str(path), "the table") for arg in exc.args)
+                raise
 
 
 def as_polars(table: Any) -> pl.DataFrame | pl.LazyFrame:
