@@ -65,6 +65,7 @@ from dqkit.interim import load_batch, save_batch
 from dqkit.interrupts import Interrupted
 from dqkit.io.atomic import disk_errors, write_json_atomic
 from dqkit.io.columns import CarriedPlan, carried_values, plan_carried
+from dqkit.io.fields import check_fields
 from dqkit.io.output import (
     StagedOutput,
     check_output_dir,
@@ -583,12 +584,19 @@ class _Run:
     rules_key: tuple
 
 
-def _prepare_run(inputs: list[str], out: Path, options: CleanOptions, stack: contextlib.ExitStack) -> _Run:
-    """Inputs found, output folder checked and locked, rules loaded: every mistake stops the
-    run here, before any work."""
+def _prepare_run(
+    inputs: list[str], out: Path, options: CleanOptions, stack: contextlib.ExitStack, progress: Progress
+) -> _Run:
+    """Inputs found and their fields checked, output folder checked and locked, rules
+    loaded: every mistake stops the run here, before any work."""
     discovery = discover(inputs)
+    passed_over = discovery.skipped_from_globs
+    if passed_over:
+        listed = ", ".join(passed_over[:3]) + (" ..." if len(passed_over) > 3 else "")
+        progress.warn(f"{len(passed_over)} file(s) a glob matched are not a type dqkit reads, skipped: {listed}")
     if not discovery.files:
         raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
+    check_fields(discovery.files, _read_options(options), progress.warn)
     check_output_dir(out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files])
     if options.output_format not in (None, "jsonl", "parquet"):
         raise OptionsError(f"unknown output format {options.output_format!r}")
@@ -620,7 +628,7 @@ def run_clean(
     made = [p for p in out.parents if not p.exists()]  # folders the lock makes, removed if nothing is kept
     try:
         with contextlib.ExitStack() as stack:
-            run = _prepare_run(inputs, out, options, stack)
+            run = _prepare_run(inputs, out, options, stack, progress)
             index = None
             if options.index and options.dedup == "near":  # taken first: a second writer fails at once
                 stack.enter_context(index_lock(Path(options.index)))

@@ -379,3 +379,78 @@ def test_a_bad_record_in_a_later_shard_names_its_file_and_line(tmp_path, dqkit, 
     assert run.code == 1 and "Traceback" not in run.err
     assert f"{path}:5: {detail}" in run.err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def no_planning(monkeypatch):
+    """A run that gets as far as planning its shards fails the test: the checks come first."""
+    from dqkit import pipeline
+
+    def planned(*args, **kwargs):
+        raise AssertionError("the run planned its shards")
+
+    monkeypatch.setattr(pipeline, "plan_shards", planned)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_misspelt_text_or_id_field_stops_the_run_before_planning(tmp_path, dqkit, no_planning, suffix):
+    path = tmp_path / f"c{suffix}"
+    lines = "".join(json.dumps({"body": BODY, "key": f"k{i}", "section": "x"}) + "\n" for i in range(2)).encode()
+    path.write_bytes(gzip.compress(lines) if suffix.endswith(".gz") else lines)
+    run = dqkit("clean", path, "-o", tmp_path / "out", "--text-field", "bdoy")
+    assert run.code == 1
+    assert f"{path}:1: text field 'bdoy' is missing; fields present: body, key, section" in run.err
+    run = dqkit("clean", path, "-o", tmp_path / "out", "--text-field", "body", "--id-field", "kye")
+    assert run.code == 1
+    assert f"{path}:1: id field 'kye' is missing; fields present: body, key, section" in run.err
+    assert "--id-field" in run.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_first_record_is_the_first_non_blank_line(tmp_path, dqkit, no_planning):
+    (tmp_path / "c.jsonl").write_text('\n\n{"body": "x"}\n')
+    run = dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out")
+    assert run.code == 1 and f"{tmp_path / 'c.jsonl'}:3: text field 'text' is missing" in run.err
+
+
+def test_with_on_error_skip_a_first_record_without_the_fields_is_a_warning(tmp_path, dqkit):
+    write_jsonl(tmp_path / "c.jsonl", [{"body": BODY}, {"body": BODY + " Zwei.", "key": "k2"}])
+    run = dqkit("clean", tmp_path / "c.jsonl", "-o", tmp_path / "out", "--text-field", "body", "--id-field", "key",
+                "--on-error", "skip", "--no-dedup")
+    assert run.code == 0, run.err
+    assert "warning: " in run.err and "id field 'key' is missing" in run.err
+    assert read_outputs(tmp_path / "out")["clean"]["id"].to_list() == ["c.jsonl:1", "k2"]
+
+
+def test_ids_made_from_file_and_line_come_with_a_hint(tmp_path, dqkit):
+    (tmp_path / "in").mkdir()
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"text": BODY}])
+    write_jsonl(tmp_path / "in" / "b.jsonl", [{"text": BODY + " B."}])
+    run = dqkit("clean", tmp_path / "in", "-o", tmp_path / "out", "--no-dedup")
+    assert run.code == 0, run.err
+    assert f"no 'id' field in the first record of {tmp_path / 'in' / 'a.jsonl'} and 1 more file(s)" in run.err
+    assert "--id-field" in run.err
+    (tmp_path / "ids").mkdir()
+    write_jsonl(tmp_path / "ids" / "c.jsonl", [{"id": "x", "text": BODY}])
+    run = dqkit("clean", tmp_path / "ids", "-o", tmp_path / "out2")
+    assert run.code == 0 and "--id-field" not in run.err
+
+
+def test_parquet_fields_are_checked_from_the_schema_before_planning(tmp_path, dqkit, no_planning):
+    pl.DataFrame({"body": [BODY], "key": ["k"]}).write_parquet(tmp_path / "c.parquet")
+    run = dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out")
+    assert run.code == 1 and "no text column 'text'; columns present: body, key" in run.err
+    run = dqkit("clean", tmp_path / "c.parquet", "-o", tmp_path / "out", "--text-field", "body", "--id-field", "kye")
+    assert run.code == 1 and f"{tmp_path / 'c.parquet'}: id field 'kye' is missing; fields present: body, key" in run.err
+
+
+def test_a_glob_passes_over_files_dqkit_does_not_read_and_a_named_one_is_refused(tmp_path, dqkit):
+    write_jsonl(tmp_path / "a.jsonl", _records(2))
+    (tmp_path / "PROVENANCE.md").write_text("# where the data comes from\n")
+    run = dqkit("clean", str(tmp_path / "*"), "-o", tmp_path / "out", "--no-dedup")
+    assert run.code == 0, run.err
+    assert f"1 file(s) a glob matched are not a type dqkit reads, skipped: {tmp_path / 'PROVENANCE.md'}" in run.err
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["inputs"]["skipped_files"] == [str(tmp_path / "PROVENANCE.md")]
+    run = dqkit("clean", tmp_path / "PROVENANCE.md", "-o", tmp_path / "out2")
+    assert run.code == 2 and "unsupported input file" in run.err

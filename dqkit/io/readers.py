@@ -352,7 +352,7 @@ def _fast_value(raw: bytes) -> Any:
 _ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
-def _parse_record(raw: bytes) -> tuple[Any, str | None]:
+def parse_record(raw: bytes) -> tuple[Any, str | None]:
     """The JSON value of one line, or why it is not one."""
     value = _fast_value(raw)
     if value is not _UNSURE:
@@ -397,7 +397,7 @@ def _jsonl_record(
     if too_large:
         problems.reject(origin, fallback_id, RejectReason.RECORD_TOO_LARGE, too_large, _raw_text(raw))
         return None
-    record, error = _parse_record(raw)
+    record, error = parse_record(raw)
     if error is None and not isinstance(record, dict):
         error = f"expected a JSON object, found {type(record).__name__}"
     if error is not None:
@@ -406,16 +406,11 @@ def _jsonl_record(
     bad = 0
     if _SURROGATE_ESCAPE.search(raw):
         record, bad = _without_surrogates(record)
-    text = record.pop(opts.text_field, _MISSING)
-    if not isinstance(text, str):
-        found = "missing" if text is _MISSING else f"not a string ({type(text).__name__})"
-        present = sorted([*record, *([] if text is _MISSING else [opts.text_field])])
-        detail = (
-            f"text field {opts.text_field!r} is {found}; fields present: "
-            f"{', '.join(present) or '(none)'} (choose one with --text-field)"
-        )
+    detail = text_field_problem(record, opts.text_field)
+    if detail is not None:
         problems.add(origin, fallback_id, RejectReason.MISSING_TEXT, detail, _raw_text(raw))
         return None
+    text = record.pop(opts.text_field)
     doc_id = record.pop(opts.id_field, _MISSING)
     if doc_id is _MISSING:
         doc_id = fallback_id
@@ -428,6 +423,27 @@ def _jsonl_record(
     lang = record.pop(opts.lang_field, None) if opts.lang_field == "lang" else record.get(opts.lang_field)
     lang = lang if lang is None or isinstance(lang, str) else json_text(lang)
     return _Record(str(doc_id), text, lang, _score(record.get(LANG_SCORE)), bad, record)
+
+
+def text_field_problem(record: dict, field: str) -> str | None:
+    """Why ``record`` has no text in ``field`` (None: it has), with the fields it has.
+
+    >>> text_field_problem({"body": "x", "id": 1}, "text")
+    "text field 'text' is missing; fields present: body, id (choose one with --text-field)"
+    """
+    text = record.get(field, _MISSING)
+    if isinstance(text, str):
+        return None
+    found = "missing" if text is _MISSING else f"not a string ({type(text).__name__})"
+    present = ", ".join(sorted(record)) or "(none)"
+    return f"text field {field!r} is {found}; fields present: {present} (choose one with --text-field)"
+
+
+def missing_text_column(path: Path, field: str, columns: list[str]) -> InputError:
+    """A Parquet file without the text column, with the columns it has."""
+    return InputError(
+        f"{path}: no text column {field!r}; columns present: {', '.join(columns)} (choose one with --text-field)"
+    )
 
 
 def _score(value: object) -> float | None:
@@ -502,10 +518,7 @@ def _read_parquet(
     except Exception as exc:  # polars raises several error types for a broken file
         raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
     if opts.text_field not in frame.columns:
-        raise InputError(
-            f"{file.path}: no text column {opts.text_field!r}; columns present: "
-            f"{', '.join(frame.columns)} (choose one with --text-field)"
-        )
+        raise missing_text_column(file.path, opts.text_field, frame.columns)
     if frame.schema[opts.text_field] != pl.String:
         raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
     rows = pl.int_range(start + 1, start + pl.len() + 1).cast(pl.String)

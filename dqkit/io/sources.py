@@ -30,7 +30,8 @@ class InputFile:
 @dataclass(frozen=True)
 class Discovery:
     files: list[InputFile]
-    skipped: list[str]  # files in input folders that dqkit does not read (unknown suffix)
+    skipped: list[str]  # files in input folders or matched by a glob that dqkit does not read (unknown suffix)
+    skipped_from_globs: tuple[str, ...] = ()  # those a glob matched (the run warns about them)
 
 
 def classify(path: Path) -> tuple[str | None, str | None]:
@@ -57,13 +58,17 @@ def discover(args: list[str]) -> Discovery:
     """Expand the INPUT arguments into a sorted, de-duplicated list of files.
 
     A folder is walked recursively (hidden files and folders are passed over); files
-    with an unknown suffix are listed in ``skipped``. A glob must match something, and
-    a path must exist: otherwise the command line is wrong (:class:`OptionsError`).
+    with an unknown suffix are listed in ``skipped``, and so are those a glob matched
+    (``*`` catches a PROVENANCE.md beside the data). A glob must match something, and a
+    path must exist, and a file named on its own must be one dqkit reads: otherwise the
+    command line is wrong (:class:`OptionsError`).
     """
     files: dict[Path, InputFile] = {}
     skipped: list[str] = []
+    from_globs: list[str] = []
     for arg in args:
-        if _has_glob(arg) and not Path(arg).exists():
+        globbed = _has_glob(arg) and not Path(arg).exists()
+        if globbed:
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
                 raise OptionsError(f"no file matches {arg!r}")
@@ -71,6 +76,10 @@ def discover(args: list[str]) -> Discovery:
         else:
             paths = [Path(arg)]
         for path in paths:
+            if globbed and path.is_file() and classify(path)[0] is None:
+                skipped.append(str(path))
+                from_globs.append(str(path))
+                continue
             if not path.exists():
                 raise OptionsError(f"input path does not exist: {path}")
             if path.is_dir():
@@ -96,4 +105,4 @@ def discover(args: list[str]) -> Discovery:
                         "(optionally .gz/.zst/.bz2/.xz) and .parquet"
                     )
                 files.setdefault(path.resolve(), InputFile(path, path.name, fmt, comp))
-    return Discovery(files=list(files.values()), skipped=skipped)
+    return Discovery(files=list(files.values()), skipped=skipped, skipped_from_globs=tuple(from_globs))
