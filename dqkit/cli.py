@@ -75,6 +75,12 @@ def cli() -> None:
 )
 @click.option("--text-field", default="text", show_default=True, help="Field holding the document text.")
 @click.option(
+    "--html-field",
+    default=None,
+    help="Field holding a page's HTML (JSONL, Parquet): the text is its main text, extracted by trafilatura "
+    "(pip install 'dqkit[web]').",
+)
+@click.option(
     "--id-field",
     default="id",
     show_default=True,
@@ -236,6 +242,7 @@ def clean(
     inputs,
     out,
     text_field,
+    html_field,
     id_field,
     lang_field,
     output_format,
@@ -270,12 +277,13 @@ def clean(
     shard_docs,
     quiet,
 ) -> None:
-    """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
+    """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, .html and .warc[.gz], or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md and timings.json.
     """
     options = CleanOptions(
         text_field=text_field,
+        html_field=html_field,
         id_field=id_field,
         lang_field=lang_field,
         on_error=on_error,
