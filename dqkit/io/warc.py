@@ -20,6 +20,7 @@ from typing import Any
 
 from dqkit.errors import InputError
 from dqkit.io.sources import InputFile
+from dqkit.io.web import web_module
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 NOT_HTML = "response_not_html"  # the kind of a response record that is not a page
@@ -73,12 +74,11 @@ def warc_records(
 ) -> Iterator[WarcRecord]:
     """The records ``start + 1`` to ``stop`` (all by default) of ``file``, the first at
     ``byte_start``; a document's payload is read when ``payload_limit`` is given."""
-    from warcio.archiveiterator import ArchiveIterator
-
+    archive_iterator = web_module("warcio.archiveiterator", "WARC input").ArchiveIterator
     ordinal, end = start, byte_start  # ``end``: where the last record read ends (blank lines may follow)
     with open(file.path, "rb") as handle:
         handle.seek(byte_start)
-        iterator = ArchiveIterator(handle)
+        iterator = archive_iterator(handle)
         try:
             for record in iterator:
                 ordinal += 1

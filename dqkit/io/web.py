@@ -20,6 +20,7 @@ it a ``not_extracted`` reject holding its HTML.
 from __future__ import annotations
 
 import codecs
+import importlib
 import logging
 import re
 from dataclasses import dataclass
@@ -36,15 +37,21 @@ _PRESCAN_BYTES = 4096
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+def web_module(name: str, what: str = "HTML input") -> Any:
+    """The module ``name`` of the extra, or :class:`OptionsError` naming the extra when it
+    cannot be imported (``what`` says which input needs it)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        package = name.split(".", 1)[0]
+        raise OptionsError(f"{what} needs {package}, which cannot be imported ({exc}): {EXTRA_HINT}") from None
+
+
 def require_web(what: str, modules: tuple[str, ...] = ("trafilatura",)) -> None:
-    """Raise :class:`OptionsError` naming the extra when one of ``modules`` cannot be
-    imported (``what`` says which input needs it); imported here, in the driver, so that a
-    broken install stops the run before any work, not in a worker."""
+    """:func:`web_module` for each of ``modules``, called by the driver of a run so that a
+    missing or broken install stops it before any work, not in a worker."""
     for module in modules:
-        try:
-            __import__(module)
-        except ImportError as exc:
-            raise OptionsError(f"{what} needs {module}, which cannot be imported ({exc}): {EXTRA_HINT}") from None
+        web_module(module, what)
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -103,9 +110,9 @@ def _library() -> Any:
     page it gives up on would print a warning, and dqkit reports those pages as rejects."""
     global _trafilatura
     if _trafilatura is None:
-        import trafilatura
-        from trafilatura import metadata, utils
-
+        trafilatura, metadata, utils = (
+            web_module(name) for name in ("trafilatura", "trafilatura.metadata", "trafilatura.utils")
+        )
         log = logging.getLogger("trafilatura")
         log.addHandler(logging.NullHandler())
         log.propagate = False
