@@ -241,12 +241,14 @@ def snippets_in(page: dict, cleaned: str | None) -> list[Snippet]:
     ]
 
 
-def shares(snippets: list[Snippet]) -> tuple[float, float, float]:
-    """Share of ``with`` snippets kept, of ``without`` snippets removed, and their harmonic mean F."""
+def shares_row(label: str, snippets: list[Snippet]) -> list[str]:
+    """``with`` snippets kept, ``without`` snippets removed, and the harmonic mean F of the two shares."""
     with_ = [s for s in snippets if s.kind == "with"]
     without = [s for s in snippets if s.kind == "without"]
-    kept, removed = sum(not s.gone for s in with_) / len(with_), sum(s.gone for s in without) / len(without)
-    return kept, removed, 2 * kept * removed / (kept + removed) if kept + removed else 0.0
+    kept, removed = sum(not s.gone for s in with_), sum(s.gone for s in without)
+    a, b = kept / len(with_), removed / len(without)
+    f = 2 * a * b / (a + b) if a + b else 0.0
+    return [label, pct(kept, len(with_)), pct(removed, len(without)), f"{f:.3f}"]
 
 
 def html_part(section: Section, pages: list[dict], text_runs: dict[str, Run], html_runs: dict[str, Run],
@@ -266,8 +268,7 @@ def html_part(section: Section, pages: list[dict], text_runs: dict[str, Run], ht
         *((f"HTML, trafilatura + dqkit {m}",
            [s for p in pages for s in snippets_in(p, cleaned_text(html_runs[m], p["id"]))]) for m in MODES),
     ]:  # fmt: skip
-        kept, removed, f = shares(scores)
-        rows.append([label, f"{kept:.1%}", f"{removed:.1%}", f"{f:.3f}"])
+        rows.append(shares_row(label, scores))
     section.table("input, system | `with` kept | `without` removed | F", rows)
     section.text(
         "Rejected pages from the HTML: " + "; ".join(f"{m}: {rejects_text(html_runs[m])}" for m in MODES) + "."
