@@ -179,8 +179,7 @@ def pages_part(section: Section, pages: list[dict], runs: dict[str, Run]) -> Non
                 removed >= GOAL_WITHOUT_REMOVED * len(without),
             )
         if mode == "aggressive":
-            a, b = kept / len(with_), removed / len(without)
-            f = 2 * a * b / (a + b) if a + b else 0.0
+            f = f_score(scores[mode])
             section.goal(f"F of the two shares ≥ {GOAL_AGGRESSIVE_F}, {mode}", f"{f:.3f}", f >= GOAL_AGGRESSIVE_F)
     section.text("Rejected pages: " + "; ".join(f"{m}: {rejects_text(runs[m])}" for m in MODES) + ".")
     language_part(section, pages, runs[DEFAULT], scores[DEFAULT])
@@ -241,14 +240,12 @@ def snippets_in(page: dict, cleaned: str | None) -> list[Snippet]:
     ]
 
 
-def shares_row(label: str, snippets: list[Snippet]) -> list[str]:
-    """``with`` snippets kept, ``without`` snippets removed, and the harmonic mean F of the two shares."""
+def f_score(snippets: list[Snippet]) -> float:
+    """The harmonic mean of the share of ``with`` snippets kept and of ``without`` snippets removed."""
     with_ = [s for s in snippets if s.kind == "with"]
     without = [s for s in snippets if s.kind == "without"]
-    kept, removed = sum(not s.gone for s in with_), sum(s.gone for s in without)
-    a, b = kept / len(with_), removed / len(without)
-    f = 2 * a * b / (a + b) if a + b else 0.0
-    return [label, pct(kept, len(with_)), pct(removed, len(without)), f"{f:.3f}"]
+    a, b = sum(not s.gone for s in with_) / len(with_), sum(s.gone for s in without) / len(without)
+    return 2 * a * b / (a + b) if a + b else 0.0
 
 
 def html_part(section: Section, pages: list[dict], text_runs: dict[str, Run], html_runs: dict[str, Run],
@@ -268,8 +265,8 @@ def html_part(section: Section, pages: list[dict], text_runs: dict[str, Run], ht
         *((f"HTML, trafilatura + dqkit {m}",
            [s for p in pages for s in snippets_in(p, cleaned_text(html_runs[m], p["id"]))]) for m in MODES),
     ]:  # fmt: skip
-        rows.append(shares_row(label, scores))
-    section.table("input, system | `with` kept | `without` removed | F", rows)
+        rows.append([*snippet_row(label, scores), f"{f_score(scores):.3f}"])
+    section.table(["input, system", *SNIPPET_HEADERS, "F"], rows)
     section.text(
         "Rejected pages from the HTML: " + "; ".join(f"{m}: {rejects_text(html_runs[m])}" for m in MODES) + "."
     )
