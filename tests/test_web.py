@@ -227,3 +227,12 @@ def test_a_damaged_warc_names_the_file_and_the_record_and_writes_nothing(tmp_pat
     assert f"{corpus / 'crawl.warc.gz'}:record " in result.err and "(byte " in result.err, result.err
     assert "Traceback" not in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "whole.warc.gz"]  # no OUT, work folder or lock
+
+
+def test_a_warc_gzipped_as_one_stream_is_refused_with_the_way_to_mend_it(tmp_path, dqkit):
+    _warc(tmp_path / "plain.warc", _crawl(1), gzipped=False)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "crawl.warc.gz").write_bytes(gzip.compress((tmp_path / "plain.warc").read_bytes()))
+    result = dqkit("clean", tmp_path / "in", "-o", tmp_path / "out")
+    assert result.code == 1 and f"{tmp_path / 'in' / 'crawl.warc.gz'}:record 2: " in result.err
+    assert "warcio recompress" in result.err and not (tmp_path / "out").exists()

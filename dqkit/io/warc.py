@@ -66,7 +66,8 @@ def _damage(iterator: Any, record: Any) -> str | None:
 
 
 def _where(file: InputFile, ordinal: int, offset: int) -> str:
-    return f"{file.path}:record {ordinal} (byte {offset:,})"
+    # warcio's offsets go wrong (negative) in a file gzipped as one stream
+    return f"{file.path}:record {ordinal}" + (f" (byte {offset:,})" if offset >= 0 else "")
 
 
 def warc_records(
@@ -108,6 +109,8 @@ def warc_records(
             raise
         except Exception as exc:  # warcio's ArchiveLoadFailed, zlib and gzip errors: a damaged file
             message = " ".join(str(exc).split())
+            if "non-chunked gzip" in message:
+                message = "gzipped as one stream, not record by record: `warcio recompress FILE NEW` mends it"
             raise InputError(
                 f"{_where(file, ordinal + 1, end)}: not a readable WARC record ({type(exc).__name__}: {message[:300]})"
             ) from exc
