@@ -14,6 +14,9 @@ Web pages are measured on the *measuring* side of the by-site split of
    all of them); a rejected page loses every snippet. Goals: default mode (conservative)
    keeps at least 99 % of ``with`` snippets and removes at least 50 % of ``without`` ones;
    aggressive mode reaches F (harmonic mean of the two shares) 0.90.
+   The same pages are also cleaned from their HTML (``--html-field html``: trafilatura's main
+   text, then dqkit's stages) and scored on the same snippets, beside the text-only figures
+   and trafilatura's text alone (dqkit's extraction before its stages).
 2. web-boilerplate-gold-dev (CleanEval dev, Mozilla Readability pages): the kept text's word
    tokens against the gold main text (bag of words: precision, recall, F1), beside no
    cleaning. Goals: default never below no cleaning; aggressive above jusText on the text
@@ -31,6 +34,8 @@ Each corpus is written to a temporary JSONL and cleaned by a fresh ``python -m d
 from __future__ import annotations
 
 import argparse
+import json
+import lzma
 import re
 import tempfile
 import unicodedata
@@ -43,6 +48,7 @@ from boilerplate_data import GOLD_PAGES, MEASURE, gold_pages, snippet_pages
 from results import DATA, CleanOutputs, Section, clean_outputs, md, pct, read_jsonl, require, write_jsonl
 
 PAGES = DATA / "trafilatura-eval-dev" / "trafilatura_eval.pairs.jsonl.gz"
+PAGES_HTML = DATA / "trafilatura-eval-dev" / "trafilatura_eval.html.jsonl.xz"
 NEWS = {
     "10kGNAD test (DER STANDARD)": DATA / "german-news-human" / "10kgnad_test.jsonl.gz",
     "German Wikinews": DATA / "german-news-human" / "dewikinews_1k.jsonl.gz",
@@ -78,8 +84,9 @@ class Run:
                 self.repaired[edit["doc_id"]][edit["line_no"]] = edit["rule_id"] or edit["kind"]
 
 
-def run(records: list[dict], workdir: Path, name: str, mode: str) -> Run:
-    return Run(clean_outputs(write_jsonl(records, workdir / f"{name}.jsonl"), workdir, ["--boilerplate", mode]))
+def run(records: list[dict], workdir: Path, name: str, mode: str, extra: tuple[str, ...] = ()) -> Run:
+    path = write_jsonl(records, workdir / f"{name}.jsonl")
+    return Run(clean_outputs(path, workdir, ["--boilerplate", mode, *extra]))
 
 
 def norm(text: str) -> str:
@@ -172,8 +179,7 @@ def pages_part(section: Section, pages: list[dict], runs: dict[str, Run]) -> Non
                 removed >= GOAL_WITHOUT_REMOVED * len(without),
             )
         if mode == "aggressive":
-            a, b = kept / len(with_), removed / len(without)
-            f = 2 * a * b / (a + b) if a + b else 0.0
+            f = f_score(scores[mode])
             section.goal(f"F of the two shares ≥ {GOAL_AGGRESSIVE_F}, {mode}", f"{f:.3f}", f >= GOAL_AGGRESSIVE_F)
     section.text("Rejected pages: " + "; ".join(f"{m}: {rejects_text(runs[m])}" for m in MODES) + ".")
     language_part(section, pages, runs[DEFAULT], scores[DEFAULT])
@@ -220,6 +226,63 @@ def rules_part(section: Section, result: Run, snippets: list[Snippet]) -> None:
         [f"`{c}`", per_cause[c]["with"], per_cause[c]["without"], f"{lines[c]:,} ({len(pages[c])})"] for c in causes
     ]
     section.table("rule / cause | `with` lost | `without` removed | lines removed (pages)", rows)
+
+
+def snippets_in(page: dict, cleaned: str | None) -> list[Snippet]:
+    """The page's scored snippets (those found in its ``raw_text``) against a text cleaned
+    from elsewhere (its HTML); None: the page was rejected, every snippet is gone."""
+    text = None if cleaned is None else "\n".join(map(norm, cleaned.split("\n")))
+    return [
+        Snippet(page["id"], kind, snippet, page["is_german_heuristic"], [], text is None or norm(snippet) not in text)
+        for kind in ("with", "without")
+        for snippet, found in zip(page[kind], page[f"{kind}_found_in_raw_text"], strict=True)
+        if found
+    ]
+
+
+def f_score(snippets: list[Snippet]) -> float:
+    """The harmonic mean of the share of ``with`` snippets kept and of ``without`` snippets removed."""
+    with_ = [s for s in snippets if s.kind == "with"]
+    without = [s for s in snippets if s.kind == "without"]
+    a, b = sum(not s.gone for s in with_) / len(with_), sum(s.gone for s in without) / len(without)
+    return 2 * a * b / (a + b) if a + b else 0.0
+
+
+def html_part(section: Section, pages: list[dict], text_runs: dict[str, Run], html_runs: dict[str, Run],
+              extracted: dict[str, str | None]) -> None:  # fmt: skip
+    section.heading("The same pages from their HTML (trafilatura-eval-dev, `--html-field html`)")
+    section.text(
+        "The measuring pages' HTML (`trafilatura_eval.html.jsonl.xz`) cleaned with `--html-field html`: "
+        "trafilatura's main text (dqkit's settings: balanced, no comments, one block a line), then dqkit's "
+        "stages. Scored on the same snippets as above (those the data found in `raw_text`); a snippet counts "
+        "as kept when it is on one line of the cleaned text. *trafilatura alone* is the extracted text before "
+        "dqkit's stages."
+    )
+    rows = []
+    for label, scores in [
+        *((f"text (`raw_text`), {m}", [s for p in pages for s in score_page(p, text_runs[m])]) for m in MODES),
+        ("HTML, trafilatura alone", [s for p in pages for s in snippets_in(p, extracted[p["id"]])]),
+        *((f"HTML, trafilatura + dqkit {m}",
+           [s for p in pages for s in snippets_in(p, cleaned_text(html_runs[m], p["id"]))]) for m in MODES),
+    ]:  # fmt: skip
+        rows.append([*snippet_row(label, scores), f"{f_score(scores):.3f}"])
+    section.table(["input, system", *SNIPPET_HEADERS, "F"], rows)
+    section.text(
+        "Rejected pages from the HTML: " + "; ".join(f"{m}: {rejects_text(html_runs[m])}" for m in MODES) + "."
+    )
+
+
+def cleaned_text(result: Run, page_id: str) -> str | None:
+    row = result.outputs.clean.get(page_id)
+    return None if row is None else row["text"]
+
+
+def html_pages(pages: list[dict]) -> list[dict]:
+    """``{id, html}`` of ``pages``, in their order."""
+    wanted = {page["id"] for page in pages}
+    with lzma.open(PAGES_HTML, "rt", encoding="utf-8") as handle:
+        found = {r["id"]: r["html"] for r in map(json.loads, handle) if r["id"] in wanted}
+    return [{"id": page["id"], "html": found[page["id"]]} for page in pages]
 
 
 # --- gold main texts --------------------------------------------------------------------------
@@ -328,7 +391,7 @@ def news_part(section: Section, news: dict[str, list[dict]], runs: dict[str, Run
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.parse_args()
-    require(PAGES, *NEWS.values(), *GOLD_PAGES.values())
+    require(PAGES, PAGES_HTML, *NEWS.values(), *GOLD_PAGES.values())
     section = Section(
         "bench_boilerplate", "Boilerplate quality: labelled web pages and clean German news", timing=False
     )
@@ -336,10 +399,15 @@ def main() -> None:
     gold = {subset: [p for p in gold_pages(subset) if p.side == MEASURE] for subset in GOLD_PAGES}
     news = {name: read_jsonl(path) for name, path in NEWS.items()}
     news_records = [{"id": d["id"], "text": d["text"]} for docs in news.values() for d in docs]
-    page_runs, news_runs, gold_runs = {}, {}, {subset: {} for subset in gold}
+    html = html_pages(pages)
+    from dqkit.io.web import extract_page  # the extraction dqkit runs, without its stages
+
+    extracted = {record["id"]: extract_page(record["html"]).text for record in html}
+    page_runs, html_runs, news_runs, gold_runs = {}, {}, {}, {subset: {} for subset in gold}
     with tempfile.TemporaryDirectory() as tmp:
         for mode in MODES:
             page_runs[mode] = run([{"id": p["id"], "text": p["raw_text"]} for p in pages], Path(tmp), "pages", mode)
+            html_runs[mode] = run(html, Path(tmp), "html-pages", mode, ("--html-field", "html"))
             for subset, subset_pages in gold.items():
                 records = [{"id": p.id, "text": p.raw_text} for p in subset_pages]
                 gold_runs[subset][mode] = run(records, Path(tmp), subset, mode)
@@ -352,6 +420,7 @@ def main() -> None:
         f"`{report['rules']['definitions'].get('model.boilerplate', '–')}`."
     )
     pages_part(section, pages, page_runs)
+    html_part(section, pages, page_runs, html_runs, extracted)
     gold_part(section, gold, gold_runs)
     news_part(section, news, news_runs)
     section.write()

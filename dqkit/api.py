@@ -114,6 +114,7 @@ def run_options(values: dict[str, Any]) -> tuple[CleanOptions, RunSettings]:
     mt_model = values["mt_model"]
     options = CleanOptions(
         text_field=values["text_field"],
+        html_field=values["html_field"],
         id_field=values["id_field"],
         lang_field=values["lang_field"],
         on_error=values["on_error"],

@@ -49,6 +49,12 @@ class FiniteFloat(click.FloatRange):
 CLEAN_OPTIONS: tuple[click.Option, ...] = (
     click.Option(["--text-field"], default="text", show_default=True, help="Field holding the document text."),
     click.Option(
+        ["--html-field"],
+        default=None,
+        help="Field holding a page's HTML (JSONL, Parquet): the text is its main text, extracted by trafilatura "
+        "(pip install 'dqkit[web]').",
+    ),
+    click.Option(
         ["--id-field"],
         default="id",
         show_default=True,

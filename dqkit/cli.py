@@ -54,7 +54,7 @@ def cli() -> None:
     ]
 )
 def clean(inputs, out, **options) -> None:
-    """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, or globs) into OUT.
+    """Clean INPUTS (folders of .txt, .jsonl[.gz|.zst|.bz2|.xz], .parquet, .html and .warc[.gz], or globs) into OUT.
 
     OUT receives clean.*, rejects.*, edits.parquet, report.json, report.md, report.html and
     timings.json. The same run from Python: dqkit.clean(inputs, out, **options).

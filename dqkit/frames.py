@@ -35,6 +35,7 @@ LENGTH = "_length"  # characters of the clean text, for the keep policies
 KEY = "_key"  # exact-dedup key hash of the clean text
 ORDER = "_order"  # input order, for the keep policy earliest
 CARRIED = "_carried"  # the input's other columns, in one struct that no stage reads (dqkit.io.columns)
+NOT_EXTRACTED = "_not_extracted"  # while reading HTML: why a page gave no text (null for one that did)
 
 # --- columns of the line table (dqkit.rules.engine.line_table), one row per line ----------------
 MATCH = "_m"  # the line as rules see it: NFKC, quotes folded, white space collapsed

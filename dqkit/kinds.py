@@ -122,6 +122,11 @@ class RejectReason(_Described):
     MISSING_ID = "missing_id", "a record whose id is neither a string nor a number (--on-error skip)"
     DUPLICATE_ID = "duplicate_id", "a record whose id an earlier record already used (--on-error skip)"
     RECORD_TOO_LARGE = "record_too_large", "a record bigger than --max-record-bytes (its text is kept here, uncleaned)"
+    NOT_EXTRACTED = (
+        "not_extracted",
+        "an HTML page (a file, a WARC record, --html-field) that trafilatura gave no main text for: empty, "
+        "unparsable or undecodable; `text` holds its HTML",
+    )
 
 
 class LanguageBy(_Described):

@@ -3,7 +3,7 @@ how it is carried out (:class:`RunSettings`, which never changes an output)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from dqkit.dedup.near import NearDupOptions
 from dqkit.detect.boilerplate import DEFAULT_MODE
@@ -39,6 +39,17 @@ class CleanOptions:
     mt_model: str | None = None  # a model file (dqkit mt train) for its language; None: the shipped ones
     max_expansion: float = MAX_EXPANSION  # a compressed input may expand this many times (bomb guard)
     max_record_bytes: int = MAX_RECORD_BYTES  # a bigger record is a reject (record_too_large)
+    html_field: str | None = None  # JSONL/Parquet: the text is the main text of this field's HTML (dqkit[web])
+
+
+# Options that report.json records only when they are set: added after runs that did not
+# have them, they leave those runs' reports (and options_hash) as they were.
+_RECORDED_WHEN_SET = ("html_field",)
+
+
+def recorded_options(options: CleanOptions) -> dict:
+    """The options as report.json records them."""
+    return {k: v for k, v in asdict(options).items() if k not in _RECORDED_WHEN_SET or v is not None}
 
 
 @dataclass(frozen=True)

@@ -114,14 +114,16 @@ def finish_shard(
     )
     aside = pl.read_parquet(folder / CARRIED_FILE) if (folder / CARRIED_FILE).exists() else None
 
-    def with_carried(frame: pl.DataFrame) -> pl.DataFrame:
+    def with_carried(frame: pl.DataFrame, held: pl.Series | None = None) -> pl.DataFrame:
         """``frame`` without ``_doc``, and the carried columns of its documents (by ``_doc``; a
-        null one has none) as the run carries them."""
+        null one has none) as the run carries them; ``held``, row for row, the carried values
+        of rows that hold their own (pages that gave no text, rejected as they were read)."""
         if not carried.names:
             return frame.drop(DOC)
-        values = None
+        values = held
         if aside is not None:
             values = frame.select(DOC).join(aside, on=DOC, how="left", maintain_order="left")[CARRIED]
+            values = values if held is None else pl.select(pl.coalesce(held, values)).to_series()
         return pl.concat(
             [frame.drop(DOC), carried_frame(values, frame.height, carried, own, jsonl_output)], how="horizontal"
         )
@@ -149,7 +151,9 @@ def finish_shard(
     ).sort(DOC, maintain_order=True)
     with_carried(all_rejects).write_parquet(folder / FINAL_REJECTS)
     problem_rows = reject_rows(problems)
-    with_carried(problem_rows).write_parquet(folder / FINAL_PROBLEMS)
+    with_carried(problem_rows, problems[CARRIED] if CARRIED in problems.columns else None).write_parquet(
+        folder / FINAL_PROBLEMS
+    )
     edits = edits.join(docs.select(DOC, pl.col("id").alias("doc_id")), on=DOC, how="left", maintain_order="left")
     # Stable: the edits of one line and kind stay in stage order (several spans of a line by their start).
     edits = edits.sort(DOC, "line_no", "kind", nulls_last=False, maintain_order=True)

@@ -76,8 +76,9 @@ from dqkit.io.output import (
 )
 from dqkit.io.readers import ReadOptions, duplicate_id_detail, problem_error, url_host
 from dqkit.io.shards import Shard, plan_shards, read_shard
-from dqkit.io.sources import InputFile, discover
-from dqkit.options import CleanOptions, RunSettings
+from dqkit.io.sources import WEB_FORMATS, InputFile, discover
+from dqkit.io.web import require_web
+from dqkit.options import CleanOptions, RunSettings, recorded_options
 from dqkit.outputs import (
     BAND_KEYS,
     CARRIED_FILE,
@@ -260,6 +261,7 @@ def _read_options(options: CleanOptions) -> ReadOptions:
         options.max_expansion,
         options.lang_field,
         options.max_record_bytes,
+        options.html_field,
     )
 
 
@@ -595,7 +597,8 @@ def _prepare_run(
         listed = ", ".join(passed_over[:3]) + (" ..." if len(passed_over) > 3 else "")
         progress.warn(f"{len(passed_over)} file(s) a glob matched are not a type dqkit reads, skipped: {listed}")
     if not discovery.files:
-        raise DqkitError(f"empty corpus: no .txt, .jsonl or .parquet files in {', '.join(inputs)}")
+        raise DqkitError(f"empty corpus: no .txt, .jsonl, .parquet, .html or .warc files in {', '.join(inputs)}")
+    _require_extras(discovery.files, options)
     check_fields(discovery.files, _read_options(options), progress.warn)
     check_output_dir(out, [Path(i) for i in inputs if Path(i).exists()] + [f.path for f in discovery.files])
     if options.output_format not in (None, "jsonl", "parquet"):
@@ -610,6 +613,16 @@ def _prepare_run(
     _RULES.clear()
     _RULES[rules_key] = rules
     return _Run(discovery.files, discovery.skipped, config, rules, rules_key)
+
+
+def _require_extras(files: list[InputFile], options: CleanOptions) -> None:
+    """Stop before any work when the input needs a package of ``dqkit[web]`` that is missing."""
+    web = sorted((f for f in files if f.format in WEB_FORMATS), key=lambda f: f.format != "warc")
+    if web:
+        needs = ("trafilatura", "warcio") if web[0].format == "warc" else ("trafilatura",)
+        require_web(f"reading {web[0].path}", needs)
+    elif options.html_field:
+        require_web("--html-field")
 
 
 def run_clean(
@@ -755,7 +768,7 @@ def _write_outputs(
     parts = combine([part["report"] for part in light])
     report = build_report(
         version=__version__,
-        options=asdict(options),
+        options=recorded_options(options),
         output_format=fmt,
         files=_merge_file_summaries(summaries),
         ids_generated=any(s["ids_generated"] for s in summaries),
@@ -769,6 +782,13 @@ def _write_outputs(
     )
     if report["language_id"].get("warning"):
         progress.warn(report["language_id"]["warning"])
+    for entry in report["inputs"]["files"]:
+        if entry.get("passed_over"):
+            kinds = ", ".join(f"{kind} {n}" for kind, n in entry["passed_over"].items())
+            progress.note(
+                f"{entry['name']}: {sum(entry['passed_over'].values())} WARC record(s) that are not "
+                f"HTML pages passed over ({kinds})"
+            )
     progress.stage(f"writing {out}")
     staged = StagedOutput(out)
     try:
@@ -879,11 +899,17 @@ def _merge_file_summaries(summaries: list[dict]) -> list[dict]:
     merged: dict[str, dict] = {}
     for summary in summaries:
         for entry in summary["files"]:
-            if entry["name"] in merged:
-                merged[entry["name"]]["documents"] += entry["documents"]
-                merged[entry["name"]]["unreadable"] += entry["unreadable"]
-            else:
-                merged[entry["name"]] = dict(entry)
+            if entry["name"] not in merged:
+                merged[entry["name"]] = json.loads(json.dumps(entry))  # a copy, nested counts too
+                continue
+            total = merged[entry["name"]]
+            total["documents"] += entry["documents"]
+            total["unreadable"] += entry["unreadable"]
+            for kind, n in entry.get("passed_over", {}).items():
+                total["passed_over"][kind] = total["passed_over"].get(kind, 0) + n
+    for entry in merged.values():
+        if "passed_over" in entry:
+            entry["passed_over"] = dict(sorted(entry["passed_over"].items()))
     return list(merged.values())
 
 

@@ -127,3 +127,14 @@ def test_what_cannot_be_cleaned_is_refused_before_any_work(tmp_path):
     # A table's problems name the table, not the temporary file it was written to.
     with pytest.raises(InputError, match="^the table: no text column 'body'; columns present: id, text, section"):
         dqkit.clean(_frame(), text_field="body")
+
+
+def test_a_frame_of_html_pages_is_cleaned_from_their_main_text():
+    pytest.importorskip("trafilatura")
+    page = ("<html><body><nav><a href='/'>Home</a> | <a href='/news'>News</a></nav><article><h1>Budget</h1>"
+            f"<p>{BODIES[0]}</p><p>{BODIES[1]}</p></article><footer>© 2026 Example</footer></body></html>")
+    result = dqkit.clean(pl.DataFrame({"id": ["p1", "p2"], "html": [page, "<html><body></body></html>"]}),
+                         html_field="html", no_langid=True)
+    assert result.clean["id"].to_list() == ["p1"]
+    assert BODIES[0] in result.clean["text"][0] and "Home" not in result.clean["text"][0]
+    assert result.rejects.select("id", "reason").rows() == [("p2", "not_extracted")]

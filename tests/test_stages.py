@@ -127,6 +127,7 @@ def test_stage_names_are_unique_and_declare_only_enum_members():
         RejectReason.MISSING_ID,
         RejectReason.DUPLICATE_ID,
         RejectReason.RECORD_TOO_LARGE,
+        RejectReason.NOT_EXTRACTED,
     }
 
 

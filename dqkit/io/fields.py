@@ -1,7 +1,7 @@
-"""The text and id fields checked on the first record of each input, before a run plans its
-shards: a misspelt ``--text-field`` or ``--id-field`` stops the run at once, naming the file,
-the line and the fields the record has, instead of after the plan (or, for an id field, never:
-a missing one makes ids of file and line).
+"""The text (or ``--html-field``) and id fields checked on the first record of each input,
+before a run plans its shards: a misspelt ``--text-field`` or ``--id-field`` stops the run at
+once, naming the file, the line and the fields the record has, instead of after the plan
+(or, for an id field, never: a missing one makes ids of file and line).
 
 With ``--on-error stop`` a first record without the text field is an error (the run would
 stop there anyway), and so is one without an id field the command line named; with
@@ -35,6 +35,7 @@ def check_fields(files: list[InputFile], opts: ReadOptions, warn: Callable[[str]
     """Check the first record of each JSONL and Parquet file of ``files`` for ``opts``'
     text and id fields (see the module); raise :class:`InputError`, or ``warn``."""
     numbered: list[str] = []
+    kind, text_field = ("html", opts.html_field) if opts.html_field else ("text", opts.text_field)
     for file in files:
         if file.format == "jsonl":
             found = _first_record(file, opts)
@@ -42,11 +43,11 @@ def check_fields(files: list[InputFile], opts: ReadOptions, warn: Callable[[str]
                 continue  # no record, or not one a field can be looked up in: the reader says so
             where, record = found
             fields = sorted(record)
-            text_problem = text_field_problem(record, opts.text_field)
+            text_problem = text_field_problem(record, text_field, kind)
         elif file.format == "parquet":
             where, fields = str(file.path), _columns(file)
-            if opts.text_field not in fields:
-                raise missing_text_column(file.path, opts.text_field, fields)
+            if text_field not in fields:
+                raise missing_text_column(file.path, text_field, fields, kind)
             text_problem = None
         else:
             continue

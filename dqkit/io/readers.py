@@ -12,6 +12,14 @@ order), with the columns
 * ``_carried`` (struct), when the input has other columns: all of them, each with its own
   type and value (see :mod:`dqkit.io.columns`), out of every stage's reach.
 
+HTML is read through main-text extraction (:mod:`dqkit.io.web`): an ``.html`` file is one
+document, a WARC file one document per HTML response record (:mod:`dqkit.io.warc`, the
+other records counted in the file's ``passed_over``), and with ``html_field`` the text of
+a JSONL or Parquet record is what its HTML gives. The page's ``url`` is carried: a WARC
+record's target URI, else the URL the page names for itself (a record's own ``url`` field
+stays as it is); a WARC document's id is its WARC-Record-ID. A page that gives no text is a
+``not_extracted`` reject holding its HTML and its carried columns.
+
 A record bigger than ``max_record_bytes`` is always a reject (``record_too_large``) with its
 text as read.
 
@@ -28,6 +36,7 @@ import io
 import json
 import lzma
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -38,7 +47,17 @@ import orjson
 import polars as pl
 
 from dqkit.errors import InputError
-from dqkit.frames import BYTES_REPLACED, CARRIED, LANG_GIVEN, LANG_SCORE, LANG_SCORE_GIVEN, ORIGIN, PROBLEMS, SOURCE
+from dqkit.frames import (
+    BYTES_REPLACED,
+    CARRIED,
+    LANG_GIVEN,
+    LANG_SCORE,
+    LANG_SCORE_GIVEN,
+    NOT_EXTRACTED,
+    ORIGIN,
+    PROBLEMS,
+    SOURCE,
+)
 from dqkit.io.columns import (
     CarriedNames,
     carried_frame,
@@ -51,13 +70,16 @@ from dqkit.io.columns import (
     plan_carried,
 )
 from dqkit.io.sources import InputFile
+from dqkit.io.warc import warc_records
+from dqkit.io.web import charset_of, decode_html, extract_page
 from dqkit.kinds import RejectReason
 
 MAX_EXPANSION = 100  # decompressed bytes per compressed byte before a file counts as a bomb
 EXPANSION_FLOOR = 256 << 20  # a file may always expand to this much
 MAX_RECORD_BYTES = 16 << 20  # a record (JSONL line, .txt file, Parquet text) beyond this is a reject
 
-#: The documents frame's own columns (the input's other columns ride in ``CARRIED``).
+#: The documents frame's own columns (the input's other columns ride in ``CARRIED``), as
+#: a file is read; ``NOT_EXTRACTED`` marks the pages that become rejects instead.
 CORE = {
     "id": pl.String,
     "text": pl.String,
@@ -65,6 +87,7 @@ CORE = {
     BYTES_REPLACED: pl.Int64,
     LANG_GIVEN: pl.String,
     LANG_SCORE_GIVEN: pl.Float64,
+    NOT_EXTRACTED: pl.String,
 }
 
 
@@ -76,14 +99,16 @@ class ReadOptions:
     max_expansion: float = MAX_EXPANSION  # see open_input
     lang_field: str = "lang"  # read into _lang_given; "lang" is dqkit's own column, others are carried too
     max_record_bytes: int = MAX_RECORD_BYTES
+    html_field: str | None = None  # JSONL/Parquet: the text is the main text of this field's HTML
 
 
 @dataclass(frozen=True)
 class RecordRange:
-    """Part of one JSONL or Parquet file: records ``start`` (0-based) to ``stop`` (exclusive;
-    None: to the end). A JSONL range may say where its first line is: at ``byte_start`` of
-    the file, or at the start of ``chunk``, a plain copy of those lines cut out of a
-    compressed file (origins and ids still name the file and its line numbers)."""
+    """Part of one JSONL, Parquet or WARC file: records ``start`` (0-based) to ``stop``
+    (exclusive; None: to the end). A JSONL or WARC range may say where its first record is:
+    at ``byte_start`` of the file, or (JSONL) at the start of ``chunk``, a plain copy of those
+    lines cut out of a compressed file (origins and ids still name the file and its line
+    numbers)."""
 
     start: int = 0
     stop: int | None = None
@@ -266,10 +291,68 @@ def _read_txt(file: InputFile, problems: _Problems, opts: ReadOptions) -> _FileF
             BYTES_REPLACED: [replaced],
             LANG_GIVEN: [None],
             LANG_SCORE_GIVEN: [None],
+            NOT_EXTRACTED: [None],
         },
-        schema_overrides={LANG_GIVEN: pl.String, LANG_SCORE_GIVEN: pl.Float64},
+        schema=CORE,
     )
     return _FileFrame(core, None, frozenset(), CarriedNames())
+
+
+def _as_text(html: str | None, data: bytes) -> str:
+    """A page as its reject holds it: its HTML, or its bytes as UTF-8 where no charset took them."""
+    return data.decode("utf-8", "replace") if html is None else html
+
+
+def _page_record(doc_id: str, html: str | None, data: bytes, extra: dict) -> _Record:
+    """The record of one page: its main text, or (marked ``not_extracted``) its HTML as read.
+    ``extra`` gets the page's own URL where it has no ``url`` (or a null one)."""
+    if html is None:
+        failure = "undecodable: its bytes are not UTF-8, the charset it declares, nor windows-1252"
+        extra.setdefault("url", None)
+        return _Record(doc_id, _as_text(html, data), None, None, 0, extra, failure)
+    extraction = extract_page(html)
+    if extra.get("url") is None:
+        extra["url"] = extraction.url
+    return _Record(doc_id, extraction.text or html, None, None, 0, extra, extraction.failure)
+
+
+def _read_html(file: InputFile, problems: _Problems, opts: ReadOptions) -> _FileFrame | None:
+    """An HTML file: one page, its id the path in its folder (as a .txt file's)."""
+    data = _read_bytes(file, opts.max_expansion)
+    html, origin = decode_html(data), str(file.path)
+    too_large = _too_large(len(data), opts)
+    if too_large:
+        problems.reject(origin, file.name, RejectReason.RECORD_TOO_LARGE, too_large, _as_text(html, data))
+        return None
+    return _records_frame([_page_record(file.name, html, data, {})], [origin], origin)
+
+
+def _read_warc(
+    file: InputFile, opts: ReadOptions, problems: _Problems, part: RecordRange, passed_over: Counter
+) -> _FileFrame | None:
+    """The HTML responses of (a range of) a WARC file, each a page whose id is its
+    WARC-Record-ID and whose ``url`` its target URI; the other records are counted by kind."""
+    records: list[_Record] = []
+    origins: list[str] = []
+    path = str(file.path)
+    limit = opts.max_record_bytes
+    for entry in warc_records(file, part.start, part.stop, part.byte_start or 0, limit):
+        if entry.kind is not None:
+            passed_over[entry.kind] += 1
+            continue
+        origin = f"{path}:record {entry.ordinal} (byte {entry.offset:,})"
+        doc_id = entry.record_id or f"{file.name}:record {entry.ordinal}"
+        payload, charset = entry.payload or b"", charset_of(entry.content_type)
+        if len(payload) > limit:  # only the first part was read
+            detail = f"the page {entry.uri} is more than --max-record-bytes ({limit:,}); its text is the first part"
+            start = payload[:limit]
+            problems.reject(
+                origin, doc_id, RejectReason.RECORD_TOO_LARGE, detail, _as_text(decode_html(start, charset), start)
+            )
+            continue
+        records.append(_page_record(doc_id, decode_html(payload, charset), payload, {"url": entry.uri}))
+        origins.append(origin)
+    return _records_frame(records, origins, path) if records else None
 
 
 def _jsonl_lines(
@@ -387,6 +470,7 @@ class _Record:
     lang_score: float | None
     replaced: int
     extra: dict
+    failure: str | None = None  # why a page gave no text: then ``text`` is its HTML, for the reject
 
 
 def _jsonl_record(
@@ -406,11 +490,12 @@ def _jsonl_record(
     bad = 0
     if _SURROGATE_ESCAPE.search(raw):
         record, bad = _without_surrogates(record)
-    detail = text_field_problem(record, opts.text_field)
+    kind, field_name = ("html", opts.html_field) if opts.html_field else ("text", opts.text_field)
+    detail = text_field_problem(record, field_name, kind)
     if detail is not None:
         problems.add(origin, fallback_id, RejectReason.MISSING_TEXT, detail, _raw_text(raw))
         return None
-    text = record.pop(opts.text_field)
+    text = record.pop(field_name)
     doc_id = record.pop(opts.id_field, _MISSING)
     if doc_id is _MISSING:
         doc_id = fallback_id
@@ -422,11 +507,15 @@ def _jsonl_record(
     # dqkit's own lang column takes the field "lang"; another --lang-field is carried too.
     lang = record.pop(opts.lang_field, None) if opts.lang_field == "lang" else record.get(opts.lang_field)
     lang = lang if lang is None or isinstance(lang, str) else json_text(lang)
+    if opts.html_field:
+        page = _page_record(str(doc_id), text, b"", record)
+        return _Record(page.doc_id, page.text, lang, _score(record.get(LANG_SCORE)), bad, record, page.failure)
     return _Record(str(doc_id), text, lang, _score(record.get(LANG_SCORE)), bad, record)
 
 
-def text_field_problem(record: dict, field: str) -> str | None:
-    """Why ``record`` has no text in ``field`` (None: it has), with the fields it has.
+def text_field_problem(record: dict, field: str, kind: str = "text") -> str | None:
+    """Why ``record`` has no text in ``field`` (None: it has), with the fields it has;
+    ``kind`` is the option that names the field (``text``: ``--text-field``, ``html``).
 
     >>> text_field_problem({"body": "x", "id": 1}, "text")
     "text field 'text' is missing; fields present: body, id (choose one with --text-field)"
@@ -436,13 +525,13 @@ def text_field_problem(record: dict, field: str) -> str | None:
         return None
     found = "missing" if text is _MISSING else f"not a string ({type(text).__name__})"
     present = ", ".join(sorted(record)) or "(none)"
-    return f"text field {field!r} is {found}; fields present: {present} (choose one with --text-field)"
+    return f"{kind} field {field!r} is {found}; fields present: {present} (choose one with --{kind}-field)"
 
 
-def missing_text_column(path: Path, field: str, columns: list[str]) -> InputError:
-    """A Parquet file without the text column, with the columns it has."""
+def missing_text_column(path: Path, field: str, columns: list[str], kind: str = "text") -> InputError:
+    """A Parquet file without the text (or ``html``) column, with the columns it has."""
     return InputError(
-        f"{path}: no text column {field!r}; columns present: {', '.join(columns)} (choose one with --text-field)"
+        f"{path}: no {kind} column {field!r}; columns present: {', '.join(columns)} (choose one with --{kind}-field)"
     )
 
 
@@ -485,8 +574,11 @@ def _read_jsonl(
         if failure is exc:
             raise
         raise failure from exc
-    if not records:
-        return None
+    return _records_frame(records, origins, path) if records else None
+
+
+def _records_frame(records: list[_Record], origins: list[str], path: str) -> _FileFrame:
+    """The documents of one file's records (``origins`` row for row); their other fields carried."""
     core = pl.DataFrame(
         {
             "id": [r.doc_id for r in records],
@@ -495,6 +587,7 @@ def _read_jsonl(
             BYTES_REPLACED: [r.replaced for r in records],
             LANG_GIVEN: [r.lang for r in records],
             LANG_SCORE_GIVEN: [r.lang_score for r in records],
+            NOT_EXTRACTED: [r.failure for r in records],
         },
         schema=CORE,
     )
@@ -517,10 +610,11 @@ def _read_parquet(
         frame = pl.scan_parquet(file.path).slice(start, None if stop is None else stop - start).collect()
     except Exception as exc:  # polars raises several error types for a broken file
         raise InputError(f"{file.path}: not a readable Parquet file ({exc})") from exc
-    if opts.text_field not in frame.columns:
-        raise missing_text_column(file.path, opts.text_field, frame.columns)
-    if frame.schema[opts.text_field] != pl.String:
-        raise InputError(f"{file.path}: column {opts.text_field!r} holds {frame.schema[opts.text_field]}, not text")
+    kind, source = ("html", opts.html_field) if opts.html_field else ("text", opts.text_field)
+    if source not in frame.columns:
+        raise missing_text_column(file.path, source, frame.columns, kind)
+    if frame.schema[source] != pl.String:
+        raise InputError(f"{file.path}: column {source!r} holds {frame.schema[source]}, not text")
     rows = pl.int_range(start + 1, start + pl.len() + 1).cast(pl.String)
     if opts.id_field in frame.columns:
         id_type = frame.schema[opts.id_field]
@@ -533,28 +627,49 @@ def _read_parquet(
     consumes_lang = opts.lang_field == "lang"
     core = frame.select(
         ids.alias("id"),
-        pl.col(opts.text_field).alias("text"),
+        pl.col(source).alias("text"),
         (pl.lit(f"{file.path}:row ") + rows).alias(ORIGIN),
         pl.lit(0, dtype=pl.Int64).alias(BYTES_REPLACED),
         _given_language_column(frame, opts.lang_field).alias(LANG_GIVEN),
         _given_score_column(frame).alias(LANG_SCORE_GIVEN),
+        pl.lit(None, dtype=pl.String).alias(NOT_EXTRACTED),
     )
     nulls = core.select(pl.arg_where(pl.col("id").is_null() | pl.col("text").is_null()))
     if not nulls.is_empty():
         raise InputError(
-            f"{file.path}: row {start + nulls.item(0, 0) + 1} has no {opts.id_field!r} or no {opts.text_field!r} value"
+            f"{file.path}: row {start + nulls.item(0, 0) + 1} has no {opts.id_field!r} or no {source!r} value"
         )
-    consumed = (opts.text_field, opts.id_field, *([opts.lang_field] if consumes_lang else []))
+    consumed = (source, opts.id_field, *([opts.lang_field] if consumes_lang else []))
     mapping, names = carried_names(frame.columns, consumed, str(file.path))
-    carried = pack([frame[name].alias(carried_as) for name, carried_as in mapping.items()])
+    columns = [frame[name].alias(carried_as) for name, carried_as in mapping.items()]
     too_large = core.select((pl.col("text").str.len_bytes() > opts.max_record_bytes).alias("big"))["big"]
     if too_large.any():
         for doc_id, origin, text in core.filter(too_large).select("id", ORIGIN, "text").iter_rows():
             detail = _too_large(len(text.encode("utf-8")), opts)
             problems.reject(origin, doc_id, RejectReason.RECORD_TOO_LARGE, detail or "", text)
         core = core.filter(~too_large)
-        carried = None if carried is None else carried.filter(~too_large)
-    return _FileFrame(core, carried, frozenset(), names)
+        columns = [column.filter(~too_large) for column in columns]
+    if opts.html_field:
+        core, columns = _main_texts(core, columns)
+    return _FileFrame(core, pack(columns), frozenset(), names)
+
+
+def _main_texts(core: pl.DataFrame, carried: list[pl.Series]) -> tuple[pl.DataFrame, list[pl.Series]]:
+    """Parquet rows whose text is HTML, with its main text instead (see :func:`_page_record`),
+    and the pages' own URLs carried as ``url`` where the file has none (no column, or a null
+    in a column of text)."""
+    pages = [_page_record("", html, b"", {}) for html in core["text"].to_list()]
+    core = core.with_columns(
+        pl.Series("text", [page.text for page in pages], dtype=pl.String),
+        pl.Series(NOT_EXTRACTED, [page.failure for page in pages], dtype=pl.String),
+    )
+    found = pl.Series("url", [page.extra["url"] for page in pages], dtype=pl.String)
+    own = next((k for k, column in enumerate(carried) if column.name == "url"), None)
+    if own is None:
+        return core, [*carried, found]
+    if carried[own].dtype in (pl.String, pl.Null):
+        carried = [*carried[:own], carried[own].cast(pl.String).fill_null(found), *carried[own + 1 :]]
+    return core, carried
 
 
 def _given_score_column(frame: pl.DataFrame) -> pl.Expr:
@@ -587,9 +702,9 @@ class _FileFrame:
 
 
 def source_of(file: InputFile) -> str:
-    """A document's source when the input names none: its file, or a .txt file's folder
-    (a folder of .txt files is one source, each file one document)."""
-    return str(file.path.parent if file.format == "txt" else file.path)
+    """A document's source when the input names none: its file, or a .txt or .html file's
+    folder (a folder of such files is one source, each file one document)."""
+    return str(file.path.parent if file.format in ("txt", "html") else file.path)
 
 
 def url_host(urls: pl.Expr) -> pl.Expr:
@@ -603,35 +718,45 @@ def url_host(urls: pl.Expr) -> pl.Expr:
 
 def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = WHOLE_FILE) -> Corpus:
     """Read every file into one documents frame (see the module docstring); of a single
-    JSONL or Parquet file, only the lines or rows of ``part`` may be read."""
+    JSONL, Parquet or WARC file, only the lines, rows or records of ``part`` may be read."""
     problems = _Problems(opts.on_error)
     frames: list[_FileFrame] = []
     summaries: list[dict] = []
     stats = {"ids_generated": False}
     for file in files:
         before = len(problems.rows)
+        passed_over: Counter = Counter()
         read: _FileFrame | None
         if file.format == "txt":
             read = _read_txt(file, problems, opts)
+        elif file.format == "html":
+            read = _read_html(file, problems, opts)
+        elif file.format == "warc":
+            read = _read_warc(file, opts, problems, part, passed_over)
         elif file.format == "jsonl":
             read = _read_jsonl(file, opts, problems, stats, part)
         else:
             read = _read_parquet(file, opts, problems, stats, part)
+        not_extracted = 0 if read is None else read.core[NOT_EXTRACTED].count()
         summaries.append(
             {
                 "name": str(file.path),
                 "format": file.format,
                 "compression": file.compression,
-                "documents": 0 if read is None else read.core.height,
-                "unreadable": len(problems.rows) - before,
+                "documents": 0 if read is None else read.core.height - not_extracted,
+                "unreadable": len(problems.rows) - before + not_extracted,
+                **({"passed_over": dict(sorted(passed_over.items()))} if file.format == "warc" else {}),
             }
         )
         if read is not None:
             read.core = read.core.with_columns(pl.lit(source_of(file), dtype=pl.String).alias(SOURCE))
             frames.append(read)
     documents, as_json = _documents(frames)
+    documents, pages = _split_not_extracted(documents)
     documents = _reject_duplicate_ids(documents, problems)
     problem_frame = pl.DataFrame(problems.rows, schema=PROBLEMS)
+    if not pages.is_empty():  # after the other problems, with their carried columns
+        problem_frame = pl.concat([problem_frame, pages], how="diagonal")
     names = CarriedNames()
     for read in frames:
         names.renamed.update(read.names.renamed)
@@ -644,6 +769,21 @@ def read_corpus(files: list[InputFile], opts: ReadOptions, part: RecordRange = W
         carried=describe(documents[CARRIED] if CARRIED in documents.columns else None, as_json),
         names=names,
     )
+
+
+def _split_not_extracted(documents: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the documents, the pages that gave no text as ``not_extracted`` problems holding
+    their HTML and carried columns)."""
+    failed = pl.col(NOT_EXTRACTED).is_not_null()
+    pages = documents.filter(failed).select(
+        "id",
+        pl.lit(RejectReason.NOT_EXTRACTED.value).alias("reason"),
+        pl.col(NOT_EXTRACTED).alias("detail"),
+        "text",
+        ORIGIN,
+        *([CARRIED] if CARRIED in documents.columns else []),
+    )
+    return documents.filter(~failed).drop(NOT_EXTRACTED), pages
 
 
 def check_text_field(corpus: Corpus) -> None:

@@ -1,9 +1,11 @@
 """Shards: the unit of work of a run.
 
-A shard is a run of consecutive .txt files, or a range of records of one JSONL or
-Parquet file, holding at most ``shard_docs`` documents. A plain JSONL range starts at a
-byte offset; a compressed JSONL file is decompressed once while planning, into plain
-chunk files in the work folder that the workers read. The plan depends only on the
+A shard is a run of consecutive .txt and .html files, or a range of records of one JSONL,
+Parquet or WARC file, holding at most ``shard_docs`` documents. A plain JSONL range starts
+at a byte offset; a compressed JSONL file is decompressed once while planning, into plain
+chunk files in the work folder that the workers read. A WARC range starts at the offset of
+a record (its gzip member) and holds ``shard_docs`` HTML responses with the records around
+them; the planning pass reads the whole file, so a damaged one stops the run here. The plan depends only on the
 input files and ``shard_docs``, never on the number of workers, so that any number of
 workers (or a Ray cluster) gives the same outputs. Each worker reads its own shard from
 disk; nothing but the small :class:`Shard` description is sent to it.
@@ -37,6 +39,7 @@ from dqkit.io.readers import (
     read_error,
 )
 from dqkit.io.sources import InputFile
+from dqkit.io.warc import warc_ranges
 
 SHARD_STRIDE = 1 << 32  # internal row numbers of one shard: k * SHARD_STRIDE + i
 DEFAULT_SHARD_DOCS = 10_000
@@ -44,12 +47,12 @@ DEFAULT_SHARD_DOCS = 10_000
 
 @dataclass(frozen=True)
 class Shard:
-    """``files`` read whole, or the records ``part`` of one JSONL/Parquet file."""
+    """``files`` read whole, or the records ``part`` of one JSONL, Parquet or WARC file."""
 
     index: int
     files: tuple[InputFile, ...]
     part: RecordRange = WHOLE_FILE
-    documents: int = 0  # expected, for progress (blank JSONL lines count)
+    documents: int = 0  # expected, for progress (blank JSONL lines count, unextractable pages too)
 
     @property
     def name(self) -> str:
@@ -128,7 +131,7 @@ def plan_shards(
     if chunk_dir is not None:
         chunk_dir.mkdir(parents=True, exist_ok=True)
     for number, file in enumerate(files):
-        if file.format == "txt":
+        if file.format in ("txt", "html"):  # one document a file
             pending.append(file)
             if len(pending) >= shard_docs:
                 flush()
@@ -142,6 +145,10 @@ def plan_shards(
                 else [WHOLE_FILE]
             )
             sizes = [(p.stop or rows) - p.start for p in parts]
+        elif file.format == "warc":
+            ranges = warc_ranges(file, shard_docs)
+            parts = [RecordRange(start, stop, byte) for start, stop, byte, _ in ranges] or [WHOLE_FILE]
+            sizes = [documents for *_, documents in ranges] or [0]
         else:
             parts = _split_jsonl(file, shard_docs, chunk_dir, f"{number:06d}", max_expansion) or [WHOLE_FILE]
             sizes = [(p.stop or 0) - p.start for p in parts]

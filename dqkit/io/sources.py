@@ -3,6 +3,8 @@
 >>> fmt, comp = classify(Path("a/b.jsonl.zst"))
 >>> (fmt, comp)
 ('jsonl', 'zst')
+>>> classify(Path("crawl.warc.gz")), classify(Path("crawl.warc.xz"))
+(('warc', 'gz'), (None, None))
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from pathlib import Path
 from dqkit.errors import OptionsError
 
 COMPRESSIONS = ("gz", "zst", "bz2", "xz")
-FORMATS = {"txt": "txt", "jsonl": "jsonl", "ndjson": "jsonl", "parquet": "parquet"}
+FORMATS = {
+    "txt": "txt",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+    "parquet": "parquet",
+    "html": "html",
+    "htm": "html",
+    "warc": "warc",
+}
+#: Formats read through main-text extraction (the optional extra dqkit[web]).
+WEB_FORMATS = ("html", "warc")
 
 
 @dataclass(frozen=True)
@@ -23,7 +35,7 @@ class InputFile:
 
     path: Path
     name: str
-    format: str  # txt | jsonl | parquet
+    format: str  # txt | jsonl | parquet | html | warc
     compression: str | None  # gz | zst | bz2 | xz | None
 
 
@@ -43,6 +55,8 @@ def classify(path: Path) -> tuple[str | None, str | None]:
     fmt = FORMATS.get(parts[-1]) if len(parts) > 1 else None
     if fmt == "parquet" and compression:
         return None, None  # parquet compresses internally; an outer layer is not supported
+    if fmt == "warc" and compression not in (None, "gz"):
+        return None, None  # a WARC is gzipped record by record, or not at all
     return (fmt, compression) if fmt else (None, None)
 
 
@@ -101,8 +115,8 @@ def discover(args: list[str]) -> Discovery:
                 fmt, comp = classify(path)
                 if fmt is None:
                     raise OptionsError(
-                        f"unsupported input file {path}: dqkit reads .txt, .jsonl/.ndjson "
-                        "(optionally .gz/.zst/.bz2/.xz) and .parquet"
+                        f"unsupported input file {path}: dqkit reads .txt, .jsonl/.ndjson, .html/.htm "
+                        "(optionally .gz/.zst/.bz2/.xz), .parquet and .warc/.warc.gz"
                     )
                 files.setdefault(path.resolve(), InputFile(path, path.name, fmt, comp))
     return Discovery(files=list(files.values()), skipped=skipped, skipped_from_globs=tuple(from_globs))

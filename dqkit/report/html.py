@@ -623,6 +623,11 @@ def _context(
     notes = []
     if inputs.get("skipped_files"):
         notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
+    if inputs.get("passed_over"):
+        kinds = ", ".join(f"{kind} {n}" for kind, n in inputs["passed_over"].items())
+        notes.append(
+            f"{sum(inputs['passed_over'].values())} WARC record(s) that are not HTML pages were passed over: {kinds}."
+        )
     if inputs.get("bytes_replaced"):
         notes.append(f"{inputs['bytes_replaced']} undecodable byte(s) were replaced by U+FFFD.")
     if inputs.get("ids_generated"):

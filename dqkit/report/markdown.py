@@ -231,6 +231,14 @@ def _inputs(report: dict) -> list[str]:
     notes = []
     if inputs["skipped_files"]:
         notes.append(f"{escape_cell(len(inputs['skipped_files']))} file(s) with an unknown suffix were not read.")
+    if inputs.get("passed_over"):
+        kinds = ", ".join(f"{kind} {n}" for kind, n in inputs["passed_over"].items())
+        notes.append(
+            escape_cell(
+                f"{sum(inputs['passed_over'].values())} WARC record(s) that are not HTML pages "
+                f"were passed over: {kinds}."
+            )
+        )
     if inputs["bytes_replaced"]:
         notes.append(f"{escape_cell(inputs['bytes_replaced'])} undecodable byte(s) were replaced by U+FFFD.")
     if inputs["ids_generated"]:

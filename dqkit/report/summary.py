@@ -216,6 +216,16 @@ def _mt_summary(parts: dict[str, pl.DataFrame]) -> dict:
     return {"score_histogram": histogram, "signals": signals, "top_documents": mt_top_documents(parts["mt_top"])}
 
 
+def _passed_over(files: list[dict]) -> dict:
+    """``inputs.passed_over``: the WARC records that were not pages, by kind, over every file
+    (each file's own count is its entry's ``passed_over``); empty when no WARC was read."""
+    kinds: dict[str, int] = {}
+    for entry in files:
+        for kind, n in entry.get("passed_over", {}).items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    return {"passed_over": dict(sorted(kinds.items()))} if kinds else {}
+
+
 def build_report(
     *,
     version,
@@ -255,6 +265,7 @@ def build_report(
             "skipped_files": skipped,
             "ids_generated": ids_generated,
             "bytes_replaced": int(docs_in["bytes"].sum() or 0),
+            **_passed_over(files),
             **({"columns": columns} if columns else {}),
         },
         "rules": {
