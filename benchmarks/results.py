@@ -28,6 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
+# The scripts run dqkit in temporary folders: a relative PYTHONPATH (the documented
+# `PYTHONPATH=.`) would point there, and the runs would measure an installed dqkit instead
+# of this tree.
+if os.environ.get("PYTHONPATH"):
+    os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in os.environ["PYTHONPATH"].split(os.pathsep))
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 ONE_THREAD = {"POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 SHARED_MACHINE = (
