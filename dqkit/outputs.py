@@ -28,7 +28,7 @@ from dqkit.io.columns import CarriedPlan, carried_frame, concat_diagonal
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
-from dqkit.report.parts import report_part
+from dqkit.report.parts import DUPLICATE_COLUMNS, report_part
 from dqkit.report.summary import first_detector_removals
 
 HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
@@ -82,7 +82,16 @@ def _duplicate_id_problems(gone: pl.DataFrame, as_read: pl.DataFrame) -> pl.Data
 def _duplicate_rejects(survivors: pl.DataFrame, duplicates: pl.DataFrame) -> pl.DataFrame:
     dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
     batch = pl.when(pl.col("dup_batch").is_not_null()).then(pl.format(" (batch {})", pl.col("dup_batch")))
-    detail = pl.format("Jaccard {} with {}{}", pl.col("similarity"), pl.col("dup_of"), batch.otherwise(pl.lit("")))
+    through = pl.when(pl.col("linked_via").is_not_null()).then(
+        pl.format(", joined through {} (Jaccard {})", pl.col("linked_via"), pl.col("linked_via_similarity"))
+    )
+    detail = pl.format(
+        "Jaccard {} with {}{}{}",
+        pl.col("similarity"),
+        pl.col("dup_of"),
+        batch.otherwise(pl.lit("")),
+        through.otherwise(pl.lit("")),
+    )
     exact = pl.col("similarity") >= 1.0
     reason = (
         pl.when(exact)
@@ -159,9 +168,7 @@ def finish_shard(
         clean=clean.select(
             DOC, "id", "lang", LANG_BY, SOURCE, *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)
         ),
-        rejects=pl.concat(
-            [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]
-        ),
+        rejects=pl.concat([all_rejects.select(DUPLICATE_COLUMNS), problem_rows.select(DUPLICATE_COLUMNS)]),
         hits=hits,
         edits=edits.select(DOC, "doc_id", "kind", "rule_id"),
         detector_samples=first_detector_removals(edits),

@@ -476,10 +476,10 @@ def _deduplicate(
         columns = [DOC, "id", KEY]
         parts = [pl.read_parquet(path, columns=columns) for path in _scan(work, plan, SURVIVORS)]
         docs = pl.concat(parts).filter(~pl.col(DOC).is_in(dropped.implode())) if parts else pl.DataFrame()
-        found = find_exact_duplicates(docs).with_columns(
-            pl.lit(1.0).alias("similarity"), pl.lit(None, dtype=pl.String).alias("dup_batch")
-        )
-        return found, None
+        found = find_exact_duplicates(docs).with_columns(pl.lit(1.0).alias("similarity"))
+        return found.with_columns(
+            pl.lit(None, dtype=SCHEMA[c]).alias(c) for c in SCHEMA if c not in found.columns
+        ), None
     if options.dedup != "near":
         return pl.DataFrame(schema=SCHEMA), None
     shards = _shard_sources(work, plan, dropped)
