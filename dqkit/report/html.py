@@ -307,9 +307,12 @@ def _example_markup(kind: str, before, after, line, start, end) -> Markup:
         return whole_line_markup(before or "", "del")
     if kind == EditKind.LINE_FLAGGED:
         return whole_line_markup(before or "", "mark")
-    if kind in _TOKEN_KINDS:
+    if kind == EditKind.JOIN_REPAIRED:
         joined = Markup('<del class="token">{0}</del> → <ins class="token">{1}</ins>')
         return joined.format(before or "", after if after is not None else before or "")
+    if kind == EditKind.JOIN_FLAGGED:  # a split not made: the token stays as it was
+        flagged = Markup('<mark class="token">{0}</mark> <span class="dim">left as it is (split: {1})</span>')
+        return flagged.format(before or "", after if after is not None else "–")
     if kind == EditKind.MT_FLAGGED and line and start is not None and end is not None and line[start:end] == before:
         return span_markup(line, start, end)
     if after is not None and after != before:
@@ -364,8 +367,8 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
                 "kind": kind,
                 "text": _example_markup(kind, before, after, line, start, end),
                 "in_line": _token_line(kind, before, line),
-                "above": _context_line(above),
-                "below": _context_line(below),
+                "above": None if kind in _TOKEN_KINDS else _context_line(above),  # a join's own line is its context
+                "below": None if kind in _TOKEN_KINDS else _context_line(below),
                 "score": score,
             }
         )
@@ -519,6 +522,7 @@ def mt_documents(
                 "probability": f"{probability:.4f}" if isinstance(probability, (int, float)) else "–",
                 "ngrams": model.split(": ", 1)[1] if ": " in model else "",
                 "signals": [(str(r.get("signal")), r.get("count") or 0) for r in reasons],
+                "reasons": [(signal, example) for signal, example in examples.items() if signal != "model" and example],
                 "spans": listed,
                 "total": len(doc_rows),
                 "more": len(doc_rows) - len(shown),

@@ -43,6 +43,11 @@ RARE_LANGUAGES = 5
 UNDETERMINED_SHARE = 0.05
 
 
+def _share(part: int, whole: int) -> str:
+    """``part`` of ``whole`` in per cent, with a second decimal where one would show 0.0."""
+    return f"{part / whole:.1%}" if part >= 0.001 * whole else f"{part / whole:.2%}"
+
+
 def language_summary(clean: pl.DataFrame, detector: str | None) -> dict:
     """``language_id`` from the kept documents counted by ``lang, _lang_by, _source`` (``n``
     documents a row; the source where the prior decided); ``detector`` is None when
@@ -72,13 +77,13 @@ def language_summary(clean: pl.DataFrame, detector: str | None) -> dict:
     if kept and len(rare) > 1 and (rare_documents >= RARE_TOTAL * kept or len(rare) >= RARE_LANGUAGES):
         warnings.append(
             f"{rare_documents:,} kept {'document' if rare_documents == 1 else 'documents'} "
-            f"({rare_documents / kept:.1%}) are in {len(rare)} languages that hold under {RARE_SHARE:.0%} of the "
+            f"({_share(rare_documents, kept)}) are in {len(rare)} languages that hold under {RARE_SHARE:.0%} of the "
             "corpus each: often a detector misfiring on short or tabular text"
         )
     undetermined = sum(by_language.get(UNDETERMINED, {}).values())
     if detector is not None and kept and undetermined >= UNDETERMINED_SHARE * kept:
         warnings.append(
-            f"{undetermined:,} kept {'document' if undetermined == 1 else 'documents'} ({undetermined / kept:.1%}) "
+            f"{undetermined:,} kept {'document' if undetermined == 1 else 'documents'} ({_share(undetermined, kept)}) "
             f"{'has' if undetermined == 1 else 'have'} no language ({UNDETERMINED}): too short, or no letters; "
             "often tables or stubs"
         )

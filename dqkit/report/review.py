@@ -4,10 +4,11 @@ did not match the kept copy itself), and a word-level diff of its cleaned text a
 kept copy's.
 
 report.json ``dedup.all_clusters`` lists every cluster; the page shows the
-:data:`DUPLICATE_CLUSTERS` largest (the order report.json gives) and in each the
-:data:`COPIES_SHOWN` copies most similar to the kept one. Words are compared, not the
-white space between them, so a re-wrapped paragraph is no difference; long unchanged
-stretches are cut down to :data:`CONTEXT_WORDS` words on each side of a difference.
+:data:`DUPLICATE_CLUSTERS` largest (the order report.json gives) and in each
+:data:`COPIES_SHOWN` copies: those that joined through another copy, then the most similar.
+Words are compared, not the white space between them, so a re-wrapped paragraph is no
+difference; long unchanged stretches are cut down to :data:`CONTEXT_WORDS` words on each
+side of a difference.
 
 >>> str(word_diff("Der Rat tagt am Montag im Rathaus.", "Der Rat tagt am\\nDienstag im Rathaus."))
 'Der Rat tagt am <del>Montag</del><ins>Dienstag</ins> im Rathaus.'
@@ -27,7 +28,7 @@ from markupsafe import Markup, escape
 from dqkit.report.markup import ELLIPSIS, clip
 
 DUPLICATE_CLUSTERS = 20  # clusters shown in report.html, largest first; report.json lists every one
-COPIES_SHOWN = 10  # removed copies shown per cluster, the most similar to the kept copy first
+COPIES_SHOWN = 10  # removed copies shown per cluster
 CONTEXT_WORDS = 12  # unchanged words kept on each side of a difference
 DIFF_CHARS = 3000  # characters of one diff shown; the differences after them are counted
 CHANGE_CHARS = 600  # characters of one changed stretch shown
@@ -88,10 +89,15 @@ def word_diff(kept: str, copy: str) -> Markup:
         else:
             text, cut = clip("".join(tokens), CHANGE_CHARS)
             shown.append((op, text + (ELLIPSIS if cut else "")))
+    changes = [  # where each change starts: a deletion, an insertion or both side by side
+        k
+        for k, (op, _) in enumerate(shown)
+        if op in ("del", "ins") and (k == 0 or shown[k - 1][0] not in ("del", "ins"))
+    ]
     parts, budget = [], DIFF_CHARS
     for position, (op, text) in enumerate(shown):
         if budget <= 0:
-            left = sum(o in ("del", "ins") for o, _ in shown[position:])
+            left = sum(start >= position for start in changes)
             if left:
                 parts.append(
                     Markup('<span class="gap">{0} diff cut: {1} more {2}</span>').format(
@@ -118,13 +124,21 @@ def _shown_clusters(report: Mapping) -> list[Mapping]:
     return [c for c in clusters if isinstance(c, Mapping)][:DUPLICATE_CLUSTERS]
 
 
+def _shown_copies(cluster: Mapping) -> list[Mapping]:
+    """The copies of ``cluster`` the page shows: those that joined through another copy
+    first (their similarity to the kept copy is below the threshold: they are what needs a
+    look), then the most similar; at most :data:`COPIES_SHOWN`."""
+    copies = [c for c in cluster.get("copies") or [] if isinstance(c, Mapping)]
+    return sorted(copies, key=lambda c: c.get("linked_via") is None)[:COPIES_SHOWN]  # stable: similarity order
+
+
 def review_ids(report: Mapping) -> list[str]:
     """The ids whose cleaned texts the page's duplicates need: the kept copy and the shown
     copies of each shown cluster."""
     ids: list[str] = []
     for cluster in _shown_clusters(report):
         ids.append(str(cluster.get("kept")))
-        ids += [str(c.get("id")) for c in (cluster.get("copies") or [])[:COPIES_SHOWN] if isinstance(c, Mapping)]
+        ids += [str(c.get("id")) for c in _shown_copies(cluster)]
     return list(dict.fromkeys(ids))
 
 
@@ -140,7 +154,7 @@ def duplicate_clusters(report: Mapping, texts: Mapping[str, str] | None) -> list
         copies = [c for c in cluster.get("copies") or [] if isinstance(c, Mapping)]
         to_kept = {str(c.get("id")): c.get("similarity") for c in copies}
         rows = []
-        for copy in copies[:COPIES_SHOWN]:
+        for copy in _shown_copies(cluster):
             doc_id, via = str(copy.get("id")), copy.get("linked_via")
             have = doc_id in texts and kept in texts
             rows.append(
