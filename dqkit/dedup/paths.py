@@ -4,7 +4,8 @@ A cluster is what the verified edges connect, so a copy can join it through anot
 without being similar enough to the kept one itself: on Reuters, 10 of 404 near-duplicates
 share only 0.38 of their shingles with their kept copy. For a reviewer each copy names its
 neighbour on a shortest path of edges towards the kept copy (none where it has an edge to
-the kept copy itself), with their similarity. Where several neighbours are equally close to
+the kept copy itself), with their similarity. A copy similar enough to the kept one may name
+a neighbour too, where LSH did not propose the pair. Where several neighbours are equally close to
 the kept copy, the one most similar to the copy is named, then the one numbered first
 (input order), so the choice does not depend on shards or workers.
 
