@@ -95,7 +95,7 @@ def _elide(pieces: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
     return out
 
 
-def pieces_markup(pieces: list[tuple[str, str]]) -> Markup:
+def _pieces_markup(pieces: list[tuple[str, str]]) -> Markup:
     """(op, text) pieces as markup: ``eq`` as escaped text, any other op as its element."""
     return Markup("").join(
         escape(text) if op == "eq" else Markup("<{0}>{1}</{0}>").format(Markup(op), text) for op, text in pieces
@@ -104,7 +104,7 @@ def pieces_markup(pieces: list[tuple[str, str]]) -> Markup:
 
 def diff_markup(before: str, after: str, limit: int = EXAMPLE_CHARS) -> Markup:
     """A character-level difference: ``<del>`` for removed, ``<ins>`` for inserted characters."""
-    return pieces_markup(_elide(_segments(before or "", after or ""), limit))
+    return _pieces_markup(_elide(_segments(before or "", after or ""), limit))
 
 
 def span_markup(line: str, start: int, end: int, limit: int = EXAMPLE_CHARS) -> Markup:
@@ -115,4 +115,4 @@ def span_markup(line: str, start: int, end: int, limit: int = EXAMPLE_CHARS) -> 
     'Er sagte, dass <mark>A &amp; &lt;B&gt;</mark> gut sei'
     """
     pieces = [("eq", line[:start]), ("mark", line[start:end]), ("eq", line[end:])]
-    return pieces_markup(_elide([(op, text) for op, text in pieces if text], limit))
+    return _pieces_markup(_elide([(op, text) for op, text in pieces if text], limit))
