@@ -129,7 +129,18 @@ REJECTS = pl.Schema({DOC: pl.Int64, "id": pl.String, "reason": pl.String, "detai
 #: Records a reader could not read (``on_error=skip``), with the raw text of the record.
 PROBLEMS = pl.Schema({"id": pl.String, "reason": pl.String, "detail": pl.String, "text": pl.String, ORIGIN: pl.String})
 #: The columns of rejects.*, in order (the input's carried columns follow).
-REJECT_COLUMNS = ("id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "origin", "text")
+REJECT_COLUMNS = (
+    "id",
+    "reason",
+    "detail",
+    "dup_of",
+    "dup_of_batch",
+    "similarity",
+    "linked_via",
+    "linked_via_similarity",
+    "origin",
+    "text",
+)
 #: The columns of edits.parquet.
 EDIT_COLUMNS = ("doc_id", "line_no", "kind", "rule_id", "before", "after", "score", "start", "end")
 

@@ -4,6 +4,7 @@ a time: kept and rejected documents, edits, and the light frames the report is b
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -28,10 +29,12 @@ from dqkit.io.columns import CarriedPlan, carried_frame, concat_diagonal
 from dqkit.io.readers import duplicate_id_detail
 from dqkit.kinds import FLAG, REPAIR, EditKind, RejectReason
 from dqkit.rejects import reject, reject_rows
-from dqkit.report.parts import report_part
+from dqkit.report.parts import DUPLICATE_COLUMNS, report_part
 from dqkit.report.summary import first_detector_removals
 
 HTML_EXAMPLES = 20  # edits per rule and kind that report.html shows
+CONTEXT_REACH = 3  # lines looked at on each side of an example for one that is not blank
+LINE_ENDS = re.compile(r"\r\n?|\n")  # as normalising counts lines
 
 # The files of a shard folder, as clean_shard writes them.
 SURVIVORS, REJECTS, PROBLEMS, EDITS, HITS, DOCS, TEXT_AS_READ, CARRIED_FILE, SIGNATURES, BAND_KEYS, DONE = (
@@ -82,7 +85,16 @@ def _duplicate_id_problems(gone: pl.DataFrame, as_read: pl.DataFrame) -> pl.Data
 def _duplicate_rejects(survivors: pl.DataFrame, duplicates: pl.DataFrame) -> pl.DataFrame:
     dup_docs = survivors.join(duplicates, on="id", how="inner", maintain_order="left")
     batch = pl.when(pl.col("dup_batch").is_not_null()).then(pl.format(" (batch {})", pl.col("dup_batch")))
-    detail = pl.format("Jaccard {} with {}{}", pl.col("similarity"), pl.col("dup_of"), batch.otherwise(pl.lit("")))
+    through = pl.when(pl.col("linked_via").is_not_null()).then(
+        pl.format(", joined through {} (Jaccard {})", pl.col("linked_via"), pl.col("linked_via_similarity"))
+    )
+    detail = pl.format(
+        "Jaccard {} with {}{}{}",
+        pl.col("similarity"),
+        pl.col("dup_of"),
+        batch.otherwise(pl.lit("")),
+        through.otherwise(pl.lit("")),
+    )
     exact = pl.col("similarity") >= 1.0
     reason = (
         pl.when(exact)
@@ -163,9 +175,7 @@ def finish_shard(
         clean=clean.select(
             DOC, "id", "lang", LANG_BY, SOURCE, *SIGNAL_COLUMNS, pl.col("text").str.len_chars().alias(CHARS)
         ),
-        rejects=pl.concat(
-            [all_rejects.select("id", "reason", "dup_of"), problem_rows.select("id", "reason", "dup_of")]
-        ),
+        rejects=pl.concat([all_rejects.select(DUPLICATE_COLUMNS), problem_rows.select(DUPLICATE_COLUMNS)]),
         hits=hits,
         edits=edits.select(DOC, "doc_id", "kind", "rule_id"),
         detector_samples=first_detector_removals(edits),
@@ -188,13 +198,61 @@ def concat_parts(paths: list[Path], target: Path, columns: list[str] | None = No
 def html_examples(edit_parts: list[Path]) -> pl.DataFrame:
     """The first edits of each (rule, kind), enough for report.html, from the shards' edit
     parts in order (the first of the corpus are among the first of each part, so no more
-    than those of one part are read at once)."""
+    than those of one part are read at once), each with its line as read and the lines
+    around it (:func:`_with_context`)."""
 
     def first(edits: pl.LazyFrame) -> pl.DataFrame:
         shown = edits.filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED)
         return shown.filter(pl.int_range(pl.len()).over("rule_id", "kind") < HTML_EXAMPLES).collect()
 
-    return first(concat_diagonal([first(pl.scan_parquet(part)).lazy() for part in edit_parts]))
+    parts = [_with_context(first(pl.scan_parquet(part)), part.parent).lazy() for part in edit_parts]
+    return first(concat_diagonal(parts))
+
+
+def _line_around(lines: list[str], line_no: int | None, step: int) -> str | None:
+    """The nearest line that is not blank, at most :data:`CONTEXT_REACH` lines from line
+    ``line_no`` (1-based) in direction ``step``; None when there is none."""
+    if line_no is None:
+        return None
+    for index in range(line_no - 1 + step, line_no - 1 + step * (CONTEXT_REACH + 1), step):
+        if not 0 <= index < len(lines):
+            return None
+        if lines[index].strip():
+            return lines[index]
+    return None
+
+
+def _with_context(edits: pl.DataFrame, folder: Path) -> pl.DataFrame:
+    """``edits`` (of the shard in ``folder``) with ``line``, ``above`` and ``below``: the
+    line as read each names and the nearest non-blank line on either side (null for an
+    edit of the whole document or past an end). Only the texts of ``edits``' documents are read."""
+    wanted = edits["doc_id"].unique().implode()
+    docs = pl.scan_parquet(folder / DOCS).select(DOC, "id").filter(pl.col("id").is_in(wanted))
+    texts = docs.join(pl.scan_parquet(folder / TEXT_AS_READ), on=DOC).select("id", AS_READ).collect()
+    lines = {doc_id: LINE_ENDS.split(text or "") for doc_id, text in texts.iter_rows()}
+    line, above, below = [], [], []
+    for doc_id, line_no in edits.select("doc_id", "line_no").iter_rows():
+        own = lines.get(doc_id, [])
+        line.append(own[line_no - 1] if line_no is not None and 0 < line_no <= len(own) else None)
+        above.append(_line_around(own, line_no, -1))
+        below.append(_line_around(own, line_no, 1))
+    return edits.with_columns(
+        pl.Series("line", line, pl.String), pl.Series("above", above, pl.String), pl.Series("below", below, pl.String)
+    )
+
+
+def texts_by_id(parts: list[Path], ids: list[str], dropped: pl.Series | None = None) -> dict[str, str]:
+    """The texts of the documents ``ids`` from the shard parts ``parts`` (``id, text``, and
+    ``_doc`` when ``dropped`` names documents to pass over: those dropped for an id an
+    earlier shard used). A scan filtered on the ids: no other document's text is loaded."""
+    if not ids or not parts:
+        return {}
+    wanted = pl.Series(ids, dtype=pl.String).implode()
+    scans = [pl.scan_parquet(part) for part in parts]
+    if dropped is not None:
+        scans = [scan.filter(~pl.col(DOC).is_in(dropped.implode())) for scan in scans]
+    texts = pl.concat([scan.select("id", "text") for scan in scans]).filter(pl.col("id").is_in(wanted)).collect()
+    return dict(zip(texts["id"], texts["text"], strict=True))
 
 
 def mt_examples(edits_path: Path, clean_parts: list[Path], ids: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:
@@ -209,8 +267,4 @@ def mt_examples(edits_path: Path, clean_parts: list[Path], ids: list[str]) -> tu
         .select("doc_id", "line_no", "rule_id", "before", "start", "end")
         .collect()
     )
-    if not ids or not clean_parts:
-        return spans, {}
-    parts = [pl.scan_parquet(part).select("id", "text") for part in clean_parts]
-    texts = pl.concat(parts).filter(pl.col("id").is_in(wanted)).collect()
-    return spans, dict(zip(texts["id"], texts["text"], strict=True))
+    return spans, texts_by_id(clean_parts, ids)

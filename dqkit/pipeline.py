@@ -98,6 +98,7 @@ from dqkit.outputs import (
     finish_shard,
     html_examples,
     mt_examples,
+    texts_by_id,
 )
 from dqkit.outputs import EDITS as EDIT_FILE
 from dqkit.peak_memory import own_peak_rss_mb
@@ -105,6 +106,7 @@ from dqkit.progress import Progress
 from dqkit.report.html import render_html
 from dqkit.report.markdown import render_markdown
 from dqkit.report.parts import combine
+from dqkit.report.review import review_ids
 from dqkit.report.summary import build_report
 from dqkit.rules.config import find_config, load_config
 from dqkit.rules.loading import RuleSet, load_rules
@@ -479,10 +481,10 @@ def _deduplicate(
         columns = [DOC, "id", KEY]
         parts = [pl.read_parquet(path, columns=columns) for path in _scan(work, plan, SURVIVORS)]
         docs = pl.concat(parts).filter(~pl.col(DOC).is_in(dropped.implode())) if parts else pl.DataFrame()
-        found = find_exact_duplicates(docs).with_columns(
-            pl.lit(1.0).alias("similarity"), pl.lit(None, dtype=pl.String).alias("dup_batch")
-        )
-        return found, None
+        found = find_exact_duplicates(docs).with_columns(pl.lit(1.0).alias("similarity"))
+        return found.with_columns(
+            pl.lit(None, dtype=SCHEMA[c]).alias(c) for c in SCHEMA if c not in found.columns
+        ), None
     if options.dedup != "near":
         return pl.DataFrame(schema=SCHEMA), None
     shards = _shard_sources(work, plan, dropped)
@@ -804,7 +806,9 @@ def _write_outputs(
         top = [document["id"] for document in report["mt"]["top_documents"]]
         spans, texts = mt_examples(staged.path("edits.parquet"), _scan(work, plan, FINAL_CLEAN), top)
         examples = html_examples(_scan(work, plan, FINAL_EDITS))
-        staged.write_text("report.html", render_html(report, examples, mt_spans=spans, mt_texts=texts))
+        copies = texts_by_id(_scan(work, plan, SURVIVORS), review_ids(report), dropped[DOC])
+        page = render_html(report, examples, mt_spans=spans, mt_texts=texts, duplicate_texts=copies)
+        staged.write_text("report.html", page)
         staged.write_json("timings.json", timings(report["documents"]["in"]))
         staged.commit()
     except BaseException:

@@ -29,10 +29,14 @@ def reject_rows(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         *(
             pl.lit(None, dtype=pl.String).alias(c)
-            for c in ("dup_of", "dup_of_batch", ORIGIN, "text")
+            for c in ("dup_of", "dup_of_batch", "linked_via", ORIGIN, "text")
             if c not in frame.columns
         ),
-        *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("similarity",) if c not in frame.columns),
+        *(
+            pl.lit(None, dtype=pl.Float64).alias(c)
+            for c in ("similarity", "linked_via_similarity")
+            if c not in frame.columns
+        ),
         *(pl.lit(None, dtype=pl.Int64).alias(c) for c in (DOC,) if c not in frame.columns),
     ).rename({ORIGIN: "origin"})
     return frame.select(DOC, *REJECT_COLUMNS)

@@ -88,6 +88,19 @@ BODIES = [
 ]
 
 
+
+def chained_copies() -> list[dict]:
+    """Three documents of two, three and two paragraph pairs (PQ, PQR, QR): the second is a
+    near-duplicate of both others (estimated Jaccard 0.65 and 0.63), the first and the
+    last of each other only at 0.28, below the default threshold. Kept with ``--keep
+    earliest``, the last joins the first's cluster through the second."""
+    p, q, r = ("\n\n".join(BODIES[k : k + 2]) for k in (0, 2, 4))
+    return [
+        {"id": "a-kept", "text": f"{p}\n\n{q}"},
+        {"id": "b-direct", "text": f"{p}\n\n{q}\n\n{r}"},
+        {"id": "c-via-b", "text": f"{q}\n\n{r}"},
+    ]
+
 PROMO_RULE = """\
 schema: dqkit/rules@1
 lang: [de]

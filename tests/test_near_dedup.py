@@ -9,7 +9,7 @@ import os
 import polars as pl
 import pytest
 from cluster_scores import pair_scores
-from conftest import SEEDS, SHARED, read_outputs, write_jsonl
+from conftest import SEEDS, SHARED, chained_copies, read_outputs, write_jsonl
 
 from dqkit.dedup.index import index_lock
 
@@ -43,6 +43,46 @@ def test_copies_cluster_and_the_best_one_is_kept(tmp_path, dqkit):
     assert result["report"]["dedup"]["clusters"] == 1
     assert result["report"]["dedup"]["largest_clusters"][0]["size"] == 4
 
+
+
+def test_a_copy_that_joined_through_another_names_it_with_both_similarities(tmp_path, dqkit):
+    path = write_jsonl(tmp_path / "c.jsonl", chained_copies())
+    assert dqkit("clean", path, "-o", tmp_path / "out", "--keep", "earliest").code == 0
+    result = read_outputs(tmp_path / "out")
+    rejects = {row["id"]: row for row in result["rejects"].iter_rows(named=True)}
+    direct, chained = rejects["b-direct"], rejects["c-via-b"]
+    assert direct["dup_of"] == chained["dup_of"] == "a-kept"
+    assert direct["linked_via"] is None and direct["linked_via_similarity"] is None and direct["similarity"] >= 0.5
+    assert chained["linked_via"] == "b-direct" and chained["similarity"] < 0.5 <= chained["linked_via_similarity"]
+    assert chained["detail"] == (
+        f"Jaccard {chained['similarity']} with a-kept, joined through b-direct (Jaccard {chained['linked_via_similarity']})"
+    )
+    (cluster,) = result["report"]["dedup"]["all_clusters"]
+    assert cluster["kept"] == "a-kept" and cluster["size"] == 3
+    assert [(c["id"], c["linked_via"]) for c in cluster["copies"]] == [("b-direct", None), ("c-via-b", "b-direct")]
+    assert cluster["copies"][1]["linked_via_similarity"] == chained["linked_via_similarity"]
+    exact = write_jsonl(tmp_path / "e.jsonl", [*chained_copies(), {"id": "z-same", "text": chained_copies()[0]["text"]}])
+    assert dqkit("clean", exact, "-o", tmp_path / "exact", "--exact-only").code == 0
+    (row,) = read_outputs(tmp_path / "exact")["rejects"].iter_rows(named=True)
+    assert list(row)[:8] == ["id", "reason", "detail", "dup_of", "dup_of_batch", "similarity", "linked_via",
+                             "linked_via_similarity"]
+    assert (row["dup_of"], row["similarity"], row["linked_via"]) == ("a-kept", 1.0, None)
+
+
+def test_a_copy_joins_through_a_document_of_an_earlier_batch(tmp_path, dqkit):
+    """The first batch keeps PQ and removes PQR as its copy; a new QR matches PQR alone, so
+    it names the accepted PQ and the earlier copy it came through."""
+    kept, middle, last = chained_copies()
+    write_jsonl(tmp_path / "b1.jsonl", [kept, middle])
+    write_jsonl(tmp_path / "b2.jsonl", [{**last, "id": "new"}])
+    index = tmp_path / "index"
+    for batch in ("b1", "b2"):
+        run = dqkit("clean", tmp_path / f"{batch}.jsonl", "-o", tmp_path / batch, "--index", index, "--batch", batch,
+                    "--keep", "earliest")
+        assert run.code == 0, run.err
+    (row,) = read_outputs(tmp_path / "b2")["rejects"].iter_rows(named=True)
+    assert (row["dup_of"], row["dup_of_batch"], row["linked_via"]) == ("a-kept", "b1", "b-direct")
+    assert row["similarity"] < 0.5 <= row["linked_via_similarity"]
 
 def test_keep_policies_and_modes(tmp_path, dqkit):
     records = [{"id": "short", "text": STORY}, {"id": "long", "text": STORY + " Die Bauzeit beträgt acht Monate."}]

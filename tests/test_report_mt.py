@@ -100,7 +100,7 @@ def test_report_html_marks_each_span_escaped_in_its_clean_line(run):
 
     many = _mt_section(html, "many")
     assert many.count('<tr data-signal="v2_violation">') == 20 and "and 5 more in edits.parquet." in many
-    assert "mt_score 0.9" in many and "25 span(s)" in many
+    assert "mt_score 0.9" in many and "25 spans" in many
 
     markdown = (run / "report.md").read_text(encoding="utf-8")
     assert "| document | mt_score | probability | signals |" in markdown

@@ -151,7 +151,7 @@ def test_a_warc_file_gives_one_document_per_html_response_and_counts_the_other_r
     assert report["inputs"]["files"][0]["passed_over"] == report["inputs"]["passed_over"]
     assert report["documents"]["in"] == 6 and report["documents"]["balanced"]
     assert "9 WARC record(s) that are not HTML pages passed over" in result.err
-    assert "9 WARC record(s) that are not HTML pages were passed over" in (tmp_path / "out" / "report.md").read_text()
+    assert "9 WARC records that are not HTML pages were passed over" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_warc_records_go_through_the_shard_plan_and_workers_change_nothing(tmp_path, dqkit):

@@ -6,7 +6,8 @@ pair is verified with the Jaccard similarity estimated from the two full signatu
 it counts, so a pair that only shares a band is never a duplicate (:mod:`dqkit.dedup.edges`).
 The verified edges form clusters (:mod:`dqkit.dedup.components`); in each cluster one
 document is kept by a deterministic policy and every other names it in ``dup_of`` with
-their similarity (:func:`cluster_duplicates`). With a persistent index
+their similarity, and the copy it joined through where that is not the kept one
+(:func:`cluster_duplicates`). With a persistent index
 (:mod:`dqkit.dedup.index`), documents accepted in earlier batches take part too.
 
 Signatures are computed where the texts are (each shard) and stay there; the run finds
@@ -30,6 +31,7 @@ what the keep policy needs besides.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +42,7 @@ from dqkit.dedup.components import components
 from dqkit.dedup.edges import BandGroup, similarities, verified_edges
 from dqkit.dedup.index import Index
 from dqkit.dedup.lsh import band_keys, lsh_bands
+from dqkit.dedup.paths import steps_towards
 from dqkit.dedup.signatures import Scheme
 from dqkit.dedup.store import Source, Store
 from dqkit.frames import LENGTH, ORDER, QUALITY
@@ -68,7 +71,14 @@ def ranking_columns(text: pl.Expr) -> pl.Expr:
     return (text.str.len_chars() - extra.fill_null(0).cast(pl.UInt32)).alias(LENGTH)
 
 
-SCHEMA = {"id": pl.String, "dup_of": pl.String, "similarity": pl.Float64, "dup_batch": pl.String}
+SCHEMA = {
+    "id": pl.String,
+    "dup_of": pl.String,
+    "similarity": pl.Float64,
+    "dup_batch": pl.String,
+    "linked_via": pl.String,
+    "linked_via_similarity": pl.Float64,
+}
 
 
 def _rank_keys(ranked: pl.DataFrame, keep: str) -> list[np.ndarray]:
@@ -99,8 +109,10 @@ def cluster_duplicates(
     index: Index | None = None,
 ) -> pl.DataFrame:
     """Every non-kept member of a cluster of ``edges``, as ``id, dup_of, similarity,
-    dup_batch`` (``dup_batch``: the index batch of ``dup_of`` when it was accepted in an
-    earlier batch). Documents ``0 … batch-1`` of ``store`` are this batch's, the index's
+    dup_batch, linked_via, linked_via_similarity`` (``dup_batch``: the index batch of
+    ``dup_of`` when it was accepted in an earlier batch; ``linked_via``: the copy through
+    which it joined the cluster, null where it has an edge to ``dup_of``,
+    :mod:`dqkit.dedup.paths`). Documents ``0 … batch-1`` of ``store`` are this batch's, the index's
     follow them; ``rankings(numbers)`` gives ``node, id, _order, _quality, _length`` of
     the batch's documents ``numbers``, asked of those in a cluster only.
 
@@ -124,10 +136,9 @@ def cluster_duplicates(
     order = np.lexsort([*reversed(_rank_keys(ranked, options.keep)), roots])  # by root, then the policy
     first = np.r_[True, roots[order][1:] != roots[order][:-1]]
     cluster_roots, kept = roots[order][first], nodes[order][first]  # roots ascending
-    old_roots = root[~new]
+    old, old_roots = clustered[~new], root[~new]
+    targets = _earlier_targets(index)[old - batch] + batch if index is not None else old
     if len(old_roots):  # an earlier batch holds this story: its accepted copy stays
-        assert index is not None
-        targets = _earlier_targets(index)[clustered[~new] - batch] + batch
         by_root = np.lexsort([targets, old_roots])
         lead = np.r_[True, old_roots[by_root][1:] != old_roots[by_root][:-1]]
         held, accepted = old_roots[by_root][lead], targets[by_root][lead]
@@ -138,26 +149,48 @@ def cluster_duplicates(
     copies = np.flatnonzero(keeper != nodes)
     member, keeper = nodes[copies], keeper[copies]
     similarity = similarities(store, np.stack([member, keeper], axis=1))
+    steps = np.concatenate([edges, _accepted_links(old, targets, old_roots, cluster_roots, kept)])
+    via, via_similarity = steps_towards(steps, member, keeper, functools.partial(similarities, store))
     ids = ranked["id"]
-    kept_ids: list[str | None] = [None] * len(keeper)
-    kept_batches: list[str | None] = [None] * len(keeper)
-    inside_batch = np.flatnonzero(keeper < batch)
-    names = ids.gather(np.searchsorted(nodes, keeper[inside_batch])).to_list()
-    for position, name in zip(inside_batch.tolist(), names, strict=True):
-        kept_ids[position] = name
-    for position in np.flatnonzero(keeper >= batch).tolist():
-        assert index is not None
-        kept_ids[position] = index.ids[keeper[position] - batch]
-        kept_batches[position] = index.batches[keeper[position] - batch]
+
+    def names(numbers: np.ndarray) -> tuple[list[str | None], list[str | None]]:
+        """The id of each document ``numbers`` (None for -1) and its index batch (None: this one's)."""
+        found: list[str | None] = [None] * len(numbers)
+        batches: list[str | None] = [None] * len(numbers)
+        inside_batch = np.flatnonzero((numbers >= 0) & (numbers < batch))
+        named = ids.gather(np.searchsorted(nodes, numbers[inside_batch])).to_list()
+        for position, name in zip(inside_batch.tolist(), named, strict=True):
+            found[position] = name
+        for position in np.flatnonzero(numbers >= batch).tolist():
+            assert index is not None
+            found[position] = index.ids[numbers[position] - batch]
+            batches[position] = index.batches[numbers[position] - batch]
+        return found, batches
+
+    kept_ids, kept_batches = names(keeper)
     return pl.DataFrame(
         {
             "id": ids.gather(copies),
             "dup_of": kept_ids,
             "similarity": [round(float(value), 4) for value in similarity],
             "dup_batch": kept_batches,
+            "linked_via": names(via)[0],
+            "linked_via_similarity": [None if np.isnan(v) else round(float(v), 4) for v in via_similarity],
         },
         schema=SCHEMA,
     ).sort("id")
+
+
+def _accepted_links(
+    old: np.ndarray, targets: np.ndarray, old_roots: np.ndarray, cluster_roots: np.ndarray, kept: np.ndarray
+) -> np.ndarray:
+    """The edges an earlier batch settled that lead to the kept copies: each index
+    document ``old`` (in the cluster of ``old_roots``) to the accepted copy it stands for
+    (``targets``), where its cluster keeps that copy (``kept`` of ``cluster_roots``), so
+    that every copy has a path to its kept copy (pairs within the index are not edges)."""
+    at = np.minimum(np.searchsorted(cluster_roots, old_roots), max(len(cluster_roots) - 1, 0))
+    leads = (cluster_roots[at] == old_roots) & (kept[at] == targets) & (targets != old)
+    return np.stack([np.minimum(old, targets)[leads], np.maximum(old, targets)[leads]], axis=1)
 
 
 def index_source(index: Index | None, options: NearDupOptions, start: int) -> tuple[Source, ...]:

@@ -5,41 +5,39 @@ one small script, SVG charts drawn here); a Content-Security-Policy allows nothi
 so the page makes no request at all. Corpus text (lines, doc ids, rule messages, file
 names, language codes, MT spans) is always escaped: the template autoescapes, and the
 markup built here (charts, diffs, highlighted spans) escapes every text piece before
-wrapping it in ``Markup``. The same input gives byte-identical HTML.
-
->>> str(diff_markup("ServiceNach", "Service Nach"))
-'Service<ins> </ins>Nach'
->>> str(diff_markup("<b>", "<i>"))
-'&lt;<del>b</del><ins>i</ins>&gt;'
+wrapping it in ``Markup`` (:mod:`dqkit.report.markup`). The same input gives
+byte-identical HTML.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import difflib
 import hashlib
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
 import polars as pl
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from dqkit.cache import cache_folder
 from dqkit.detect.mt_signals import nearest_occurrence
 from dqkit.kinds import EditKind, LanguageBy
 from dqkit.report.detectors import ACTION as DETECTOR_ACTION
+from dqkit.report.markup import ELLIPSIS, EXAMPLE_CHARS, clip, diff_markup, span_markup, whole_line_markup
+from dqkit.report.review import COPIES_SHOWN, DUPLICATE_CLUSTERS, duplicate_clusters
+from dqkit.report.wording import counted, noun, passed_over_note
 
-EXAMPLE_CHARS = 500  # characters of an example shown (after diffing)
-CONTEXT_CHARS = 60  # unchanged characters kept around a change in a long line
-DIFF_CHARS = 4000  # longer changed middles are shown as one deletion and one insertion
+CONTEXT_LINE_CHARS = 200  # characters of a context line shown above or below an example
+OPEN_SECTIONS = 3  # the example sections of the rules with the most hits, open as the page loads
+LOG_RATIO = 50  # a chart whose largest value is more than this many times its smallest is drawn on a log scale
 CHART_ROWS = 40  # bars in a horizontal bar chart; the rest are summed up in a note
 INPUT_ROWS = 1000  # input files listed
 MT_BINS = [f"{b / 10:.1f}-{(b + 1) / 10:.1f}" for b in range(10)]
 MT_SPANS = 20  # spans shown per document of report.json mt.top_documents
-ELLIPSIS = "…"
 
 # The page's only script: a rule filter. The page works without it (the filter box stays
 # hidden); the CSP admits exactly this text by its hash.
@@ -78,107 +76,6 @@ def content_security_policy(script: str = SCRIPT) -> str:
     )
 
 
-# ---------------------------------------------------------------------------- text
-
-
-def _cut(text: str, limit: int) -> tuple[str, bool]:
-    return (text, False) if len(text) <= limit else (text[:limit], True)
-
-
-def whole_line_markup(text: str, tag: str, limit: int = EXAMPLE_CHARS) -> Markup:
-    """``text`` wrapped in ``<del>`` or ``<mark>``, cut to ``limit`` characters with an ellipsis."""
-    shown, cut = _cut(text or "", limit)
-    return Markup('<{0} class="line">{1}</{0}>{2}').format(Markup(tag), shown, ELLIPSIS if cut else "")
-
-
-def _segments(before: str, after: str) -> list[tuple[str, str]]:
-    """(op, text) pieces with op ``eq``, ``del`` or ``ins``; common ends are split off first,
-    so only the changed middle goes through SequenceMatcher (and a huge one does not)."""
-    start = 0
-    while start < min(len(before), len(after)) and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < min(len(before), len(after)) - start and before[len(before) - 1 - end] == after[len(after) - 1 - end]:
-        end += 1
-    old, new = before[start : len(before) - end], after[start : len(after) - end]
-    pieces = [("eq", before[:start])]
-    if len(old) + len(new) > DIFF_CHARS:
-        pieces += [("del", old), ("ins", new)]
-    else:
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
-            if op == "equal":
-                pieces.append(("eq", old[i1:i2]))
-            if op in ("delete", "replace"):
-                pieces.append(("del", old[i1:i2]))
-            if op in ("insert", "replace"):
-                pieces.append(("ins", new[j1:j2]))
-    pieces.append(("eq", before[len(before) - end :]))
-    merged: list[tuple[str, str]] = []
-    for mark, text in pieces:
-        if not text:
-            continue
-        if merged and merged[-1][0] == mark:
-            merged[-1] = (mark, merged[-1][1] + text)
-        else:
-            merged.append((mark, text))
-    return merged
-
-
-def _elide(pieces: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
-    """Shorten long unchanged stretches around the changes, then cut at ``limit`` characters."""
-    if sum(len(t) for _, t in pieces) > limit:
-        shortened = []
-        for index, (op, text) in enumerate(pieces):
-            if op != "eq" and len(text) > limit // 2:  # leave room for the other side of a change
-                text = text[: limit // 2 - 1] + ELLIPSIS
-            if op == "eq" and len(text) > 2 * CONTEXT_CHARS:
-                first, last = index == 0, index == len(pieces) - 1
-                if first and not last:
-                    text = ELLIPSIS + text[-CONTEXT_CHARS:]
-                elif last and not first:
-                    text = text[:CONTEXT_CHARS] + ELLIPSIS
-                elif not first and not last:
-                    text = text[:CONTEXT_CHARS] + ELLIPSIS + text[-CONTEXT_CHARS:]
-            shortened.append((op, text))
-        pieces = shortened
-    out, budget = [], limit
-    for op, text in pieces:
-        if budget <= 0:
-            out.append(("eq", ELLIPSIS))
-            break
-        shown, cut = _cut(text, budget)
-        out.append((op, shown))
-        budget -= len(shown)
-        if cut:
-            out.append(("eq", ELLIPSIS))
-            break
-    return out
-
-
-def _pieces_markup(pieces: list[tuple[str, str]]) -> Markup:
-    """(op, text) pieces as markup: ``eq`` as escaped text, any other op as its element."""
-    return Markup("").join(
-        escape(text) if op == "eq" else Markup("<{0}>{1}</{0}>").format(Markup(op), text) for op, text in pieces
-    )
-
-
-def diff_markup(before: str, after: str, limit: int = EXAMPLE_CHARS) -> Markup:
-    """A character-level difference: ``<del>`` for removed, ``<ins>`` for inserted characters."""
-    return _pieces_markup(_elide(_segments(before or "", after or ""), limit))
-
-
-def span_markup(line: str, start: int, end: int, limit: int = EXAMPLE_CHARS) -> Markup:
-    """``line`` with the characters ``start:end`` in ``<mark>``; long stretches around them
-    shortened (…), the whole cut at ``limit`` characters.
-
-    >>> str(span_markup("Er sagte, dass A & <B> gut sei", 15, 22))
-    'Er sagte, dass <mark>A &amp; &lt;B&gt;</mark> gut sei'
-    """
-    pieces = [("eq", line[:start]), ("mark", line[start:end]), ("eq", line[end:])]
-    return _pieces_markup(_elide([(op, text) for op, text in pieces if text], limit))
-
-
 # ---------------------------------------------------------------------------- charts
 
 CHAR_PX = 7.0  # a generous average glyph width at 12px, to size label columns
@@ -203,6 +100,26 @@ def no_data_svg(chart: str, title: str) -> Markup:
     )
 
 
+def scale(values: list[int]) -> tuple[Callable[[int], float], str]:
+    """The share of the full length each value's bar gets, and a note: linear, or on a log
+    scale (``log10(1 + v)``) with the note saying so when the largest value is more than
+    :data:`LOG_RATIO` times the smallest non-zero one, so that no bar of a few documents
+    next to one of thousands shrinks to nothing (the counts are printed beside the bars).
+
+    >>> share, note = scale([20_780, 1, 1])
+    >>> round(share(1), 3), note
+    (0.07, 'log scale: the largest bar is 20,780 times the smallest')
+    >>> scale([3, 2])[1]
+    ''
+    """
+    shown = [v for v in values if v > 0]
+    top = max(shown, default=0)
+    if not shown or top <= LOG_RATIO * min(shown):
+        return (lambda v: v / top if top else 0.0), ""
+    note = f"log scale: the largest bar is {top / min(shown):,.0f} times the smallest"
+    return (lambda v: math.log10(1 + v) / math.log10(1 + top)), note
+
+
 def bar_chart(chart: str, title: str, items: list[tuple[str, int]], *, rows: int = CHART_ROWS) -> Markup:
     """Horizontal bars, one per (label, count), in the given order; beyond ``rows`` a note."""
     items = [(str(label), int(n)) for label, n in items]
@@ -213,12 +130,12 @@ def bar_chart(chart: str, title: str, items: list[tuple[str, int]], *, rows: int
     label_w = label_chars * CHAR_PX + 10
     bar_w, count_w, row_h = 360, 8 + len(_n(max(n for _, n in shown))) * CHAR_PX, 22
     width = label_w + bar_w + count_w + 4
-    height = row_h * len(shown) + (row_h if rest else 0) + 6
-    top = max(n for _, n in shown)
+    share, note = scale([n for _, n in shown])
+    height = row_h * len(shown) + (row_h if rest else 0) + (row_h if note else 0) + 6
     parts = [_svg_open(chart, title, width, height)]
     for index, (label, n) in enumerate(shown):
         y = 3 + index * row_h
-        length = bar_w * n / top if top else 0
+        length = bar_w * share(n)
         short = label if len(label) <= 44 else label[:43] + ELLIPSIS
         parts.append(
             Markup(
@@ -240,10 +157,11 @@ def bar_chart(chart: str, title: str, items: list[tuple[str, int]], *, rows: int
                 round(label_w + max(length, 1) + 5, 1),
             )
         )
-    if rest:
+    notes = [f"and {len(rest)} more ({_n(sum(n for _, n in rest))} in all)"] if rest else []
+    for index, text in enumerate([*notes, *([note] if note else [])]):
         parts.append(
-            Markup('<text class="note" x="{0:g}" y="{1:g}">and {2} more ({3} in all)</text>').format(
-                round(label_w, 1), 3 + len(shown) * row_h + 15, len(rest), _n(sum(n for _, n in rest))
+            Markup('<text class="note" x="{0:g}" y="{1:g}">{2}</text>').format(
+                round(label_w, 1), 3 + (len(shown) + index) * row_h + 15, text
             )
         )
     parts.append(Markup("</svg>"))
@@ -261,11 +179,12 @@ def column_chart(
         return no_data_svg(chart, title)
     slot = max(56, max(len(label) for label in labels) * CHAR_PX + 8)
     column = (slot - 12) / len(series)
+    share, note = scale([v for _, values in series for v in values])
+    axis = f"{axis} · {note}" if axis and note else axis or note
     plot_h, left, top_pad = 150, 8, 34 if len(series) > 1 else 20
     legend_w = sum(32 + len(name) * CHAR_PX for name, _ in series) if len(series) > 1 else 0
     width = left * 2 + max(slot * len(labels), len(axis) * CHAR_PX * 0.9, legend_w)
     height = top_pad + plot_h + 22 + (18 if axis else 0)
-    top = max(v for _, values in series for v in values)
     parts = [_svg_open(chart, title, width, height)]
     if len(series) > 1:
         x = float(left)
@@ -287,7 +206,7 @@ def column_chart(
         x0 = left + i * slot + 6
         for s, (name, values) in enumerate(series):
             value = values[i] if i < len(values) else 0
-            h = plot_h * value / top if top else 0
+            h = plot_h * share(value)
             x = x0 + s * column
             parts.append(
                 Markup(
@@ -378,24 +297,56 @@ def charts(report: dict) -> dict[str, Markup]:
 # ---------------------------------------------------------------------------- examples
 
 
-def _example_markup(kind: str, before, after) -> Markup:
+_TOKEN_KINDS = (EditKind.JOIN_REPAIRED, EditKind.JOIN_FLAGGED)  # ``before`` and ``after`` are a token, not a line
+
+
+def _example_markup(kind: str, before, after, line, start, end) -> Markup:
+    """An edit as the page shows it: a removed or flagged line wholly marked, a join as
+    ``before → after``, an MT span marked in its line as read, other changes diffed."""
     if kind == EditKind.LINE_REMOVED:
         return whole_line_markup(before or "", "del")
     if kind == EditKind.LINE_FLAGGED:
         return whole_line_markup(before or "", "mark")
+    if kind == EditKind.JOIN_REPAIRED:
+        joined = Markup('<del class="token">{0}</del> → <ins class="token">{1}</ins>')
+        return joined.format(before or "", after if after is not None else before or "")
+    if kind == EditKind.JOIN_FLAGGED:  # a split not made: the token stays as it was
+        flagged = Markup('<mark class="token">{0}</mark> <span class="dim">left as it is (split: {1})</span>')
+        return flagged.format(before or "", after if after is not None else "–")
+    if kind == EditKind.MT_FLAGGED and line and start is not None and end is not None and line[start:end] == before:
+        return span_markup(line, start, end)
     if after is not None and after != before:
         return diff_markup(before or "", after)
-    shown, cut = _cut(before or "", EXAMPLE_CHARS)
+    shown, cut = clip(before or "", EXAMPLE_CHARS)
     return Markup("{0}{1}").format(shown, ELLIPSIS if cut else "")
+
+
+def _token_line(kind: str, before, line) -> Markup | None:
+    """For a join, its line as read with the glued token marked (None for other kinds, or
+    when the line does not hold it)."""
+    if kind not in _TOKEN_KINDS or not line or not before or before not in line:
+        return None
+    at = line.index(before)
+    return span_markup(line, at, at + len(before), CONTEXT_LINE_CHARS)
+
+
+def _context_line(text) -> str | None:
+    if not text:
+        return None
+    shown, cut = clip(text, CONTEXT_LINE_CHARS)
+    return shown + (ELLIPSIS if cut else "")
 
 
 def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]:
     """Per group key (rule_id, or the kind when there is none): the first ``per_rule``
-    examples in frame order, and row/document counts with the kinds seen."""
+    examples in frame order, each with the lines around it where ``edits`` has them
+    (``above``, ``line``, ``below``: :func:`dqkit.outputs.html_examples`), and row/document
+    counts with the kinds seen."""
     if edits is None or edits.is_empty() or not {"doc_id", "line_no", "kind", "before"} <= set(edits.columns):
         return {}, {}
     frame = edits
-    for column, dtype in (("rule_id", pl.String), ("after", pl.String), ("score", pl.Float64)):
+    optional = {"rule_id": pl.String, "after": pl.String, "score": pl.Float64, "start": pl.Int32, "end": pl.Int32}
+    for column, dtype in {**optional, "line": pl.String, "above": pl.String, "below": pl.String}.items():
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(column))
     frame = frame.filter(pl.col("kind") != EditKind.BLANK_LINE_FOLDED).with_columns(
@@ -405,15 +356,19 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
         return {}, {}
     examples: dict[str, list] = {}
     head = frame.group_by("_group", maintain_order=True).head(max(per_rule, 0))
-    for group, doc_id, line_no, kind, before, after, score in head.select(
-        "_group", "doc_id", "line_no", "kind", "before", "after", "score"
+    columns = ("_group", "doc_id", "line_no", "kind", "before", "after", "score", "line", "start", "end")
+    for group, doc_id, line_no, kind, before, after, score, line, start, end, above, below in head.select(
+        *columns, "above", "below"
     ).iter_rows():
         examples.setdefault(group, []).append(
             {
                 "doc_id": "" if doc_id is None else str(doc_id),
                 "line_no": line_no,
                 "kind": kind,
-                "text": _example_markup(kind, before, after),
+                "text": _example_markup(kind, before, after, line, start, end),
+                "in_line": _token_line(kind, before, line),
+                "above": None if kind in _TOKEN_KINDS else _context_line(above),  # a join's own line is its context
+                "below": None if kind in _TOKEN_KINDS else _context_line(below),
                 "score": score,
             }
         )
@@ -429,7 +384,7 @@ def _edit_groups(edits: pl.DataFrame | None, per_rule: int) -> tuple[dict, dict]
 
 def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> list[dict]:
     """One section per rule or detector that fired (most hits first), then one per other edit group
-    (join repairs, unicode fixes; most rows first)."""
+    (join repairs, unicode fixes; most rows first); the first :data:`OPEN_SECTIONS` open."""
     examples, counts = _edit_groups(edits, per_rule)
     rule_hits = report.get("rule_hits") or {}
     sections = []
@@ -446,6 +401,9 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
                     "line_no": s.get("line_no"),
                     "kind": "sample",
                     "text": whole_line_markup(s.get("text") or "", tag),
+                    "in_line": None,
+                    "above": None,
+                    "below": None,
                     "score": s.get("score"),
                 }
                 for s in (stats.get("samples") or [])[: max(per_rule, 0)]
@@ -488,6 +446,7 @@ def rule_sections(report: dict, edits: pl.DataFrame | None, per_rule: int) -> li
         )
     for index, section in enumerate(sections):
         section["anchor"] = f"rule-{index}"
+        section["open"] = index < OPEN_SECTIONS
         section["scored"] = any(example["score"] is not None for example in section["examples"])  # detectors'
     return sections
 
@@ -563,6 +522,7 @@ def mt_documents(
                 "probability": f"{probability:.4f}" if isinstance(probability, (int, float)) else "–",
                 "ngrams": model.split(": ", 1)[1] if ": " in model else "",
                 "signals": [(str(r.get("signal")), r.get("count") or 0) for r in reasons],
+                "reasons": [(signal, example) for signal, example in examples.items() if signal != "model" and example],
                 "spans": listed,
                 "total": len(doc_rows),
                 "more": len(doc_rows) - len(shown),
@@ -609,6 +569,7 @@ def _context(
     per_rule: int,
     mt_spans: pl.DataFrame | None = None,
     mt_texts: Mapping[str, str] | None = None,
+    duplicate_texts: Mapping[str, str] | None = None,
 ) -> dict:
     docs = report.get("documents") or {}
     lines = report.get("lines") or {}
@@ -622,14 +583,13 @@ def _context(
     sections = rule_sections(report, edits, per_rule)
     notes = []
     if inputs.get("skipped_files"):
-        notes.append(f"{len(inputs['skipped_files'])} file(s) with an unknown suffix were not read.")
+        skipped = len(inputs["skipped_files"])
+        notes.append(f"{counted(skipped, 'file')} with an unknown suffix {noun(skipped, 'was', 'were')} not read.")
     if inputs.get("passed_over"):
-        kinds = ", ".join(f"{kind} {n}" for kind, n in inputs["passed_over"].items())
-        notes.append(
-            f"{sum(inputs['passed_over'].values())} WARC record(s) that are not HTML pages were passed over: {kinds}."
-        )
+        notes.append(passed_over_note(inputs["passed_over"]))
     if inputs.get("bytes_replaced"):
-        notes.append(f"{inputs['bytes_replaced']} undecodable byte(s) were replaced by U+FFFD.")
+        replaced = inputs["bytes_replaced"]
+        notes.append(f"{counted(replaced, 'undecodable byte')} {noun(replaced, 'was', 'were')} replaced by U+FFFD.")
     if inputs.get("ids_generated"):
         notes.append("Some records had no id: ids were made from file and line.")
     return {
@@ -663,6 +623,7 @@ def _context(
         "rule_rows": [s for s in sections if s["is_rule"]],
         "sections": sections,
         "per_rule": per_rule,
+        "open_sections": OPEN_SECTIONS,
         "mt_signals": sorted((mt.get("signals") or {}).items()),
         "mt_documents": mt_documents(report, mt_spans, mt_texts),
         "mt_spans_per_document": MT_SPANS,
@@ -673,7 +634,9 @@ def _context(
             "near": dedup.get("near_duplicates", 0) or 0,
             "clusters": dedup.get("clusters", 0) or 0,
             "parameters": sorted((dedup.get("parameters") or {}).items()),
-            "largest": dedup.get("largest_clusters") or [],
+            "clusters_shown": duplicate_clusters(report, duplicate_texts),
+            "clusters_limit": DUPLICATE_CLUSTERS,
+            "copies_limit": COPIES_SHOWN,
         },
         "files": files[:INPUT_ROWS],
         "files_more": max(len(files) - INPUT_ROWS, 0),
@@ -731,6 +694,7 @@ def _environment() -> jinja2.Environment:
             keep_trailing_newline=True,
         )
         _ENV.filters["n"] = _fmt
+        _ENV.filters["counted"] = counted
     return _ENV
 
 
@@ -741,11 +705,14 @@ def render_html(
     examples_per_rule: int = 20,
     mt_spans: pl.DataFrame | None = None,
     mt_texts: Mapping[str, str] | None = None,
+    duplicate_texts: Mapping[str, str] | None = None,
 ) -> str:
     """report.html for one run: ``report`` is report.json's dict, ``edits`` the
     edits.parquet frame (examples: the first ``examples_per_rule`` rows of each rule, in
     frame order; blank-line folds left out); ``mt_spans`` and ``mt_texts`` the ``mt_flagged``
     edits and the clean texts of the documents in ``mt.top_documents``
-    (:func:`dqkit.outputs.mt_examples`), for their highlighted spans."""
-    context = _context(report or {}, edits, examples_per_rule, mt_spans, mt_texts)
+    (:func:`dqkit.outputs.mt_examples`), for their highlighted spans; ``duplicate_texts``
+    the cleaned texts of the duplicates the page shows (:func:`dqkit.report.review.review_ids`),
+    for their diffs."""
+    context = _context(report or {}, edits, examples_per_rule, mt_spans, mt_texts, duplicate_texts)
     return _environment().get_template("report.html.j2").render(**context)

@@ -3,10 +3,15 @@
 Per language, the kept documents whose language the input gave, was detected with trust,
 is an untrusted guess, or was settled by the prior of its source
 (:class:`dqkit.kinds.LanguageBy`); the sources whose prior decided, with how many
-documents; and a warning when many documents fall in rare languages: those that hold
-under :data:`RARE_SHARE` of the kept documents each, together at least
-:data:`RARE_TOTAL` of them (an English newswire "in 21 languages" is a detector misfiring
-on tables and stubs, not a multilingual corpus).
+documents; and a warning when the mix of languages is implausible, which is one of:
+
+- *rare languages hold many documents*: the languages that hold under :data:`RARE_SHARE`
+  of the kept documents each, at least two of them, hold :data:`RARE_TOTAL` of them together;
+- *many rare languages*: there are at least :data:`RARE_LANGUAGES` such languages, however
+  few documents they hold (Reuters, an English newswire, comes out with 10 documents in 6 of
+  them: a detector misfiring on tables and stubs, not a multilingual corpus);
+- *many documents without a language*: at least :data:`UNDETERMINED_SHARE` of the kept
+  documents are ``und`` (too short, or no letters), when languages were detected.
 
 >>> import polars as pl
 >>> clean = pl.DataFrame({"lang": ["en", "en", "sv", "id"], "_lang_by": ["trusted", "prior", "untrusted", "untrusted"],
@@ -18,6 +23,10 @@ on tables and stubs, not a multilingual corpus).
 [{'source': 'a.jsonl', 'language': 'en', 'documents': 1}]
 >>> summary["warning"][:60]
 '2 kept documents (1.0 %) are in 2 languages that hold under '
+>>> clean = pl.DataFrame({"lang": ["en", "und"], "_lang_by": ["trusted", "none"], "_source": [None, None],
+...                       "n": [90, 10]})
+>>> language_summary(clean, "langdetect")["warning"]
+'10 kept documents (10.0 %) have no language (und): too short, or no letters; often tables or stubs'
 """
 
 from __future__ import annotations
@@ -30,6 +39,13 @@ from dqkit.kinds import LanguageBy
 
 RARE_SHARE = 0.01
 RARE_TOTAL = 0.01
+RARE_LANGUAGES = 5
+UNDETERMINED_SHARE = 0.05
+
+
+def _share(part: int, whole: int) -> str:
+    """``part`` of ``whole`` in per cent, with a second decimal where one would show 0.0."""
+    return f"{part / whole:.1%}" if part >= 0.001 * whole else f"{part / whole:.2%}"
 
 
 def language_summary(clean: pl.DataFrame, detector: str | None) -> dict:
@@ -57,9 +73,20 @@ def language_summary(clean: pl.DataFrame, detector: str | None) -> dict:
     rare = {lang: n for lang, n in totals.items() if n < RARE_SHARE * kept}
     rare_documents = sum(rare.values())
     summary["rare"] = {"languages": len(rare), "documents": rare_documents}
-    if kept and rare_documents >= RARE_TOTAL * kept and len(rare) > 1:
-        summary["warning"] = (
-            f"{rare_documents:,} kept documents ({rare_documents / kept:.1%}) are in {len(rare)} languages that hold "
-            f"under {RARE_SHARE:.0%} of the corpus each: often a detector misfiring on short or tabular text"
-        ).replace("%", " %")
+    warnings = []
+    if kept and len(rare) > 1 and (rare_documents >= RARE_TOTAL * kept or len(rare) >= RARE_LANGUAGES):
+        warnings.append(
+            f"{rare_documents:,} kept {'document' if rare_documents == 1 else 'documents'} "
+            f"({_share(rare_documents, kept)}) are in {len(rare)} languages that hold under {RARE_SHARE:.0%} of the "
+            "corpus each: often a detector misfiring on short or tabular text"
+        )
+    undetermined = sum(by_language.get(UNDETERMINED, {}).values())
+    if detector is not None and kept and undetermined >= UNDETERMINED_SHARE * kept:
+        warnings.append(
+            f"{undetermined:,} kept {'document' if undetermined == 1 else 'documents'} ({_share(undetermined, kept)}) "
+            f"{'has' if undetermined == 1 else 'have'} no language ({UNDETERMINED}): too short, or no letters; "
+            "often tables or stubs"
+        )
+    if warnings:
+        summary["warning"] = "; ".join(warnings).replace("%", " %")
     return summary

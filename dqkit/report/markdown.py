@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from dqkit.report.wording import counted, noun, passed_over_note
+
 SAMPLE_CHARS = 120
 MAX_ROWS = 50  # per table; the rest is counted with a pointer to report.json
 MAX_BYTES = 900 * 1024  # GitHub refuses a step summary over 1 MiB
@@ -107,7 +109,8 @@ def _summary(report: dict) -> list[str]:
     return [
         f"# dqkit clean report (dqkit {e(report['dqkit_version'])})",
         "",
-        f"**{e(docs['in'])}** documents in · **{e(docs['kept'])}** kept · **{e(docs['rejected'])}** rejected "
+        f"**{e(docs['in'])}** {noun(docs['in'], 'document')} in · **{e(docs['kept'])}** kept · "
+        f"**{e(docs['rejected'])}** rejected "
         f"({balance}: in = kept + rejected)",
         "",
         f"Lines removed: **{e(lines['removed'])}** · flagged: {e(lines['flagged'])} · "
@@ -146,12 +149,24 @@ def _dedup(report: dict) -> list[str]:
     dedup = report["dedup"]
     if not dedup["clusters"]:
         return []
+    linked = [c for cluster in dedup.get("all_clusters", []) for c in cluster["copies"] if c.get("linked_via")]
+    through = []
+    if linked:
+        lowest = min(c["similarity"] for c in linked)
+        through = [
+            f"{escape_cell(counted(len(linked), 'near duplicate'))} joined {noun(len(linked), 'its', 'their')} "
+            f"cluster through another copy (similarity to the kept copy as low as {escape_cell(lowest)}): "
+            "rejects.* `linked_via` names it, report.html shows both similarities.",
+            "",
+        ]
     return [
         "## Duplicates",
         "",
-        f"{escape_cell(dedup['exact_duplicates'])} exact and {escape_cell(dedup['near_duplicates'])} near "
-        f"duplicates in {escape_cell(dedup['clusters'])} clusters (mode {escape_cell(dedup['mode'])}).",
+        f"{escape_cell(counted(dedup['exact_duplicates'], 'exact duplicate'))} and "
+        f"{escape_cell(counted(dedup['near_duplicates'], 'near duplicate'))} in "
+        f"{escape_cell(counted(dedup['clusters'], 'cluster'))} (mode {escape_cell(dedup['mode'])}).",
         "",
+        *through,
         *_table(
             ["kept", "cluster size", "duplicates"],
             [[c["kept"], c["size"], ", ".join(c["duplicates"])] for c in dedup["largest_clusters"]],
@@ -208,7 +223,7 @@ def _languages(report: dict) -> list[str]:
     ]
     lines += [
         f"- The prior of {escape_cell(p['source'])} ({escape_cell(p['language'])}) settled "
-        f"{escape_cell(p['documents'])} untrusted guess(es)."
+        f"{escape_cell(counted(p['documents'], 'untrusted guess', 'untrusted guesses'))}."
         for p in language_id.get("priors", [])[:MAX_ROWS]
     ]
     if language_id.get("warning"):
@@ -230,17 +245,17 @@ def _inputs(report: dict) -> list[str]:
     lines = ["## Inputs", "", *_table(["file", "format", "documents", "unreadable records"], rows)]
     notes = []
     if inputs["skipped_files"]:
-        notes.append(f"{escape_cell(len(inputs['skipped_files']))} file(s) with an unknown suffix were not read.")
-    if inputs.get("passed_over"):
-        kinds = ", ".join(f"{kind} {n}" for kind, n in inputs["passed_over"].items())
+        skipped = len(inputs["skipped_files"])
         notes.append(
-            escape_cell(
-                f"{sum(inputs['passed_over'].values())} WARC record(s) that are not HTML pages "
-                f"were passed over: {kinds}."
-            )
+            f"{escape_cell(counted(skipped, 'file'))} with an unknown suffix {noun(skipped, 'was', 'were')} not read."
         )
+    if inputs.get("passed_over"):
+        notes.append(escape_cell(passed_over_note(inputs["passed_over"])))
     if inputs["bytes_replaced"]:
-        notes.append(f"{escape_cell(inputs['bytes_replaced'])} undecodable byte(s) were replaced by U+FFFD.")
+        replaced = inputs["bytes_replaced"]
+        notes.append(
+            f"{escape_cell(counted(replaced, 'undecodable byte'))} {noun(replaced, 'was', 'were')} replaced by U+FFFD."
+        )
     if inputs["ids_generated"]:
         notes.append("Some records had no id: ids were made from file and line.")
     columns = inputs.get("columns", {})
@@ -259,7 +274,7 @@ def _inputs(report: dict) -> list[str]:
     rules = report["rules"]
     return [
         *lines,
-        f"Rules: {escape_cell(rules['count'])} from {escape_cell(len(rules['files']))} file(s), "
+        f"Rules: {escape_cell(rules['count'])} from {escape_cell(counted(len(rules['files']), 'file'))}, "
         f"fingerprint {escape_cell(rules['fingerprint'])}. Full detail: report.json, report.html, edits.parquet.",
         "",
     ]

@@ -3,9 +3,10 @@
 The report sums over the whole corpus, so the driver should not hold a row per document
 (nor per edit, nor per rule hit) to build it. Each shard's light frames are cut down here
 (:func:`report_part`) to small frames the report can sum: counts per category, the first
-samples per rule, the shard's top MT documents, its duplicates' ``dup_of``. Documents
-never span shards, so a count of distinct documents adds up across shards, and the first
-samples (or the top documents) of the corpus are among the first (the top) of each shard.
+samples per rule, the shard's top MT documents, its duplicates with their kept copy and
+similarities (a row per duplicate, which report.json lists). Documents never span
+shards, so a count of distinct documents adds up across shards, and the first samples
+(or the top documents) of the corpus are among the first (the top) of each shard.
 :func:`combine` puts the parts of every shard together for
 :func:`dqkit.report.summary.build_report`.
 
@@ -26,6 +27,8 @@ LENGTH_EDGES = (100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000)
 SAMPLES_PER_RULE = 3
 MT_TOP_DOCUMENTS = 10  # kept documents with the highest mt_score that report.json lists
 DUPLICATE_REASONS = ("exact_duplicate", "near_duplicate")
+# What the report keeps of every duplicate: its cluster, and how it joined it.
+DUPLICATE_COLUMNS = ("id", "reason", "dup_of", "dup_of_batch", "similarity", "linked_via", "linked_via_similarity")
 
 
 def length_buckets(lengths: pl.Series) -> pl.Series:
@@ -68,7 +71,7 @@ def _kept(clean: pl.DataFrame) -> pl.DataFrame:
 def report_part(*, docs_in, clean, rejects, hits, edits, detector_samples) -> dict[str, pl.DataFrame]:
     """One shard's share of the report, from its light frames (``docs_in``: ``_doc, id,
     _chars, _bytes_replaced``; ``clean``: ``_doc, id, lang, _lang_by, _source, mt_score,
-    mt_probability, mt_reasons, _chars``; ``rejects``: ``id, reason, dup_of``; ``hits``: rule
+    mt_probability, mt_reasons, _chars``; ``rejects``: :data:`DUPLICATE_COLUMNS`; ``hits``: rule
     hits; ``edits``: ``_doc, doc_id, kind, rule_id``; ``detector_samples``: the first
     detector removals)."""
     with_ids = hits.join(docs_in.select(DOC, "id"), on=DOC, how="left", maintain_order="left")
@@ -78,7 +81,7 @@ def report_part(*, docs_in, clean, rejects, hits, edits, detector_samples) -> di
         .agg(pl.len().alias("n"), pl.col(CHARS).sum().alias("chars"), pl.col(BYTES_REPLACED).sum().alias("bytes")),
         "kept": _kept(clean),
         "rejected": rejects.group_by("reason").len("n"),
-        "duplicates": rejects.filter(pl.col("reason").is_in(DUPLICATE_REASONS)).select("id", "dup_of"),
+        "duplicates": rejects.filter(pl.col("reason").is_in(DUPLICATE_REASONS)),
         "rule_hits": hits.group_by("rule_id").agg(pl.len().alias("hits"), pl.col(DOC).n_unique().alias("docs")),
         "hit_samples": first_samples(with_ids).select(DOC, "rule_id", "line_no", "id", "line"),
         "edits": edits.group_by("kind", "rule_id").agg(pl.len().alias("n"), pl.col(DOC).n_unique().alias("docs")),

@@ -154,10 +154,32 @@ def _detector_stats(edits: pl.DataFrame, samples: pl.DataFrame) -> dict:
 LARGEST_CLUSTERS = 5
 
 
+def _copies(dups: pl.DataFrame) -> pl.Expr:
+    """Per cluster, its copies as report.json lists them: the most similar to the kept copy
+    first, ties by id."""
+    fields = ("id", "reason", "similarity", "linked_via", "linked_via_similarity")
+    return pl.struct(*fields).sort_by(-pl.col("similarity").fill_null(0.0), "id").alias("copies")
+
+
 def _dedup_summary(options: dict, rejected: pl.DataFrame, dups: pl.DataFrame) -> dict:
-    """Counts, the cluster-size distribution and the largest clusters (kept id first)."""
-    sizes = dups.group_by("dup_of").agg(pl.len().alias("copies"), pl.col("id").sort().alias("ids"))
-    sizes = sizes.with_columns((pl.col("copies") + 1).alias("size")).sort(["size", "dup_of"], descending=[True, False])
+    """Counts, the cluster-size distribution, the largest clusters (kept id first) and
+    every cluster with its copies (``all_clusters``: largest first, ties by the kept id)."""
+    for column, dtype in (
+        ("dup_of_batch", pl.String),
+        ("linked_via", pl.String),
+        ("linked_via_similarity", pl.Float64),
+    ):
+        if column not in dups.columns:  # a part of a run with no duplicate at all
+            dups = dups.with_columns(pl.lit(None, dtype=dtype).alias(column))
+    sizes = dups.group_by("dup_of").agg(
+        pl.len().alias("copies_n"),
+        pl.col("id").sort().alias("ids"),
+        pl.col("dup_of_batch").drop_nulls().first().alias("kept_batch"),
+        _copies(dups),
+    )
+    sizes = sizes.with_columns((pl.col("copies_n") + 1).alias("size")).sort(
+        ["size", "dup_of"], descending=[True, False]
+    )
     histogram = {str(size): int(n) for size, n in sizes.group_by("size").len().sort("size").iter_rows()}
     by_reason = _counts(rejected, "reason")
     return {
@@ -170,6 +192,10 @@ def _dedup_summary(options: dict, rejected: pl.DataFrame, dups: pl.DataFrame) ->
         "largest_clusters": [
             {"kept": kept, "size": int(size), "duplicates": ids[:10]}
             for kept, ids, size in sizes.head(LARGEST_CLUSTERS).select("dup_of", "ids", "size").iter_rows()
+        ],
+        "all_clusters": [
+            {"kept": kept, "kept_batch": batch, "size": int(size), "copies": copies}
+            for kept, batch, size, copies in sizes.select("dup_of", "kept_batch", "size", "copies").iter_rows()
         ],
     }
 
