@@ -22,7 +22,7 @@ from dqkit.io.readers import (
     missing_text_column,
     open_input,
     parse_record,
-    read_error,
+    read_errors,
     text_field_problem,
 )
 from dqkit.io.sources import InputFile
@@ -82,22 +82,14 @@ def _refuse(opts: ReadOptions, message: str, skip_does: str, warn: Callable[[str
 def _first_record(file: InputFile, opts: ReadOptions) -> tuple[str, dict] | None:
     """``file:line`` and the record of the first non-blank line of a JSONL file (None: there
     is none among the first lines, or it is not a readable JSON object)."""
-    try:
-        with open_input(file, opts.max_expansion) as handle:
-            for number, raw in enumerate(handle, 1):
-                if number > FIRST_LINES or len(raw) > opts.max_record_bytes:
-                    return None
-                if not raw.strip():
-                    continue
-                record, problem = parse_record(raw)
-                return (f"{file.path}:{number}", record) if problem is None and isinstance(record, dict) else None
-    except InputError:
-        raise
-    except Exception as exc:
-        error = read_error(file, exc)
-        if error is exc:
-            raise
-        raise error from exc
+    with read_errors(file), open_input(file, opts.max_expansion) as handle:
+        for number, raw in enumerate(handle, 1):
+            if number > FIRST_LINES or len(raw) > opts.max_record_bytes:
+                return None
+            if not raw.strip():
+                continue
+            record, problem = parse_record(raw)
+            return (f"{file.path}:{number}", record) if problem is None and isinstance(record, dict) else None
     return None
 
 

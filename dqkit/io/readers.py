@@ -31,6 +31,7 @@ raises :class:`InputError` naming the file and line.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -225,10 +226,12 @@ def read_error(file: InputFile, exc: Exception) -> Exception:
     return exc
 
 
-def _read_bytes(file: InputFile, max_expansion: float) -> bytes:
+@contextlib.contextmanager
+def read_errors(file: InputFile) -> Iterator[None]:
+    """Inside this block, a failure to read or decompress ``file`` is raised as the
+    :class:`InputError` of :func:`read_error`; any other exception as it is."""
     try:
-        with open_input(file, max_expansion) as handle:
-            return handle.read()
+        yield
     except InputError:
         raise
     except Exception as exc:
@@ -236,6 +239,11 @@ def _read_bytes(file: InputFile, max_expansion: float) -> bytes:
         if error is exc:
             raise
         raise error from exc
+
+
+def _read_bytes(file: InputFile, max_expansion: float) -> bytes:
+    with read_errors(file), open_input(file, max_expansion) as handle:
+        return handle.read()
 
 
 def decode_text(data: bytes) -> tuple[str | None, int]:
