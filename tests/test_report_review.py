@@ -126,6 +126,29 @@ def test_report_json_and_rejects_say_through_which_copy_a_copy_joined(review_run
     assert row["linked_via"] == "b-direct" and row["similarity"] < 0.5 <= row["linked_via_similarity"]
     markdown = (review_run / "report.md").read_text(encoding="utf-8")
     assert "1 near duplicate joined its cluster through another copy" in markdown
+    assert report["dedup"]["joined_through"] == {"copies": 1, "lowest_similarity": row["similarity"]}
+    assert report["dedup"]["clusters_not_listed"] == 0
+
+
+def test_report_json_lists_the_largest_clusters_up_to_its_limit(monkeypatch):
+    """At most MAX_LISTED_CLUSTERS clusters are listed, the largest; the others are counted,
+    and the copies that joined through another copy are counted over all of them."""
+    from dqkit.report import summary
+
+    monkeypatch.setattr(summary, "MAX_LISTED_CLUSTERS", 2)
+    dups = pl.DataFrame({
+        "id": ["a2", "b2", "b3", "c2", "d2", "d3", "d4"],
+        "dup_of": ["a", "b", "b", "c", "d", "d", "d"],
+        "reason": ["near_duplicate"] * 7,
+        "similarity": [0.9, 0.8, 0.4, 0.7, 0.9, 0.9, 0.3],
+        "linked_via": [None, None, "b2", None, None, None, "d2"],
+        "linked_via_similarity": [None, None, 0.6, None, None, None, 0.7],
+    })
+    rejected = pl.DataFrame({"reason": ["near_duplicate"], "n": [7]})
+    dedup = summary._dedup_summary({"dedup": "near", "near": {}}, rejected, dups)
+    assert [c["kept"] for c in dedup["all_clusters"]] == ["d", "b"]
+    assert dedup["clusters"] == 4 and dedup["clusters_not_listed"] == 2
+    assert dedup["joined_through"] == {"copies": 2, "lowest_similarity": 0.3}
 
 
 def test_report_html_of_the_fixture_is_inert(review_run):

@@ -29,6 +29,7 @@ from dqkit.kinds import EditKind, LanguageBy
 from dqkit.report.detectors import ACTION as DETECTOR_ACTION
 from dqkit.report.markup import ELLIPSIS, EXAMPLE_CHARS, clip, diff_markup, span_markup, whole_line_markup
 from dqkit.report.review import COPIES_SHOWN, DUPLICATE_CLUSTERS, duplicate_clusters
+from dqkit.report.summary import MAX_LISTED_CLUSTERS
 from dqkit.report.wording import counted, noun, passed_over_note
 
 CONTEXT_LINE_CHARS = 200  # characters of a context line shown above or below an example
@@ -637,6 +638,7 @@ def _context(
             "clusters_shown": duplicate_clusters(report, duplicate_texts),
             "clusters_limit": DUPLICATE_CLUSTERS,
             "copies_limit": COPIES_SHOWN,
+            "listed_limit": MAX_LISTED_CLUSTERS,
         },
         "files": files[:INPUT_ROWS],
         "files_more": max(len(files) - INPUT_ROWS, 0),

@@ -149,12 +149,12 @@ def _dedup(report: dict) -> list[str]:
     dedup = report["dedup"]
     if not dedup["clusters"]:
         return []
-    linked = [c for cluster in dedup.get("all_clusters", []) for c in cluster["copies"] if c.get("linked_via")]
+    joined = dedup.get("joined_through") or {"copies": 0}
     through = []
-    if linked:
-        lowest = min(c["similarity"] for c in linked)
+    if joined["copies"]:
+        linked, lowest = joined["copies"], joined["lowest_similarity"]
         through = [
-            f"{escape_cell(counted(len(linked), 'near duplicate'))} joined {noun(len(linked), 'its', 'their')} "
+            f"{escape_cell(counted(linked, 'near duplicate'))} joined {noun(linked, 'its', 'their')} "
             f"cluster through another copy (similarity to the kept copy as low as {escape_cell(lowest)}): "
             "rejects.* `linked_via` names it, report.html shows both similarities.",
             "",

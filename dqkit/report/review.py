@@ -3,7 +3,8 @@ copy with its similarity to the kept copy, the copy it joined the cluster throug
 did not match the kept copy itself), and a word-level diff of its cleaned text against the
 kept copy's.
 
-report.json ``dedup.all_clusters`` lists every cluster; the page shows the
+report.json ``dedup.all_clusters`` lists the largest clusters (up to
+:data:`dqkit.report.summary.MAX_LISTED_CLUSTERS`); the page shows the
 :data:`DUPLICATE_CLUSTERS` largest (the order report.json gives) and in each
 :data:`COPIES_SHOWN` copies: those that joined through another copy, then the most similar.
 Words are compared, not the white space between them, so a re-wrapped paragraph is no

@@ -152,6 +152,10 @@ def _detector_stats(edits: pl.DataFrame, samples: pl.DataFrame) -> dict:
 
 
 LARGEST_CLUSTERS = 5
+# report.json lists at most this many clusters, the largest (each copy costs the driver about
+# a kilobyte as it builds the report, and a report that reviewers diff should not grow without
+# bound); rejects.* holds every copy with its dup_of, similarity and linked_via.
+MAX_LISTED_CLUSTERS = 10_000
 
 
 def _copies(dups: pl.DataFrame) -> pl.Expr:
@@ -162,8 +166,11 @@ def _copies(dups: pl.DataFrame) -> pl.Expr:
 
 
 def _dedup_summary(options: dict, rejected: pl.DataFrame, dups: pl.DataFrame) -> dict:
-    """Counts, the cluster-size distribution, the largest clusters (kept id first) and
-    every cluster with its copies (``all_clusters``: largest first, ties by the kept id)."""
+    """Counts, the cluster-size distribution, the largest clusters (kept id first), every
+    cluster with its copies (``all_clusters``: largest first, ties by the kept id; at most
+    :data:`MAX_LISTED_CLUSTERS`, ``clusters_not_listed`` counts the others) and the copies
+    that joined their cluster through another copy (``joined_through``: how many, and their
+    lowest similarity to the kept copy)."""
     for column, dtype in (
         ("dup_of_batch", pl.String),
         ("linked_via", pl.String),
@@ -182,6 +189,7 @@ def _dedup_summary(options: dict, rejected: pl.DataFrame, dups: pl.DataFrame) ->
     )
     histogram = {str(size): int(n) for size, n in sizes.group_by("size").len().sort("size").iter_rows()}
     by_reason = _counts(rejected, "reason")
+    linked = dups.filter(pl.col("linked_via").is_not_null())["similarity"]
     return {
         "mode": options["dedup"],
         "parameters": options["near"] if options["dedup"] == "near" else {},
@@ -195,8 +203,12 @@ def _dedup_summary(options: dict, rejected: pl.DataFrame, dups: pl.DataFrame) ->
         ],
         "all_clusters": [
             {"kept": kept, "kept_batch": batch, "size": int(size), "copies": copies}
-            for kept, batch, size, copies in sizes.select("dup_of", "kept_batch", "size", "copies").iter_rows()
+            for kept, batch, size, copies in sizes.head(MAX_LISTED_CLUSTERS)
+            .select("dup_of", "kept_batch", "size", "copies")
+            .iter_rows()
         ],
+        "clusters_not_listed": max(0, sizes.height - MAX_LISTED_CLUSTERS),
+        "joined_through": {"copies": linked.len(), "lowest_similarity": linked.min()},
     }
 
 
