@@ -198,3 +198,17 @@ def test_report_html_shows_the_review_sections_in_chromium(review_run):
         assert top.locator("td.text mark").count() >= 5 and top.locator("[data-mt-reasons] li").count() >= 5
         assert page.locator("script").count() == 1 and page.locator("img, iframe").count() == 0
         assert HOSTILE in page.inner_text("body")
+
+
+def test_the_model_s_strongest_ngrams_are_marked_where_they_stand():
+    """A document flagged by the learned model alone has no span: its strongest n-grams are
+    marked in the clean lines where they first stand (hostile text stays text)."""
+    reasons = [{"signal": "model", "count": 1, "example": '0.84: „Ihren“, „sagte ,“, „nirgends“'}]
+    report = {"mt": {"top_documents": [{"id": "m1", "mt_score": 0.84, "mt_probability": 0.84, "mt_reasons": reasons}]}}
+    text = "Titel <b>fett</b>\nEr sagte, dass Ihren Antrag niemand las."
+    html = render_html(report, pl.DataFrame(), mt_spans=pl.DataFrame(), mt_texts={"m1": text})
+    table = html[html.index('data-mt-ngrams="m1"'):]
+    table = table[: table.index("</table>")]
+    assert re.findall(r"<code>([^<]*)</code>", table) == ["Ihren", "sagte ,"]  # "nirgends" is not in the text
+    assert "<mark>sagte,</mark>" in table.replace("\n", "") and "<mark>Ihren</mark>" in table
+    assert "(its n-grams are marked above)" in html and "<b>fett" not in html

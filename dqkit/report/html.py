@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -485,6 +486,42 @@ def _clean_lines(text: str | None, rows: list[tuple]) -> list[Markup]:
     return shown
 
 
+MODEL_NGRAM_LINES = 5  # lines shown per document where the model's strongest n-grams stand
+
+
+def model_ngrams(example: str) -> list[str]:
+    """The n-grams of a ``model`` reason's example (``0.84: „a“, „b c“``), strongest first.
+
+    >>> model_ngrams('0.84: „Ihren“, „. "“, „sagte ,“')
+    ['Ihren', '. "', 'sagte ,']
+    """
+    listed = example.split(": ", 1)[1] if ": " in example else ""
+    if not (listed.startswith("„") and listed.endswith("“")):
+        return []
+    return listed[1:-1].split("“, „")  # tokens are joined by single spaces: "“, „" is no gram's
+
+
+def ngram_lines(text: str | None, grams: list[str], limit: int = MODEL_NGRAM_LINES) -> list[dict]:
+    """Where each of ``grams`` (the model's tokens joined by spaces) first stands in the clean
+    ``text``: the gram, the clean line's number and the line with the gram marked; at most
+    ``limit``, grams that the text does not show as such (tokens the model split) left out.
+
+    >>> [(row["gram"], row["line_no"]) for row in ngram_lines("Titel\\nEr sagte, dass", ["sagte ,", "nie"])]
+    [('sagte ,', 2)]
+    """
+    lines = (text or "").split("\n")
+    found = []
+    for gram in grams:
+        pattern = re.compile(r"\s*".join(re.escape(token) for token in gram.split(" ")))
+        hit = next(((n, m) for n, line in enumerate(lines, 1) if (m := pattern.search(line))), None)
+        if hit is not None:
+            n, match = hit
+            found.append({"gram": gram, "line_no": n, "text": span_markup(lines[n - 1], match.start(), match.end())})
+        if len(found) == limit:
+            break
+    return found
+
+
 def mt_documents(
     report: dict, spans: pl.DataFrame | None, texts: Mapping[str, str] | None, per_document: int = MT_SPANS
 ) -> list[dict]:
@@ -522,6 +559,7 @@ def mt_documents(
                 "score": f"{score:.4f}" if isinstance(score, (int, float)) else "–",
                 "probability": f"{probability:.4f}" if isinstance(probability, (int, float)) else "–",
                 "ngrams": model.split(": ", 1)[1] if ": " in model else "",
+                "ngram_lines": ngram_lines((texts or {}).get(doc_id), model_ngrams(model)) if texts else [],
                 "signals": [(str(r.get("signal")), r.get("count") or 0) for r in reasons],
                 "reasons": [(signal, example) for signal, example in examples.items() if signal != "model" and example],
                 "spans": listed,
