@@ -51,7 +51,21 @@ def _hashes(values: pl.Series) -> pl.Series:
     return pl.DataFrame({"_v": values}).join(digests, on="_v", how="left", maintain_order="left")["_h"]
 
 
+#: Documents weighed at a time: every feature is of a line or of its document, so the
+#: scores do not depend on it, and the line frames of a whole shard at once were the largest
+#: part of a worker's peak (a 10k-document Reuters shard: about 160 MiB more).
+WEIGH_DOCS = 2_000
+
+
 def _weigh(texts: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`_weigh_documents` on :data:`WEIGH_DOCS` documents of ``texts`` at a time."""
+    if texts.height <= WEIGH_DOCS:
+        return _weigh_documents(texts, mode)
+    parts = [_weigh_documents(texts.slice(start, WEIGH_DOCS), mode) for start in range(0, texts.height, WEIGH_DOCS)]
+    return pl.concat([scored for scored, _ in parts]), pl.concat([skipped for _, skipped in parts])
+
+
+def _weigh_documents(texts: pl.DataFrame, mode: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Score the kept lines of ``texts`` (``_doc, text, line_nos, lang, _source``).
 
     Returns (:data:`SCORED`: per scored line its content probability, whether the classifier
