@@ -14,7 +14,9 @@ the benchmark's own) is warmed by one untimed run on each input first.
 1. Reuters (21,578 stories, ``--text-field body --id-field newid``), ``--no-langid
    --workers 1``, pinned to one core with one polars thread: MB/s of the text field,
    peak RSS. Goal: at least 4 MB/s, with the same outputs as the tree before: every
-   output file but timings.json of one run of each tree compared byte for byte.
+   output file but timings.json of one run of each tree compared byte for byte; the cleaned
+   corpus and its audit must be identical (rejects.* and the reports gained fields in
+   issue 18, so those are listed as differing by design).
 2. ``dqkit clean seeds/`` (five short articles, default options): wall seconds and peak
    RSS. Goal: at most 1.0 s and 200 MiB.
 3. Reuters at default settings (language ID on, both cores, no pinning), ``--workers 2``
@@ -42,6 +44,8 @@ REUTERS_OPTIONS = ["--text-field", "body", "--id-field", "newid"]
 SEEDS = ROOT / "seeds"
 GOAL_MB_S, GOAL_SEEDS_SECONDS, GOAL_SEEDS_MIB = 4.0, 1.0, 200
 GOAL_SPEED_UP, GOAL_WORKER_MIB = 1.85, 250
+# What the speed work may not change; rejects.* and the reports gained fields later (issue 18).
+CORPUS_FILES = ("clean.jsonl", "clean.parquet", "edits.parquet")
 
 
 def run(tree: Path, inputs: Path, args: list[str], workdir: Path, pin: bool = False, keep: bool = False) -> dict:
@@ -100,14 +104,21 @@ def one_core_part(section: Section, trees: dict[str, Path], repeats: int, workdi
         f"Speed-up: {rates[this] / rates[before]:.2f}× ({megabytes:.1f} MB of text, {len(records):,} stories)."
     )
     found = same_outputs(trees, REUTERS, args, workdir)
+    corpus = [f for f in found if f.split(":")[0] in CORPUS_FILES]
+    others = [f for f in found if f not in corpus]
     section.text(
-        "Outputs (every file but timings.json, one run of each tree): "
-        + ("byte-identical." if not found else "DIFFERENT: " + "; ".join(found))
+        "Outputs, one run of each tree: the cleaned corpus and its audit (clean.*, edits.parquet) "
+        + ("byte-identical" if not corpus else "DIFFERENT: " + "; ".join(corpus))
+        + (
+            f"; differing by design: {'; '.join(others)} (issue 18 added fields to rejects.* and the reports)."
+            if others
+            else "; every other file (but timings.json) byte-identical too."
+        )
     )
     section.goal(
-        f"≥ {GOAL_MB_S:g} MB/s with the same outputs",
-        f"{rates[this]:.2f} MB/s, outputs {'identical' if not found else 'different'}",
-        rates[this] >= GOAL_MB_S and not found,
+        f"≥ {GOAL_MB_S:g} MB/s with the same cleaned corpus and audit",
+        f"{rates[this]:.2f} MB/s, corpus and audit {'identical' if not corpus else 'different'}",
+        rates[this] >= GOAL_MB_S and not corpus,
     )
 
 
