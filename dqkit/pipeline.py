@@ -22,6 +22,7 @@ does a run that fails on its input, rules or options (nothing to resume there).
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import json
@@ -904,7 +905,7 @@ def _merge_file_summaries(summaries: list[dict]) -> list[dict]:
     for summary in summaries:
         for entry in summary["files"]:
             if entry["name"] not in merged:
-                merged[entry["name"]] = json.loads(json.dumps(entry))  # a copy, nested counts too
+                merged[entry["name"]] = copy.deepcopy(entry)  # its nested counts are added to below
                 continue
             total = merged[entry["name"]]
             total["documents"] += entry["documents"]
